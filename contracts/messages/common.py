@@ -1,0 +1,108 @@
+"""Value types that several messages carry: parties, lines, and the invoice snapshot."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from contracts.messages.base import Event, Identifier
+from contracts.money import Currency
+
+Text = Annotated[str, StringConstraints(max_length=500)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
+Iban = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")]
+Metadata = Annotated[dict[str, Annotated[str, StringConstraints(max_length=500)]], Field(max_length=50)]
+
+InvoiceStatus = Literal["draft", "open", "paid", "void", "uncollectible"]
+
+
+class ValueModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Address(ValueModel):
+    line1: Text = ""
+    line2: Text = ""
+    postal_code: Annotated[str, StringConstraints(max_length=20)] = ""
+    city: Text = ""
+    country: Annotated[str, StringConstraints(pattern=r"^([A-Z]{2})?$")] = ""
+
+
+class Customer(ValueModel):
+    """Who is billed. Up to 3 `to` and 9 `cc` addresses (DESIGN.md section 6)."""
+
+    name: Name
+    email: Annotated[list[EmailStr], Field(max_length=3)] = []
+    cc: Annotated[list[EmailStr], Field(max_length=9)] = []
+    address: Address = Address()
+    tax_id: Annotated[str, StringConstraints(max_length=50)] = ""
+    language: Language = "en"
+
+
+class Issuer(ValueModel):
+    """Who bills: the account's company details as printed on the invoice."""
+
+    company_name: Name
+    email: EmailStr
+    reply_to: EmailStr | None = None
+    address: Address = Address()
+    tax_id: Annotated[str, StringConstraints(max_length=50)] = ""
+
+
+class LineItem(ValueModel):
+    description: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    quantity: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=4)]
+    unit_amount: int = Field(description="Price of one unit in minor units, before tax")
+    tax_rate: Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4)] = Decimal(0)
+
+
+class PricedLine(LineItem):
+    """A line with the amounts the invoices service computed for it."""
+
+    amount: int = Field(description="quantity x unit_amount, rounded to minor units")
+    tax_amount: int
+
+
+class InvoiceSnapshot(ValueModel):
+    """The invoice as its owner sees it now: event-carried state for payments and mailer."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: Identifier
+    account_id: str
+    status: InvoiceStatus
+    number: str | None = None
+    currency: Currency
+    customer: Customer
+    issuer: Issuer | None = None
+    lines: list[PricedLine]
+    subtotal: int
+    tax: int
+    total: int
+    amount_paid: int
+    amount_due: int
+    amount_remaining: int
+    due_date: date | None = None
+    days_until_due: int | None = None
+    payee_iban: Iban | None = None
+    payment_reference: str | None = None
+    quote_id: str | None = None
+    memo: Text = ""
+    metadata: Metadata = {}
+    created_at: datetime
+    finalized_at: datetime | None = None
+    paid_at: datetime | None = None
+    voided_at: datetime | None = None
+    last_sent_at: datetime | None = None
+    version: int
+
+
+class CommandRejected(Event):
+    """The answer to a command that was refused. `reason` is a stable machine-readable code."""
+
+    command_id: str
+    command_type: str
+    reason: Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")]
+    message: str

@@ -1,0 +1,235 @@
+"""invoices.commands and invoices.events (DESIGN.md section 3)."""
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import EmailStr, Field, StringConstraints, model_validator
+
+from contracts import topics
+from contracts.messages.base import Command, Event, Identifier, message_type
+from contracts.messages.common import (
+    Address,
+    CommandRejected,
+    Customer,
+    Iban,
+    InvoiceSnapshot,
+    Language,
+    LineItem,
+    Metadata,
+    Name,
+    Text,
+    ValueModel,
+)
+from contracts.money import Currency
+
+DaysUntilDue = Annotated[int, Field(ge=0, le=365)]
+NumberFormat = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9\-_/.]*(\{(yyyy|yy|mm|seq(:0[1-9])?)\}[A-Za-z0-9\-_/.]*)+$"),
+]
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+@message_type("invoice.create", topic=topics.INVOICES_COMMANDS, key="invoice_id")
+class CreateInvoice(Command):
+    invoice_id: Identifier
+    currency: Currency
+    customer: Customer
+    lines: Annotated[list[LineItem], Field(max_length=500)] = []
+    due_date: date | None = None
+    days_until_due: DaysUntilDue | None = None
+    memo: Text = ""
+    metadata: Metadata = {}
+    quote_id: Identifier | None = None
+    subscription_id: Identifier | None = Field(
+        default=None, description="Set for invoices a subscription issues; they are never fully editable once open"
+    )
+
+    @model_validator(mode="after")
+    def _one_due_rule(self):
+        if self.due_date is not None and self.days_until_due is not None:
+            raise ValueError("give either due_date or days_until_due, not both")
+        return self
+
+
+class InvoiceChanges(ValueModel):
+    """Fields to change; absent fields stay as they are."""
+
+    currency: Currency | None = None
+    customer: Customer | None = None
+    lines: Annotated[list[LineItem], Field(max_length=500)] | None = None
+    due_date: date | None = None
+    days_until_due: DaysUntilDue | None = None
+    memo: Text | None = None
+    metadata: Metadata | None = None
+
+
+@message_type("invoice.update", topic=topics.INVOICES_COMMANDS, key="invoice_id")
+class UpdateInvoice(Command):
+    invoice_id: Identifier
+    changes: InvoiceChanges
+
+
+@message_type("invoice.delete", topic=topics.INVOICES_COMMANDS, key="invoice_id")
+class DeleteInvoice(Command):
+    invoice_id: Identifier
+    reason: Text = ""
+
+
+@message_type("invoice.clone", topic=topics.INVOICES_COMMANDS, key="invoice_id")
+class CloneInvoice(Command):
+    invoice_id: Identifier = Field(description="The invoice to copy")
+    new_invoice_id: Identifier
+
+
+@message_type("invoice.finalize", topic=topics.INVOICES_COMMANDS, key="invoice_id")
+class FinalizeInvoice(Command):
+    invoice_id: Identifier
+
+
+@message_type("invoice.send", topic=topics.INVOICES_COMMANDS, key="invoice_id")
+class SendInvoice(Command):
+    invoice_id: Identifier
+    to: Annotated[list[EmailStr], Field(max_length=3)] | None = Field(
+        default=None, description="Overrides the customer's addresses for this send"
+    )
+    cc: Annotated[list[EmailStr], Field(max_length=9)] | None = None
+    language: Language | None = None
+
+
+@message_type("invoice.void", topic=topics.INVOICES_COMMANDS, key="invoice_id")
+class VoidInvoice(Command):
+    invoice_id: Identifier
+    reason: Text = ""
+
+
+@message_type("invoice.mark_uncollectible", topic=topics.INVOICES_COMMANDS, key="invoice_id")
+class MarkInvoiceUncollectible(Command):
+    invoice_id: Identifier
+    reason: Text = ""
+
+
+@message_type("invoice.mark_paid", topic=topics.INVOICES_COMMANDS, key="invoice_id")
+class MarkInvoicePaid(Command):
+    invoice_id: Identifier
+    paid_on: date | None = None
+    note: Text = ""
+
+
+@message_type("invoice.mark_unpaid", topic=topics.INVOICES_COMMANDS, key="invoice_id")
+class MarkInvoiceUnpaid(Command):
+    invoice_id: Identifier
+    reason: Text = ""
+
+
+@message_type("account.configure", topic=topics.INVOICES_COMMANDS, key="account_id")
+class ConfigureAccount(Command):
+    """Invoicing settings of one account. Absent fields keep their current value."""
+
+    account_id: Identifier
+    company_name: Name | None = None
+    company_address: Address | None = None
+    company_tax_id: Annotated[str, StringConstraints(max_length=50)] | None = None
+    sender_email: EmailStr | None = None
+    reply_to: EmailStr | None = None
+    payee_iban: Iban | None = None
+    number_format: NumberFormat | None = Field(default=None, examples=["INV-{yyyy}-{seq:05}"])
+    default_days_until_due: DaysUntilDue | None = None
+    edit_finalized_invoices: bool | None = None
+    delete_finalized_invoices: bool | None = None
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+class InvoiceStateEvent(Event):
+    """An event that carries the whole invoice after the change."""
+
+    invoice_id: Identifier
+    invoice: InvoiceSnapshot
+
+
+@message_type("invoice.created", topic=topics.INVOICES_EVENTS, key="invoice_id")
+class InvoiceCreated(InvoiceStateEvent):
+    cloned_from: Identifier | None = None
+
+
+class FieldChange(ValueModel):
+    field: str
+    before: Any = None
+    after: Any = None
+
+
+@message_type("invoice.updated", topic=topics.INVOICES_EVENTS, key="invoice_id")
+class InvoiceUpdated(InvoiceStateEvent):
+    changes: list[FieldChange]
+
+
+@message_type("invoice.deleted", topic=topics.INVOICES_EVENTS, key="invoice_id")
+class InvoiceDeleted(Event):
+    invoice_id: Identifier
+    status: str
+    number: str | None = Field(default=None, description="Set when a finalized invoice is deleted: its number becomes a recorded gap")
+    series_key: str | None = None
+    reason: Text = ""
+    deleted_at: datetime
+
+
+@message_type("invoice.finalized", topic=topics.INVOICES_EVENTS, key="invoice_id")
+class InvoiceFinalized(InvoiceStateEvent):
+    pass
+
+
+@message_type("invoice.sent", topic=topics.INVOICES_EVENTS, key="invoice_id")
+class InvoiceSent(Event):
+    invoice_id: Identifier
+    number: str | None
+    mail_id: str
+    to: list[str]
+    cc: list[str] = []
+    sent_at: datetime
+
+
+@message_type("invoice.payment_applied", topic=topics.INVOICES_EVENTS, key="invoice_id")
+class InvoicePaymentApplied(InvoiceStateEvent):
+    payment_id: Identifier
+    amount: int
+    overpaid_amount: int = 0
+
+
+@message_type("invoice.paid", topic=topics.INVOICES_EVENTS, key="invoice_id")
+class InvoicePaid(InvoiceStateEvent):
+    paid_out_of_band: bool = Field(default=False, description="Marked paid by hand, without a recorded payment")
+
+
+@message_type("invoice.marked_unpaid", topic=topics.INVOICES_EVENTS, key="invoice_id")
+class InvoiceMarkedUnpaid(InvoiceStateEvent):
+    removed_payment_ids: list[str] = []
+
+
+@message_type("invoice.voided", topic=topics.INVOICES_EVENTS, key="invoice_id")
+class InvoiceVoided(InvoiceStateEvent):
+    reason: Text = ""
+
+
+@message_type("invoice.marked_uncollectible", topic=topics.INVOICES_EVENTS, key="invoice_id")
+class InvoiceMarkedUncollectible(InvoiceStateEvent):
+    reason: Text = ""
+
+
+@message_type("invoice.past_due", topic=topics.INVOICES_EVENTS, key="invoice_id")
+class InvoicePastDue(InvoiceStateEvent):
+    days_past_due: int
+
+
+@message_type("account.configured", topic=topics.INVOICES_EVENTS, key="account_id")
+class AccountConfigured(Event):
+    account_id: Identifier
+    settings: dict[str, Any]
+
+
+@message_type("invoice.command_rejected", topic=topics.INVOICES_EVENTS, key="subject_id")
+class InvoiceCommandRejected(CommandRejected):
+    subject_id: str = Field(description="The invoice (or account) the command named")
+

@@ -1,0 +1,93 @@
+"""mail.commands and mail.events (DESIGN.md section 6)."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, Field
+
+from contracts import topics
+from contracts.messages.base import Command, Event, Identifier, message_type
+from contracts.messages.common import CommandRejected, InvoiceSnapshot, Language
+
+MailKind = Literal["invoice", "receipt", "void_notice", "reminder"]
+To = Annotated[list[EmailStr], Field(min_length=1, max_length=3)]
+Cc = Annotated[list[EmailStr], Field(max_length=9)]
+
+
+class InvoiceMail(Command):
+    mail_id: Identifier = Field(description="Idempotency key of the delivery")
+    invoice_id: Identifier
+    invoice: InvoiceSnapshot
+    to: To
+    cc: Cc = []
+    language: Language = "en"
+    attach_pdf: bool = True
+
+
+@message_type("mail.send_invoice", topic=topics.MAIL_COMMANDS, key="invoice_id")
+class SendInvoiceMail(InvoiceMail):
+    kind: Literal["invoice", "receipt", "void_notice"] = "invoice"
+
+
+@message_type("mail.send_reminder", topic=topics.MAIL_COMMANDS, key="invoice_id")
+class SendReminderMail(InvoiceMail):
+    days_relative_to_due: int = Field(description="Negative before the due date, positive after")
+
+
+@message_type("mail.preview", topic=topics.MAIL_COMMANDS, key="invoice_id")
+class PreviewMail(Command):
+    invoice_id: Identifier
+    invoice: InvoiceSnapshot
+    kind: MailKind = "invoice"
+    language: Language = "en"
+
+
+class MailEvent(Event):
+    mail_id: Identifier
+    invoice_id: Identifier
+    kind: MailKind
+
+
+@message_type("mail.queued", topic=topics.MAIL_EVENTS, key="invoice_id")
+class MailQueued(MailEvent):
+    to: list[str]
+    cc: list[str] = []
+    queued_at: datetime
+
+
+@message_type("mail.sent", topic=topics.MAIL_EVENTS, key="invoice_id")
+class MailSent(MailEvent):
+    to: list[str]
+    cc: list[str] = []
+    sent_at: datetime
+    attempts: int
+    smtp_message_id: str
+
+
+@message_type("mail.bounced", topic=topics.MAIL_EVENTS, key="invoice_id")
+class MailBounced(MailEvent):
+    recipients: list[str]
+    permanent: bool
+    smtp_code: int | None = None
+    diagnostic: str
+    attempts: int
+
+
+@message_type("mail.dropped", topic=topics.MAIL_EVENTS, key="invoice_id")
+class MailDropped(MailEvent):
+    recipients: list[str]
+    reason: Literal["suppressed"]
+
+
+@message_type("mail.previewed", topic=topics.MAIL_EVENTS, key="invoice_id")
+class MailPreviewed(Event):
+    invoice_id: Identifier
+    kind: MailKind
+    language: str
+    subject: str
+    body_text: str
+
+
+@message_type("mail.rejected", topic=topics.MAIL_EVENTS, key="invoice_id")
+class MailCommandRejected(CommandRejected):
+    invoice_id: str

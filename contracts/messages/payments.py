@@ -1,0 +1,102 @@
+"""payments.transactions, payments.commands and payments.events (DESIGN.md section 5)."""
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from contracts import topics
+from contracts.messages.base import Command, Event, Identifier, message_type
+from contracts.messages.common import CommandRejected, Iban, Text
+from contracts.money import Currency
+
+PositiveAmount = Annotated[int, Field(gt=0)]
+PaymentMethod = Literal["bank_transfer", "cash", "card", "cheque", "other"]
+Remittance = Annotated[str, StringConstraints(max_length=500)]
+
+
+@message_type("bank_transaction.received", topic=topics.PAYMENTS_TRANSACTIONS, key="transaction_id")
+class BankTransactionReceived(Event):
+    """A credit booked on one of the account's bank accounts."""
+
+    transaction_id: Identifier = Field(description="The bank's id; the same id twice is one transaction")
+    iban: Iban = Field(description="The account that was credited")
+    amount: PositiveAmount
+    currency: Currency
+    booked_on: date
+    remittance_information: Remittance = ""
+    debtor_name: Text = ""
+    debtor_iban: Iban | None = None
+    end_to_end_id: Annotated[str, StringConstraints(max_length=35)] = ""
+
+
+@message_type("payment.record", topic=topics.PAYMENTS_COMMANDS, key="invoice_id")
+class RecordPayment(Command):
+    """A payment received outside the bank feed, entered by hand."""
+
+    invoice_id: Identifier
+    payment_id: Identifier
+    amount: PositiveAmount
+    currency: Currency
+    paid_on: date
+    method: PaymentMethod = "bank_transfer"
+    note: Text = ""
+
+
+@message_type("payment.apply", topic=topics.PAYMENTS_COMMANDS, key="invoice_id")
+class ApplyTransaction(Command):
+    """Apply an unmatched bank transaction to an invoice by hand."""
+
+    invoice_id: Identifier
+    transaction_id: Identifier
+
+
+@message_type("payment.remove", topic=topics.PAYMENTS_COMMANDS, key="invoice_id")
+class RemovePayment(Command):
+    invoice_id: Identifier
+    payment_id: Identifier
+    reason: Text = ""
+
+
+@message_type("payment.matched", topic=topics.PAYMENTS_EVENTS, key="invoice_id")
+class PaymentMatched(Event):
+    """A payment now counts towards an invoice."""
+
+    invoice_id: Identifier
+    payment_id: Identifier
+    amount: PositiveAmount
+    currency: Currency
+    paid_on: date
+    method: PaymentMethod
+    match: Literal["automatic", "applied", "manual"] = Field(
+        description="automatic: bank feed matched by IBAN and reference; applied: a person applied an unmatched transaction; manual: recorded by hand"
+    )
+    online: bool = Field(default=False, description="Collected through an online payment provider")
+    transaction_id: Identifier | None = None
+
+
+@message_type("payment.removed", topic=topics.PAYMENTS_EVENTS, key="invoice_id")
+class PaymentRemoved(Event):
+    invoice_id: Identifier
+    payment_id: Identifier
+    amount: PositiveAmount
+    currency: Currency
+    reason: Text = ""
+
+
+@message_type("payment.unmatched", topic=topics.PAYMENTS_EVENTS, key="transaction_id")
+class PaymentUnmatched(Event):
+    """A bank transaction no open invoice claims; it waits in the unmatched queue."""
+
+    transaction_id: Identifier
+    iban: Iban
+    amount: PositiveAmount
+    currency: Currency
+    booked_on: date
+    remittance_information: Remittance = ""
+    reason: Literal["no_reference", "unknown_reference", "currency_mismatch", "invoice_not_open", "unknown_iban"]
+
+
+@message_type("payment.rejected", topic=topics.PAYMENTS_EVENTS, key="subject_id")
+class PaymentCommandRejected(CommandRejected):
+    subject_id: str

@@ -1,0 +1,39 @@
+"""The metrics every service exposes. Service-specific metrics register on the same registry."""
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
+
+
+class MessagingMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            self.registry.register(collector)
+        self.consumed = Counter(
+            "invoicing_messages_consumed",
+            "Messages taken from Kafka, by outcome: handled, duplicate, ignored (not for this service), failed",
+            ["topic", "type", "outcome"],
+            registry=self.registry,
+        )
+        self.published = Counter(
+            "invoicing_messages_published", "Messages published to Kafka", ["topic", "type"], registry=self.registry
+        )
+        self.rejected = Counter(
+            "invoicing_commands_rejected",
+            "Commands answered with a rejection event",
+            ["type", "reason"],
+            registry=self.registry,
+        )
+        self.dead_lettered = Counter(
+            "invoicing_messages_dead_lettered",
+            "Messages moved to a dead-letter topic",
+            ["topic", "reason"],
+            registry=self.registry,
+        )
+        self.handler_duration = Histogram(
+            "invoicing_handler_duration_seconds",
+            "Time to handle one message, publishing included",
+            ["type"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )

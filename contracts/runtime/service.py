@@ -1,0 +1,181 @@
+"""Assembles a service: broker, database, consumer, HTTP endpoints and lifecycle."""
+
+import asyncio
+import ssl
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.security import SASLPlaintext, SASLScram256, SASLScram512
+from faststream.specification import AsyncAPI
+from prometheus_client import make_asgi_app
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from contracts.messages import MessageData
+from contracts.runtime.consumer import Consumer, RejectionFactory
+from contracts.runtime.inbox import Inbox
+from contracts.runtime.logs import configure_logging
+from contracts.runtime.messaging import Publisher
+from contracts.runtime.metrics import MessagingMetrics
+from contracts.runtime.settings import ServiceSettings
+
+StartupHook = Callable[[], Awaitable[Any]]
+BackgroundTask = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Service:
+    name: str
+    settings: ServiceSettings
+    broker: KafkaBroker
+    mongo: AsyncMongoClient
+    db: AsyncDatabase
+    metrics: MessagingMetrics
+    publisher: Publisher
+    consumer: Consumer
+    logger: logging.Logger
+    startup_hooks: list[StartupHook] = field(default_factory=list)
+    background_tasks: list[BackgroundTask] = field(default_factory=list)
+    _running: list[asyncio.Task] = field(default_factory=list)
+
+    def on_startup(self, hook: StartupHook) -> StartupHook:
+        """Run before consuming starts: indexes, outbox relay, read-model warm-up."""
+        self.startup_hooks.append(hook)
+        return hook
+
+    def background(self, task: BackgroundTask) -> BackgroundTask:
+        """A loop that runs while the service runs (timers, batch senders)."""
+        self.background_tasks.append(task)
+        return task
+
+    def document_publications(self, models: Iterable[type[MessageData]]) -> None:
+        """Declare what this service publishes so the AsyncAPI document shows each payload."""
+        by_topic: dict[str, list[type[MessageData]]] = {}
+        for model in models:
+            by_topic.setdefault(model.topic, []).append(model)
+        for topic, topic_models in sorted(by_topic.items()):
+            self.broker.publisher(
+                topic,
+                title=f"{self.name}:{topic}:publish",
+                description="Publishes " + ", ".join(m.type_name for m in topic_models),
+                schema=Union[tuple(topic_models)] if len(topic_models) > 1 else topic_models[0],  # noqa: UP007
+            )
+
+    def asgi_app(self, *, version: str = "1.0.0", description: str = "") -> AsgiFastStream:
+        self.consumer.subscribe()
+        return AsgiFastStream(
+            self.broker,
+            asgi_routes=[
+                ("/metrics", make_asgi_app(self.metrics.registry)),
+                ("/healthz", _liveness()),
+                ("/readyz", self._readiness()),
+            ],
+            specification=AsyncAPI(self.broker, title=f"{self.name} service", version=version, description=description),
+            asyncapi_path="/docs/asyncapi",
+            on_startup=[self._start],
+            after_startup=[self._start_background],
+            on_shutdown=[self._stop],
+        )
+
+    async def _start(self) -> None:
+        await self.mongo.admin.command("ping")
+        for hook in self.startup_hooks:
+            await hook()
+
+    async def _start_background(self) -> None:
+        for task in self.background_tasks:
+            self._running.append(asyncio.create_task(_forever(task, self.logger), name=task.__name__))
+
+    async def _stop(self) -> None:
+        for task in self._running:
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+        await self.mongo.close()
+
+    def _readiness(self):
+        @get(include_in_schema=False)
+        async def readyz(scope: Any) -> AsgiResponse:
+            problems = []
+            if not await self.broker.ping(timeout=2):
+                problems.append("kafka")
+            try:
+                await asyncio.wait_for(self.mongo.admin.command("ping"), timeout=2)
+            except Exception:
+                problems.append("mongodb")
+            if problems:
+                return AsgiResponse(f"unavailable: {', '.join(problems)}".encode(), 503)
+            return AsgiResponse(b"ready", 200)
+
+        return readyz
+
+
+def _liveness():
+    @get(include_in_schema=False)
+    async def healthz(scope: Any) -> AsgiResponse:
+        return AsgiResponse(b"ok", 200)
+
+    return healthz
+
+
+async def _forever(task: BackgroundTask, logger: logging.Logger) -> None:
+    """Keep a background loop alive across its own failures; only cancellation stops it."""
+    while True:
+        try:
+            await task()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("background task failed; restarting in 1 s", extra={"task": task.__name__})
+            await asyncio.sleep(1)
+
+
+def _security(settings: ServiceSettings):
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return None
+    mechanisms = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+
+    return mechanisms[settings.kafka_sasl_mechanism](
+        username=settings.kafka_sasl_username,
+        password=settings.kafka_sasl_password,
+        ssl_context=ssl.create_default_context() if settings.kafka_security_protocol.endswith("SSL") else None,
+    )
+
+
+def build_service(name: str, settings: ServiceSettings, *, reject: RejectionFactory) -> Service:
+    logger = configure_logging(name, settings.log_level)
+    metrics = MessagingMetrics()
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=name,
+        security=_security(settings),
+        middlewares=[KafkaPrometheusMiddleware(registry=metrics.registry, app_name=name)],
+        logger=logger,
+        # acks=all and idempotence: an event we report as published is on the broker.
+        acks="all",
+        enable_idempotence=True,
+    )
+    mongo = AsyncMongoClient(settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000)
+    db = mongo[settings.mongodb_database or name]
+    publisher = Publisher(broker, metrics)
+    consumer = Consumer(
+        service=name,
+        broker=broker,
+        publisher=publisher,
+        inbox=Inbox(db, group=name),
+        metrics=metrics,
+        settings=settings,
+        reject=reject,
+    )
+    return Service(name, settings, broker, mongo, db, metrics, publisher, consumer, logger)
+
+
+def serve(app: AsgiFastStream, settings: ServiceSettings) -> None:
+    """Run a service's ASGI app in the foreground until SIGINT/SIGTERM."""
+    import uvicorn
+
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False)

@@ -1,0 +1,22 @@
+"""Configuration from environment variables, with defaults that work on the local stack."""
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Production brokers: set KAFKA_SECURITY_PROTOCOL=SASL_SSL plus the SASL variables.
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str = "PLAIN"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = ""
+    mongodb_url: str = "mongodb://127.0.0.1:27017/"
+    mongodb_database: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: str = "INFO"
+    # How often a failing handler is retried in place before its message is dead-lettered.
+    handler_attempts: int = 5
+    handler_retry_base_seconds: float = 0.2

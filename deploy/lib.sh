@@ -1,0 +1,134 @@
+# Shared helpers for deploy/stack.sh and deploy/services.sh. Source it; do not run it.
+# Callers use `set -euo pipefail`, so every helper returns an explicit status instead of failing silently.
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PY="$REPO_ROOT/.venv/bin/python"
+
+say() { printf '[%s] %s\n' "${STACK_NAME:-?}" "$*"; }
+die() { printf '[%s] ERROR: %s\n' "${STACK_NAME:-?}" "$*" >&2; exit 1; }
+
+# Picks deploy/env/$STACK_NAME.env so that every script (and the tests) agree on ports and state dirs.
+load_env() {
+    STACK_NAME="${STACK_NAME:-dev}"
+    local env_file="$REPO_ROOT/deploy/env/$STACK_NAME.env"
+    [[ -f "$env_file" ]] || die "unknown STACK_NAME '$STACK_NAME': $env_file does not exist"
+    # shellcheck disable=SC1090
+    source "$env_file"
+}
+
+require_venv() {
+    [[ -x "$PY" ]] || die "$PY is missing; run 'make setup' first"
+}
+
+port_open() {
+    # A bash /dev/tcp connect avoids depending on nc/ss being installed.
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+http_ok() {
+    curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null
+}
+
+# pid_of <pidfile> <cmdline-marker>: prints the pid only when that process is alive AND is still ours.
+# Checking the command line guards against stale pid files whose pid was reused by an unrelated process.
+pid_of() {
+    local pidfile="$1" marker="$2" pid
+    [[ -f "$pidfile" ]] || return 1
+    pid="$(cat "$pidfile" 2>/dev/null || true)"
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    [[ -r "/proc/$pid/cmdline" ]] || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$marker" || return 1
+    echo "$pid"
+}
+
+# start_bg <pidfile> <logfile> <cmd...>: runs cmd detached in its own session, so Ctrl-C in the calling
+# terminal or the exit of `make` does not take it down, and `down` can signal the whole process group.
+start_bg() {
+    local pidfile="$1" logfile="$2"
+    shift 2
+    mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
+    {
+        printf '\n===== %s starting: %s\n' "$(date '+%F %T')" "$*"
+    } >>"$logfile"
+    # Without job control the background child is not a group leader, so setsid does not fork: $! is the real pid.
+    setsid "$@" >>"$logfile" 2>&1 </dev/null &
+    echo $! >"$pidfile"
+}
+
+# stop_pid <name> <pidfile> <marker> [timeout]: SIGTERM, wait, then SIGKILL; a no-op when nothing runs.
+stop_pid() {
+    local name="$1" pidfile="$2" marker="$3" timeout="${4:-30}" pid i
+    if ! pid="$(pid_of "$pidfile" "$marker")"; then
+        rm -f "$pidfile"
+        say "$name: not running"
+        return 0
+    fi
+    say "$name: stopping (pid $pid)"
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < timeout * 5; i++)); do
+        [[ -d "/proc/$pid" ]] || break
+        sleep 0.2
+    done
+    if [[ -d "/proc/$pid" ]]; then
+        say "$name: still alive after ${timeout}s, sending SIGKILL"
+        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        sleep 0.5
+    fi
+    rm -f "$pidfile"
+    say "$name: stopped"
+}
+
+# wait_healthy <name> <pidfile> <marker> <logfile> <timeout> <check-fn...>
+# Polls check-fn until it succeeds; bails out early when the process dies, so a crash is reported at once
+# instead of after the full timeout. On failure the log tail explains why.
+wait_healthy() {
+    local name="$1" pidfile="$2" marker="$3" logfile="$4" timeout="$5"
+    shift 5
+    local deadline=$((SECONDS + timeout))
+    while ((SECONDS < deadline)); do
+        if ! pid_of "$pidfile" "$marker" >/dev/null; then
+            fail_with_log "$name exited during startup" "$logfile"
+        fi
+        if "$@" >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    fail_with_log "$name not healthy after ${timeout}s (still running; see log)" "$logfile"
+}
+
+fail_with_log() {
+    local msg="$1" logfile="$2"
+    {
+        printf '[%s] ERROR: %s\n' "${STACK_NAME:-?}" "$msg"
+        printf -- '----- last 40 lines of %s -----\n' "$logfile"
+        tail -n 40 "$logfile" 2>/dev/null || echo "(no log)"
+        printf -- '-----\n'
+    } >&2
+    exit 1
+}
+
+# Refuses to start when a foreign process holds our port: starting anyway would either crash or,
+# worse, make the health check pass against somebody else's server.
+ensure_port_free() {
+    local name="$1" port="$2"
+    if port_open "$port"; then
+        die "$name: port $port is already in use by another process (not started by this stack); stop it or pick another STACK_NAME"
+    fi
+}
+
+# render_template <template> <output> VAR...: replaces @VAR@ with the variable's value.
+render_template() {
+    local template="$1" out="$2"
+    shift 2
+    local content var val
+    content="$(cat "$template")"
+    for var in "$@"; do
+        val="${!var}"
+        # Quoted replacement: bash 5.2 would otherwise expand '&' in values to the matched text.
+        content="${content//"@${var}@"/"$val"}"
+    done
+    mkdir -p "$(dirname "$out")"
+    printf '%s\n' "$content" >"$out.tmp"
+    mv "$out.tmp" "$out"
+}

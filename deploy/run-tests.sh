@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Body of `make test` / `make bench`: runs against the private "test" stack (its own ports and state
+# dir, see deploy/env/test.env), so tests never touch a running dev stack.
+#
+#   deploy/run-tests.sh [pytest args...]     default args: -q
+#   deploy/run-tests.sh --bench [args...]    runs `python -m bench` instead of pytest
+#
+# If the test stack was already fully running before (someone keeps it up to iterate quickly), it is
+# left running; otherwise whatever this run started is stopped on exit. KEEP_STACK=1 always keeps it.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_ROOT"
+PY="$REPO_ROOT/.venv/bin/python"
+
+export STACK_NAME=test
+# shellcheck source=env/test.env
+source "$REPO_ROOT/deploy/env/test.env"
+export PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}"
+
+stop_stack=1
+if deploy/stack.sh status >/dev/null 2>&1; then
+    echo "[test] test stack already running before this run: leaving it up afterwards"
+    stop_stack=0
+fi
+[[ "${KEEP_STACK:-0}" == 1 ]] && stop_stack=0
+
+cleanup() {
+    local rc=$?
+    if ((stop_stack)); then
+        deploy/stack.sh down || echo "[test] WARNING: stopping the test stack failed" >&2
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+# A Ctrl-C should still run the cleanup above (EXIT traps fire on normal exit; map signals to one).
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+deploy/stack.sh up
+
+if [[ "${1:-}" == --bench ]]; then
+    shift
+    set +e
+    "$PY" -m bench "$@"
+    rc=$?
+    set -e
+    exit "$rc"
+fi
+
+[[ $# -gt 0 ]] || set -- -q
+set +e
+"$PY" -m pytest "$@"
+rc=$?
+set -e
+if ((rc == 5)); then
+    echo "[test] ERROR: pytest collected no tests (exit 5); treating as failure" >&2
+    rc=1
+fi
+exit "$rc"

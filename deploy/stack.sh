@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# Native local infrastructure (no Docker): Kafka (KRaft), FerretDB (SQLite), SMTP catcher, Prometheus.
+#
+#   deploy/stack.sh up|down|status|restart [kafka|ferretdb|smtp|prometheus ...]   (default: all)
+#
+# STACK_NAME (default dev) selects deploy/env/$STACK_NAME.env: ports and $STACK_DIR. Each component keeps
+# its pid file, log, rendered config and data in $STACK_DIR/<component>/. Binaries and jars are cached
+# under .cache/ and fetched/built only when missing, so `up` is fast and offline after the first run.
+set -euo pipefail
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+load_env
+
+ALL_COMPONENTS=(kafka ferretdb smtp prometheus)
+
+KAFKA_VERSION=3.9.2 # must match deploy/kafka/pom.xml
+KAFKA_LIBS="$REPO_ROOT/.cache/kafka-$KAFKA_VERSION/libs"
+FERRETDB_BIN="$REPO_ROOT/.cache/bin/ferretdb"
+# FerretDB's version is pinned by deploy/ferretdb/go.mod/go.sum; the stamp rebuilds the binary when they change.
+FERRETDB_STAMP="$REPO_ROOT/.cache/bin/ferretdb.gomod.sha256"
+
+# ---------------------------------------------------------------- per-component facts
+comp_dir() { echo "$STACK_DIR/$1"; }
+comp_pidfile() { echo "$STACK_DIR/$1/$1.pid"; }
+comp_log() { echo "$STACK_DIR/$1/$1.log"; }
+# A string that only our process of that component has in its command line (see pid_of).
+comp_marker() {
+    case "$1" in
+    kafka) echo "$STACK_DIR/kafka/server.properties" ;;
+    ferretdb) echo "file:$STACK_DIR/ferretdb/data/" ;;
+    smtp) echo "deploy/smtp/catcher.py --dir $SMTP_CATCHER_DIR" ;;
+    prometheus) echo "$STACK_DIR/prometheus/prometheus.yml" ;;
+    esac
+}
+comp_port() {
+    case "$1" in
+    kafka) echo "$KAFKA_PORT" ;;
+    ferretdb) echo "$FERRETDB_PORT" ;;
+    smtp) echo "$SMTP_PORT" ;;
+    prometheus) echo "$PROMETHEUS_PORT" ;;
+    esac
+}
+comp_endpoint() {
+    case "$1" in
+    kafka) echo "$KAFKA_BOOTSTRAP_SERVERS" ;;
+    ferretdb) echo "$MONGODB_URL" ;;
+    smtp) echo "smtp://$SMTP_HOST:$SMTP_PORT  http://127.0.0.1:$SMTP_CATCHER_HTTP_PORT/messages" ;;
+    prometheus) echo "http://127.0.0.1:$PROMETHEUS_PORT" ;;
+    esac
+}
+
+running_pid() { pid_of "$(comp_pidfile "$1")" "$(comp_marker "$1")"; }
+
+# ---------------------------------------------------------------- health checks (quiet; status via exit code)
+healthy_kafka() {
+    port_open "$KAFKA_PORT" &&
+        PYTHONPATH="$REPO_ROOT" "$PY" "$REPO_ROOT/deploy/provision_topics.py" --check
+}
+healthy_ferretdb() {
+    port_open "$FERRETDB_PORT" &&
+        "$PY" -c 'import sys, pymongo; pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=1500).admin.command("ping")' "$MONGODB_URL"
+}
+healthy_smtp() {
+    port_open "$SMTP_PORT" && http_ok "http://127.0.0.1:$SMTP_CATCHER_HTTP_PORT/healthz"
+}
+healthy_prometheus() {
+    http_ok "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
+}
+
+# ---------------------------------------------------------------- install / build (cached, only when missing)
+ensure_kafka_libs() {
+    [[ -f "$KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar" ]] && return 0
+    say "kafka: fetching Kafka $KAFKA_VERSION jars from Maven Central (first run only)"
+    # Copy into a temp dir and rename, so an interrupted download never looks like a complete cache.
+    local tmp="$KAFKA_LIBS.tmp.$$"
+    rm -rf "$tmp"
+    mvn -B -q -f "$REPO_ROOT/deploy/kafka/pom.xml" dependency:copy-dependencies \
+        -DincludeScope=runtime -DoutputDirectory="$tmp" || die "kafka: maven could not fetch the broker jars"
+    rm -rf "$KAFKA_LIBS"
+    mv "$tmp" "$KAFKA_LIBS"
+}
+
+ensure_ferretdb_bin() {
+    local want
+    want="$(cat "$REPO_ROOT/deploy/ferretdb/go.mod" "$REPO_ROOT/deploy/ferretdb/go.sum" "$REPO_ROOT/deploy/ferretdb/main.go" | sha256sum | cut -d' ' -f1)"
+    if [[ -x "$FERRETDB_BIN" ]]; then
+        # A binary built before the stamp existed is trusted once and stamped, instead of a slow rebuild.
+        [[ -f "$FERRETDB_STAMP" ]] || echo "$want" >"$FERRETDB_STAMP"
+        [[ "$(cat "$FERRETDB_STAMP")" == "$want" ]] && return 0
+    fi
+    say "ferretdb: building from deploy/ferretdb (go install; first run only, takes a minute)"
+    mkdir -p "$(dirname "$FERRETDB_BIN")"
+    (cd "$REPO_ROOT/deploy/ferretdb" && GOBIN="$(dirname "$FERRETDB_BIN")" go install .) ||
+        die "ferretdb: go build failed"
+    echo "$want" >"$FERRETDB_STAMP"
+}
+
+ensure_prometheus() {
+    command -v prometheus >/dev/null && command -v promtool >/dev/null && return 0
+    say "prometheus: not installed, installing the Debian package (first run only)"
+    local sudo=""
+    [[ "$(id -u)" == 0 ]] || sudo="sudo"
+    # The package ships a system service on :9090; keep apt from starting it, it would take the dev port.
+    local added_policy=""
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+        $sudo chmod +x /usr/sbin/policy-rc.d
+        added_policy=1
+    fi
+    local ok=0
+    # Fresh machines/containers often have empty package lists: update only when the first try fails.
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends prometheus || {
+        $sudo apt-get update &&
+            DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends prometheus
+    } || ok=1
+    [[ -z "$added_policy" ]] || $sudo rm -f /usr/sbin/policy-rc.d
+    ((ok == 0)) || die "prometheus: apt-get install prometheus failed"
+    # Belt and braces: if a system service did start anyway, say so (we do not stop what we did not start).
+    if port_open 9090 && [[ "$STACK_NAME" == dev ]]; then
+        say "prometheus: WARNING: something already listens on :9090 (the Debian prometheus service?)"
+    fi
+}
+
+# ---------------------------------------------------------------- start per component
+start_kafka() {
+    local dir cluster_id_file props
+    dir="$(comp_dir kafka)"
+    props="$dir/server.properties"
+    ensure_kafka_libs
+    KAFKA_DATA_DIR="$dir/data"
+    mkdir -p "$KAFKA_DATA_DIR"
+    render_template "$REPO_ROOT/deploy/kafka/server.properties.template" "$props" \
+        KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_DATA_DIR
+
+    # The cluster id is generated once per stack and kept: re-formatting with a new id would make the
+    # broker refuse its own data dir.
+    cluster_id_file="$dir/cluster.id"
+    if [[ ! -s "$cluster_id_file" ]]; then
+        python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))' >"$cluster_id_file"
+    fi
+    if [[ ! -f "$KAFKA_DATA_DIR/meta.properties" ]]; then
+        say "kafka: formatting storage (cluster id $(cat "$cluster_id_file"))"
+        java -cp "$KAFKA_LIBS/*" -Dlog4j.configuration="file:$REPO_ROOT/deploy/kafka/log4j.properties" \
+            kafka.tools.StorageTool format -t "$(cat "$cluster_id_file")" -c "$props" \
+            >>"$(comp_log kafka)" 2>&1 || fail_with_log "kafka: storage format failed" "$(comp_log kafka)"
+    fi
+
+    start_bg "$(comp_pidfile kafka)" "$(comp_log kafka)" \
+        java -Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
+        -Dlog4j.configuration="file:$REPO_ROOT/deploy/kafka/log4j.properties" \
+        -cp "$KAFKA_LIBS/*" kafka.Kafka "$props"
+}
+
+start_ferretdb() {
+    ensure_ferretdb_bin
+    mkdir -p "$(comp_dir ferretdb)/data"
+    start_bg "$(comp_pidfile ferretdb)" "$(comp_log ferretdb)" \
+        "$FERRETDB_BIN" -listen-addr "127.0.0.1:$FERRETDB_PORT" \
+        -sqlite-url "file:$STACK_DIR/ferretdb/data/" -log-level warn
+}
+
+start_smtp() {
+    mkdir -p "$SMTP_CATCHER_DIR"
+    # cd so the relative script path (our pid_of marker) resolves; -u so the log is not block-buffered.
+    (cd "$REPO_ROOT" && start_bg "$(comp_pidfile smtp)" "$(comp_log smtp)" \
+        "$PY" -u deploy/smtp/catcher.py --dir "$SMTP_CATCHER_DIR")
+}
+
+start_prometheus() {
+    ensure_prometheus
+    local dir config alerts
+    dir="$(comp_dir prometheus)"
+    config="$dir/prometheus.yml"
+    alerts="$REPO_ROOT/deploy/prometheus/alerts.yml"
+    # alerts.yml is owned by someone else and may not exist yet; a rule_files entry pointing at a
+    # missing file would make promtool reject the config, so it is only added when the file is there.
+    if [[ -f "$alerts" ]]; then
+        RULE_FILES=$'rule_files:\n  - '"\"$alerts\""
+    else
+        RULE_FILES="# rule_files omitted: $alerts does not exist yet"
+    fi
+    render_template "$REPO_ROOT/deploy/prometheus/prometheus.local.yml.template" "$config" \
+        RULE_FILES INVOICES_HTTP_PORT NUMBERING_HTTP_PORT PAYMENTS_HTTP_PORT MAILER_HTTP_PORT
+    promtool check config "$config" >>"$(comp_log prometheus)" 2>&1 ||
+        fail_with_log "prometheus: promtool rejected $config" "$(comp_log prometheus)"
+    mkdir -p "$dir/data"
+    start_bg "$(comp_pidfile prometheus)" "$(comp_log prometheus)" \
+        prometheus --config.file="$config" --storage.tsdb.path="$dir/data" \
+        --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --log.level=warn
+}
+
+# Seconds to wait for health; the JVM on 2 cores is the slow one.
+health_timeout() {
+    case "$1" in
+    kafka) echo "${KAFKA_START_TIMEOUT:-120}" ;;
+    *) echo "${STACK_START_TIMEOUT:-45}" ;;
+    esac
+}
+
+post_up() {
+    if [[ "$1" == kafka ]]; then
+        # Idempotent and cheap; also repairs a stack whose topics were deleted by hand.
+        PYTHONPATH="$REPO_ROOT" "$PY" "$REPO_ROOT/deploy/provision_topics.py" | sed "s/^/[$STACK_NAME] kafka: /" ||
+            die "kafka: topic provisioning failed"
+    fi
+}
+
+up_one() {
+    local c="$1" pid
+    if pid="$(running_pid "$c")"; then
+        if "healthy_$c" >/dev/null 2>&1; then
+            say "$c: already running (pid $pid)"
+            post_up "$c"
+            return 0
+        fi
+        # Running but not answering: most likely still starting (e.g. a parallel `up`); give it the
+        # normal startup window rather than killing it.
+        say "$c: running (pid $pid) but not healthy yet, waiting"
+    else
+        rm -f "$(comp_pidfile "$c")" # stale
+        ensure_port_free "$c" "$(comp_port "$c")"
+        if [[ "$c" == smtp ]]; then ensure_port_free smtp-http "$SMTP_CATCHER_HTTP_PORT"; fi
+        if [[ "$c" == kafka ]]; then ensure_port_free kafka-controller "$KAFKA_CONTROLLER_PORT"; fi
+        say "$c: starting"
+        "start_$c"
+    fi
+    local t0=$SECONDS
+    wait_healthy "$c" "$(comp_pidfile "$c")" "$(comp_marker "$c")" "$(comp_log "$c")" \
+        "$(health_timeout "$c")" "healthy_$c"
+    say "$c: healthy after $((SECONDS - t0))s (pid $(running_pid "$c")) at $(comp_endpoint "$c")"
+    post_up "$c"
+}
+
+down_one() {
+    local c="$1"
+    # Kafka's controlled shutdown flushes logs; give it longer before resorting to SIGKILL.
+    local timeout=15
+    [[ "$c" == kafka ]] && timeout=40
+    stop_pid "$c" "$(comp_pidfile "$c")" "$(comp_marker "$c")" "$timeout"
+}
+
+status_one() {
+    local c="$1" pid state
+    if pid="$(running_pid "$c")"; then
+        if port_open "$(comp_port "$c")"; then state="running"; else state="starting/unhealthy"; fi
+        printf '%-11s %-18s pid %-8s %s\n' "$c" "$state" "$pid" "$(comp_endpoint "$c")"
+        [[ "$state" == running ]]
+    else
+        printf '%-11s %-18s %s\n' "$c" "stopped" "(stack $STACK_NAME)"
+        return 1
+    fi
+}
+
+# ---------------------------------------------------------------- main
+usage() {
+    echo "usage: STACK_NAME=dev|test $0 up|down|status|restart [${ALL_COMPONENTS[*]}]" >&2
+    exit 2
+}
+
+[[ $# -ge 1 ]] || usage
+cmd="$1"
+shift
+components=("$@")
+[[ ${#components[@]} -gt 0 ]] || components=("${ALL_COMPONENTS[@]}")
+for c in "${components[@]}"; do
+    [[ " ${ALL_COMPONENTS[*]} " == *" $c "* ]] || die "unknown component '$c' (known: ${ALL_COMPONENTS[*]})"
+done
+
+case "$cmd" in
+up)
+    require_venv
+    mkdir -p "$STACK_DIR"
+    for c in "${components[@]}"; do up_one "$c"; done
+    say "stack up: ${components[*]}"
+    ;;
+down)
+    # Reverse order: Kafka clients (none here yet) before Kafka; independent otherwise.
+    for ((i = ${#components[@]} - 1; i >= 0; i--)); do down_one "${components[i]}"; done
+    ;;
+restart)
+    for ((i = ${#components[@]} - 1; i >= 0; i--)); do down_one "${components[i]}"; done
+    require_venv
+    mkdir -p "$STACK_DIR"
+    for c in "${components[@]}"; do up_one "$c"; done
+    ;;
+status)
+    rc=0
+    for c in "${components[@]}"; do status_one "$c" || rc=3; done
+    exit "$rc"
+    ;;
+*) usage ;;
+esac

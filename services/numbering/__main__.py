@@ -1,0 +1,6 @@
+from contracts.runtime.service import serve
+from services.numbering.app import create_app
+from services.numbering.settings import NumberingSettings
+
+settings = NumberingSettings()
+serve(create_app(settings), settings)
