@@ -74,7 +74,7 @@ ensure_kafka_libs() {
     # Copy into a temp dir and rename, so an interrupted download never looks like a complete cache.
     local tmp="$KAFKA_LIBS.tmp.$$"
     rm -rf "$tmp"
-    mvn -B -q -f "$REPO_ROOT/deploy/kafka/pom.xml" dependency:copy-dependencies \
+    mvn -B -q -Dstyle.color=never -f "$REPO_ROOT/deploy/kafka/pom.xml" dependency:copy-dependencies \
         -DincludeScope=runtime -DoutputDirectory="$tmp" || die "kafka: maven could not fetch the broker jars"
     rm -rf "$KAFKA_LIBS"
     mv "$tmp" "$KAFKA_LIBS"
@@ -109,9 +109,9 @@ ensure_prometheus() {
     fi
     local ok=0
     # Fresh machines/containers often have empty package lists: update only when the first try fails.
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends prometheus || {
-        $sudo apt-get update &&
-            DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends prometheus
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends prometheus || {
+        $sudo apt-get update -q &&
+            DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends prometheus
     } || ok=1
     [[ -z "$added_policy" ]] || $sudo rm -f /usr/sbin/policy-rc.d
     ((ok == 0)) || die "prometheus: apt-get install prometheus failed"
@@ -266,10 +266,17 @@ for c in "${components[@]}"; do
     [[ " ${ALL_COMPONENTS[*]} " == *" $c "* ]] || die "unknown component '$c' (known: ${ALL_COMPONENTS[*]})"
 done
 
+# Serialise up/down/restart per stack: two concurrent `up`s (e.g. `make up` in two terminals) would
+# otherwise both see "not running" and race for the same ports and data dirs.
+if [[ "$cmd" != status ]]; then
+    mkdir -p "$STACK_DIR"
+    exec 9>"$STACK_DIR/.stack.lock"
+    flock -w 300 9 || die "another deploy/stack.sh is still running for stack $STACK_NAME"
+fi
+
 case "$cmd" in
 up)
     require_venv
-    mkdir -p "$STACK_DIR"
     for c in "${components[@]}"; do up_one "$c"; done
     say "stack up: ${components[*]}"
     ;;
@@ -280,7 +287,6 @@ down)
 restart)
     for ((i = ${#components[@]} - 1; i >= 0; i--)); do down_one "${components[i]}"; done
     require_venv
-    mkdir -p "$STACK_DIR"
     for c in "${components[@]}"; do up_one "$c"; done
     ;;
 status)

@@ -4,15 +4,23 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from contracts.messages.base import Event, Identifier
 from contracts.money import Currency
+from contracts.references import compact, is_valid_iban
 
 Text = Annotated[str, StringConstraints(max_length=500)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
-Iban = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")]
+def _checked_iban(value: str) -> str:
+    iban = compact(value)
+    if not is_valid_iban(iban):
+        raise ValueError("not a valid IBAN (country, check digits and length must agree)")
+    return iban
+
+
+Iban = Annotated[str, AfterValidator(_checked_iban)]
 Metadata = Annotated[dict[str, Annotated[str, StringConstraints(max_length=500)]], Field(max_length=50)]
 
 InvoiceStatus = Literal["draft", "open", "paid", "void", "uncollectible"]

@@ -54,7 +54,7 @@ class CreateInvoice(Command):
 
 
 class InvoiceChanges(ValueModel):
-    """Fields to change; absent fields stay as they are."""
+    """Fields to change; absent (or null) fields stay as they are."""
 
     currency: Currency | None = None
     customer: Customer | None = None

@@ -88,6 +88,10 @@ class HandlerContext:
 Handler = Callable[[HandlerContext, Any], Awaitable[None]]
 
 
+async def _raw_body(message: KafkaMessage) -> bytes:
+    return message.body
+
+
 class Consumer:
     def __init__(
         self,
@@ -131,6 +135,9 @@ class Consumer:
                 auto_offset_reset="earliest",
                 ack_policy=AckPolicy.NACK_ON_ERROR,
                 title=f"{self.service}:{topic}",
+                # The chassis decodes and validates itself, so a malformed body reaches on_record
+                # (and the dead-letter topic) instead of failing inside FastStream's JSON decoder.
+                decoder=_raw_body,
                 description=f"Handles {', '.join(types)}. Other types on this topic are skipped.",
             )(self.on_record)
 

@@ -77,6 +77,7 @@ class Service:
             ],
             specification=AsyncAPI(self.broker, title=f"{self.name} service", version=version, description=description),
             asyncapi_path="/docs/asyncapi",
+            logger=self.logger,
             on_startup=[self._start],
             after_startup=[self._start_background],
             on_shutdown=[self._stop],

@@ -1,0 +1,61 @@
+"""The invoices service: the invoice lifecycle, its history, and the account's invoicing settings."""
+
+import asyncio
+
+from contracts.envelope import Envelope
+from contracts.messages import MessageData
+from contracts.messages.invoices import (
+    AccountConfigured,
+    InvoiceCommandRejected,
+    InvoiceCreated,
+    InvoiceDeleted,
+    InvoiceFinalized,
+    InvoiceMarkedUncollectible,
+    InvoiceMarkedUnpaid,
+    InvoicePaid,
+    InvoicePaymentApplied,
+    InvoiceSent,
+    InvoiceUpdated,
+    InvoiceVoided,
+)
+from contracts.messages.mail import SendInvoiceMail
+from contracts.messages.numbering import AllocateNumber
+from contracts.runtime.outbox import relay_pending
+from contracts.runtime.service import build_service
+from services.invoices.adapters.repository import AccountRepository, InvoiceRepository, QuoteLinks
+from services.invoices.handlers import InvoiceHandlers
+from services.invoices.metrics import InvoiceMetrics
+from services.invoices.settings import InvoicesSettings
+
+
+def reject(envelope: Envelope, command: MessageData | None, reason: str, message: str) -> InvoiceCommandRejected:
+    return InvoiceCommandRejected(
+        command_id=str(envelope.id), command_type=envelope.type, reason=reason, message=message,
+        subject_id=envelope.subject,
+    )
+
+
+def create_app(settings: InvoicesSettings | None = None):
+    settings = settings or InvoicesSettings()
+    service = build_service("invoices", settings, reject=reject)
+    invoices = InvoiceRepository(service.db)
+    InvoiceHandlers(service, invoices, AccountRepository(service.db), QuoteLinks(service.db)).register()
+    metrics = InvoiceMetrics(service.metrics.registry)
+    service.document_publications([
+        InvoiceCreated, InvoiceUpdated, InvoiceDeleted, InvoiceFinalized, InvoiceSent, InvoicePaymentApplied,
+        InvoicePaid, InvoiceMarkedUnpaid, InvoiceVoided, InvoiceMarkedUncollectible, AccountConfigured,
+        InvoiceCommandRejected, AllocateNumber, SendInvoiceMail,
+    ])
+
+    @service.on_startup
+    async def prepare() -> None:
+        await invoices.ensure_indexes()
+        await relay_pending(invoices.collection, service.publisher)
+
+    @service.background
+    async def count_invoices_by_status() -> None:
+        while True:
+            metrics.set_counts(await invoices.count_by_status())
+            await asyncio.sleep(settings.status_gauge_interval_seconds)
+
+    return service.asgi_app(description=__doc__)

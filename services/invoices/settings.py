@@ -1,0 +1,12 @@
+from pydantic_settings import SettingsConfigDict
+
+from contracts.runtime.settings import ServiceSettings
+
+
+class InvoicesSettings(ServiceSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    http_port: int = 8001
+    mongodb_database: str = "invoices"
+    # How often the invoices-by-status gauge is recounted.
+    status_gauge_interval_seconds: float = 15.0

@@ -1,0 +1,6 @@
+from contracts.runtime.service import serve
+from services.mailer.app import create_app
+from services.mailer.settings import MailerSettings
+
+settings = MailerSettings()
+serve(create_app(settings), settings)

@@ -1,0 +1,258 @@
+"""The built-in texts of invoice mails and documents, in the platform's five languages.
+
+Subjects and intros are format strings with the fields `number` and `company`. A typed
+dataclass rather than loose dictionaries, so a language missing a text fails at import time
+instead of in front of a customer.
+"""
+
+from dataclasses import dataclass
+
+from contracts.messages.mail import MailKind
+
+
+@dataclass(frozen=True)
+class Texts:
+    subjects: dict[MailKind, str]
+    intros: dict[MailKind, str]
+    greeting: str
+    closing: str
+    payment_instruction: str
+    date_format: str
+    document_title: str
+    draft: str
+    paid_mark: str
+    void_mark: str
+    number: str
+    issue_date: str
+    due_date: str
+    bill_to: str
+    description: str
+    quantity: str
+    unit_price: str
+    tax: str
+    amount: str
+    subtotal: str
+    total: str
+    amount_paid: str
+    paid_on: str
+    amount_due: str
+    iban: str
+    reference: str
+
+
+ENGLISH = Texts(
+    subjects={
+        "invoice": "Invoice {number} from {company}",
+        "receipt": "Receipt for invoice {number} from {company}",
+        "void_notice": "Invoice {number} from {company} has been voided",
+        "reminder": "Reminder: invoice {number} from {company}",
+    },
+    intros={
+        "invoice": "Please find invoice {number} from {company} below.",
+        "receipt": "Thank you for your payment. Invoice {number} from {company} is paid in full.",
+        "void_notice": "Invoice {number} from {company} has been voided. You do not need to pay it.",
+        "reminder": "This is a friendly reminder that invoice {number} from {company} is awaiting payment.",
+    },
+    greeting="Hello {customer},",
+    closing="Kind regards,",
+    payment_instruction=(
+        "Please transfer the amount due to the IBAN below and quote the payment reference, "
+        "so that your payment is matched automatically."
+    ),
+    date_format="%Y-%m-%d",
+    document_title="Invoice",
+    draft="draft",
+    paid_mark="PAID",
+    void_mark="VOID",
+    number="Invoice number",
+    issue_date="Issue date",
+    due_date="Due date",
+    bill_to="Bill to",
+    description="Description",
+    quantity="Qty",
+    unit_price="Unit price",
+    tax="Tax",
+    amount="Amount",
+    subtotal="Subtotal",
+    total="Total",
+    amount_paid="Amount paid",
+    paid_on="Paid on",
+    amount_due="Amount due",
+    iban="IBAN",
+    reference="Payment reference",
+)
+
+GERMAN = Texts(
+    subjects={
+        "invoice": "Rechnung {number} von {company}",
+        "receipt": "Zahlungsbestätigung für Rechnung {number} von {company}",
+        "void_notice": "Rechnung {number} von {company} wurde storniert",
+        "reminder": "Zahlungserinnerung: Rechnung {number} von {company}",
+    },
+    intros={
+        "invoice": "anbei erhalten Sie die Rechnung {number} von {company}.",
+        "receipt": "vielen Dank für Ihre Zahlung. Die Rechnung {number} von {company} ist vollständig bezahlt.",
+        "void_notice": "die Rechnung {number} von {company} wurde storniert. Sie müssen sie nicht bezahlen.",
+        "reminder": "wir möchten Sie freundlich daran erinnern, dass die Rechnung {number} von {company} noch offen ist.",
+    },
+    greeting="Guten Tag {customer},",
+    closing="Mit freundlichen Grüßen",
+    payment_instruction=(
+        "Bitte überweisen Sie den offenen Betrag auf die unten stehende IBAN und geben Sie die "
+        "Zahlungsreferenz an, damit Ihre Zahlung automatisch zugeordnet wird."
+    ),
+    date_format="%d.%m.%Y",
+    document_title="Rechnung",
+    draft="Entwurf",
+    paid_mark="BEZAHLT",
+    void_mark="STORNIERT",
+    number="Rechnungsnummer",
+    issue_date="Rechnungsdatum",
+    due_date="Fällig am",
+    bill_to="Rechnung an",
+    description="Beschreibung",
+    quantity="Menge",
+    unit_price="Einzelpreis",
+    tax="MwSt.",
+    amount="Betrag",
+    subtotal="Zwischensumme",
+    total="Gesamt",
+    amount_paid="Bezahlter Betrag",
+    paid_on="Bezahlt am",
+    amount_due="Offener Betrag",
+    iban="IBAN",
+    reference="Zahlungsreferenz",
+)
+
+FRENCH = Texts(
+    subjects={
+        "invoice": "Facture {number} de {company}",
+        "receipt": "Reçu pour la facture {number} de {company}",
+        "void_notice": "La facture {number} de {company} a été annulée",
+        "reminder": "Rappel : facture {number} de {company}",
+    },
+    intros={
+        "invoice": "veuillez trouver ci-dessous la facture {number} de {company}.",
+        "receipt": "merci pour votre paiement. La facture {number} de {company} est entièrement réglée.",
+        "void_notice": "la facture {number} de {company} a été annulée. Vous n'avez pas à la payer.",
+        "reminder": "nous vous rappelons que la facture {number} de {company} est en attente de paiement.",
+    },
+    greeting="Bonjour {customer},",
+    closing="Cordialement,",
+    payment_instruction=(
+        "Veuillez virer le montant dû sur l'IBAN ci-dessous en indiquant la référence de paiement, "
+        "afin que votre paiement soit rapproché automatiquement."
+    ),
+    date_format="%d/%m/%Y",
+    document_title="Facture",
+    draft="brouillon",
+    paid_mark="PAYÉE",
+    void_mark="ANNULÉE",
+    number="Numéro de facture",
+    issue_date="Date de facture",
+    due_date="Échéance",
+    bill_to="Facturé à",
+    description="Description",
+    quantity="Qté",
+    unit_price="Prix unitaire",
+    tax="TVA",
+    amount="Montant",
+    subtotal="Sous-total",
+    total="Total",
+    amount_paid="Montant payé",
+    paid_on="Payée le",
+    amount_due="Montant dû",
+    iban="IBAN",
+    reference="Référence de paiement",
+)
+
+ITALIAN = Texts(
+    subjects={
+        "invoice": "Fattura {number} da {company}",
+        "receipt": "Ricevuta per la fattura {number} da {company}",
+        "void_notice": "La fattura {number} da {company} è stata annullata",
+        "reminder": "Promemoria: fattura {number} da {company}",
+    },
+    intros={
+        "invoice": "trova qui di seguito la fattura {number} da {company}.",
+        "receipt": "grazie per il pagamento. La fattura {number} da {company} è stata saldata.",
+        "void_notice": "la fattura {number} da {company} è stata annullata. Non è necessario pagarla.",
+        "reminder": "le ricordiamo che la fattura {number} da {company} è in attesa di pagamento.",
+    },
+    greeting="Gentile {customer},",
+    closing="Cordiali saluti,",
+    payment_instruction=(
+        "La preghiamo di versare l'importo dovuto sull'IBAN indicato di seguito, riportando il "
+        "riferimento di pagamento, affinché il pagamento venga abbinato automaticamente."
+    ),
+    date_format="%d/%m/%Y",
+    document_title="Fattura",
+    draft="bozza",
+    paid_mark="PAGATA",
+    void_mark="ANNULLATA",
+    number="Numero fattura",
+    issue_date="Data fattura",
+    due_date="Scadenza",
+    bill_to="Fatturato a",
+    description="Descrizione",
+    quantity="Qtà",
+    unit_price="Prezzo unitario",
+    tax="IVA",
+    amount="Importo",
+    subtotal="Subtotale",
+    total="Totale",
+    amount_paid="Importo pagato",
+    paid_on="Pagata il",
+    amount_due="Importo dovuto",
+    iban="IBAN",
+    reference="Riferimento di pagamento",
+)
+
+SPANISH = Texts(
+    subjects={
+        "invoice": "Factura {number} de {company}",
+        "receipt": "Recibo de la factura {number} de {company}",
+        "void_notice": "La factura {number} de {company} ha sido anulada",
+        "reminder": "Recordatorio: factura {number} de {company}",
+    },
+    intros={
+        "invoice": "le enviamos la factura {number} de {company}.",
+        "receipt": "gracias por su pago. La factura {number} de {company} está pagada en su totalidad.",
+        "void_notice": "la factura {number} de {company} ha sido anulada. No es necesario pagarla.",
+        "reminder": "le recordamos que la factura {number} de {company} está pendiente de pago.",
+    },
+    greeting="Hola {customer},",
+    closing="Atentamente,",
+    payment_instruction=(
+        "Transfiera el importe pendiente al IBAN indicado a continuación con la referencia de pago, "
+        "para que su pago se concilie automáticamente."
+    ),
+    date_format="%d/%m/%Y",
+    document_title="Factura",
+    draft="borrador",
+    paid_mark="PAGADA",
+    void_mark="ANULADA",
+    number="Número de factura",
+    issue_date="Fecha de factura",
+    due_date="Vencimiento",
+    bill_to="Facturar a",
+    description="Descripción",
+    quantity="Cant.",
+    unit_price="Precio unitario",
+    tax="IVA",
+    amount="Importe",
+    subtotal="Subtotal",
+    total="Total",
+    amount_paid="Importe pagado",
+    paid_on="Pagada el",
+    amount_due="Importe pendiente",
+    iban="IBAN",
+    reference="Referencia de pago",
+)
+
+BUILT_IN = {"en": ENGLISH, "de": GERMAN, "fr": FRENCH, "it": ITALIAN, "es": SPANISH}
+
+
+def texts_for(language: str) -> Texts:
+    """Regional variants use their base language (de-CH -> de); anything unknown gets English."""
+    return BUILT_IN.get(language.split("-")[0].lower(), ENGLISH)

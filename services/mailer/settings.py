@@ -1,0 +1,29 @@
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from contracts.runtime.settings import ServiceSettings
+
+
+class MailerSettings(ServiceSettings):
+    """Connection settings are named after what they connect to (SMTP_*, like KAFKA_* and
+    MONGODB_*); the mailer's own delivery policy is MAILER_*, because every service process
+    shares one environment and a bare BATCH_SIZE would be ambiguous there."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, validate_by_name=True)
+
+    http_port: int = 8004
+    mongodb_database: str = "mailer"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    # Production relays: set SMTP_USERNAME/SMTP_PASSWORD and SMTP_STARTTLS=true.
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 30
+
+    batch_interval_seconds: float = Field(2, gt=0, validation_alias="mailer_batch_interval_seconds")
+    batch_size: int = Field(50, gt=0, validation_alias="mailer_batch_size")
+    rate_per_second: float = Field(10, gt=0, validation_alias="mailer_rate_per_second")
+    max_attempts: int = Field(5, ge=1, validation_alias="mailer_max_attempts")
+    retry_base_seconds: float = Field(30, ge=0, validation_alias="mailer_retry_base_seconds")

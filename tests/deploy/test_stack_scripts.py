@@ -1,0 +1,189 @@
+"""Checks for the native local stack (deploy/stack.sh) and the deploy scripts.
+
+Integration tests run against the running *test* stack: deploy/run-tests.sh exports deploy/env/test.env
+and starts it. When run by hand (`STACK_NAME=test deploy/stack.sh up` first), the env is read from
+deploy/env/test.env instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import smtplib
+import subprocess
+import time
+import urllib.request
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = REPO_ROOT / "deploy"
+COMPONENTS = ("kafka", "ferretdb", "smtp", "prometheus")
+
+
+def _test_env() -> dict[str, str]:
+    if os.environ.get("STACK_NAME") == "test" and os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return dict(os.environ)
+    # Sourcing through bash keeps one source of truth for ports (the env file computes STACK_DIR).
+    out = subprocess.run(
+        ["bash", "-c", f'source "{DEPLOY / "env" / "test.env"}" && env -0'],
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    return dict(line.split("=", 1) for line in out.split("\0") if "=" in line)
+
+
+@pytest.fixture(scope="module")
+def env() -> dict[str, str]:
+    return _test_env()
+
+
+def _http(method: str, url: str) -> tuple[int, bytes]:
+    req = urllib.request.Request(url, method=method)
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        return resp.status, resp.read()
+
+
+def _stack(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(DEPLOY / "stack.sh"), *args],
+        env={**env, "STACK_NAME": "test"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+# ---------------------------------------------------------------- plain checks
+
+
+@pytest.mark.parametrize("script", sorted(DEPLOY.glob("*.sh")), ids=lambda p: p.name)
+def test_deploy_scripts_parse(script: Path) -> None:
+    result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_env_files_do_not_collide() -> None:
+    def load(name: str) -> dict[str, str]:
+        out = subprocess.run(
+            ["bash", "-c", f'source "{DEPLOY / "env" / (name + ".env")}" && env -0'],
+            check=True,
+            capture_output=True,
+        ).stdout.decode()
+        return dict(line.split("=", 1) for line in out.split("\0") if "=" in line)
+
+    dev, test = load("dev"), load("test")
+    ports = [k for k in dev if k.endswith("_PORT")]
+    assert ports
+    assert not {dev[k] for k in ports} & {test[k] for k in ports}
+    assert dev["STACK_DIR"] != test["STACK_DIR"] and Path(test["STACK_DIR"]).is_absolute()
+
+
+# ---------------------------------------------------------------- against the running test stack
+
+
+@pytest.mark.integration
+def test_all_topics_exist(env: dict[str, str]) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from contracts.topics import all_with_dead_letters
+
+    async def list_topics() -> set[str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
+        await admin.start()
+        try:
+            return set(await admin.list_topics())
+        finally:
+            await admin.close()
+
+    topics = asyncio.run(list_topics())
+    missing = set(all_with_dead_letters()) - topics
+    assert not missing, f"missing topics: {sorted(missing)}"
+
+
+@pytest.mark.integration
+def test_ferretdb_ping_and_round_trip(env: dict[str, str]) -> None:
+    import pymongo
+
+    client = pymongo.MongoClient(env["MONGODB_URL"], serverSelectionTimeoutMS=3000)
+    try:
+        assert client.admin.command("ping")["ok"] == 1
+        coll = client["stack_selftest"]["items"]
+        key = uuid.uuid4().hex
+        coll.insert_one({"_id": key, "amount": 42})
+        assert coll.find_one({"_id": key}) == {"_id": key, "amount": 42}
+        coll.delete_one({"_id": key})
+    finally:
+        client.close()
+
+
+@pytest.mark.integration
+def test_smtp_catcher_stores_mail(env: dict[str, str]) -> None:
+    api = f"http://127.0.0.1:{env['SMTP_CATCHER_HTTP_PORT']}"
+    subject = f"stack self-test {uuid.uuid4().hex}"
+    msg = EmailMessage()
+    msg["From"] = "billing@example.com"
+    msg["To"] = "customer@example.com"
+    msg["Subject"] = subject
+    msg.set_content("Your invoice is attached.")
+    with smtplib.SMTP(env["SMTP_HOST"], int(env["SMTP_PORT"]), timeout=5) as smtp:
+        smtp.send_message(msg)
+
+    status, body = _http("GET", f"{api}/messages")
+    assert status == 200
+    matching = [m for m in json.loads(body) if m["subject"] == subject]
+    assert len(matching) == 1
+    stored = matching[0]
+    assert stored["mail_from"] == "billing@example.com"
+    assert stored["rcpt_tos"] == ["customer@example.com"]
+    assert json.loads(body)[-1]["id"] == stored["id"], "newest message must be last"
+
+    status, raw = _http("GET", f"{api}/messages/{stored['id']}")
+    assert status == 200
+    assert subject.encode() in raw
+
+
+@pytest.mark.integration
+def test_smtp_catcher_simulated_failures(env: dict[str, str]) -> None:
+    with smtplib.SMTP(env["SMTP_HOST"], int(env["SMTP_PORT"]), timeout=5) as smtp:
+        smtp.ehlo()
+        smtp.mail("billing@example.com")
+        code, reply = smtp.rcpt("bounce-1@example.com")
+        assert code == 550 and b"5.1.1" in reply
+        code, reply = smtp.rcpt("tempfail-1@example.com")
+        assert code == 451 and b"4.3.0" in reply
+        smtp.rset()
+
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as exc_info:
+        with smtplib.SMTP(env["SMTP_HOST"], int(env["SMTP_PORT"]), timeout=5) as smtp:
+            smtp.sendmail("billing@example.com", ["bounce.me@example.com"], b"Subject: x\r\n\r\nx\r\n")
+    assert exc_info.value.recipients["bounce.me@example.com"][0] == 550
+
+
+@pytest.mark.integration
+def test_second_up_is_a_quick_no_op(env: dict[str, str]) -> None:
+    stack_dir = Path(env["STACK_DIR"])
+    pids_before = {c: (stack_dir / c / f"{c}.pid").read_text() for c in COMPONENTS}
+    started = time.monotonic()
+    result = _stack(env, "up")
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stdout + result.stderr
+    for c in COMPONENTS:
+        assert f"{c}: already running" in result.stdout
+    assert "starting" not in result.stdout
+    assert {c: (stack_dir / c / f"{c}.pid").read_text() for c in COMPONENTS} == pids_before
+    assert elapsed < 20, f"warm `up` took {elapsed:.1f}s"
+
+
+@pytest.mark.integration
+def test_status_reports_all_running(env: dict[str, str]) -> None:
+    result = _stack(env, "status")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == len(COMPONENTS)
+    for c, line in zip(COMPONENTS, lines):
+        assert line.split()[:2] == [c, "running"], line

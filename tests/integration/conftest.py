@@ -1,0 +1,64 @@
+import fcntl
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.integration.harness import SERVICES, EventLog, Producer, ServiceProcesses, env
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/integration" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def services():
+    """The services under test, as processes. TEST_SERVICES=a,b narrows the set while developing.
+
+    A file lock serialises test sessions that share one test stack: two sets of services in the
+    same consumer groups would split the partitions between them.
+    """
+    stack_dir = Path(env("STACK_DIR"))
+    stack_dir.mkdir(parents=True, exist_ok=True)
+    with open(stack_dir / "integration.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        processes = ServiceProcesses(stack_dir / "test-services")
+        names = os.environ.get("TEST_SERVICES")
+        processes.start_all(names.split(",") if names else SERVICES)
+        yield processes
+        processes.stop_all()
+
+
+@pytest.fixture(scope="session")
+async def event_log(services):
+    log = EventLog(env("KAFKA_BOOTSTRAP_SERVERS"))
+    await log.start()
+    yield log
+    await log.stop()
+
+
+@pytest.fixture(scope="session")
+async def producer():
+    producer = Producer(env("KAFKA_BOOTSTRAP_SERVERS"))
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture
+def account_id() -> str:
+    """A fresh tenant per test, so tests never see each other's invoices or numbers."""
+    return f"acct_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def smtp_catcher_url() -> str:
+    return f"http://127.0.0.1:{env('SMTP_CATCHER_HTTP_PORT')}"
+
+
+@pytest.fixture(scope="session")
+def mongodb_url() -> str:
+    return os.environ.get("MONGODB_URL") or env("MONGODB_URL")

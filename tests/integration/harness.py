@@ -1,0 +1,202 @@
+"""Drives the platform the way an outside producer would: CloudEvents on Kafka, nothing else.
+
+`Platform` starts the four services as real processes against the test stack (Kafka, FerretDB,
+the SMTP catcher) that deploy/run-tests.sh brought up, publishes commands and collects every
+event the services publish, so tests assert on what crossed the wire.
+"""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from contracts import topics
+from contracts.envelope import Envelope
+from contracts.messages import MessageData, model_for
+
+REPO = Path(__file__).resolve().parents[2]
+SERVICES = ("invoices", "numbering", "payments", "mailer")
+
+
+def env(name: str) -> str:
+    try:
+        return os.environ[name]
+    except KeyError:
+        raise RuntimeError(f"{name} is not set: run the tests through `make test` (deploy/run-tests.sh)") from None
+
+
+@dataclass(frozen=True)
+class Received:
+    topic: str
+    key: str | None
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def type(self) -> str | None:
+        return self.headers.get("ce_type")
+
+    @property
+    def envelope(self) -> Envelope:
+        return Envelope.from_headers(self.headers)
+
+    @property
+    def data(self) -> dict:
+        return json.loads(self.body)
+
+    def model(self) -> MessageData:
+        return model_for(self.type).model_validate_json(self.body)
+
+
+class EventLog:
+    """Every record on the platform's topics since the log started, in arrival order."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self.records: list[Received] = []
+        self._arrived = asyncio.Condition()
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self.consumer = AIOKafkaConsumer(
+            *topics.all_with_dead_letters(),
+            bootstrap_servers=self.bootstrap,
+            group_id=f"test-observer-{uuid.uuid4()}",
+            auto_offset_reset="latest",
+            enable_auto_commit=False,
+        )
+        await self.consumer.start()
+        # Wait for the partition assignment, so nothing published after start() is missed.
+        while not self.consumer.assignment():
+            await asyncio.sleep(0.05)
+        for partition in self.consumer.assignment():
+            await self.consumer.position(partition)
+        self._task = asyncio.create_task(self._collect())
+
+    async def _collect(self) -> None:
+        async for record in self.consumer:
+            headers = {name: value.decode() for name, value in record.headers}
+            key = record.key.decode() if record.key is not None else None
+            async with self._arrived:
+                self.records.append(Received(record.topic, key, headers, record.value))
+                self._arrived.notify_all()
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+        await self.consumer.stop()
+
+    async def wait_for(self, predicate: Callable[[Received], bool], timeout: float = 30) -> Received:
+        async def first_match() -> Received:
+            async with self._arrived:
+                while True:
+                    for record in self.records:
+                        if predicate(record):
+                            return record
+                    await self._arrived.wait()
+
+        try:
+            return await asyncio.wait_for(first_match(), timeout)
+        except TimeoutError:
+            seen = [(r.topic, r.type, r.key) for r in self.records[-30:]]
+            raise AssertionError(f"no matching record within {timeout}s; last records: {seen}") from None
+
+    async def wait_for_type(self, type_name: str, subject: str, timeout: float = 30) -> Received:
+        return await self.wait_for(lambda r: r.type == type_name and r.headers.get("ce_subject") == subject, timeout)
+
+    def of_type(self, type_name: str, subject: str | None = None) -> list[Received]:
+        return [
+            r for r in self.records
+            if r.type == type_name and (subject is None or r.headers.get("ce_subject") == subject)
+        ]
+
+
+class Producer:
+    def __init__(self, bootstrap: str) -> None:
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+
+    async def start(self) -> None:
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        await self.producer.stop()
+
+    async def send(self, data: MessageData, *, account_id: str, actor: str = "user:test", envelope: Envelope | None = None) -> Envelope:
+        envelope = envelope or Envelope.originate(
+            source="tests", type=data.type_name, subject=data.aggregate_id(), accountid=account_id, actor=actor
+        )
+        await self.send_raw(data.topic, envelope.subject, envelope.to_headers(), data.model_dump_json().encode())
+        return envelope
+
+    async def send_raw(self, topic: str, key: str | None, headers: dict[str, str], body: bytes) -> None:
+        await self.producer.send_and_wait(
+            topic,
+            body,
+            key=key.encode() if key is not None else None,
+            headers=[(name, value.encode()) for name, value in headers.items()],
+        )
+
+
+class ServiceProcesses:
+    """The four services as child processes with the test stack's settings."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def port(self, service: str) -> int:
+        return int(env(f"{service.upper()}_HTTP_PORT"))
+
+    def start(self, service: str) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{service}.log", "ab")  # noqa: SIM115  (owned by the child)
+        self.processes[service] = subprocess.Popen(
+            [sys.executable, "-m", f"services.{service}"],
+            cwd=REPO,
+            env={**os.environ, "HTTP_PORT": str(self.port(service)), "LOG_LEVEL": "INFO"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, service: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        url = f"http://127.0.0.1:{self.port(service)}/readyz"
+        while time.monotonic() < deadline:
+            process = self.processes[service]
+            if process.poll() is not None:
+                raise RuntimeError(f"{service} exited with {process.returncode}; see {self.log_dir / service}.log")
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{service} not ready after {timeout}s; see {self.log_dir / service}.log")
+
+    def stop(self, service: str) -> None:
+        process = self.processes.pop(service)
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def start_all(self, names=SERVICES) -> None:
+        for service in names:
+            self.start(service)
+        for service in names:
+            self.wait_ready(service)
+
+    def stop_all(self) -> None:
+        for service in list(self.processes):
+            self.stop(service)

@@ -1,0 +1,151 @@
+"""The invoices and numbering services on the real stack: lifecycle, numbering, rejections, DLQ."""
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+
+from pymongo import AsyncMongoClient
+
+from contracts.envelope import Envelope
+from contracts.messages.invoices import FinalizeInvoice, InvoiceChanges, UpdateInvoice, VoidInvoice
+from tests.integration.factories import configure_account, create_invoice
+
+
+def new_id() -> str:
+    return f"inv_{uuid.uuid4().hex[:16]}"
+
+
+async def configured(producer, event_log, account_id, **overrides):
+    command = configure_account(account_id, **overrides)
+    await producer.send(command, account_id=account_id)
+    await event_log.wait_for_type("account.configured", account_id)
+
+
+async def test_finalized_invoices_get_consecutive_numbers_per_account(services, producer, event_log, account_id):
+    await configured(producer, event_log, account_id)
+    invoice_ids = [new_id() for _ in range(3)]
+    for invoice_id in invoice_ids:
+        await producer.send(create_invoice(invoice_id), account_id=account_id)
+    for invoice_id in invoice_ids:
+        await event_log.wait_for_type("invoice.created", invoice_id)
+        await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
+
+    numbers = []
+    for invoice_id in invoice_ids:
+        finalized = (await event_log.wait_for_type("invoice.finalized", invoice_id)).data["invoice"]
+        assert finalized["status"] == "open"
+        assert finalized["total"] == 10 * 12000 + 22800 + 4550
+        assert finalized["payee_iban"] == "DE89370400440532013000"
+        assert finalized["payment_reference"].startswith("RF")
+        numbers.append(finalized["number"])
+    year = datetime.now(UTC).year
+    assert sorted(numbers) == [f"INV-{year}-{n:05d}" for n in (1, 2, 3)]
+
+
+async def test_finalize_twice_keeps_one_number(services, producer, event_log, account_id):
+    await configured(producer, event_log, account_id)
+    invoice_id = new_id()
+    await producer.send(create_invoice(invoice_id), account_id=account_id)
+    await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
+    finalized = await event_log.wait_for_type("invoice.finalized", invoice_id)
+    await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
+    rejected = await event_log.wait_for_type("invoice.command_rejected", invoice_id)
+    assert rejected.data["reason"] == "invalid_status"
+    assert len(event_log.of_type("invoice.finalized", invoice_id)) == 1
+    assert len(event_log.of_type("number.allocated", invoice_id)) == 1
+    assert finalized.data["invoice"]["number"].endswith("00001")
+
+
+async def test_a_redelivered_command_has_one_effect(services, producer, event_log, account_id):
+    await configured(producer, event_log, account_id)
+    invoice_id = new_id()
+    envelope = await producer.send(create_invoice(invoice_id), account_id=account_id)
+    await event_log.wait_for_type("invoice.created", invoice_id)
+    await producer.send(create_invoice(invoice_id), account_id=account_id, envelope=envelope)
+    # A later command on the same key is handled after the duplicate: once it is answered,
+    # the duplicate was seen and produced nothing.
+    await producer.send(VoidInvoice(invoice_id=invoice_id), account_id=account_id)
+    await event_log.wait_for(lambda r: r.type == "invoice.command_rejected" and r.data["command_type"] == "invoice.void")
+    assert len(event_log.of_type("invoice.created", invoice_id)) == 1
+    assert not [r for r in event_log.of_type("invoice.command_rejected", invoice_id) if r.data["command_type"] == "invoice.create"]
+
+
+async def test_commands_against_the_rules_are_rejected_with_a_reason(services, producer, event_log, account_id):
+    await configured(producer, event_log, account_id)
+    invoice_id = new_id()
+    await producer.send(create_invoice(invoice_id), account_id=account_id)
+    await event_log.wait_for_type("invoice.created", invoice_id)
+
+    void = await producer.send(VoidInvoice(invoice_id=invoice_id), account_id=account_id)
+    rejection = await event_log.wait_for(lambda r: r.type == "invoice.command_rejected" and r.data["command_id"] == str(void.id))
+    assert rejection.data["reason"] == "invalid_status"
+    assert rejection.envelope.causationid == str(void.id)
+    assert rejection.envelope.correlationid == void.correlationid
+
+    other_account = f"acct_{uuid.uuid4().hex[:12]}"
+    foreign = await producer.send(
+        UpdateInvoice(invoice_id=invoice_id, changes=InvoiceChanges(memo="mine now")), account_id=other_account
+    )
+    rejection = await event_log.wait_for(lambda r: r.type == "invoice.command_rejected" and r.data["command_id"] == str(foreign.id))
+    assert rejection.data["reason"] == "account_mismatch"
+
+
+async def test_finalizing_before_the_account_is_configured_is_rejected(services, producer, event_log, account_id):
+    invoice_id = new_id()
+    await producer.send(create_invoice(invoice_id), account_id=account_id)
+    command = await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
+    rejection = await event_log.wait_for(lambda r: r.type == "invoice.command_rejected" and r.data["command_id"] == str(command.id))
+    assert rejection.data["reason"] == "account_not_configured"
+
+
+async def test_undecodable_messages_go_to_the_dead_letter_topic_and_consumption_goes_on(
+    services, producer, event_log, account_id
+):
+    await configured(producer, event_log, account_id)
+    # Not JSON at all, under a valid envelope: dead-lettered, and the sender hears why.
+    bad_id = new_id()
+    envelope = Envelope.originate(source="tests", type="invoice.create", subject=bad_id, accountid=account_id, actor="user:test")
+    await producer.send_raw("invoices.commands", bad_id, envelope.to_headers(), b"{not json")
+    # No envelope at all.
+    await producer.send_raw("invoices.commands", "garbage", {"x": "y"}, b"\x00\xff")
+    # Valid JSON that breaks the model (unknown currency, misspelt field).
+    invalid = json.loads(create_invoice(bad_id).model_dump_json())
+    invalid["currency"] = "EURO"
+    invalid["lines_typo"] = []
+    envelope2 = Envelope.originate(source="tests", type="invoice.create", subject=bad_id, accountid=account_id, actor="user:test")
+    await producer.send_raw("invoices.commands", bad_id, envelope2.to_headers(), json.dumps(invalid).encode())
+
+    dead = await event_log.wait_for(lambda r: r.topic == "invoices.commands.dlq" and r.headers.get("ce_id") == str(envelope.id))
+    assert dead.headers["dlq_reason"] == "invalid_json"
+    assert dead.body == b"{not json"
+    no_envelope = await event_log.wait_for(lambda r: r.topic == "invoices.commands.dlq" and r.key == "garbage")
+    assert no_envelope.headers["dlq_reason"] == "invalid_envelope"
+    invalid_dead = await event_log.wait_for(lambda r: r.topic == "invoices.commands.dlq" and r.headers.get("ce_id") == str(envelope2.id))
+    assert invalid_dead.headers["dlq_reason"] == "invalid_data"
+    assert "currency" in invalid_dead.headers["dlq_detail"] and "lines_typo" in invalid_dead.headers["dlq_detail"]
+    answer = await event_log.wait_for(lambda r: r.type == "invoice.command_rejected" and r.data["command_id"] == str(envelope2.id))
+    assert answer.data["reason"] == "invalid_data"
+
+    # The consumer is still alive and handles the next good command.
+    good_id = new_id()
+    await producer.send(create_invoice(good_id), account_id=account_id)
+    await event_log.wait_for_type("invoice.created", good_id)
+
+
+async def test_history_records_who_did_what(services, producer, event_log, account_id, mongodb_url):
+    await configured(producer, event_log, account_id)
+    invoice_id = new_id()
+    await producer.send(create_invoice(invoice_id), account_id=account_id, actor="user:alice")
+    await producer.send(UpdateInvoice(invoice_id=invoice_id, changes=InvoiceChanges(memo="Net 14")), account_id=account_id, actor="user:bob")
+    await event_log.wait_for_type("invoice.updated", invoice_id)
+    client = AsyncMongoClient(mongodb_url)
+    try:
+        stored = await client["invoices"]["invoices"].find_one({"_id": invoice_id})
+    finally:
+        await client.close()
+    actions = [(entry["action"], entry["actor"]) for entry in stored["history"]]
+    assert actions == [("created", "user:alice"), ("updated", "user:bob")]
+    assert stored["history"][1]["changes"] == [{"field": "memo", "before": "Thank you for your business.", "after": "Net 14"}]
+    assert stored["outbox"] == {}
+    await asyncio.sleep(0)
