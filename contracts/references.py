@@ -6,9 +6,6 @@ transposition, so a reference that validates was almost certainly copied correct
 
 import re
 
-_RF_IN_TEXT = re.compile(r"\bRF\s?[0-9]{2}(?:\s?[A-Z0-9]){1,21}\b", re.IGNORECASE)
-
-
 def _mod97(alphanumeric: str) -> int:
     digits = "".join(str(int(char, 36)) for char in alphanumeric)
     return int(digits) % 97
@@ -35,15 +32,25 @@ def is_valid_creditor_reference(reference: str) -> bool:
 
 
 def creditor_references_in(text: str) -> list[str]:
-    """Valid RF references found in free remittance text, compacted (spaces removed)."""
+    """Valid RF references found in free remittance text, compacted (spaces removed).
+
+    Payers type references compact (RF18539007547034) or in groups (RF18 5390 0754 7034), so a
+    candidate is "RF", two check digits, and then whole words only: the longest run of following
+    words that validates wins. Cutting inside a word would let a random prefix of the next word
+    validate by chance.
+    """
+    words = re.findall(r"[A-Za-z0-9]+", text)
     found = []
-    for match in _RF_IN_TEXT.finditer(text):
-        candidate = compact(match.group(0))
-        # A greedy match can swallow the start of the next word; shrink until it validates.
-        while len(candidate) > 4 and not is_valid_creditor_reference(candidate):
-            candidate = candidate[:-1]
-        if is_valid_creditor_reference(candidate):
-            found.append(candidate)
+    for start, word in enumerate(words):
+        head = word.upper()
+        if not re.fullmatch(r"RF[0-9]{2}[A-Z0-9]*", head):
+            continue
+        following = words[start + 1 : start + 6]
+        for count in range(len(following), -1, -1):
+            candidate = head + "".join(following[:count]).upper()
+            if len(candidate) <= 25 and is_valid_creditor_reference(candidate):
+                found.append(candidate)
+                break
     return found
 
 

@@ -1,0 +1,137 @@
+"""One realistic message per type: the source of contracts/examples/ and of the CLI's `example`.
+
+Examples share one story: Acme Tooling bills Globex for October's consulting, finalizes invoice
+INV-2026-00001, mails it, and is paid by bank transfer.
+"""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from contracts.messages import MessageData
+from contracts.messages import invoices as inv
+from contracts.messages import mail, numbering, payments
+from contracts.messages.common import Address, Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
+
+ACCOUNT = "acct_acme"
+INVOICE = "inv_2026_0001"
+IBAN = "DE89370400440532013000"
+NUMBER = "INV-2026-00001"
+REFERENCE = "RF76INV202600001"
+SERIES = numbering.series_key(ACCOUNT, "INV-{yyyy}-{seq:05}")
+AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+CUSTOMER = Customer(
+    name="Globex Corporation",
+    email=["ap@globex.example"],
+    cc=["cfo@globex.example"],
+    address=Address(line1="1 Globex Way", postal_code="10115", city="Berlin", country="DE"),
+    tax_id="DE123456789",
+    language="en",
+)
+ISSUER = Issuer(
+    company_name="Acme Tooling GmbH",
+    email="billing@acme.example",
+    reply_to="accounts@acme.example",
+    address=Address(line1="Werkstrasse 5", postal_code="80331", city="Munich", country="DE"),
+    tax_id="DE987654321",
+)
+LINES = [
+    LineItem(description="Consulting, October", quantity=Decimal(10), unit_amount=12000, tax_rate=Decimal(19)),
+    LineItem(description="Travel expenses", quantity=Decimal(1), unit_amount=4550, tax_rate=Decimal(0)),
+]
+PRICED = [
+    PricedLine(**LINES[0].model_dump(), amount=120000, tax_amount=22800),
+    PricedLine(**LINES[1].model_dump(), amount=4550, tax_amount=0),
+]
+
+
+def snapshot(**changes) -> InvoiceSnapshot:
+    fields = dict(
+        id=INVOICE, account_id=ACCOUNT, status="open", number=NUMBER, currency="EUR", customer=CUSTOMER,
+        issuer=ISSUER, lines=PRICED, subtotal=124550, tax=22800, total=147350, amount_paid=0, amount_due=147350,
+        amount_remaining=147350, due_date=date(2026, 11, 16), days_until_due=14, payee_iban=IBAN,
+        payment_reference=REFERENCE, memo="Thank you for your business.", created_at=AT, finalized_at=AT, version=3,
+    )
+    return InvoiceSnapshot(**{**fields, **changes})
+
+
+def examples() -> dict[str, MessageData]:
+    open_invoice = snapshot()
+    paid = snapshot(status="paid", amount_paid=147350, amount_remaining=0, paid_at=AT, version=5)
+    rejection = dict(command_id="9b2f7c1e-3a44-4d1b-8f0e-5c6a7b8d9e01", message="Only a draft can be finalized; this invoice is open.")
+    items: list[MessageData] = [
+        inv.CreateInvoice(invoice_id=INVOICE, currency="EUR", customer=CUSTOMER, lines=LINES, days_until_due=14,
+                          memo="Thank you for your business.", metadata={"project": "PRJ-42"}),
+        inv.UpdateInvoice(invoice_id=INVOICE, changes=inv.InvoiceChanges(memo="Payable within 14 days.")),
+        inv.DeleteInvoice(invoice_id=INVOICE, reason="Duplicate of INV-2026-00002"),
+        inv.CloneInvoice(invoice_id=INVOICE, new_invoice_id="inv_2026_0002"),
+        inv.FinalizeInvoice(invoice_id=INVOICE),
+        inv.SendInvoice(invoice_id=INVOICE),
+        inv.VoidInvoice(invoice_id=INVOICE, reason="Issued to the wrong customer"),
+        inv.MarkInvoiceUncollectible(invoice_id=INVOICE, reason="Customer insolvent"),
+        inv.MarkInvoicePaid(invoice_id=INVOICE, paid_on=date(2026, 11, 10), note="Paid in cash at the office"),
+        inv.MarkInvoiceUnpaid(invoice_id=INVOICE, reason="Cash payment was recorded twice"),
+        inv.ConfigureAccount(account_id=ACCOUNT, company_name=ISSUER.company_name, company_address=ISSUER.address,
+                             sender_email=ISSUER.email, reply_to=ISSUER.reply_to, payee_iban=IBAN,
+                             number_format="INV-{yyyy}-{seq:05}", default_days_until_due=14),
+        inv.InvoiceCreated(invoice_id=INVOICE, invoice=snapshot(status="draft", number=None, payment_reference=None,
+                                                                  finalized_at=None, due_date=None, version=1)),
+        inv.InvoiceUpdated(invoice_id=INVOICE, invoice=open_invoice, changes=[
+            inv.FieldChange(field="memo", before="Thank you for your business.", after="Payable within 14 days.")]),
+        inv.InvoiceDeleted(invoice_id=INVOICE, status="open", number=NUMBER, series_key=SERIES,
+                           reason="Duplicate of INV-2026-00002", deleted_at=AT),
+        inv.InvoiceFinalized(invoice_id=INVOICE, invoice=open_invoice),
+        inv.InvoiceSent(invoice_id=INVOICE, number=NUMBER, mail_id="mail-5f0c", to=["ap@globex.example"],
+                        cc=["cfo@globex.example"], sent_at=AT),
+        inv.InvoicePaymentApplied(invoice_id=INVOICE, invoice=paid, payment_id="bt-TX20261110-0001", amount=147350),
+        inv.InvoicePaid(invoice_id=INVOICE, invoice=paid),
+        inv.InvoiceMarkedUnpaid(invoice_id=INVOICE, invoice=open_invoice, removed_payment_ids=["pay_cash_1"]),
+        inv.InvoiceVoided(invoice_id=INVOICE, invoice=snapshot(status="void", amount_remaining=0, voided_at=AT),
+                          reason="Issued to the wrong customer"),
+        inv.InvoiceMarkedUncollectible(invoice_id=INVOICE, invoice=snapshot(status="uncollectible"),
+                                       reason="Customer insolvent"),
+        inv.InvoicePastDue(invoice_id=INVOICE, invoice=open_invoice, days_past_due=1),
+        inv.AccountConfigured(account_id=ACCOUNT, settings={"company_name": ISSUER.company_name, "payee_iban": IBAN}),
+        inv.InvoiceCommandRejected(command_type="invoice.finalize", reason="invalid_status", subject_id=INVOICE, **rejection),
+        numbering.AllocateNumber(series_key=SERIES, number_format="INV-{yyyy}-{seq:05}", invoice_id=INVOICE,
+                                 issued_on=date(2026, 11, 2)),
+        numbering.NumberAllocated(invoice_id=INVOICE, series_key=SERIES, sequence_key=f"{SERIES}@2026", sequence=1,
+                                  number=NUMBER, allocated_at=AT),
+        numbering.NumberReleased(invoice_id=INVOICE, series_key=SERIES, sequence_key=f"{SERIES}@2026", sequence=1,
+                                 number=NUMBER, reason="Duplicate of INV-2026-00002", released_at=AT),
+        numbering.NumberRejected(command_type="number.allocate", reason="invalid_number_format", invoice_id=INVOICE,
+                                 **rejection),
+        payments.BankTransactionReceived(transaction_id="TX20261110-0001", iban=IBAN, amount=147350, currency="EUR",
+                                         booked_on=date(2026, 11, 10), remittance_information=f"{NUMBER} RF76 INV2 0260 0001",
+                                         debtor_name="Globex Corporation", debtor_iban="GB82WEST12345698765432"),
+        payments.RecordPayment(invoice_id=INVOICE, payment_id="pay_cash_1", amount=50000, currency="EUR",
+                               paid_on=date(2026, 11, 9), method="cash", note="Paid at the office"),
+        payments.ApplyTransaction(invoice_id=INVOICE, transaction_id="TX20261110-0002"),
+        payments.RemovePayment(invoice_id=INVOICE, payment_id="pay_cash_1", reason="Recorded twice"),
+        payments.PaymentMatched(invoice_id=INVOICE, payment_id="bt-TX20261110-0001", amount=147350, currency="EUR",
+                                paid_on=date(2026, 11, 10), method="bank_transfer", match="automatic",
+                                transaction_id="TX20261110-0001"),
+        payments.PaymentRemoved(invoice_id=INVOICE, payment_id="pay_cash_1", amount=50000, currency="EUR",
+                                reason="Recorded twice"),
+        payments.PaymentUnmatched(transaction_id="TX20261110-0002", iban=IBAN, amount=9900, currency="EUR",
+                                  booked_on=date(2026, 11, 10), remittance_information="thanks!", reason="no_reference"),
+        payments.PaymentCommandRejected(command_type="payment.apply", reason="unknown_transaction", subject_id=INVOICE,
+                                        **rejection),
+        mail.SendInvoiceMail(mail_id="mail-5f0c", invoice_id=INVOICE, invoice=open_invoice, to=["ap@globex.example"],
+                             cc=["cfo@globex.example"]),
+        mail.SendReminderMail(mail_id="mail-7a1d", invoice_id=INVOICE, invoice=open_invoice, to=["ap@globex.example"],
+                              days_relative_to_due=7),
+        mail.PreviewMail(invoice_id=INVOICE, invoice=open_invoice, language="de"),
+        mail.MailQueued(mail_id="mail-5f0c", invoice_id=INVOICE, kind="invoice", to=["ap@globex.example"],
+                        cc=["cfo@globex.example"], queued_at=AT),
+        mail.MailSent(mail_id="mail-5f0c", invoice_id=INVOICE, kind="invoice", to=["ap@globex.example"],
+                      cc=["cfo@globex.example"], sent_at=AT, attempts=1, smtp_message_id="<mail-5f0c@acme.example>"),
+        mail.MailBounced(mail_id="mail-5f0c", invoice_id=INVOICE, kind="invoice", recipients=["ap@globex.example"],
+                         permanent=True, smtp_code=550, diagnostic="5.1.1 mailbox unavailable", attempts=1),
+        mail.MailDropped(mail_id="mail-5f0c", invoice_id=INVOICE, kind="invoice", recipients=["ap@globex.example"],
+                         reason="suppressed"),
+        mail.MailPreviewed(invoice_id=INVOICE, kind="invoice", language="de", subject="Rechnung INV-2026-00001 von Acme Tooling GmbH",
+                           body_text="Guten Tag, ..."),
+        mail.MailCommandRejected(command_type="mail.send_invoice", reason="account_mismatch", invoice_id=INVOICE, **rejection),
+    ]
+    return {item.type_name: item for item in items}

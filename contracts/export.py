@@ -1,0 +1,70 @@
+"""Writes the published form of the contracts: JSON Schema and an example per message type, and
+an AsyncAPI document per service. `python -m contracts.export` (or `make docs`) regenerates them;
+tests/contracts/test_published_contracts.py fails when the committed files drift from the code.
+"""
+
+import json
+from pathlib import Path
+
+from contracts.example_data import examples
+from contracts.messages import REGISTRY
+
+ROOT = Path(__file__).resolve().parent
+SCHEMAS = ROOT / "schemas"
+EXAMPLES = ROOT / "examples"
+ASYNCAPI = ROOT.parent / "docs" / "asyncapi"
+SERVICES = ("invoices", "numbering", "payments", "mailer")
+
+
+def schema_documents() -> dict[Path, str]:
+    documents = {}
+    for type_name, model in sorted(REGISTRY.items()):
+        schema = model.model_json_schema()
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"urn:invoicing:message:{type_name}",
+            "title": type_name,
+            "description": (model.__doc__ or "").strip() or schema.get("description", ""),
+            "x-topic": model.topic,
+            "x-kind": model.kind,
+            "x-kafka-key": model.key_field,
+            **{k: v for k, v in schema.items() if k not in ("title", "description")},
+        }
+        documents[SCHEMAS / f"{type_name}.schema.json"] = json.dumps(schema, indent=2, sort_keys=False) + "\n"
+    return documents
+
+
+def example_documents() -> dict[Path, str]:
+    return {
+        EXAMPLES / f"{type_name}.json": json.dumps(data.model_dump(mode="json"), indent=2) + "\n"
+        for type_name, data in sorted(examples().items())
+    }
+
+
+def asyncapi_documents() -> dict[Path, str]:
+    import importlib
+
+    documents = {}
+    for service in SERVICES:
+        app = importlib.import_module(f"services.{service}.app").create_app()
+        documents[ASYNCAPI / f"{service}.yaml"] = app.schema.to_specification().to_yaml()
+    return documents
+
+
+def all_documents() -> dict[Path, str]:
+    return {**schema_documents(), **example_documents(), **asyncapi_documents()}
+
+
+def main() -> None:
+    documents = all_documents()
+    for folder in (SCHEMAS, EXAMPLES, ASYNCAPI):
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in set(folder.iterdir()) - set(documents):
+            stale.unlink()
+    for path, text in documents.items():
+        path.write_text(text)
+    print(f"wrote {len(documents)} files under {SCHEMAS.name}/, {EXAMPLES.name}/ and docs/asyncapi/")
+
+
+if __name__ == "__main__":
+    main()

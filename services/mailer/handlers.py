@@ -1,0 +1,126 @@
+"""mailer's subscribers: queue invoice mails for the batch delivery, render previews."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from contracts.messages.common import InvoiceSnapshot, Issuer
+from contracts.messages.mail import (
+    InvoiceMail,
+    MailDropped,
+    MailEvent,
+    MailKind,
+    MailPreviewed,
+    MailQueued,
+    PreviewMail,
+    SendInvoiceMail,
+    SendReminderMail,
+)
+from contracts.runtime.consumer import CommandRefused, HandlerContext
+from contracts.runtime.service import Service
+from services.mailer.adapters.mail_jobs import QUEUED, MailJobs
+from services.mailer.adapters.suppressions import SuppressionList
+from services.mailer.domain.composition import render_content
+from services.mailer.metrics import MailerMetrics
+
+DROPPED = "dropped"
+
+
+def register(service: Service, jobs: MailJobs, suppressions: SuppressionList, metrics: MailerMetrics) -> None:
+    consumer = service.consumer
+
+    @consumer.handles(SendInvoiceMail)
+    async def send_invoice(context: HandlerContext, command: SendInvoiceMail) -> None:
+        await queue_mail(context, command, command.kind)
+
+    @consumer.handles(SendReminderMail)
+    async def send_reminder(context: HandlerContext, command: SendReminderMail) -> None:
+        await queue_mail(context, command, "reminder")
+
+    @consumer.handles(PreviewMail)
+    async def preview(context: HandlerContext, command: PreviewMail) -> None:
+        issuer = _checked_issuer(context, command.invoice_id, command.invoice)
+        content = render_content(command.invoice, issuer, command.kind, command.language)
+        context.emit(
+            MailPreviewed(
+                invoice_id=command.invoice_id,
+                kind=command.kind,
+                language=command.language,
+                subject=content.subject,
+                body_text=content.text,
+            )
+        )
+
+    async def queue_mail(context: HandlerContext, command: InvoiceMail, kind: MailKind) -> None:
+        _checked_issuer(context, command.invoice_id, command.invoice)
+        if command.invoice.status == "draft" or not command.invoice.number:
+            raise CommandRefused("invoice_not_finalized", "A draft invoice cannot be sent; finalize it first.")
+
+        existing = await jobs.find(command.mail_id)
+        if existing is None:
+            suppressed = await suppressions.suppressed_among(context.account_id, [*command.to, *command.cc])
+            job = _new_job(context, command, kind, suppressed)
+            announce = [context.emit(event) for event in _announcements(job)]
+            if await jobs.create(job, announce):
+                context.after_publish(lambda: jobs.published(job["_id"], announce))
+                if job["dropped"]:
+                    metrics.mails.labels("dropped").inc()
+                return
+            context.emitted.clear()  # a concurrent command with this mail_id won the insert
+            existing = await jobs.find(command.mail_id)
+
+        if existing["account_id"] != context.account_id or existing["invoice_id"] != command.invoice_id:
+            raise CommandRefused("mail_id_conflict", "The mail_id is already used by another invoice's mail.")
+        # Asked again for the same mail (a redelivery, a double click): the same answer, no second mail.
+        for event in _announcements(existing):
+            context.emit(event)
+
+
+def _checked_issuer(context: HandlerContext, invoice_id: str, invoice: InvoiceSnapshot) -> Issuer:
+    if invoice.account_id != context.account_id:
+        raise CommandRefused("account_mismatch", "The invoice belongs to another account.")
+    if invoice.id != invoice_id:
+        raise CommandRefused("invoice_mismatch", "The invoice snapshot is not the invoice the command names.")
+    if invoice.issuer is None:
+        raise CommandRefused("issuer_missing", "The invoice has no issuer, so there is no sender for the mail.")
+    return invoice.issuer
+
+
+def _new_job(
+    context: HandlerContext, command: InvoiceMail, kind: MailKind, suppressed: set[str]
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    to = [address for address in command.to if address not in suppressed]
+    cc = [address for address in command.cc if address not in suppressed]
+    recipients = list(dict.fromkeys([*to, *cc]))
+    return {
+        "_id": command.mail_id,
+        "account_id": context.account_id,
+        "invoice_id": command.invoice_id,
+        "kind": kind,
+        "language": command.language,
+        "attach_pdf": command.attach_pdf,
+        "invoice": command.invoice.model_dump(mode="json"),
+        "to": to,
+        "cc": cc,
+        "dropped": [address for address in dict.fromkeys([*command.to, *command.cc]) if address in suppressed],
+        "pending": recipients,
+        "delivered": [],
+        "status": QUEUED if recipients else DROPPED,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "queued_at": now,
+        "history": [],
+        # Events the delivery loop emits later are caused by this command, in its flow.
+        "cause": context.envelope.to_headers(),
+    }
+
+
+def _announcements(job: dict[str, Any]) -> list[MailEvent]:
+    """How a job is announced: the recipients dropped as suppressed, and the mail queued for the rest."""
+    common = {"mail_id": job["_id"], "invoice_id": job["invoice_id"], "kind": job["kind"]}
+    events: list[MailEvent] = []
+    if job["dropped"]:
+        events.append(MailDropped(**common, recipients=job["dropped"], reason="suppressed"))
+    if job["status"] != DROPPED:
+        events.append(MailQueued(**common, to=job["to"], cc=job["cc"], queued_at=job["queued_at"]))
+    return events

@@ -1,0 +1,6 @@
+from contracts.runtime.service import serve
+from services.payments.app import create_app
+from services.payments.settings import PaymentsSettings
+
+settings = PaymentsSettings()
+serve(create_app(settings), settings)

@@ -1,0 +1,43 @@
+"""The payments service: reconciles bank transactions with invoices, and records manual payments."""
+
+from contracts.envelope import Envelope
+from contracts.messages import MessageData
+from contracts.messages.payments import PaymentCommandRejected, PaymentMatched, PaymentRemoved, PaymentUnmatched
+from contracts.runtime.outbox import relay_pending
+from contracts.runtime.service import build_service
+from services.payments import handlers
+from services.payments.adapters.invoices import InvoiceReadModel
+from services.payments.adapters.payments import PaymentBook
+from services.payments.adapters.transactions import TransactionBook
+from services.payments.metrics import PaymentsMetrics
+from services.payments.settings import PaymentsSettings
+
+
+def reject(envelope: Envelope, command: MessageData | None, reason: str, message: str) -> PaymentCommandRejected:
+    return PaymentCommandRejected(
+        command_id=str(envelope.id),
+        command_type=envelope.type,
+        reason=reason,
+        message=message,
+        subject_id=envelope.subject,
+    )
+
+
+def create_app(settings: PaymentsSettings | None = None):
+    settings = settings or PaymentsSettings()
+    service = build_service("payments", settings, reject=reject)
+    invoices = InvoiceReadModel(service.db)
+    transactions = TransactionBook(service.db)
+    payments = PaymentBook(service.db)
+    handlers.register(service, invoices, transactions, payments, PaymentsMetrics(service.metrics.registry))
+    service.document_publications([PaymentMatched, PaymentRemoved, PaymentUnmatched, PaymentCommandRejected])
+
+    @service.on_startup
+    async def prepare() -> None:
+        await invoices.ensure_indexes()
+        # Startup hooks run before FastStream connects the broker, and the relay must publish.
+        await service.broker.connect()
+        for collection in (transactions.collection, payments.collection):
+            await relay_pending(collection, service.publisher)
+
+    return service.asgi_app(description=__doc__)

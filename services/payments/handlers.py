@@ -1,0 +1,213 @@
+"""payments' subscribers: keep the invoice read model, reconcile bank transactions, and answer
+payment commands.
+
+Each handler first looks for work the same message already did (a redelivery after a crash) and
+then answers exactly as the first time: the chassis gives the events the same ids, so consumers
+drop the repeat.
+"""
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from contracts.messages import Command
+from contracts.messages.invoices import (
+    InvoiceDeleted,
+    InvoiceFinalized,
+    InvoiceMarkedUncollectible,
+    InvoiceMarkedUnpaid,
+    InvoicePaid,
+    InvoicePastDue,
+    InvoicePaymentApplied,
+    InvoiceStateEvent,
+    InvoiceUpdated,
+    InvoiceVoided,
+)
+from contracts.messages.payments import (
+    ApplyTransaction,
+    BankTransactionReceived,
+    PaymentMatched,
+    PaymentRemoved,
+    PaymentUnmatched,
+    RecordPayment,
+    RemovePayment,
+)
+from contracts.runtime.consumer import CommandRefused, HandlerContext
+from contracts.runtime.service import Service
+from services.payments.adapters.invoices import InvoiceReadModel
+from services.payments.adapters.payments import PaymentBook
+from services.payments.adapters.transactions import TransactionBook, TransactionRecord
+from services.payments.domain.matching import Match, RemittanceReferences, match_transaction
+from services.payments.domain.model import BankTransaction, InvoiceView, Payment, PaymentRefused, check_payable
+from services.payments.metrics import PaymentsMetrics
+
+logger = logging.getLogger(__name__)
+
+# The invoices events that carry the whole invoice after the change.
+SNAPSHOT_EVENTS = (
+    InvoiceFinalized,
+    InvoicePaymentApplied,
+    InvoicePaid,
+    InvoiceMarkedUnpaid,
+    InvoiceVoided,
+    InvoiceMarkedUncollectible,
+    InvoiceUpdated,
+    InvoicePastDue,
+)
+
+C = TypeVar("C", bound=Command)
+
+
+def refusals_answered(
+    handler: Callable[[HandlerContext, C], Awaitable[None]],
+) -> Callable[[HandlerContext, C], Awaitable[None]]:
+    """Turn the domain's refusals into the chassis' rejection answers."""
+
+    @functools.wraps(handler)
+    async def answering(context: HandlerContext, command: C) -> None:
+        try:
+            await handler(context, command)
+        except PaymentRefused as refusal:
+            raise CommandRefused(refusal.reason, refusal.message) from refusal
+
+    return answering
+
+
+def register(
+    service: Service,
+    invoices: InvoiceReadModel,
+    transactions: TransactionBook,
+    payments: PaymentBook,
+    metrics: PaymentsMetrics,
+) -> None:
+    consumer = service.consumer
+
+    async def remember_invoice(context: HandlerContext, event: InvoiceStateEvent) -> None:
+        if event.invoice.number is None:
+            return  # a draft cannot be paid, and no bank transfer can name it yet
+        if not await invoices.remember(InvoiceView.model_validate(event.invoice, from_attributes=True)):
+            logger.info("stale invoice snapshot ignored", extra={"invoice_id": event.invoice_id})
+
+    for model in SNAPSHOT_EVENTS:
+        consumer.handles(model)(remember_invoice)
+
+    @consumer.handles(InvoiceDeleted)
+    async def forget_invoice(context: HandlerContext, event: InvoiceDeleted) -> None:
+        await invoices.forget(event.invoice_id)
+
+    @consumer.handles(BankTransactionReceived)
+    async def reconcile(context: HandlerContext, event: BankTransactionReceived) -> None:
+        message_id = str(context.envelope.id)
+        record = await transactions.get(event.transaction_id)
+        if record is not None and record.received_in != message_id:
+            if record.transaction.account_id != context.account_id:
+                logger.warning(
+                    "transaction id already received for another account",
+                    extra={"transaction_id": event.transaction_id},
+                )
+            metrics.bank_transactions.labels("duplicate").inc()
+            return
+        first_time = record is None
+        if first_time:
+            transaction = BankTransaction(account_id=context.account_id, **event.model_dump())
+            record = await _receipt(transaction, message_id)
+        announce = [context.emit(_receipt_event(record))]
+        if first_time:
+            await transactions.add(record, announce)
+            metrics.bank_transactions.labels("unmatched" if record.unmatched_reason else "matched").inc()
+        if record.matched_in == message_id:
+            await payments.put(record.transaction.payment(record.invoice_id, "automatic"), message_id)
+        context.after_publish(lambda: transactions.published(event.transaction_id, announce))
+
+    async def _receipt(transaction: BankTransaction, message_id: str) -> TransactionRecord:
+        candidates = await invoices.named_in(
+            transaction.account_id, RemittanceReferences.of(transaction.remittance_information)
+        )
+        outcome = match_transaction(transaction, candidates, await invoices.payee_ibans(transaction.account_id))
+        if isinstance(outcome, Match):
+            return TransactionRecord(
+                transaction, message_id, invoice_id=outcome.invoice.id, match="automatic", matched_in=message_id
+            )
+        return TransactionRecord(transaction, message_id, unmatched_reason=outcome.reason)
+
+    @consumer.handles(ApplyTransaction)
+    @refusals_answered
+    async def apply_transaction(context: HandlerContext, command: ApplyTransaction) -> None:
+        message_id = str(context.envelope.id)
+        record = await transactions.get(command.transaction_id)
+        if record is None:
+            raise PaymentRefused("unknown_transaction", "No bank transaction has this id.")
+        transaction = record.transaction
+        if transaction.account_id != context.account_id:
+            raise PaymentRefused("account_mismatch", "The bank transaction belongs to another account.")
+        applied_before = record.matched_in == message_id
+        if not applied_before:
+            if record.invoice_id is not None and await _counts(transaction.payment_id):
+                raise PaymentRefused("transaction_already_matched", f"The transaction pays {record.invoice_id} already.")
+            check_payable(await invoices.get(command.invoice_id), context.account_id, transaction.currency)
+        payment = transaction.payment(command.invoice_id, "applied")
+        announce = [context.emit(_matched(payment))]
+        if not applied_before and not await transactions.attribute(
+            record, command.invoice_id, "applied", message_id, announce
+        ):
+            raise PaymentRefused("transaction_already_matched", "The transaction was matched meanwhile.")
+        await payments.put(payment, message_id)
+        context.after_publish(lambda: transactions.published(transaction.transaction_id, announce))
+
+    async def _counts(payment_id: str) -> bool:
+        record = await payments.get(payment_id)
+        return record is not None and record.counts
+
+    @consumer.handles(RecordPayment)
+    @refusals_answered
+    async def record_payment(context: HandlerContext, command: RecordPayment) -> None:
+        payment = Payment.model_validate({**command.model_dump(), "account_id": context.account_id, "match": "manual"})
+        record = await payments.get(command.payment_id)
+        if record is None:
+            check_payable(await invoices.get(command.invoice_id), context.account_id, command.currency)
+            announce = [context.emit(_matched(payment))]
+            await payments.add(payment, str(context.envelope.id), announce)
+        elif record.payment == payment and record.counts:
+            # The same payment recorded again (a retry, a double click): it counts once, and
+            # the answer says so again without recording anything new.
+            announce = [context.emit(_matched(payment))]
+        else:
+            raise PaymentRefused("payment_already_exists", "Another payment has this id; payment ids are not reused.")
+        context.after_publish(lambda: payments.published(command.payment_id, announce))
+
+    @consumer.handles(RemovePayment)
+    @refusals_answered
+    async def remove_payment(context: HandlerContext, command: RemovePayment) -> None:
+        message_id = str(context.envelope.id)
+        record = await payments.get(command.payment_id)
+        if record is not None and record.payment.account_id != context.account_id:
+            raise PaymentRefused("account_mismatch", "The payment belongs to another account.")
+        if record is None or record.payment.invoice_id != command.invoice_id or record.removed_in not in (None, message_id):
+            raise PaymentRefused("unknown_payment", "The invoice has no payment with this id.")
+        payment = record.payment
+        announce = [
+            context.emit(
+                PaymentRemoved(
+                    invoice_id=payment.invoice_id,
+                    payment_id=payment.payment_id,
+                    amount=payment.amount,
+                    currency=payment.currency,
+                    reason=command.reason,
+                )
+            )
+        ]
+        if record.counts and not await payments.remove(payment.payment_id, command.reason, message_id, announce):
+            raise PaymentRefused("unknown_payment", "The payment was removed meanwhile.")
+        context.after_publish(lambda: payments.published(payment.payment_id, announce))
+
+
+def _matched(payment: Payment) -> PaymentMatched:
+    return PaymentMatched.model_validate(payment, from_attributes=True)
+
+
+def _receipt_event(record: TransactionRecord) -> PaymentMatched | PaymentUnmatched:
+    """What the receipt of a transaction announced: the automatic match, or why there was none."""
+    if record.unmatched_reason is None:
+        return _matched(record.transaction.payment(record.invoice_id, "automatic"))
+    return PaymentUnmatched.model_validate({**record.transaction.model_dump(), "reason": record.unmatched_reason})

@@ -1,0 +1,10 @@
+from pydantic_settings import SettingsConfigDict
+
+from contracts.runtime.settings import ServiceSettings
+
+
+class PaymentsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    http_port: int = 8003
+    mongodb_database: str = "payments"

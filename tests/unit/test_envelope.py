@@ -1,0 +1,71 @@
+import uuid
+
+import pytest
+
+from contracts.envelope import Envelope, InvalidEnvelope
+from contracts.messages.invoices import FinalizeInvoice
+from contracts.runtime.messaging import UndecodableMessage, decode_data, decode_envelope
+
+
+def command_envelope() -> Envelope:
+    return Envelope.originate(source="tests", type="invoice.finalize", subject="inv_1", accountid="acct_1", actor="user:ann")
+
+
+def test_headers_round_trip_in_the_binary_binding():
+    envelope = command_envelope()
+    headers = envelope.to_headers()
+    assert headers["ce_specversion"] == "1.0"
+    assert headers["content-type"] == "application/json"
+    assert {"ce_id", "ce_source", "ce_type", "ce_subject", "ce_time", "ce_accountid", "ce_correlationid", "ce_actor"} <= set(headers)
+    assert Envelope.from_headers(headers) == envelope
+
+
+@pytest.mark.parametrize("missing", ["ce_id", "ce_type", "ce_accountid", "ce_actor", "ce_subject"])
+def test_a_missing_attribute_is_an_invalid_envelope(missing):
+    headers = command_envelope().to_headers()
+    del headers[missing]
+    with pytest.raises(InvalidEnvelope, match=missing.removeprefix("ce_")):
+        Envelope.from_headers(headers)
+
+
+def test_other_spec_versions_and_content_types_are_refused():
+    headers = command_envelope().to_headers()
+    with pytest.raises(InvalidEnvelope, match="specversion"):
+        Envelope.from_headers({**headers, "ce_specversion": "0.3"})
+    with pytest.raises(InvalidEnvelope, match="content-type"):
+        Envelope.from_headers({**headers, "content-type": "application/avro"})
+
+
+def test_caused_events_stay_in_the_flow_and_have_deterministic_ids():
+    command = command_envelope()
+    first = command.caused(source="invoices", type="number.allocate", subject="acct_1/INV", index=0)
+    again = command.caused(source="invoices", type="number.allocate", subject="acct_1/INV", index=0)
+    second = command.caused(source="invoices", type="number.allocate", subject="acct_1/INV", index=1)
+    assert first.id == again.id != second.id
+    assert first.correlationid == command.correlationid == str(command.id)
+    assert first.causationid == str(command.id)
+    assert (first.accountid, first.actor) == ("acct_1", "user:ann")
+
+
+def test_decoding_names_the_reason_for_each_kind_of_bad_record():
+    with pytest.raises(UndecodableMessage) as error:
+        decode_envelope({})
+    assert error.value.reason == "invalid_envelope"
+
+    unknown = Envelope.originate(source="t", type="invoice.explode", subject="x", accountid="a", actor="u")
+    with pytest.raises(UndecodableMessage) as error:
+        decode_data(unknown, b"{}")
+    assert error.value.reason == "unknown_type"
+
+    envelope = command_envelope()
+    for body, reason in [(b"\xff", "invalid_json"), (b'{"invoice_id": "bad id"}', "invalid_data"),
+                         (b'{"invoice_id": "inv_2"}', "subject_mismatch")]:
+        with pytest.raises(UndecodableMessage) as error:
+            decode_data(envelope, body)
+        assert error.value.reason == reason
+
+    assert decode_data(envelope, b'{"invoice_id": "inv_1"}') == FinalizeInvoice(invoice_id="inv_1")
+
+
+def test_ids_are_uuids():
+    assert isinstance(command_envelope().id, uuid.UUID)
