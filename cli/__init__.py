@@ -1,0 +1,1 @@
+"""`invoicing`: drive the platform by hand from a terminal."""

@@ -1,0 +1,132 @@
+"""`invoicing`: publish commands and watch what the platform answers, from a terminal.
+
+    invoicing types                           every message type, its topic and kind
+    invoicing example invoice.create          a valid data document to start from
+    invoicing publish invoice.create FILE --account acct_1 --wait
+    invoicing watch --correlation-id ID       follow one flow as JSON lines
+
+Settings come from the environment like the services' (KAFKA_BOOTSTRAP_SERVERS).
+"""
+
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from faststream.kafka import KafkaBroker
+from pydantic import ValidationError
+
+from contracts import topics
+from contracts.envelope import Envelope, describe_validation_error
+from contracts.example_data import examples
+from contracts.messages import REGISTRY
+
+app = typer.Typer(
+    help="Publish commands to the invoicing platform and watch what it answers.",
+    epilog="Example: invoicing example invoice.create > inv.json && invoicing publish invoice.create inv.json --account acct_1",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+Bootstrap = Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers")]
+
+
+@app.command("types")
+def list_types() -> None:
+    """List every message type with its topic, kind and Kafka key field."""
+    for type_name, model in sorted(REGISTRY.items(), key=lambda item: (item[1].topic, item[0])):
+        typer.echo(f"{model.topic:24} {model.kind:8} {type_name:28} key={model.key_field}")
+
+
+@app.command()
+def example(type_name: Annotated[str, typer.Argument(help="A message type, e.g. invoice.create")]) -> None:
+    """Print a valid example data document for TYPE_NAME."""
+    try:
+        typer.echo(json.dumps(examples()[type_name].model_dump(mode="json"), indent=2))
+    except KeyError:
+        raise typer.BadParameter("unknown type; see `invoicing types`", param_hint="TYPE_NAME") from None
+
+
+@app.command()
+def publish(
+    type_name: Annotated[str, typer.Argument(help="The message type, e.g. invoice.create")],
+    data_file: Annotated[str, typer.Argument(help="JSON data document, or - for standard input")] = "-",
+    account: Annotated[str, typer.Option("--account", "-a", help="The account (tenant) sending it")] = "acct_demo",
+    actor: Annotated[str, typer.Option(help="Who is asking")] = f"user:{os.environ.get('USER', 'cli')}",
+    wait: Annotated[float, typer.Option(help="Seconds to watch for the answers (0: do not wait)")] = 10.0,
+    bootstrap: Bootstrap = "127.0.0.1:9092",
+) -> None:
+    """Validate a data document as TYPE_NAME, publish it as a CloudEvent and show the answers."""
+    model = REGISTRY.get(type_name)
+    if model is None:
+        raise typer.BadParameter("unknown type; see `invoicing types`", param_hint="TYPE_NAME")
+    raw = sys.stdin.read() if data_file == "-" else Path(data_file).read_text()
+    try:
+        data = model.model_validate_json(raw)
+    except ValidationError as error:
+        typer.secho(f"invalid {type_name}: {describe_validation_error(error)}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    envelope = Envelope.originate(source="cli", type=type_name, subject=data.aggregate_id(), accountid=account, actor=actor)
+    asyncio.run(_publish_and_watch(bootstrap, envelope, data.topic, data.model_dump_json().encode(), wait))
+
+
+async def _publish_and_watch(bootstrap: str, envelope: Envelope, topic: str, body: bytes, wait: float) -> None:
+    async with KafkaBroker(bootstrap, logger=None) as broker:
+        watcher = broker.subscriber(*topics.ALL, auto_offset_reset="latest", persistent=False)
+        if wait:
+            await watcher.start()
+            await _until_assigned(watcher)
+        await broker.publish(body, topic=topic, key=envelope.subject.encode(), headers=envelope.to_headers())
+        typer.secho(f"published {envelope.type} id={envelope.id} to {topic} (key {envelope.subject})", fg="green", err=True)
+        if wait:
+            await _follow(watcher, str(envelope.correlationid), deadline=time.monotonic() + wait)
+            await watcher.stop()
+
+
+@app.command()
+def watch(
+    correlation_id: Annotated[str | None, typer.Option(help="Only messages of this flow")] = None,
+    topic: Annotated[list[str] | None, typer.Option(help="Topics to follow (repeatable); default all")] = None,
+    seconds: Annotated[float, typer.Option(help="Stop after this many seconds (0: run until Ctrl-C)")] = 0,
+    bootstrap: Bootstrap = "127.0.0.1:9092",
+) -> None:
+    """Print messages as they arrive, one JSON line each: headers, key and data."""
+
+    async def run() -> None:
+        async with KafkaBroker(bootstrap, logger=None) as broker:
+            watcher = broker.subscriber(*(topic or topics.all_with_dead_letters()), auto_offset_reset="latest", persistent=False)
+            await watcher.start()
+            await _follow(watcher, correlation_id, deadline=time.monotonic() + seconds if seconds else None)
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+
+
+async def _until_assigned(watcher) -> None:
+    while not watcher.consumer.assignment():
+        await asyncio.sleep(0.05)
+    for partition in watcher.consumer.assignment():
+        await watcher.consumer.position(partition)
+
+
+async def _follow(watcher, correlation_id: str | None, deadline: float | None) -> None:
+    while deadline is None or time.monotonic() < deadline:
+        message = await watcher.get_one(timeout=0.5)
+        if message is None:
+            continue
+        headers = dict(message.headers)
+        if correlation_id and headers.get("ce_correlationid") != correlation_id:
+            continue
+        try:
+            data = json.loads(message.body)
+        except ValueError:
+            data = message.body.decode(errors="replace")
+        line = {"topic": message.raw_message.topic, "type": headers.get("ce_type"), "subject": headers.get("ce_subject"),
+                "headers": headers, "data": data}
+        typer.echo(json.dumps(line))
