@@ -94,7 +94,9 @@ class PaymentUnmatched(Event):
     currency: Currency
     booked_on: date
     remittance_information: Remittance = ""
-    reason: Literal["no_reference", "unknown_reference", "currency_mismatch", "invoice_not_open", "unknown_iban"]
+    reason: Literal[
+        "no_reference", "unknown_reference", "ambiguous_reference", "currency_mismatch", "invoice_not_open", "unknown_iban"
+    ] = Field(description="ambiguous_reference: the text names several payable invoices; a person splits the amount")
 
 
 @message_type("payment.rejected", topic=topics.PAYMENTS_EVENTS, key="subject_id")

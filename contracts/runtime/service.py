@@ -84,9 +84,27 @@ class Service:
         )
 
     async def _start(self) -> None:
-        await self.mongo.admin.command("ping")
+        await self._wait_for("MongoDB", lambda: self.mongo.admin.command("ping"))
+        # Connect the producer before the consumers start, so startup hooks can relay outboxes
+        # ahead of any new message.
+        await self._wait_for("Kafka", self.broker.connect)
         for hook in self.startup_hooks:
             await hook()
+
+    async def _wait_for(self, dependency: str, connect: Callable[[], Awaitable[Any]]) -> None:
+        """Services start in any order with their infrastructure: wait rather than crash-loop."""
+        deadline = asyncio.get_running_loop().time() + self.settings.startup_timeout_seconds
+        delay = 0.5
+        while True:
+            try:
+                await connect()
+                return
+            except Exception:
+                if asyncio.get_running_loop().time() + delay > deadline:
+                    raise
+                self.logger.warning(f"waiting for {dependency}", extra={"retry_in_seconds": delay})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5)
 
     async def _start_background(self) -> None:
         for task in self.background_tasks:

@@ -17,6 +17,8 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: str = "INFO"
+    # How long a starting service waits for MongoDB and Kafka before giving up.
+    startup_timeout_seconds: float = 120.0
     # How often a failing handler is retried in place before its message is dead-lettered.
     handler_attempts: int = 5
     handler_retry_base_seconds: float = 0.2

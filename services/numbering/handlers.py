@@ -55,8 +55,14 @@ def register(service: Service, ledger: Ledger, metrics: NumberingMetrics) -> Non
     @consumer.handles(InvoiceDeleted)
     async def record_gap(context: HandlerContext, event: InvoiceDeleted) -> None:
         held = await ledger.held_by(event.invoice_id)
-        if held is None or held["status"] != "held":
-            return  # a draft never had a number, or the gap is recorded already
+        if held is None:
+            return  # a draft never had a number
+        if held["status"] == "gap":
+            # Recorded already; a redelivery after a crash may find its announcement unpublished.
+            leftovers = await ledger.pending(held["_id"])
+            context.emitted.extend(leftovers)
+            context.after_publish(lambda: ledger.published(held["_id"], leftovers))
+            return
         released = context.emit(
             NumberReleased(
                 invoice_id=held["invoice_id"],

@@ -35,8 +35,6 @@ def create_app(settings: PaymentsSettings | None = None):
     @service.on_startup
     async def prepare() -> None:
         await invoices.ensure_indexes()
-        # Startup hooks run before FastStream connects the broker, and the relay must publish.
-        await service.broker.connect()
         for collection in (transactions.collection, payments.collection):
             await relay_pending(collection, service.publisher)
 

@@ -144,7 +144,9 @@ def register(
         applied_before = record.matched_in == message_id
         if not applied_before:
             if record.invoice_id is not None and await _counts(transaction.payment_id):
-                raise PaymentRefused("transaction_already_matched", f"The transaction pays {record.invoice_id} already.")
+                raise PaymentRefused(
+                    "transaction_already_matched", f"The transaction pays {record.invoice_id} already."
+                )
             check_payable(await invoices.get(command.invoice_id), context.account_id, transaction.currency)
         payment = transaction.payment(command.invoice_id, "applied")
         announce = [context.emit(_matched(payment))]
@@ -162,15 +164,16 @@ def register(
     @consumer.handles(RecordPayment)
     @refusals_answered
     async def record_payment(context: HandlerContext, command: RecordPayment) -> None:
+        message_id = str(context.envelope.id)
         payment = Payment.model_validate({**command.model_dump(), "account_id": context.account_id, "match": "manual"})
         record = await payments.get(command.payment_id)
         if record is None:
             check_payable(await invoices.get(command.invoice_id), context.account_id, command.currency)
             announce = [context.emit(_matched(payment))]
-            await payments.add(payment, str(context.envelope.id), announce)
-        elif record.payment == payment and record.counts:
-            # The same payment recorded again (a retry, a double click): it counts once, and
-            # the answer says so again without recording anything new.
+            await payments.add(payment, message_id, announce)
+        elif record.recorded_in == message_id or (record.payment == payment and record.counts):
+            # This command redelivered, or the same payment recorded again (a retry, a double
+            # click): it counts once, and the answer says so again without recording anything.
             announce = [context.emit(_matched(payment))]
         else:
             raise PaymentRefused("payment_already_exists", "Another payment has this id; payment ids are not reused.")
@@ -183,7 +186,8 @@ def register(
         record = await payments.get(command.payment_id)
         if record is not None and record.payment.account_id != context.account_id:
             raise PaymentRefused("account_mismatch", "The payment belongs to another account.")
-        if record is None or record.payment.invoice_id != command.invoice_id or record.removed_in not in (None, message_id):
+        removed_by_another = record is not None and record.removed_in not in (None, message_id)
+        if record is None or record.payment.invoice_id != command.invoice_id or removed_by_another:
             raise PaymentRefused("unknown_payment", "The invoice has no payment with this id.")
         payment = record.payment
         announce = [

@@ -63,6 +63,11 @@ class Ledger:
         )
         return result.modified_count == 1
 
+    async def pending(self, entry_id: str) -> list[Outgoing]:
+        """Events written with the entry and not yet published (a crash came in between)."""
+        document = await self.entries.find_one({"_id": entry_id}, projection={OUTBOX_FIELD: 1})
+        return [Outgoing.from_document(entry) for entry in (document or {}).get(OUTBOX_FIELD, {}).values()]
+
     async def published(self, entry_id: str, messages: list[Outgoing]) -> None:
         await clear_outbox(self.entries, entry_id, messages)
 

@@ -53,7 +53,8 @@ class InvoiceReadModel:
         return [_view(document) async for document in cursor]
 
     async def payee_ibans(self, account_id: str) -> set[str]:
-        return set(await self.collection.distinct("payee_iban", {"account_id": account_id, "payee_iban": {"$ne": None}}))
+        ibans = await self.collection.distinct("payee_iban", {"account_id": account_id, "payee_iban": {"$ne": None}})
+        return set(ibans)
 
 
 def _view(document: dict) -> InvoiceView:

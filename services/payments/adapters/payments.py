@@ -7,6 +7,7 @@ payment, and the record keeps what was removed and why.
 from dataclasses import dataclass
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from contracts.runtime.messaging import Outgoing
 from contracts.runtime.outbox import OUTBOX_FIELD, clear_outbox, outbox_document, outbox_entries
@@ -43,8 +44,19 @@ class PaymentBook:
         )
 
     async def put(self, payment: Payment, message_id: str) -> None:
-        """Record a bank transaction's payment; its events travel in the transaction's outbox."""
-        await self.collection.update_one({"_id": payment.payment_id}, {"$set": _fields(payment, message_id)}, upsert=True)
+        """Record a bank transaction's payment; its events travel in the transaction's outbox.
+
+        A transaction applied again after its payment was removed overwrites that payment, but a
+        redelivered message leaves what it wrote before alone, even if it was removed since.
+        """
+        try:
+            await self.collection.update_one(
+                {"_id": payment.payment_id, "recorded_in": {"$ne": message_id}},
+                {"$set": _fields(payment, message_id)},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            pass  # the filter missed: this message recorded the payment already
 
     async def remove(self, payment_id: str, reason: str, message_id: str, announce: list[Outgoing]) -> bool:
         """False when the payment was removed already."""

@@ -14,7 +14,7 @@ from typing import Literal
 from contracts.references import compact, creditor_references_in
 from services.payments.domain.model import BankTransaction, InvoiceView
 
-UnmatchedReason = Literal["no_reference", "unknown_reference", "currency_mismatch", "invoice_not_open", "unknown_iban"]
+UnmatchedReason = Literal["no_reference", "unknown_reference", "ambiguous_reference", "currency_mismatch", "invoice_not_open", "unknown_iban"]
 
 # Characters invoice number formats allow besides letters and digits; they bind a word together,
 # so INV-2025-00001 is one word and INV-2025-000012 is a different one.
@@ -84,5 +84,5 @@ def match_transaction(
         return NoMatch("currency_mismatch")
     if len(payable_in_currency) > 1:
         # One transfer naming several open invoices cannot be split by rule; a person decides.
-        return NoMatch("unknown_reference")
+        return NoMatch("ambiguous_reference")
     return Match(payable_in_currency[0])

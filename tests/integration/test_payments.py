@@ -1,0 +1,294 @@
+"""payments against real Kafka and FerretDB: reconciliation and payment commands on the wire.
+
+The invoices service is not needed: the tests publish the invoices events payments reads
+themselves, as the invoices service would, and wait until payments' read model holds them.
+"""
+
+import asyncio
+import re
+import uuid
+from datetime import UTC, date, datetime
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+
+from contracts.messages import MessageData
+from contracts.messages.common import Customer, InvoiceSnapshot, PricedLine
+from contracts.messages.invoices import InvoiceFinalized, InvoiceStateEvent, InvoiceVoided
+from contracts.messages.payments import ApplyTransaction, BankTransactionReceived, RecordPayment, RemovePayment
+from contracts.references import creditor_reference, format_in_groups
+from tests.integration.harness import Received, env
+
+IBAN = "DE89370400440532013000"
+OTHER_IBAN = "GB82WEST12345698765432"
+DUPLICATES = 'invoicing_bank_transactions_total{outcome="duplicate"}'
+FINALIZED_HANDLED = (
+    'invoicing_messages_consumed_total{outcome="handled",topic="invoices.events",type="invoice.finalized"}'
+)
+
+
+@pytest.fixture(scope="module")
+async def read_model(services, mongodb_url):
+    client = AsyncMongoClient(mongodb_url, tz_aware=True)
+    yield client["payments"]["invoices"]
+    await client.close()
+
+
+@pytest.fixture
+async def publish_invoice(producer, read_model):
+    """Publish an invoices event the way the invoices service would, and wait until payments holds it."""
+
+    async def publish(event: type[InvoiceStateEvent], snapshot: InvoiceSnapshot) -> InvoiceSnapshot:
+        await producer.send(event(invoice_id=snapshot.id, invoice=snapshot), account_id=snapshot.account_id)
+        for _ in range(300):
+            stored = await read_model.find_one({"_id": snapshot.id})
+            if stored is not None and stored["version"] >= snapshot.version:
+                return snapshot
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"payments never stored version {snapshot.version} of {snapshot.id}")
+
+    return publish
+
+
+@pytest.fixture
+def ask(producer, event_log, account_id):
+    """Send a message (as the test's account unless told otherwise) and wait for the answer of that type."""
+
+    async def send_and_wait(message: MessageData, answer_type: str, *, account: str | None = None) -> Received:
+        sent = await producer.send(message, account_id=account or account_id)
+        return await event_log.wait_for(
+            lambda r: r.type == answer_type and r.headers.get("ce_causationid") == str(sent.id)
+        )
+
+    return send_and_wait
+
+
+async def refusal(ask, command: MessageData, **options) -> str:
+    return (await ask(command, "payment.rejected", **options)).model().reason
+
+
+def open_invoice(account_id: str, number: str, **fields) -> InvoiceSnapshot:
+    now = datetime.now(UTC)
+    line = PricedLine(
+        description="Consulting", quantity=1, unit_amount=10_000, tax_rate=20, amount=10_000, tax_amount=2_000
+    )
+    values = {
+        "id": f"inv_{uuid.uuid4().hex[:12]}",
+        "account_id": account_id,
+        "status": "open",
+        "number": number,
+        "currency": "EUR",
+        "customer": Customer(name="Acme GmbH", email=["ap@acme.example"]),
+        "lines": [line],
+        "subtotal": 10_000,
+        "tax": 2_000,
+        "total": 12_000,
+        "amount_paid": 0,
+        "amount_due": 12_000,
+        "amount_remaining": 12_000,
+        "due_date": date(2030, 1, 31),
+        "payee_iban": IBAN,
+        "payment_reference": creditor_reference(number),
+        "created_at": now,
+        "finalized_at": now,
+        "version": 2,
+    }
+    return InvoiceSnapshot(**{**values, **fields})
+
+
+def bank_credit(remittance: str, **fields) -> BankTransactionReceived:
+    values = {
+        "transaction_id": f"tx-{uuid.uuid4().hex[:16]}",
+        "iban": IBAN,
+        "amount": 12_000,
+        "currency": "EUR",
+        "booked_on": date(2025, 3, 14),
+        "remittance_information": remittance,
+        "debtor_name": "Acme GmbH",
+    }
+    return BankTransactionReceived(**{**values, **fields})
+
+
+def manual_payment(invoice_id: str, **fields) -> RecordPayment:
+    values = {
+        "invoice_id": invoice_id,
+        "payment_id": f"p-{uuid.uuid4().hex[:8]}",
+        "amount": 100,
+        "currency": "EUR",
+        "paid_on": date(2025, 3, 2),
+    }
+    return RecordPayment(**{**values, **fields})
+
+
+def counted(sample: str) -> float:
+    """A sample of payments' /metrics; tests run one at a time, so growth is the test's own doing."""
+    metrics = httpx.get(f"http://127.0.0.1:{env('PAYMENTS_HTTP_PORT')}/metrics", timeout=5).text
+    found = re.search(rf"^{re.escape(sample)} (\S+)$", metrics, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+async def counted_once_more(sample: str, before: float) -> None:
+    for _ in range(300):
+        if counted(sample) > before:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{sample} never grew past {before}")
+
+
+async def test_a_transfer_naming_the_invoice_reference_pays_it(ask, publish_invoice, account_id):
+    invoice = await publish_invoice(InvoiceFinalized, open_invoice(account_id, "INV-2025-00001"))
+    credit = bank_credit(f"Rechnung {format_in_groups(invoice.payment_reference).lower()}", amount=5_000)
+
+    matched = (await ask(credit, "payment.matched")).model()
+
+    assert matched.invoice_id == invoice.id
+    assert (matched.payment_id, matched.transaction_id) == (f"bt-{credit.transaction_id}", credit.transaction_id)
+    assert (matched.amount, matched.currency, matched.paid_on) == (5_000, "EUR", credit.booked_on)
+    assert (matched.match, matched.method) == ("automatic", "bank_transfer")
+
+
+async def test_a_transfer_naming_the_invoice_number_pays_it(ask, publish_invoice, account_id):
+    invoice = await publish_invoice(InvoiceFinalized, open_invoice(account_id, "INV-2025-00002"))
+
+    matched = (await ask(bank_credit("Payment for inv-2025-00002, thanks", amount=20_000), "payment.matched")).model()
+
+    assert (matched.invoice_id, matched.amount) == (invoice.id, 20_000)
+
+
+async def test_the_same_bank_transaction_twice_is_one_payment(
+    ask, producer, event_log, publish_invoice, account_id
+):
+    invoice = await publish_invoice(InvoiceFinalized, open_invoice(account_id, "INV-2025-00003"))
+    credit = bank_credit(invoice.payment_reference)
+    await ask(credit, "payment.matched")
+    duplicates_before = counted(DUPLICATES)
+
+    again = await producer.send(credit, account_id=account_id)
+
+    await counted_once_more(DUPLICATES, duplicates_before)
+    assert len(event_log.of_type("payment.matched", invoice.id)) == 1
+    assert not [r for r in event_log.records if r.headers.get("ce_causationid") == str(again.id)]
+
+
+@pytest.mark.parametrize(
+    ("remittance", "fields", "reason"),
+    [
+        ("Thank you for your service", {}, "no_reference"),
+        (creditor_reference("NOSUCHINVOICE"), {}, "unknown_reference"),
+        ("INV-2025-00004", {"iban": OTHER_IBAN}, "unknown_iban"),
+        ("INV-2025-00004", {"currency": "USD"}, "currency_mismatch"),
+    ],
+)
+async def test_a_transfer_that_names_no_payable_invoice_goes_to_the_unmatched_queue(
+    ask, publish_invoice, account_id, remittance, fields, reason
+):
+    await publish_invoice(InvoiceFinalized, open_invoice(account_id, "INV-2025-00004"))
+    credit = bank_credit(remittance, **fields)
+
+    unmatched = await ask(credit, "payment.unmatched")
+
+    assert unmatched.key == credit.transaction_id
+    assert (unmatched.model().reason, unmatched.model().amount) == (reason, credit.amount)
+
+
+async def test_a_void_invoice_takes_no_payment_and_a_stale_snapshot_does_not_reopen_it(
+    ask, producer, publish_invoice, account_id
+):
+    finalized = open_invoice(account_id, "INV-2025-00005")
+    await publish_invoice(InvoiceFinalized, finalized)
+    await publish_invoice(InvoiceVoided, finalized.model_copy(update={"status": "void", "version": 3}))
+    # Redelivered late: older than what payments holds, so it must change nothing.
+    handled_before = counted(FINALIZED_HANDLED)
+    await producer.send(InvoiceFinalized(invoice_id=finalized.id, invoice=finalized), account_id=account_id)
+    await counted_once_more(FINALIZED_HANDLED, handled_before)
+
+    unmatched = await ask(bank_credit(finalized.payment_reference), "payment.unmatched")
+
+    assert unmatched.model().reason == "invoice_not_open"
+
+
+async def test_a_person_applies_an_unmatched_transaction(ask, publish_invoice, account_id):
+    invoice = await publish_invoice(InvoiceFinalized, open_invoice(account_id, "INV-2025-00006"))
+    credit = bank_credit("from Acme, see email")
+    await ask(credit, "payment.unmatched")
+    apply = ApplyTransaction(invoice_id=invoice.id, transaction_id=credit.transaction_id)
+
+    matched = (await ask(apply, "payment.matched")).model()
+
+    assert (matched.invoice_id, matched.match) == (invoice.id, "applied")
+    assert (matched.payment_id, matched.transaction_id) == (f"bt-{credit.transaction_id}", credit.transaction_id)
+    assert await refusal(ask, apply) == "transaction_already_matched"
+
+
+async def test_applying_is_refused_for_a_closed_invoice_or_an_unknown_transaction(ask, publish_invoice, account_id):
+    invoice = await publish_invoice(InvoiceFinalized, open_invoice(account_id, "INV-2025-00007", status="paid"))
+    credit = bank_credit("no reference here")
+    await ask(credit, "payment.unmatched")
+
+    closed = ApplyTransaction(invoice_id=invoice.id, transaction_id=credit.transaction_id)
+    unknown = ApplyTransaction(invoice_id=invoice.id, transaction_id="tx-nope")
+
+    assert await refusal(ask, closed) == "invoice_not_open"
+    assert await refusal(ask, unknown) == "unknown_transaction"
+
+
+async def test_a_manual_payment_is_recorded_once_and_removed(ask, publish_invoice, account_id):
+    invoice = await publish_invoice(InvoiceFinalized, open_invoice(account_id, "INV-2025-00008"))
+    record = manual_payment(invoice.id, amount=4_000, method="cash", note="paid at the counter")
+
+    matched = (await ask(record, "payment.matched")).model()
+    assert (matched.payment_id, matched.match, matched.method, matched.amount) == (
+        record.payment_id, "manual", "cash", 4_000
+    )
+    assert (await ask(record, "payment.matched")).model() == matched
+    assert await refusal(ask, record.model_copy(update={"amount": 4_001})) == "payment_already_exists"
+
+    remove = RemovePayment(invoice_id=invoice.id, payment_id=record.payment_id, reason="entered twice")
+    removed = (await ask(remove, "payment.removed")).model()
+    assert (removed.payment_id, removed.amount, removed.reason) == (record.payment_id, 4_000, "entered twice")
+    assert await refusal(ask, remove) == "unknown_payment"
+    assert await refusal(ask, record) == "payment_already_exists"
+
+
+async def test_an_automatic_payment_removed_can_be_applied_to_another_invoice(ask, publish_invoice, account_id):
+    wrong = await publish_invoice(InvoiceFinalized, open_invoice(account_id, "INV-2025-00009"))
+    right = await publish_invoice(InvoiceFinalized, open_invoice(account_id, "INV-2025-00010"))
+    credit = bank_credit("INV-2025-00009")
+    payment_id = (await ask(credit, "payment.matched")).model().payment_id
+    await ask(RemovePayment(invoice_id=wrong.id, payment_id=payment_id), "payment.removed")
+
+    apply = ApplyTransaction(invoice_id=right.id, transaction_id=credit.transaction_id)
+
+    matched = (await ask(apply, "payment.matched")).model()
+
+    assert (matched.invoice_id, matched.payment_id) == (right.id, payment_id)
+
+
+async def test_payment_commands_name_a_known_invoice_in_its_currency(ask, publish_invoice, account_id):
+    invoice = await publish_invoice(InvoiceFinalized, open_invoice(account_id, "INV-2025-00011"))
+
+    assert await refusal(ask, manual_payment("inv_missing")) == "unknown_invoice"
+    assert await refusal(ask, manual_payment(invoice.id, currency="USD")) == "currency_mismatch"
+    assert await refusal(ask, RemovePayment(invoice_id=invoice.id, payment_id="p-none")) == "unknown_payment"
+
+
+async def test_another_account_cannot_touch_an_invoice_or_its_transactions(ask, publish_invoice, account_id):
+    invoice = await publish_invoice(InvoiceFinalized, open_invoice(account_id, "INV-2025-00012"))
+    credit = bank_credit("unreferenced")
+    await ask(credit, "payment.unmatched")
+    payment_id = (await ask(manual_payment(invoice.id), "payment.matched")).model().payment_id
+    intruder = f"acct_{uuid.uuid4().hex[:12]}"
+
+    for command in (
+        manual_payment(invoice.id),
+        ApplyTransaction(invoice_id=invoice.id, transaction_id=credit.transaction_id),
+        RemovePayment(invoice_id=invoice.id, payment_id=payment_id),
+    ):
+        rejection = await ask(command, "payment.rejected", account=intruder)
+        assert (rejection.model().reason, rejection.model().subject_id) == ("account_mismatch", invoice.id)
+        assert rejection.envelope.accountid == intruder
+
+    # The owner's transfer is still waiting in the unmatched queue.
+    apply = ApplyTransaction(invoice_id=invoice.id, transaction_id=credit.transaction_id)
+    assert (await ask(apply, "payment.matched")).model().match == "applied"
