@@ -51,7 +51,9 @@ start_bg() {
         printf '\n===== %s starting: %s\n' "$(date '+%F %T')" "$*"
     } >>"$logfile"
     # Without job control the background child is not a group leader, so setsid does not fork: $! is the real pid.
-    setsid "$@" >>"$logfile" 2>&1 </dev/null &
+    # 8>&- 9>&- : those fds hold the locks of run-tests.sh and stack.sh; a daemon inheriting them would
+    # hold the locks forever.
+    setsid "$@" >>"$logfile" 2>&1 </dev/null 8>&- 9>&- &
     echo $! >"$pidfile"
 }
 

@@ -18,6 +18,15 @@ export STACK_NAME=test
 source "$REPO_ROOT/deploy/env/test.env"
 export PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 
+# The test stack is shared by every test run on this machine: serialise runs, or one run's EXIT trap
+# would stop the stack under another run's feet.
+mkdir -p "$STACK_DIR"
+exec 8>"$STACK_DIR/.run-tests.lock"
+if ! flock -n 8; then
+    echo "[test] another deploy/run-tests.sh is using the test stack; waiting for it to finish"
+    flock 8
+fi
+
 stop_stack=1
 if deploy/stack.sh status >/dev/null 2>&1; then
     echo "[test] test stack already running before this run: leaving it up afterwards"

@@ -89,16 +89,25 @@ def test_env_files_do_not_collide() -> None:
 @pytest.mark.integration
 def test_all_topics_exist(env: dict[str, str]) -> None:
     from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.errors import KafkaError
 
     from contracts.topics import all_with_dead_letters
 
     async def list_topics() -> set[str]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
-        await admin.start()
-        try:
-            return set(await admin.list_topics())
-        finally:
-            await admin.close()
+        # Bootstrap is retried briefly: on a loaded 2-core machine the first metadata request right
+        # after `up` has been seen to fail once; a broker that stays unreachable still fails the test.
+        for attempt in range(5):
+            admin = AIOKafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"], request_timeout_ms=10000)
+            try:
+                await admin.start()
+                return set(await admin.list_topics())
+            except KafkaError:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(1)
+            finally:
+                await admin.close()
+        raise AssertionError("unreachable")
 
     topics = asyncio.run(list_topics())
     missing = set(all_with_dead_letters()) - topics

@@ -40,6 +40,7 @@ class Received:
     key: str | None
     headers: dict[str, str]
     body: bytes
+    arrived_at: float = 0.0
 
     @property
     def type(self) -> str | None:
@@ -87,7 +88,7 @@ class EventLog:
             headers = {name: value.decode() for name, value in record.headers}
             key = record.key.decode() if record.key is not None else None
             async with self._arrived:
-                self.records.append(Received(record.topic, key, headers, record.value))
+                self.records.append(Received(record.topic, key, headers, record.value, time.perf_counter()))
                 self._arrived.notify_all()
 
     async def stop(self) -> None:
