@@ -8,6 +8,7 @@ event the services publish, so tests assert on what crossed the wire.
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -158,6 +159,10 @@ class ServiceProcesses:
         return int(env(f"{service.upper()}_HTTP_PORT"))
 
     def start(self, service: str) -> None:
+        # A service left over from an aborted session would answer /readyz in this one's place.
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", self.port(service))) == 0:
+                raise RuntimeError(f"port {self.port(service)} for {service} is taken: a leftover process? (`deploy/services.sh status`)")
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{service}.log", "ab")  # noqa: SIM115  (owned by the child)
         self.processes[service] = subprocess.Popen(

@@ -52,7 +52,7 @@ class MailJobs:
             job = await self.collection.find_one_and_update(
                 {"_id": candidate["_id"], "status": QUEUED, "next_attempt_at": {"$lte": now}},
                 {"$set": {"next_attempt_at": now + lease}, "$inc": {"attempts": 1}},
-                projection={OUTBOX_FIELD: 0},
+                # No projection: FerretDB's findAndModify does not implement one.
                 return_document=ReturnDocument.AFTER,
             )
             if job is not None:

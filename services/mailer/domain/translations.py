@@ -93,7 +93,9 @@ GERMAN = Texts(
         "invoice": "anbei erhalten Sie die Rechnung {number} von {company}.",
         "receipt": "vielen Dank für Ihre Zahlung. Die Rechnung {number} von {company} ist vollständig bezahlt.",
         "void_notice": "die Rechnung {number} von {company} wurde storniert. Sie müssen sie nicht bezahlen.",
-        "reminder": "wir möchten Sie freundlich daran erinnern, dass die Rechnung {number} von {company} noch offen ist.",
+        "reminder": (
+            "wir möchten Sie freundlich daran erinnern, dass die Rechnung {number} von {company} noch offen ist."
+        ),
     },
     greeting="Guten Tag {customer},",
     closing="Mit freundlichen Grüßen",

@@ -1,0 +1,41 @@
+"""The mailer service: invoice mails queued, sent in rate-limited batches, retried, bounced, suppressed."""
+
+from contracts.envelope import Envelope
+from contracts.messages import MessageData
+from contracts.messages.mail import MailBounced, MailCommandRejected, MailDropped, MailPreviewed, MailQueued, MailSent
+from contracts.runtime.service import build_service
+from services.mailer import handlers
+from services.mailer.adapters.mail_jobs import MailJobs
+from services.mailer.adapters.smtp import SmtpRelay
+from services.mailer.adapters.suppressions import SuppressionList
+from services.mailer.delivery import BatchDelivery
+from services.mailer.metrics import MailerMetrics
+from services.mailer.settings import MailerSettings
+
+
+def reject(envelope: Envelope, command: MessageData | None, reason: str, message: str) -> MailCommandRejected:
+    return MailCommandRejected(
+        command_id=str(envelope.id),
+        command_type=envelope.type,
+        reason=reason,
+        message=message,
+        invoice_id=envelope.subject,
+    )
+
+
+def create_app(settings: MailerSettings | None = None):
+    settings = settings or MailerSettings()
+    service = build_service("mailer", settings, reject=reject)
+    jobs = MailJobs(service.db)
+    suppressions = SuppressionList(service.db)
+    metrics = MailerMetrics(service.metrics.registry)
+    handlers.register(service, jobs, suppressions, metrics)
+    delivery = BatchDelivery(service, settings, jobs, suppressions, SmtpRelay(settings), metrics)
+    service.background(delivery.deliver_in_batches)
+    service.document_publications([MailQueued, MailSent, MailBounced, MailDropped, MailPreviewed, MailCommandRejected])
+
+    @service.on_startup
+    async def prepare() -> None:
+        await jobs.ensure_indexes()
+
+    return service.asgi_app(description=__doc__)

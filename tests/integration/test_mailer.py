@@ -1,0 +1,233 @@
+"""mailer against real Kafka, FerretDB and the SMTP catcher: commands in, events and mails out.
+
+The catcher refuses RCPT for local parts starting with `bounce` (550) and `tempfail` (451).
+Delivery must be quick for these tests; the variables below reach the service processes
+because the harness passes os.environ on, and a stack that sets them already wins.
+"""
+
+import asyncio
+import email
+import email.policy
+import io
+import os
+import uuid
+from datetime import UTC, date, datetime
+
+import httpx
+import pypdf
+import pytest
+
+from contracts.messages.common import InvoiceSnapshot
+from contracts.messages.mail import PreviewMail, SendInvoiceMail, SendReminderMail
+from tests.integration.harness import Received, env
+
+os.environ.setdefault("MAILER_BATCH_INTERVAL_SECONDS", "0.2")
+os.environ.setdefault("MAILER_MAX_ATTEMPTS", "3")
+os.environ.setdefault("MAILER_RETRY_BASE_SECONDS", "0.2")
+
+IBAN = "DE89370400440532013000"
+
+
+def open_invoice(account_id: str, **fields) -> InvoiceSnapshot:
+    suffix = uuid.uuid4().hex[:8]
+    values = {
+        "id": f"inv_{suffix}",
+        "account_id": account_id,
+        "status": "open",
+        "number": f"INV-2025-{suffix}",
+        "currency": "EUR",
+        "customer": {"name": "Globex Corporation", "email": [f"ap-{suffix}@globex.example"], "language": "de"},
+        "issuer": {"company_name": "Acme Tooling GmbH", "email": "billing@acme.example",
+                   "reply_to": "accounts@acme.example"},
+        "lines": [{"description": "Consulting, October", "quantity": "10", "unit_amount": 12000, "tax_rate": "19",
+                   "amount": 120000, "tax_amount": 22800}],
+        "subtotal": 120000,
+        "tax": 22800,
+        "total": 142800,
+        "amount_paid": 0,
+        "amount_due": 142800,
+        "amount_remaining": 142800,
+        "due_date": date(2025, 11, 30),
+        "payee_iban": IBAN,
+        "payment_reference": "RF18539007547034",
+        "created_at": datetime.now(UTC),
+        "finalized_at": datetime.now(UTC),
+        "version": 2,
+    }
+    return InvoiceSnapshot.model_validate({**values, **fields})
+
+
+def send_invoice(invoice: InvoiceSnapshot, to: list[str], cc: list[str] = (), **fields) -> SendInvoiceMail:
+    return SendInvoiceMail(
+        mail_id=fields.pop("mail_id", f"mail_{uuid.uuid4().hex[:12]}"),
+        invoice_id=invoice.id,
+        invoice=invoice,
+        to=to,
+        cc=list(cc),
+        **fields,
+    )
+
+
+def address(local: str) -> str:
+    return f"{local}-{uuid.uuid4().hex[:8]}@example.com"
+
+
+def of_mail(type_name: str, mail_id: str):
+    return lambda record: record.type == type_name and record.data.get("mail_id") == mail_id
+
+
+async def caught_mails(smtp_catcher_url: str, recipient: str) -> list[email.message.EmailMessage]:
+    async with httpx.AsyncClient(base_url=smtp_catcher_url) as client:
+        listing = (await client.get("/messages")).json()
+        ids = [entry["id"] for entry in listing if recipient in entry["rcpt_tos"]]
+        raws = [(await client.get(f"/messages/{message_id}")).content for message_id in ids]
+    return [email.message_from_bytes(raw, policy=email.policy.default) for raw in raws]
+
+
+async def test_an_invoice_mail_is_queued_then_sent_with_its_headers_and_pdf(
+    services, event_log, producer, account_id, smtp_catcher_url
+):
+    invoice = open_invoice(account_id)
+    to, cc = address("ap"), address("cfo")
+    command = send_invoice(invoice, [to], [cc], language="de")
+    sent_command = await producer.send(command, account_id=account_id)
+
+    queued = await event_log.wait_for(of_mail("mail.queued", command.mail_id))
+    sent = await event_log.wait_for(of_mail("mail.sent", command.mail_id))
+
+    assert queued.data["to"] == [to] and queued.data["cc"] == [cc]
+    assert sent.data["to"] == [to] and sent.data["cc"] == [cc] and sent.data["attempts"] == 1
+    for event in (queued, sent):
+        assert event.key == invoice.id
+        assert event.envelope.causationid == str(sent_command.id)
+        assert event.envelope.correlationid == sent_command.correlationid
+        assert event.envelope.accountid == account_id
+
+    [mail] = await caught_mails(smtp_catcher_url, to)
+    assert mail["Message-ID"] == sent.data["smtp_message_id"]
+    assert mail["From"].addresses[0].display_name == "Acme Tooling GmbH"
+    assert mail["From"].addresses[0].addr_spec == "billing@acme.example"
+    assert mail["Reply-To"].addresses[0].addr_spec == "accounts@acme.example"
+    assert [a.addr_spec for a in mail["To"].addresses] == [to]
+    assert [a.addr_spec for a in mail["Cc"].addresses] == [cc]
+    assert mail["Subject"] == f"Rechnung {invoice.number} von Acme Tooling GmbH"
+    body = mail.get_body(("plain",)).get_content()
+    assert "1428.00 EUR" in body and "DE89 3704 0044 0532 0130 00" in body and "RF18 5390 0754 7034" in body
+    [attachment] = list(mail.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == f"{invoice.number}.pdf"
+    document = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(attachment.get_content())).pages)
+    assert invoice.number in document and "1428.00 EUR" in document
+
+
+async def test_the_same_mail_id_twice_is_one_mail(services, event_log, producer, account_id, smtp_catcher_url):
+    invoice = open_invoice(account_id)
+    to = address("ap")
+    command = send_invoice(invoice, [to], attach_pdf=False)
+    first = await producer.send(command, account_id=account_id)
+    await event_log.wait_for(of_mail("mail.sent", command.mail_id))
+    second = await producer.send(command, account_id=account_id)
+
+    answer = await event_log.wait_for(
+        lambda r: of_mail("mail.queued", command.mail_id)(r) and r.envelope.causationid == str(second.id)
+    )
+    await asyncio.sleep(2)  # several batch intervals: time for a second mail, if there were one
+
+    assert answer.data["to"] == [to]
+    assert [r.envelope.causationid for r in event_log.of_type("mail.sent", invoice.id)] == [str(first.id)]
+    assert len(await caught_mails(smtp_catcher_url, to)) == 1
+
+
+async def test_a_permanent_bounce_suppresses_the_address_for_later_mails(
+    services, event_log, producer, account_id, smtp_catcher_url
+):
+    invoice = open_invoice(account_id)
+    dead, alive = address("bounce"), address("ap")
+    command = send_invoice(invoice, [dead])
+    await producer.send(command, account_id=account_id)
+
+    bounced = await event_log.wait_for(of_mail("mail.bounced", command.mail_id))
+    assert bounced.data["permanent"] is True
+    assert bounced.data["recipients"] == [dead]
+    assert bounced.data["smtp_code"] == 550
+    assert bounced.data["attempts"] == 1
+
+    again = send_invoice(invoice, [dead])
+    await producer.send(again, account_id=account_id)
+    dropped = await event_log.wait_for(of_mail("mail.dropped", again.mail_id))
+    assert dropped.data["reason"] == "suppressed" and dropped.data["recipients"] == [dead]
+
+    mixed = send_invoice(invoice, [dead.upper(), alive])
+    await producer.send(mixed, account_id=account_id)
+    dropped = await event_log.wait_for(of_mail("mail.dropped", mixed.mail_id))
+    queued = await event_log.wait_for(of_mail("mail.queued", mixed.mail_id))
+    sent = await event_log.wait_for(of_mail("mail.sent", mixed.mail_id))
+    assert dropped.data["recipients"] == mixed.to[:1]  # the address as that command spelt it
+    assert queued.data["to"] == sent.data["to"] == [alive]
+    assert [entry["rcpt_tos"] for entry in httpx.get(f"{smtp_catcher_url}/messages").json()
+            if alive in entry["rcpt_tos"]] == [[alive]]
+
+    other_account = f"acct_{uuid.uuid4().hex[:12]}"
+    elsewhere = send_invoice(open_invoice(other_account), [dead])
+    await producer.send(elsewhere, account_id=other_account)
+    # Suppression is per account: another account's mail to that address is attempted.
+    assert (await event_log.wait_for(of_mail("mail.bounced", elsewhere.mail_id))).data["permanent"] is True
+    assert not [r for r in event_log.records if of_mail("mail.dropped", elsewhere.mail_id)(r)]
+
+
+async def test_a_temporary_failure_is_retried_then_bounced_as_temporary(services, event_log, producer, account_id):
+    invoice = open_invoice(account_id)
+    busy = address("tempfail")
+    command = SendReminderMail(
+        mail_id=f"mail_{uuid.uuid4().hex[:12]}", invoice_id=invoice.id, invoice=invoice, to=[busy],
+        days_relative_to_due=7,
+    )
+    await producer.send(command, account_id=account_id)
+
+    bounced = await event_log.wait_for(of_mail("mail.bounced", command.mail_id), timeout=60)
+    assert bounced.data["permanent"] is False
+    assert bounced.data["kind"] == "reminder"
+    assert bounced.data["smtp_code"] == 451
+    assert bounced.data["attempts"] == int(os.environ["MAILER_MAX_ATTEMPTS"])
+
+    later = send_invoice(invoice, [busy])
+    await producer.send(later, account_id=account_id)
+    await event_log.wait_for(of_mail("mail.queued", later.mail_id))  # not suppressed: it may work next time
+
+
+async def test_a_preview_renders_without_sending(services, event_log, producer, account_id):
+    invoice = open_invoice(account_id)
+    await producer.send(
+        PreviewMail(invoice_id=invoice.id, invoice=invoice, kind="reminder", language="fr"), account_id=account_id
+    )
+
+    previewed = await event_log.wait_for_type("mail.previewed", invoice.id)
+    assert previewed.data["subject"] == f"Rappel : facture {invoice.number} de Acme Tooling GmbH"
+    assert invoice.number in previewed.data["body_text"] and "1428.00 EUR" in previewed.data["body_text"]
+    assert not event_log.of_type("mail.queued", invoice.id)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"account_id": "acct_somebody_else"}, "account_mismatch"),
+        ({"status": "draft", "number": None}, "invoice_not_finalized"),
+    ],
+)
+async def test_commands_that_cannot_be_honoured_are_rejected(services, event_log, producer, account_id, change, reason):
+    invoice = open_invoice(account_id).model_copy(update=change)
+    command = send_invoice(invoice, [address("ap")])
+    sent = await producer.send(command, account_id=account_id)
+
+    rejected: Received = await event_log.wait_for_type("mail.rejected", invoice.id)
+    assert rejected.data["reason"] == reason
+    assert rejected.data["command_id"] == str(sent.id)
+    assert not event_log.of_type("mail.queued", invoice.id)
+
+
+async def test_metrics_count_outcomes_retries_and_queue_depth(services):
+    text = httpx.get(f"http://127.0.0.1:{env('MAILER_HTTP_PORT')}/metrics").text
+    for sample in ('invoicing_mails_total{outcome="sent"}', 'invoicing_mails_total{outcome="bounced"}',
+                   'invoicing_mails_total{outcome="dropped"}', "invoicing_mail_retries_total",
+                   "invoicing_mail_queue_depth"):
+        assert sample in text

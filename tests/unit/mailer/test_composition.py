@@ -1,0 +1,171 @@
+import email
+import email.policy
+from datetime import UTC, datetime
+
+import pytest
+
+from services.mailer.domain.composition import build_message, message_id, money, render_content
+from tests.unit.mailer.factories import invoice
+
+SENT_AT = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
+
+
+def compose(snapshot, *, kind="invoice", language="en", to=("ap@globex.example",), cc=(), pdf=None):
+    content = render_content(snapshot, snapshot.issuer, kind, language)
+    message = build_message(
+        snapshot,
+        snapshot.issuer,
+        content,
+        to=list(to),
+        cc=list(cc),
+        message_id=message_id(snapshot.account_id, "mail_1", snapshot.issuer.email),
+        sent_at=SENT_AT,
+        pdf=pdf,
+    )
+    # What a receiver parses from the wire, not the object we built.
+    return email.message_from_bytes(message.as_bytes(policy=email.policy.SMTP), policy=email.policy.default)
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "phrase", "due"),
+    [
+        ("en", "Invoice INV-2025-00042 from Acme GmbH", "Amount due: 270.25 EUR", "2025-03-31"),
+        ("de", "Rechnung INV-2025-00042 von Acme GmbH", "Offener Betrag: 270.25 EUR", "31.03.2025"),
+        ("fr", "Facture INV-2025-00042 de Acme GmbH", "Montant dû: 270.25 EUR", "31/03/2025"),
+        ("it", "Fattura INV-2025-00042 da Acme GmbH", "Importo dovuto: 270.25 EUR", "31/03/2025"),
+        ("es", "Factura INV-2025-00042 de Acme GmbH", "Importe pendiente: 270.25 EUR", "31/03/2025"),
+    ],
+)
+def test_each_built_in_language_states_number_amount_due_date_iban_and_reference(language, subject, phrase, due):
+    content = render_content(invoice(), invoice().issuer, "invoice", language)
+
+    assert content.subject == subject
+    for text in (content.text, content.html):
+        assert "INV-2025-00042" in text
+        assert phrase.split(": ")[1] in text
+        assert due in text
+        assert "CH93 0076 2011 6238 5295 7" in text
+        assert "RF18 5390 0754 7034" in text
+    assert phrase in content.text
+
+
+@pytest.mark.parametrize("language", ["nl", "pt-BR", "xx"])
+def test_unknown_languages_get_english(language):
+    assert render_content(invoice(), invoice().issuer, "invoice", language).subject.startswith("Invoice ")
+
+
+def test_regional_variant_uses_its_base_language():
+    assert render_content(invoice(), invoice().issuer, "invoice", "de-CH").subject.startswith("Rechnung ")
+
+
+@pytest.mark.parametrize(
+    ("kind", "subject", "must", "must_not"),
+    [
+        ("receipt", "Receipt for invoice INV-2025-00042 from Acme GmbH", "Amount paid: 270.25 EUR", "IBAN"),
+        ("void_notice", "Invoice INV-2025-00042 from Acme GmbH has been voided", "do not need to pay", "Amount due"),
+        ("reminder", "Reminder: invoice INV-2025-00042 from Acme GmbH", "RF18 5390 0754 7034", "Amount paid"),
+    ],
+)
+def test_each_kind_says_what_it_is_about(kind, subject, must, must_not):
+    snapshot = invoice(status="paid", amount_paid=27025, amount_due=0) if kind == "receipt" else invoice()
+    content = render_content(snapshot, snapshot.issuer, kind, "en")
+
+    assert content.subject == subject
+    assert must in content.text
+    assert must_not not in content.text
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        (123456, "EUR", "1234.56 EUR"),
+        (123456, "JPY", "123456 JPY"),
+        (123456, "KWD", "123.456 KWD"),
+        (5, "EUR", "0.05 EUR"),
+    ],
+)
+def test_amounts_use_the_currency_exponent(amount, currency, shown):
+    assert money(amount, currency) == shown
+    snapshot = invoice(currency=currency, amount_due=amount)
+    assert shown in render_content(snapshot, snapshot.issuer, "invoice", "en").text
+
+
+def test_headers_name_sender_reply_to_recipients_and_a_stable_message_id():
+    received = compose(invoice(), to=["ap@globex.example", "cfo@globex.example"], cc=["audit@globex.example"])
+
+    assert received["From"].addresses[0].display_name == "Acme GmbH"
+    assert received["From"].addresses[0].addr_spec == "billing@acme.example"
+    assert received["Reply-To"].addresses[0].addr_spec == "office@acme.example"
+    assert [a.addr_spec for a in received["To"].addresses] == ["ap@globex.example", "cfo@globex.example"]
+    assert [a.addr_spec for a in received["Cc"].addresses] == ["audit@globex.example"]
+    assert received["Subject"] == "Invoice INV-2025-00042 from Acme GmbH"
+    assert received["Message-ID"] == message_id("acct_1", "mail_1", "billing@acme.example")
+    assert received["Message-ID"].endswith("@acme.example>")
+    assert message_id("acct_1", "mail_2", "billing@acme.example") != received["Message-ID"]
+
+
+def test_reply_to_falls_back_to_the_issuer_address():
+    snapshot = invoice(issuer={"company_name": "Acme GmbH", "email": "billing@acme.example"})
+    assert compose(snapshot)["Reply-To"].addresses[0].addr_spec == "billing@acme.example"
+
+
+def test_header_injection_in_names_is_neutralised():
+    snapshot = invoice(
+        customer={"name": "Globex\r\nBcc: victim@evil.example", "email": ["ap@globex.example"]},
+        issuer={"company_name": "Acme\nBcc: spy@evil.example\r\nX-Evil: 1", "email": "billing@acme.example"},
+    )
+    received = compose(snapshot)
+
+    assert received["Bcc"] is None
+    assert received["X-Evil"] is None
+    assert received["From"].addresses[0].addr_spec == "billing@acme.example"
+    assert [a.addr_spec for a in received["To"].addresses] == ["ap@globex.example"]
+    assert "\n" not in received["Subject"] and "\r" not in received["Subject"]
+    assert received["Subject"] == "Invoice INV-2025-00042 from Acme Bcc: spy@evil.example X-Evil: 1"
+
+
+def test_non_ascii_names_are_encoded_in_headers():
+    snapshot = invoice(
+        customer={"name": "Łukasz Żółć", "email": ["ap@globex.example"]},
+        issuer={"company_name": "Müller & Söhne, Zürich", "email": "billing@acme.example"},
+    )
+    message = render_content(snapshot, snapshot.issuer, "invoice", "de")
+    raw = build_message(
+        snapshot, snapshot.issuer, message, to=["ap@globex.example"], cc=[], message_id="<x@acme.example>",
+        sent_at=SENT_AT, pdf=None,
+    ).as_bytes(policy=email.policy.SMTP)
+
+    raw.decode("ascii")  # 7-bit clean on the wire: non-ASCII went through RFC 2047 encoding
+    received = email.message_from_bytes(raw, policy=email.policy.default)
+    assert received["From"].addresses[0].display_name == "Müller & Söhne, Zürich"
+    assert received["To"].addresses[0].display_name == "Łukasz Żółć"
+    assert received["Subject"] == "Rechnung INV-2025-00042 von Müller & Söhne, Zürich"
+
+
+def test_user_text_is_escaped_in_the_html_body():
+    snapshot = invoice(
+        customer={"name": "<script>alert(1)</script>", "email": ["ap@globex.example"]},
+        issuer={"company_name": "Tom & \"Jerry\" <Ltd>", "email": "billing@acme.example"},
+        memo="<img src=x onerror=alert(2)>\nsecond line",
+    )
+    html = render_content(snapshot, snapshot.issuer, "invoice", "en").html
+
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Tom &amp; &quot;Jerry&quot; &lt;Ltd&gt;" in html
+    assert "&lt;img src=x onerror=alert(2)&gt;<br>second line" in html
+
+
+def test_text_and_html_alternatives_and_the_pdf_attachment():
+    received = compose(invoice(), pdf=b"%PDF-1.4 test")
+
+    assert received.get_body(("plain",)).get_content().startswith("Hello Globex AG,")
+    assert "<table>" in received.get_body(("html",)).get_content()
+    [attachment] = list(received.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == "INV-2025-00042.pdf"
+    assert attachment.get_content() == b"%PDF-1.4 test"
+
+
+def test_no_attachment_when_not_asked():
+    assert list(compose(invoice(), pdf=None).iter_attachments()) == []
