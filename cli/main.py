@@ -39,7 +39,7 @@ Bootstrap = Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="
 def list_types() -> None:
     """List every message type with its topic, kind and Kafka key field."""
     for type_name, model in sorted(REGISTRY.items(), key=lambda item: (item[1].topic, item[0])):
-        typer.echo(f"{model.topic:24} {model.kind:8} {type_name:28} key={model.key_field}")
+        typer.echo(f"{model.topic:24} {model.message_kind:8} {type_name:28} key={model.key_field}")
 
 
 @app.command()

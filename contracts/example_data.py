@@ -7,9 +7,8 @@ INV-2026-00001, mails it, and is paid by bank transfer.
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from contracts.messages import MessageData
+from contracts.messages import MessageData, mail, numbering, payments
 from contracts.messages import invoices as inv
-from contracts.messages import mail, numbering, payments
 from contracts.messages.common import Address, Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
 
 ACCOUNT = "acct_acme"

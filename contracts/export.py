@@ -31,7 +31,7 @@ def schema_documents() -> dict[Path, str]:
             "title": type_name,
             "description": (model.__doc__ or "").strip() or schema.get("description", ""),
             "x-topic": model.topic,
-            "x-kind": model.kind,
+            "x-kind": model.message_kind,
             "x-kafka-key": model.key_field,
             **{k: v for k, v in schema.items() if k not in ("title", "description")},
         }

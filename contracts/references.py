@@ -6,6 +6,7 @@ transposition, so a reference that validates was almost certainly copied correct
 
 import re
 
+
 def _mod97(alphanumeric: str) -> int:
     digits = "".join(str(int(char, 36)) for char in alphanumeric)
     return int(digits) % 97

@@ -19,7 +19,7 @@ class MessageData(BaseModel):
 
     type_name: ClassVar[str]
     topic: ClassVar[str]
-    kind: ClassVar[Kind]
+    message_kind: ClassVar[Kind]
     key_field: ClassVar[str]
 
     def aggregate_id(self) -> str:
@@ -52,7 +52,7 @@ def message_type(type_name: str, *, topic: str, key: str):
             raise ValueError(f"{cls.__name__} has no key field {key!r}")
         cls.type_name = type_name
         cls.topic = topic
-        cls.kind = "command" if issubclass(cls, Command) else "event"
+        cls.message_kind = "command" if issubclass(cls, Command) else "event"
         cls.key_field = key
         REGISTRY[type_name] = cls
         return cls

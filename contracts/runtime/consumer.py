@@ -20,6 +20,7 @@ from pymongo.errors import ConnectionFailure
 
 from contracts.envelope import Envelope
 from contracts.messages import REGISTRY, MessageData, model_for
+from contracts.refusals import Refusal
 from contracts.runtime.inbox import Inbox
 from contracts.runtime.logs import message_context
 from contracts.runtime.messaging import Outgoing, Publisher, UndecodableMessage, decode_data, decode_envelope
@@ -37,15 +38,6 @@ TRANSIENT_ERRORS = (ConnectionFailure, KafkaError, asyncio.TimeoutError)
 _ANSWERABLE_REASONS = {"invalid_json", "invalid_data", "subject_mismatch"}
 
 M = TypeVar("M", bound=MessageData)
-
-
-class CommandRefused(Exception):
-    """Raised by a handler to answer its command with a rejection event instead of an effect."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
 
 
 class HandlerContext:
@@ -174,7 +166,7 @@ class Consumer:
         context = await self._run(handler, envelope, data)
         if context is None:
             await self._dead_letter(record, headers, body, "handler_error", "handler failed repeatedly; see logs")
-            if data.kind == "command":
+            if data.message_kind == "command":
                 context = HandlerContext(envelope, data, self.service, self.reject)
                 context.rejection("internal_error", "The command could not be processed; it was dead-lettered.")
             outcome = "failed"
@@ -201,9 +193,12 @@ class Consumer:
             try:
                 await handler(context, data)
                 return context
-            except CommandRefused as refusal:
+            except Refusal as refusal:
                 context = HandlerContext(envelope, data, self.service, self.reject)
-                context.rejection(refusal.reason, refusal.message)
+                if data.message_kind == "command":
+                    context.rejection(refusal.reason, refusal.message)
+                else:
+                    self.logger.warning("event not applied", extra={"reason": refusal.reason, "detail": refusal.message})
                 return context
             except TRANSIENT_ERRORS:
                 if attempt == attempts:
@@ -224,7 +219,7 @@ class Consumer:
             envelope is not None
             and error.reason in _ANSWERABLE_REASONS
             and envelope.type in self.handlers
-            and model_for(envelope.type).kind == "command"
+            and model_for(envelope.type).message_kind == "command"
         ):
             context = HandlerContext(envelope, None, self.service, self.reject)
             rejection = context.rejection(error.reason, error.detail)

@@ -6,7 +6,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-message_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("message_context", default={})
+message_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("message_context", default=None)
 
 _STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -23,7 +23,7 @@ class JsonFormatter(logging.Formatter):
             "service": self.service,
             "logger": record.name,
             "message": record.getMessage(),
-            **message_context.get(),
+            **(message_context.get() or {}),
         }
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES})
         if record.exc_info:

@@ -1,7 +1,6 @@
 """The metrics every service exposes. Service-specific metrics register on the same registry."""
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR
+from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR, CollectorRegistry, Counter, Histogram
 
 
 class MessagingMetrics:

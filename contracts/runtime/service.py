@@ -1,8 +1,8 @@
 """Assembles a service: broker, database, consumer, HTTP endpoints and lifecycle."""
 
 import asyncio
-import ssl
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Union

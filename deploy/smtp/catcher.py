@@ -28,8 +28,7 @@ import signal
 import sys
 import threading
 import time
-from datetime import datetime, timezone
-from http import HTTPStatus
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -60,7 +59,7 @@ class Store:
             "mail_from": mail_from,
             "rcpt_tos": rcpt_tos,
             "subject": str(parsed.get("Subject", "")),
-            "received_at": datetime.now(timezone.utc).isoformat(),
+            "received_at": datetime.now(UTC).isoformat(),
         }
         # Write-then-rename: a concurrent GET never sees a half-written message.
         for suffix, data in ((".eml", raw), (".json", json.dumps(meta).encode())):

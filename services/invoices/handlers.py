@@ -35,7 +35,7 @@ from contracts.messages.invoices import (
 from contracts.messages.mail import MailBounced, MailDropped, MailQueued, MailSent, SendInvoiceMail
 from contracts.messages.numbering import AllocateNumber, NumberAllocated, NumberRejected, series_key
 from contracts.messages.payments import PaymentMatched, PaymentRemoved
-from contracts.runtime.consumer import CommandRefused, HandlerContext
+from contracts.runtime.consumer import HandlerContext
 from contracts.runtime.service import Service
 from services.invoices.adapters.repository import AccountRepository, InvoiceExists, InvoiceRepository, QuoteLinks
 from services.invoices.domain.errors import RuleViolation
@@ -68,16 +68,12 @@ class InvoiceHandlers:
     # --- plumbing -------------------------------------------------------------------------------
 
     def on(self, model: type[MessageData]):
-        """Register a handler; business-rule refusals of commands become rejection events."""
+        """Register a handler that may stop early: a redelivery, or an event that is not ours."""
 
         def register(handler: Callable[[HandlerContext, Any], Awaitable[None]]):
             async def handle(context: HandlerContext, data: MessageData) -> None:
                 try:
                     await handler(context, data)
-                except RuleViolation as violation:
-                    if data.kind == "command":
-                        raise CommandRefused(violation.reason, violation.message) from violation
-                    logger.warning("event not applied", extra={"reason": violation.reason, "detail": violation.message})
                 except AlreadyApplied:
                     pass
                 except NotOurs as skipped:
@@ -89,7 +85,7 @@ class InvoiceHandlers:
 
     async def load(self, context: HandlerContext, invoice_id: str) -> Invoice:
         found = await self.invoices.get(invoice_id)
-        is_command = context.data is not None and context.data.kind == "command"
+        is_command = context.data is not None and context.data.message_kind == "command"
         if found is None or found[0].deleted:
             if is_command:
                 raise RuleViolation("unknown_invoice", f"There is no invoice {invoice_id!r}.")

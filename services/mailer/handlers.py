@@ -15,7 +15,8 @@ from contracts.messages.mail import (
     SendInvoiceMail,
     SendReminderMail,
 )
-from contracts.runtime.consumer import CommandRefused, HandlerContext
+from contracts.refusals import Refusal
+from contracts.runtime.consumer import HandlerContext
 from contracts.runtime.service import Service
 from services.mailer.adapters.mail_jobs import QUEUED, MailJobs
 from services.mailer.adapters.suppressions import SuppressionList
@@ -53,7 +54,7 @@ def register(service: Service, jobs: MailJobs, suppressions: SuppressionList, me
     async def queue_mail(context: HandlerContext, command: InvoiceMail, kind: MailKind) -> None:
         _checked_issuer(context, command.invoice_id, command.invoice)
         if command.invoice.status == "draft" or not command.invoice.number:
-            raise CommandRefused("invoice_not_finalized", "A draft invoice cannot be sent; finalize it first.")
+            raise Refusal("invoice_not_finalized", "A draft invoice cannot be sent; finalize it first.")
 
         existing = await jobs.find(command.mail_id)
         if existing is None:
@@ -69,7 +70,7 @@ def register(service: Service, jobs: MailJobs, suppressions: SuppressionList, me
             existing = await jobs.find(command.mail_id)
 
         if existing["account_id"] != context.account_id or existing["invoice_id"] != command.invoice_id:
-            raise CommandRefused("mail_id_conflict", "The mail_id is already used by another invoice's mail.")
+            raise Refusal("mail_id_conflict", "The mail_id is already used by another invoice's mail.")
         # Asked again for the same mail (a redelivery, a double click): the same answer, no second mail.
         for event in _announcements(existing):
             context.emit(event)
@@ -77,11 +78,11 @@ def register(service: Service, jobs: MailJobs, suppressions: SuppressionList, me
 
 def _checked_issuer(context: HandlerContext, invoice_id: str, invoice: InvoiceSnapshot) -> Issuer:
     if invoice.account_id != context.account_id:
-        raise CommandRefused("account_mismatch", "The invoice belongs to another account.")
+        raise Refusal("account_mismatch", "The invoice belongs to another account.")
     if invoice.id != invoice_id:
-        raise CommandRefused("invoice_mismatch", "The invoice snapshot is not the invoice the command names.")
+        raise Refusal("invoice_mismatch", "The invoice snapshot is not the invoice the command names.")
     if invoice.issuer is None:
-        raise CommandRefused("issuer_missing", "The invoice has no issuer, so there is no sender for the mail.")
+        raise Refusal("issuer_missing", "The invoice has no issuer, so there is no sender for the mail.")
     return invoice.issuer
 
 

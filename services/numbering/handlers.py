@@ -1,10 +1,12 @@
 """numbering's subscribers: allocate numbers at finalization, record gaps at deletion."""
 
+import functools
 from datetime import UTC, datetime
 
 from contracts.messages.invoices import InvoiceDeleted
 from contracts.messages.numbering import AllocateNumber, NumberAllocated, NumberReleased
-from contracts.runtime.consumer import CommandRefused, HandlerContext
+from contracts.refusals import Refusal
+from contracts.runtime.consumer import HandlerContext
 from contracts.runtime.service import Service
 from services.numbering.adapters.ledger import InvoiceAlreadyNumbered, Ledger
 from services.numbering.domain.numbers import InvalidNumberFormat, format_number, sequence_key
@@ -17,11 +19,11 @@ def register(service: Service, ledger: Ledger, metrics: NumberingMetrics) -> Non
     @consumer.handles(AllocateNumber)
     async def allocate_number(context: HandlerContext, command: AllocateNumber) -> None:
         if not command.series_key.startswith(f"{context.account_id}/"):
-            raise CommandRefused("account_mismatch", "The series belongs to another account.")
+            raise Refusal("account_mismatch", "The series belongs to another account.")
         try:
             key = sequence_key(command.series_key, command.number_format, command.issued_on)
         except InvalidNumberFormat as error:
-            raise CommandRefused("invalid_number_format", str(error)) from error
+            raise Refusal("invalid_number_format", str(error)) from error
 
         while True:
             held = await ledger.held_by(command.invoice_id)
@@ -47,7 +49,7 @@ def register(service: Service, ledger: Ledger, metrics: NumberingMetrics) -> Non
                 claimed = False
             if claimed:
                 entry_id = f"{key}#{sequence:012d}"
-                context.after_publish(lambda: ledger.published(entry_id, [announcement]))
+                context.after_publish(functools.partial(ledger.published, entry_id, [announcement]))
                 metrics.allocated.inc()
                 return
             context.emitted.remove(announcement)  # someone else took that number; try the next

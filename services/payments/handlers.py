@@ -6,12 +6,8 @@ then answers exactly as the first time: the chassis gives the events the same id
 drop the repeat.
 """
 
-import functools
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
-from contracts.messages import Command
 from contracts.messages.invoices import (
     InvoiceDeleted,
     InvoiceFinalized,
@@ -33,7 +29,7 @@ from contracts.messages.payments import (
     RecordPayment,
     RemovePayment,
 )
-from contracts.runtime.consumer import CommandRefused, HandlerContext
+from contracts.runtime.consumer import HandlerContext
 from contracts.runtime.service import Service
 from services.payments.adapters.invoices import InvoiceReadModel
 from services.payments.adapters.payments import PaymentBook
@@ -55,24 +51,6 @@ SNAPSHOT_EVENTS = (
     InvoiceUpdated,
     InvoicePastDue,
 )
-
-C = TypeVar("C", bound=Command)
-
-
-def refusals_answered(
-    handler: Callable[[HandlerContext, C], Awaitable[None]],
-) -> Callable[[HandlerContext, C], Awaitable[None]]:
-    """Turn the domain's refusals into the chassis' rejection answers."""
-
-    @functools.wraps(handler)
-    async def answering(context: HandlerContext, command: C) -> None:
-        try:
-            await handler(context, command)
-        except PaymentRefused as refusal:
-            raise CommandRefused(refusal.reason, refusal.message) from refusal
-
-    return answering
-
 
 def register(
     service: Service,
@@ -132,7 +110,6 @@ def register(
         return TransactionRecord(transaction, message_id, unmatched_reason=outcome.reason)
 
     @consumer.handles(ApplyTransaction)
-    @refusals_answered
     async def apply_transaction(context: HandlerContext, command: ApplyTransaction) -> None:
         message_id = str(context.envelope.id)
         record = await transactions.get(command.transaction_id)
@@ -162,7 +139,6 @@ def register(
         return record is not None and record.counts
 
     @consumer.handles(RecordPayment)
-    @refusals_answered
     async def record_payment(context: HandlerContext, command: RecordPayment) -> None:
         message_id = str(context.envelope.id)
         payment = Payment.model_validate({**command.model_dump(), "account_id": context.account_id, "match": "manual"})
@@ -180,7 +156,6 @@ def register(
         context.after_publish(lambda: payments.published(command.payment_id, announce))
 
     @consumer.handles(RemovePayment)
-    @refusals_answered
     async def remove_payment(context: HandlerContext, command: RemovePayment) -> None:
         message_id = str(context.envelope.id)
         record = await payments.get(command.payment_id)

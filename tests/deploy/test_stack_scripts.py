@@ -194,5 +194,5 @@ def test_status_reports_all_running(env: dict[str, str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == len(COMPONENTS)
-    for c, line in zip(COMPONENTS, lines):
+    for c, line in zip(COMPONENTS, lines, strict=True):
         assert line.split()[:2] == [c, "running"], line

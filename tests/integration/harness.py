@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from pymongo import AsyncMongoClient
 
 from contracts import topics
 from contracts.envelope import Envelope
@@ -120,6 +121,21 @@ class EventLog:
             r for r in self.records
             if r.type == type_name and (subject is None or r.headers.get("ce_subject") == subject)
         ]
+
+
+async def stored_invoice(mongodb_url: str, invoice_id: str, settled: Callable[[dict], bool], timeout: float = 10) -> dict:
+    """The invoices service's document once `settled` holds: the outbox is cleared just after the
+    events are published, so a test that has seen an event may read the document a moment early."""
+    client = AsyncMongoClient(mongodb_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            document = await client["invoices"]["invoices"].find_one({"_id": invoice_id})
+            if document is not None and settled(document) or time.monotonic() > deadline:
+                return document
+            await asyncio.sleep(0.1)
+    finally:
+        await client.close()
 
 
 class Producer:

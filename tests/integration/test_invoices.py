@@ -1,15 +1,13 @@
 """The invoices and numbering services on the real stack: lifecycle, numbering, rejections, DLQ."""
 
-import asyncio
 import json
 import uuid
 from datetime import UTC, datetime
 
-from pymongo import AsyncMongoClient
-
 from contracts.envelope import Envelope
 from contracts.messages.invoices import FinalizeInvoice, InvoiceChanges, UpdateInvoice, VoidInvoice
 from tests.integration.factories import configure_account, create_invoice
+from tests.integration.harness import stored_invoice
 
 
 def new_id() -> str:
@@ -139,13 +137,8 @@ async def test_history_records_who_did_what(services, producer, event_log, accou
     await producer.send(create_invoice(invoice_id), account_id=account_id, actor="user:alice")
     await producer.send(UpdateInvoice(invoice_id=invoice_id, changes=InvoiceChanges(memo="Net 14")), account_id=account_id, actor="user:bob")
     await event_log.wait_for_type("invoice.updated", invoice_id)
-    client = AsyncMongoClient(mongodb_url)
-    try:
-        stored = await client["invoices"]["invoices"].find_one({"_id": invoice_id})
-    finally:
-        await client.close()
+    stored = await stored_invoice(mongodb_url, invoice_id, settled=lambda document: not document["outbox"])
     actions = [(entry["action"], entry["actor"]) for entry in stored["history"]]
     assert actions == [("created", "user:alice"), ("updated", "user:bob")]
     assert stored["history"][1]["changes"] == [{"field": "memo", "before": "Thank you for your business.", "after": "Net 14"}]
     assert stored["outbox"] == {}
-    await asyncio.sleep(0)

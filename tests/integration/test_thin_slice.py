@@ -12,13 +12,13 @@ import uuid
 from datetime import UTC, date, datetime
 
 import httpx
-from pymongo import AsyncMongoClient
 from pypdf import PdfReader
 
 from contracts.messages.invoices import FinalizeInvoice, SendInvoice
 from contracts.messages.payments import BankTransactionReceived
 from contracts.references import format_in_groups
 from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
+from tests.integration.harness import stored_invoice
 
 
 async def test_an_invoice_from_creation_to_payment(services, producer, event_log, account_id, smtp_catcher_url, mongodb_url):
@@ -74,11 +74,7 @@ async def test_an_invoice_from_creation_to_payment(services, producer, event_log
     paid = (await event_log.wait_for_type("invoice.paid", invoice_id)).data["invoice"]
     assert (paid["status"], paid["amount_paid"], paid["amount_remaining"]) == ("paid", 147350, 0)
 
-    client = AsyncMongoClient(mongodb_url)
-    try:
-        stored = await client["invoices"]["invoices"].find_one({"_id": invoice_id})
-    finally:
-        await client.close()
+    stored = await stored_invoice(mongodb_url, invoice_id, settled=lambda document: not document["outbox"])
     assert stored["status"] == "paid"
     assert stored["number"] == f"INV-{year}-00001"
     assert stored["last_sent_to"] == [customer_email]

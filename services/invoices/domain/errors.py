@@ -1,7 +1,5 @@
-class RuleViolation(Exception):
-    """A business rule refuses the action. `reason` is the stable code the rejection carries."""
+from contracts.refusals import Refusal
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
+
+class RuleViolation(Refusal):
+    """An invoice rule refuses the action."""

@@ -183,7 +183,7 @@ class Invoice(BaseModel):
             raise RuleViolation("finalization_pending", "The invoice is being finalized.")
 
         applied = []
-        for field, value in requested.items():
+        for field in requested:
             before = getattr(self, field)
             after = getattr(changes, field)
             if field == "lines":

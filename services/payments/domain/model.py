@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from contracts.refusals import Refusal
+
 # DESIGN.md section 3: payments count towards open invoices, and towards uncollectible ones
 # (a late payment still settles the debt); paid and void invoices take no more money.
 PAYABLE_STATUSES = frozenset({"open", "uncollectible"})
@@ -83,13 +85,8 @@ class Payment(Value):
     note: str = ""
 
 
-class PaymentRefused(Exception):
-    """A rule refuses the command. `reason` is the stable code its rejection carries."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
+class PaymentRefused(Refusal):
+    """A payment rule refuses the command."""
 
 
 def check_payable(invoice: InvoiceView | None, account_id: str, currency: str) -> InvoiceView:
