@@ -80,7 +80,10 @@ async def _publish_and_watch(bootstrap: str, envelope: Envelope, topic: str, bod
         if wait:
             await watcher.start()
             await _until_assigned(watcher)
-        await broker.publish(body, topic=topic, key=envelope.subject.encode(), headers=envelope.to_headers())
+        await broker.publish(
+            body, topic=topic, key=envelope.subject.encode(), headers=envelope.to_headers(),
+            correlation_id=envelope.correlationid,
+        )
         typer.secho(f"published {envelope.type} id={envelope.id} to {topic} (key {envelope.subject})", fg="green", err=True)
         if wait:
             await _follow(watcher, str(envelope.correlationid), deadline=time.monotonic() + wait)
