@@ -57,7 +57,8 @@ def publish(
     data_file: Annotated[str, typer.Argument(help="JSON data document, or - for standard input")] = "-",
     account: Annotated[str, typer.Option("--account", "-a", help="The account (tenant) sending it")] = "acct_demo",
     actor: Annotated[str, typer.Option(help="Who is asking")] = f"user:{os.environ.get('USER', 'cli')}",
-    wait: Annotated[float, typer.Option(help="Seconds to watch for the answers (0: do not wait)")] = 10.0,
+    wait: Annotated[float, typer.Option(help="Seconds to watch for the answers at most (0: do not wait)")] = 10.0,
+    settle: Annotated[float, typer.Option(help="Stop once the flow has been quiet this long after an answer")] = 2.0,
     bootstrap: Bootstrap = "127.0.0.1:9092",
 ) -> None:
     """Validate a data document as TYPE_NAME, publish it as a CloudEvent and show the answers."""
@@ -71,10 +72,12 @@ def publish(
         typer.secho(f"invalid {type_name}: {describe_validation_error(error)}", fg="red", err=True)
         raise typer.Exit(2) from None
     envelope = Envelope.originate(source="cli", type=type_name, subject=data.aggregate_id(), accountid=account, actor=actor)
-    asyncio.run(_publish_and_watch(bootstrap, envelope, data.topic, data.model_dump_json().encode(), wait))
+    asyncio.run(_publish_and_watch(bootstrap, envelope, data.topic, data.model_dump_json().encode(), wait, settle))
 
 
-async def _publish_and_watch(bootstrap: str, envelope: Envelope, topic: str, body: bytes, wait: float) -> None:
+async def _publish_and_watch(
+    bootstrap: str, envelope: Envelope, topic: str, body: bytes, wait: float, settle: float
+) -> None:
     async with KafkaBroker(bootstrap, logger=None) as broker:
         watcher = broker.subscriber(*topics.ALL, auto_offset_reset="latest", persistent=False)
         if wait:
@@ -86,7 +89,7 @@ async def _publish_and_watch(bootstrap: str, envelope: Envelope, topic: str, bod
         )
         typer.secho(f"published {envelope.type} id={envelope.id} to {topic} (key {envelope.subject})", fg="green", err=True)
         if wait:
-            await _follow(watcher, str(envelope.correlationid), deadline=time.monotonic() + wait)
+            await _follow(watcher, str(envelope.correlationid), deadline=time.monotonic() + wait, settle=settle)
             await watcher.stop()
 
 
@@ -118,14 +121,21 @@ async def _until_assigned(watcher) -> None:
         await watcher.consumer.position(partition)
 
 
-async def _follow(watcher, correlation_id: str | None, deadline: float | None) -> None:
+async def _follow(watcher, correlation_id: str | None, deadline: float | None, settle: float | None = None) -> None:
+    """Print the matching messages until the deadline, or until `settle` quiet seconds follow an
+    answer (anything but a command: a flow goes quiet once its last event is out)."""
+    answered_at = None
     while deadline is None or time.monotonic() < deadline:
-        message = await watcher.get_one(timeout=0.5)
+        if settle and answered_at and time.monotonic() - answered_at > settle:
+            return
+        message = await watcher.get_one(timeout=0.2)
         if message is None:
             continue
         headers = dict(message.headers)
         if correlation_id and headers.get("ce_correlationid") != correlation_id:
             continue
+        if not message.raw_message.topic.endswith(".commands"):
+            answered_at = time.monotonic()
         try:
             data = json.loads(message.body)
         except ValueError:
