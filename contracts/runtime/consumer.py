@@ -36,6 +36,7 @@ TRANSIENT_ERRORS = (ConnectionFailure, KafkaError, asyncio.TimeoutError)
 
 # Decoding failures after which the sender of a command deserves an answer, not just a DLQ entry.
 _ANSWERABLE_REASONS = {"invalid_json", "invalid_data", "subject_mismatch"}
+DEAD_LETTER_REASONS = ("invalid_envelope", "unknown_type", *sorted(_ANSWERABLE_REASONS), "handler_error")
 
 M = TypeVar("M", bound=MessageData)
 
@@ -118,20 +119,31 @@ class Consumer:
         return sorted({model_for(type_name).topic for type_name in self.handlers})
 
     def subscribe(self) -> None:
-        """Create one FastStream subscriber per topic that has handlers."""
-        for topic in self.topics():
-            types = sorted(t for t in self.handlers if model_for(t).topic == topic)
-            self.broker.subscriber(
-                topic,
-                group_id=self.group_id,
-                auto_offset_reset="earliest",
-                ack_policy=AckPolicy.NACK_ON_ERROR,
-                title=f"{self.service}:{topic}",
-                # The chassis decodes and validates itself, so a malformed body reaches on_record
-                # (and the dead-letter topic) instead of failing inside FastStream's JSON decoder.
-                decoder=_raw_body,
-                description=f"Handles {', '.join(types)}. Other types on this topic are skipped.",
-            )(self.on_record)
+        """One consumer for every topic the handlers need.
+
+        One member per service in its consumer group: separate consumers per topic would each
+        join the group, and every join rebalances all of them, stalling consumption for seconds
+        whenever any of them starts or stops.
+        """
+        topics = self.topics()
+        for topic in topics:
+            # Series that exist at zero from the start: increase() sees the first dead letter.
+            for reason in DEAD_LETTER_REASONS:
+                self.metrics.dead_lettered.labels(topic, reason)
+        handled = "; ".join(
+            f"{topic}: {', '.join(sorted(t for t in self.handlers if model_for(t).topic == topic))}" for topic in topics
+        )
+        self.broker.subscriber(
+            *topics,
+            group_id=self.group_id,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=f"{self.service}:consume",
+            # The chassis decodes and validates itself, so a malformed body reaches on_record
+            # (and the dead-letter topic) instead of failing inside FastStream's JSON decoder.
+            decoder=_raw_body,
+            description=f"Handles {handled}. Other types on these topics are skipped.",
+        )(self.on_record)
 
     async def on_record(self, message: KafkaMessage) -> None:
         record = message.raw_message

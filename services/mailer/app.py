@@ -3,6 +3,7 @@
 from contracts.envelope import Envelope
 from contracts.messages import MessageData
 from contracts.messages.mail import MailBounced, MailCommandRejected, MailDropped, MailPreviewed, MailQueued, MailSent
+from contracts.runtime.outbox import relay_pending
 from contracts.runtime.service import build_service
 from services.mailer import handlers
 from services.mailer.adapters.mail_jobs import MailJobs
@@ -37,5 +38,6 @@ def create_app(settings: MailerSettings | None = None):
     @service.on_startup
     async def prepare() -> None:
         await jobs.ensure_indexes()
+        await relay_pending(jobs.collection, service.publisher)
 
     return service.asgi_app(description=__doc__)

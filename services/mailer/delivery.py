@@ -15,7 +15,6 @@ from contracts.envelope import Envelope
 from contracts.messages.common import InvoiceSnapshot
 from contracts.messages.mail import MailBounced, MailEvent, MailSent
 from contracts.runtime.messaging import Outgoing
-from contracts.runtime.outbox import relay_pending
 from contracts.runtime.service import Service
 from services.mailer.adapters.mail_jobs import QUEUED, MailJobs
 from services.mailer.adapters.pdf import render_invoice_pdf
@@ -55,8 +54,6 @@ class BatchDelivery:
         self.policy = RetryPolicy(max_attempts=settings.max_attempts, base_seconds=settings.retry_base_seconds)
 
     async def deliver_in_batches(self) -> None:
-        # Here rather than in an on_startup hook: those run before the broker is connected.
-        await relay_pending(self.jobs.collection, self.service.publisher)
         while True:
             await self.deliver_due()
             await asyncio.sleep(self.settings.batch_interval_seconds)
