@@ -20,6 +20,7 @@ from pymongo.errors import ConnectionFailure
 
 from contracts.envelope import Envelope
 from contracts.messages import REGISTRY, MessageData, model_for
+from contracts.messages.common import CommandRejected
 from contracts.refusals import Refusal
 from contracts.runtime.inbox import Inbox
 from contracts.runtime.logs import message_context
@@ -27,9 +28,6 @@ from contracts.runtime.messaging import Outgoing, Publisher, UndecodableMessage,
 from contracts.runtime.metrics import MessagingMetrics
 from contracts.runtime.settings import ServiceSettings
 from contracts.topics import dead_letter_topic
-
-RejectionFactory = Callable[[Envelope, MessageData | None, str, str], MessageData]
-"""Builds this service's rejection event for a command: (envelope, data if it decoded, reason, message)."""
 
 # Infrastructure being down is not the message's fault: do not commit, let Kafka redeliver.
 TRANSIENT_ERRORS = (ConnectionFailure, KafkaError, asyncio.TimeoutError)
@@ -44,11 +42,12 @@ M = TypeVar("M", bound=MessageData)
 class HandlerContext:
     """What a handler sees of the message it handles, and where it puts what it causes."""
 
-    def __init__(self, envelope: Envelope, data: MessageData | None, source: str, reject: RejectionFactory) -> None:
+    def __init__(self, envelope: Envelope, data: MessageData | None, source: str,
+                 rejection: type[CommandRejected]) -> None:
         self.envelope = envelope
         self.data = data
         self.source = source
-        self._reject = reject
+        self._rejection = rejection
         self.emitted: list[Outgoing] = []
         self._after_publish: list[Callable[[], Awaitable[Any]]] = []
 
@@ -67,7 +66,17 @@ class HandlerContext:
         return message
 
     def rejection(self, reason: str, message: str) -> Outgoing:
-        return self.emit(self._reject(self.envelope, self.data, reason, message))
+        """Answer the command with this service's rejection event, keyed like the command's aggregate."""
+        key = self._rejection.key_field
+        return self.emit(
+            self._rejection(
+                command_id=str(self.envelope.id),
+                command_type=self.envelope.type,
+                reason=reason,
+                message=message,
+                **{key: getattr(self.data, key, None) or self.envelope.subject},
+            )
+        )
 
     def after_publish(self, callback: Callable[[], Awaitable[Any]]) -> None:
         """Run once the emitted messages are on Kafka (clearing an outbox, typically)."""
@@ -95,7 +104,7 @@ class Consumer:
         inbox: Inbox,
         metrics: MessagingMetrics,
         settings: ServiceSettings,
-        reject: RejectionFactory,
+        rejection: type[CommandRejected],
     ) -> None:
         self.service = service
         self.group_id = service
@@ -104,7 +113,7 @@ class Consumer:
         self.inbox = inbox
         self.metrics = metrics
         self.settings = settings
-        self.reject = reject
+        self.rejection = rejection
         self.handlers: dict[str, Handler] = {}
         self.logger = logging.getLogger(f"{service}.consumer")
 
@@ -179,7 +188,7 @@ class Consumer:
         if context is None:
             await self._dead_letter(record, headers, body, "handler_error", "handler failed repeatedly; see logs")
             if data.message_kind == "command":
-                context = HandlerContext(envelope, data, self.service, self.reject)
+                context = HandlerContext(envelope, data, self.service, self.rejection)
                 context.rejection("internal_error", "The command could not be processed; it was dead-lettered.")
             outcome = "failed"
         else:
@@ -201,12 +210,12 @@ class Consumer:
         """
         attempts = self.settings.handler_attempts
         for attempt in range(1, attempts + 1):
-            context = HandlerContext(envelope, data, self.service, self.reject)
+            context = HandlerContext(envelope, data, self.service, self.rejection)
             try:
                 await handler(context, data)
                 return context
             except Refusal as refusal:
-                context = HandlerContext(envelope, data, self.service, self.reject)
+                context = HandlerContext(envelope, data, self.service, self.rejection)
                 if data.message_kind == "command":
                     context.rejection(refusal.reason, refusal.message)
                 else:
@@ -233,7 +242,7 @@ class Consumer:
             and envelope.type in self.handlers
             and model_for(envelope.type).message_kind == "command"
         ):
-            context = HandlerContext(envelope, None, self.service, self.reject)
+            context = HandlerContext(envelope, None, self.service, self.rejection)
             rejection = context.rejection(error.reason, error.detail)
             await self.publisher.publish(rejection)
             self.metrics.rejected.labels(envelope.type, error.reason).inc()

@@ -17,7 +17,8 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts.messages import MessageData
-from contracts.runtime.consumer import Consumer, RejectionFactory
+from contracts.messages.common import CommandRejected
+from contracts.runtime.consumer import Consumer
 from contracts.runtime.inbox import Inbox
 from contracts.runtime.logs import configure_logging
 from contracts.runtime.messaging import Publisher
@@ -165,7 +166,8 @@ def _security(settings: ServiceSettings):
     )
 
 
-def build_service(name: str, settings: ServiceSettings, *, reject: RejectionFactory) -> Service:
+def build_service(name: str, settings: ServiceSettings, *, rejection: type[CommandRejected]) -> Service:
+    """`rejection` is the event type that answers this service's refused commands."""
     logger = configure_logging(name, settings.log_level)
     metrics = MessagingMetrics()
     broker = KafkaBroker(
@@ -188,7 +190,7 @@ def build_service(name: str, settings: ServiceSettings, *, reject: RejectionFact
         inbox=Inbox(db, group=name),
         metrics=metrics,
         settings=settings,
-        reject=reject,
+        rejection=rejection,
     )
     return Service(name, settings, broker, mongo, db, metrics, publisher, consumer, logger)
 

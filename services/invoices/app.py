@@ -2,8 +2,6 @@
 
 import asyncio
 
-from contracts.envelope import Envelope
-from contracts.messages import MessageData
 from contracts.messages.invoices import (
     AccountConfigured,
     InvoiceCommandRejected,
@@ -28,16 +26,9 @@ from services.invoices.metrics import InvoiceMetrics
 from services.invoices.settings import InvoicesSettings
 
 
-def reject(envelope: Envelope, command: MessageData | None, reason: str, message: str) -> InvoiceCommandRejected:
-    return InvoiceCommandRejected(
-        command_id=str(envelope.id), command_type=envelope.type, reason=reason, message=message,
-        subject_id=envelope.subject,
-    )
-
-
 def create_app(settings: InvoicesSettings | None = None):
     settings = settings or InvoicesSettings()
-    service = build_service("invoices", settings, reject=reject)
+    service = build_service("invoices", settings, rejection=InvoiceCommandRejected)
     invoices = InvoiceRepository(service.db)
     InvoiceHandlers(service, invoices, AccountRepository(service.db), QuoteLinks(service.db)).register()
     metrics = InvoiceMetrics(service.metrics.registry)

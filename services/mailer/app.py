@@ -1,7 +1,5 @@
 """The mailer service: invoice mails queued, sent in rate-limited batches, retried, bounced, suppressed."""
 
-from contracts.envelope import Envelope
-from contracts.messages import MessageData
 from contracts.messages.mail import MailBounced, MailCommandRejected, MailDropped, MailPreviewed, MailQueued, MailSent
 from contracts.runtime.outbox import relay_pending
 from contracts.runtime.service import build_service
@@ -14,19 +12,9 @@ from services.mailer.metrics import MailerMetrics
 from services.mailer.settings import MailerSettings
 
 
-def reject(envelope: Envelope, command: MessageData | None, reason: str, message: str) -> MailCommandRejected:
-    return MailCommandRejected(
-        command_id=str(envelope.id),
-        command_type=envelope.type,
-        reason=reason,
-        message=message,
-        invoice_id=envelope.subject,
-    )
-
-
 def create_app(settings: MailerSettings | None = None):
     settings = settings or MailerSettings()
-    service = build_service("mailer", settings, reject=reject)
+    service = build_service("mailer", settings, rejection=MailCommandRejected)
     jobs = MailJobs(service.db)
     suppressions = SuppressionList(service.db)
     metrics = MailerMetrics(service.metrics.registry)

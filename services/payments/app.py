@@ -1,7 +1,5 @@
 """The payments service: reconciles bank transactions with invoices, and records manual payments."""
 
-from contracts.envelope import Envelope
-from contracts.messages import MessageData
 from contracts.messages.payments import PaymentCommandRejected, PaymentMatched, PaymentRemoved, PaymentUnmatched
 from contracts.runtime.outbox import relay_pending
 from contracts.runtime.service import build_service
@@ -13,19 +11,9 @@ from services.payments.metrics import PaymentsMetrics
 from services.payments.settings import PaymentsSettings
 
 
-def reject(envelope: Envelope, command: MessageData | None, reason: str, message: str) -> PaymentCommandRejected:
-    return PaymentCommandRejected(
-        command_id=str(envelope.id),
-        command_type=envelope.type,
-        reason=reason,
-        message=message,
-        subject_id=envelope.subject,
-    )
-
-
 def create_app(settings: PaymentsSettings | None = None):
     settings = settings or PaymentsSettings()
-    service = build_service("payments", settings, reject=reject)
+    service = build_service("payments", settings, rejection=PaymentCommandRejected)
     invoices = InvoiceReadModel(service.db)
     transactions = TransactionBook(service.db)
     payments = PaymentBook(service.db)
