@@ -77,13 +77,8 @@ def register(
     @consumer.handles(BankTransactionReceived)
     async def reconcile(context: HandlerContext, event: BankTransactionReceived) -> None:
         message_id = str(context.envelope.id)
-        record = await transactions.get(event.transaction_id)
+        record = await transactions.get(context.account_id, event.transaction_id)
         if record is not None and record.received_in != message_id:
-            if record.transaction.account_id != context.account_id:
-                logger.warning(
-                    "transaction id already received for another account",
-                    extra={"transaction_id": event.transaction_id},
-                )
             metrics.bank_transactions.labels("duplicate").inc()
             return
         first_time = record is None
@@ -96,7 +91,7 @@ def register(
             metrics.bank_transactions.labels("unmatched" if record.unmatched_reason else "matched").inc()
         if record.matched_in == message_id:
             await payments.put(record.transaction.payment(record.invoice_id, "automatic"), message_id)
-        context.after_publish(lambda: transactions.published(event.transaction_id, announce))
+        context.after_publish(lambda: transactions.published(context.account_id, event.transaction_id, announce))
 
     async def _receipt(transaction: BankTransaction, message_id: str) -> TransactionRecord:
         candidates = await invoices.named_in(
@@ -112,15 +107,14 @@ def register(
     @consumer.handles(ApplyTransaction)
     async def apply_transaction(context: HandlerContext, command: ApplyTransaction) -> None:
         message_id = str(context.envelope.id)
-        record = await transactions.get(command.transaction_id)
+        await owned_invoice(context, command.invoice_id)
+        record = await transactions.get(context.account_id, command.transaction_id)
         if record is None:
-            raise PaymentRefused("unknown_transaction", "No bank transaction has this id.")
+            raise PaymentRefused("unknown_transaction", "The account received no bank transaction with this id.")
         transaction = record.transaction
-        if transaction.account_id != context.account_id:
-            raise PaymentRefused("account_mismatch", "The bank transaction belongs to another account.")
         applied_before = record.matched_in == message_id
         if not applied_before:
-            if record.invoice_id is not None and await _counts(transaction.payment_id):
+            if record.invoice_id is not None and await _counts(context.account_id, transaction.payment_id):
                 raise PaymentRefused(
                     "transaction_already_matched", f"The transaction pays {record.invoice_id} already."
                 )
@@ -132,17 +126,25 @@ def register(
         ):
             raise PaymentRefused("transaction_already_matched", "The transaction was matched meanwhile.")
         await payments.put(payment, message_id)
-        context.after_publish(lambda: transactions.published(transaction.transaction_id, announce))
+        context.after_publish(
+            lambda: transactions.published(context.account_id, transaction.transaction_id, announce)
+        )
 
-    async def _counts(payment_id: str) -> bool:
-        record = await payments.get(payment_id)
+    async def _counts(account_id: str, payment_id: str) -> bool:
+        record = await payments.get(account_id, payment_id)
         return record is not None and record.counts
+
+    async def owned_invoice(context: HandlerContext, invoice_id: str) -> None:
+        """Payment commands are keyed by invoice: that is the aggregate whose owner must ask."""
+        invoice = await invoices.get(invoice_id)
+        if invoice is not None and invoice.account_id != context.account_id:
+            raise PaymentRefused("account_mismatch", "The invoice belongs to another account.")
 
     @consumer.handles(RecordPayment)
     async def record_payment(context: HandlerContext, command: RecordPayment) -> None:
         message_id = str(context.envelope.id)
         payment = Payment.model_validate({**command.model_dump(), "account_id": context.account_id, "match": "manual"})
-        record = await payments.get(command.payment_id)
+        record = await payments.get(context.account_id, command.payment_id)
         if record is None:
             check_payable(await invoices.get(command.invoice_id), context.account_id, command.currency)
             announce = [context.emit(_matched(payment))]
@@ -153,14 +155,13 @@ def register(
             announce = [context.emit(_matched(payment))]
         else:
             raise PaymentRefused("payment_already_exists", "Another payment has this id; payment ids are not reused.")
-        context.after_publish(lambda: payments.published(command.payment_id, announce))
+        context.after_publish(lambda: payments.published(context.account_id, command.payment_id, announce))
 
     @consumer.handles(RemovePayment)
     async def remove_payment(context: HandlerContext, command: RemovePayment) -> None:
         message_id = str(context.envelope.id)
-        record = await payments.get(command.payment_id)
-        if record is not None and record.payment.account_id != context.account_id:
-            raise PaymentRefused("account_mismatch", "The payment belongs to another account.")
+        await owned_invoice(context, command.invoice_id)
+        record = await payments.get(context.account_id, command.payment_id)
         removed_by_another = record is not None and record.removed_in not in (None, message_id)
         if record is None or record.payment.invoice_id != command.invoice_id or removed_by_another:
             raise PaymentRefused("unknown_payment", "The invoice has no payment with this id.")
@@ -176,9 +177,9 @@ def register(
                 )
             )
         ]
-        if record.counts and not await payments.remove(payment.payment_id, command.reason, message_id, announce):
+        if record.counts and not await payments.remove(payment, command.reason, message_id, announce):
             raise PaymentRefused("unknown_payment", "The payment was removed meanwhile.")
-        context.after_publish(lambda: payments.published(payment.payment_id, announce))
+        context.after_publish(lambda: payments.published(context.account_id, payment.payment_id, announce))
 
 
 def _matched(payment: Payment) -> PaymentMatched:

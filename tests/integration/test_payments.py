@@ -292,3 +292,24 @@ async def test_another_account_cannot_touch_an_invoice_or_its_transactions(ask, 
     # The owner's transfer is still waiting in the unmatched queue.
     apply = ApplyTransaction(invoice_id=invoice.id, transaction_id=credit.transaction_id)
     assert (await ask(apply, "payment.matched")).model().match == "applied"
+
+
+async def test_tenants_whose_banks_issue_the_same_ids_are_kept_apart(ask, publish_invoice, account_id):
+    other_account = f"acct_{uuid.uuid4().hex[:12]}"
+    ours = await publish_invoice(InvoiceFinalized, open_invoice(account_id, "INV-2025-00013"))
+    theirs = await publish_invoice(InvoiceFinalized, open_invoice(other_account, "INV-2025-00013"))
+    shared_bank_id = f"tx-{uuid.uuid4().hex[:16]}"
+    shared_payment_id = f"p-{uuid.uuid4().hex[:8]}"
+
+    for account, invoice in ((account_id, ours), (other_account, theirs)):
+        credit = bank_credit(invoice.payment_reference, transaction_id=shared_bank_id)
+        matched = (await ask(credit, "payment.matched", account=account)).model()
+        assert (matched.invoice_id, matched.payment_id) == (invoice.id, f"bt-{shared_bank_id}")
+        manual = manual_payment(invoice.id, payment_id=shared_payment_id)
+        assert (await ask(manual, "payment.matched", account=account)).model().match == "manual"
+
+    # Removing one tenant's payment leaves the other's counting.
+    removal = RemovePayment(invoice_id=ours.id, payment_id=f"bt-{shared_bank_id}")
+    await ask(removal, "payment.removed")
+    again = ApplyTransaction(invoice_id=theirs.id, transaction_id=shared_bank_id)
+    assert await refusal(ask, again, account=other_account) == "transaction_already_matched"

@@ -1,4 +1,7 @@
-"""Payments in MongoDB, one document per payment id, with the events each change causes.
+"""Payments in MongoDB, one document per account and payment id, with the events each change causes.
+
+Ids are scoped by account: tenants choose manual payment ids and banks choose the transaction ids
+automatic payments are named after, so ids of different tenants may coincide.
 
 Removal marks a payment instead of deleting it: payment ids are never reused for another
 payment, and the record keeps what was removed and why.
@@ -29,8 +32,8 @@ class PaymentBook:
     def __init__(self, db: AsyncDatabase) -> None:
         self.collection = db["payments"]
 
-    async def get(self, payment_id: str) -> PaymentRecord | None:
-        document = await self.collection.find_one({"_id": payment_id}, projection={OUTBOX_FIELD: 0})
+    async def get(self, account_id: str, payment_id: str) -> PaymentRecord | None:
+        document = await self.collection.find_one({"_id": _key(account_id, payment_id)}, projection={OUTBOX_FIELD: 0})
         if document is None:
             return None
         return PaymentRecord(
@@ -40,7 +43,8 @@ class PaymentBook:
     async def add(self, payment: Payment, message_id: str, announce: list[Outgoing]) -> None:
         """Raises DuplicateKeyError when the payment id is taken."""
         await self.collection.insert_one(
-            {"_id": payment.payment_id, **_fields(payment, message_id), OUTBOX_FIELD: outbox_document(announce)}
+            {"_id": _key(payment.account_id, payment.payment_id), **_fields(payment, message_id),
+             OUTBOX_FIELD: outbox_document(announce)}
         )
 
     async def put(self, payment: Payment, message_id: str) -> None:
@@ -51,23 +55,27 @@ class PaymentBook:
         """
         try:
             await self.collection.update_one(
-                {"_id": payment.payment_id, "recorded_in": {"$ne": message_id}},
+                {"_id": _key(payment.account_id, payment.payment_id), "recorded_in": {"$ne": message_id}},
                 {"$set": _fields(payment, message_id)},
                 upsert=True,
             )
         except DuplicateKeyError:
             pass  # the filter missed: this message recorded the payment already
 
-    async def remove(self, payment_id: str, reason: str, message_id: str, announce: list[Outgoing]) -> bool:
+    async def remove(self, payment: Payment, reason: str, message_id: str, announce: list[Outgoing]) -> bool:
         """False when the payment was removed already."""
         result = await self.collection.update_one(
-            {"_id": payment_id, "removed_in": None},
+            {"_id": _key(payment.account_id, payment.payment_id), "removed_in": None},
             {"$set": {"removed_in": message_id, "removal_reason": reason, **outbox_entries(announce)}},
         )
         return result.modified_count == 1
 
-    async def published(self, payment_id: str, messages: list[Outgoing]) -> None:
-        await clear_outbox(self.collection, payment_id, messages)
+    async def published(self, account_id: str, payment_id: str, messages: list[Outgoing]) -> None:
+        await clear_outbox(self.collection, _key(account_id, payment_id), messages)
+
+
+def _key(account_id: str, payment_id: str) -> str:
+    return f"{account_id}/{payment_id}"
 
 
 def _fields(payment: Payment, message_id: str) -> dict:

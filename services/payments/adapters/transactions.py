@@ -1,4 +1,7 @@
-"""Bank transactions in MongoDB, one document per bank transaction id.
+"""Bank transactions in MongoDB, one document per account and bank transaction id.
+
+Banks issue the ids, so two tenants can receive the same one: the document id is scoped by
+account, and one tenant's transaction is never taken for a duplicate of another's.
 
 The document records what its receipt decided (matched automatically, or unmatched and why)
 and which invoice it currently pays, each change written together with the events it causes
@@ -32,8 +35,8 @@ class TransactionBook:
     def __init__(self, db: AsyncDatabase) -> None:
         self.collection = db["transactions"]
 
-    async def get(self, transaction_id: str) -> TransactionRecord | None:
-        document = await self.collection.find_one({"_id": transaction_id}, projection={OUTBOX_FIELD: 0})
+    async def get(self, account_id: str, transaction_id: str) -> TransactionRecord | None:
+        document = await self.collection.find_one({"_id": _key(account_id, transaction_id)}, projection={OUTBOX_FIELD: 0})
         if document is None:
             return None
         state = {field: document.pop(field, None) for field in _STATE_FIELDS}
@@ -43,7 +46,7 @@ class TransactionBook:
         """Raises DuplicateKeyError when the transaction id is taken."""
         await self.collection.insert_one(
             {
-                "_id": record.transaction.transaction_id,
+                "_id": _key(record.transaction.account_id, record.transaction.transaction_id),
                 **record.transaction.model_dump(mode="json"),
                 **{field: getattr(record, field) for field in _STATE_FIELDS},
                 OUTBOX_FIELD: outbox_document(announce),
@@ -55,10 +58,14 @@ class TransactionBook:
     ) -> bool:
         """Let the transaction pay `invoice_id`; False when someone else changed it since `record` was read."""
         result = await self.collection.update_one(
-            {"_id": record.transaction.transaction_id, "matched_in": record.matched_in},
+            {"_id": _key(record.transaction.account_id, record.transaction.transaction_id), "matched_in": record.matched_in},
             {"$set": {"invoice_id": invoice_id, "match": match, "matched_in": message_id, **outbox_entries(announce)}},
         )
         return result.modified_count == 1
 
-    async def published(self, transaction_id: str, messages: list[Outgoing]) -> None:
-        await clear_outbox(self.collection, transaction_id, messages)
+    async def published(self, account_id: str, transaction_id: str, messages: list[Outgoing]) -> None:
+        await clear_outbox(self.collection, _key(account_id, transaction_id), messages)
+
+
+def _key(account_id: str, transaction_id: str) -> str:
+    return f"{account_id}/{transaction_id}"
