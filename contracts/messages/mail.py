@@ -64,6 +64,17 @@ class MailSent(MailEvent):
     smtp_message_id: str
 
 
+@message_type("mail.deferred", topic=topics.MAIL_EVENTS, key="invoice_id")
+class MailDeferred(MailEvent):
+    """An attempt was refused temporarily (SMTP 4xx or no connection); the mail is tried again."""
+
+    recipients: list[str]
+    attempt: int
+    smtp_code: int | None = None
+    diagnostic: str
+    next_attempt_at: datetime
+
+
 @message_type("mail.bounced", topic=topics.MAIL_EVENTS, key="invoice_id")
 class MailBounced(MailEvent):
     recipients: list[str]

@@ -32,7 +32,7 @@ from contracts.messages.invoices import (
     UpdateInvoice,
     VoidInvoice,
 )
-from contracts.messages.mail import MailBounced, MailDropped, MailQueued, MailSent, SendInvoiceMail
+from contracts.messages.mail import MailBounced, MailDeferred, MailDropped, MailQueued, MailSent, SendInvoiceMail
 from contracts.messages.numbering import AllocateNumber, NumberAllocated, NumberRejected, series_key
 from contracts.messages.payments import PaymentMatched, PaymentRemoved
 from contracts.runtime.consumer import HandlerContext
@@ -222,7 +222,15 @@ class InvoiceHandlers:
         @self.on(MailQueued)
         async def mail_queued(context: HandlerContext, event: MailQueued) -> None:
             invoice = await self.load(context, event.invoice_id)
-            invoice.mail_queued(event.mail_id, event.to, **self.who(context))
+            invoice.mail_progress("queued", event.mail_id, {"to": event.to}, **self.who(context))
+            await self.commit(context, invoice, lambda: [])
+
+        @self.on(MailDeferred)
+        async def mail_deferred(context: HandlerContext, event: MailDeferred) -> None:
+            invoice = await self.load(context, event.invoice_id)
+            detail = event.model_dump(mode="json", include={"recipients", "attempt", "smtp_code", "diagnostic",
+                                                            "next_attempt_at"})
+            invoice.mail_progress("deferred", event.mail_id, detail, **self.who(context))
             await self.commit(context, invoice, lambda: [])
 
         @self.on(MailSent)

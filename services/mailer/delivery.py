@@ -13,7 +13,7 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.messages.common import InvoiceSnapshot
-from contracts.messages.mail import MailBounced, MailEvent, MailSent
+from contracts.messages.mail import MailBounced, MailDeferred, MailEvent, MailSent
 from contracts.runtime.messaging import Outgoing
 from contracts.runtime.service import Service
 from services.mailer.adapters.mail_jobs import QUEUED, MailJobs
@@ -21,7 +21,7 @@ from services.mailer.adapters.pdf import render_invoice_pdf
 from services.mailer.adapters.smtp import SmtpRelay
 from services.mailer.adapters.suppressions import SuppressionList
 from services.mailer.domain.composition import build_message, message_id, render_content
-from services.mailer.domain.delivery import Assessment, RetryPolicy
+from services.mailer.domain.delivery import Assessment, DeliveryReport, RetryPolicy
 from services.mailer.metrics import MailerMetrics
 from services.mailer.settings import MailerSettings
 
@@ -89,7 +89,7 @@ class BatchDelivery:
         report = await self.relay.deliver(message, sender=issuer.email, recipients=job["pending"])
         assessment = self.policy.assess(report, job["attempts"], now)
 
-        announce = self._announcements(job, assessment, smtp_message_id, now)
+        announce = self._announcements(job, report, assessment, smtp_message_id, now)
         if assessment.suppress:
             await self.suppressions.suppress(job["account_id"], job["_id"], assessment.suppress)
         delivered = [*job["delivered"], *assessment.delivered]
@@ -123,10 +123,11 @@ class BatchDelivery:
         if assessment.retry:
             self.metrics.retries.inc()
         for outgoing in announce:
-            self.metrics.mails.labels("sent" if isinstance(outgoing.data, MailSent) else "bounced").inc()
+            if isinstance(outgoing.data, (MailSent, MailBounced)):
+                self.metrics.mails.labels("sent" if isinstance(outgoing.data, MailSent) else "bounced").inc()
 
     def _announcements(
-        self, job: dict[str, Any], assessment: Assessment, smtp_message_id: str, now: datetime
+        self, job: dict[str, Any], report: DeliveryReport, assessment: Assessment, smtp_message_id: str, now: datetime
     ) -> list[Outgoing]:
         common = {"mail_id": job["_id"], "invoice_id": job["invoice_id"], "kind": job["kind"]}
         attempts = job["attempts"]
@@ -140,6 +141,18 @@ class BatchDelivery:
                     sent_at=now,
                     attempts=attempts,
                     smtp_message_id=smtp_message_id,
+                )
+            )
+        if assessment.retry:
+            deferred = {address: report.refused[address] for address in assessment.retry}
+            events.append(
+                MailDeferred(
+                    **common,
+                    recipients=list(assessment.retry),
+                    attempt=attempts,
+                    smtp_code=next(iter(deferred.values())).code,
+                    diagnostic="; ".join(f"{address}: {reply}" for address, reply in deferred.items()),
+                    next_attempt_at=assessment.retry_at,
                 )
             )
         for permanent, refusals in ((True, assessment.bounced), (False, assessment.given_up)):

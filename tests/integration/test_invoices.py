@@ -1,11 +1,12 @@
 """The invoices and numbering services on the real stack: lifecycle, numbering, rejections, DLQ."""
 
 import json
+import os
 import uuid
 from datetime import UTC, datetime
 
 from contracts.envelope import Envelope
-from contracts.messages.invoices import FinalizeInvoice, InvoiceChanges, UpdateInvoice, VoidInvoice
+from contracts.messages.invoices import FinalizeInvoice, InvoiceChanges, SendInvoice, UpdateInvoice, VoidInvoice
 from tests.integration.factories import configure_account, create_invoice
 from tests.integration.harness import stored_invoice
 
@@ -142,3 +143,26 @@ async def test_history_records_who_did_what(services, producer, event_log, accou
     assert actions == [("created", "user:alice"), ("updated", "user:bob")]
     assert stored["history"][1]["changes"] == [{"field": "memo", "before": "Thank you for your business.", "after": "Net 14"}]
     assert stored["outbox"] == {}
+
+
+async def test_every_delivery_attempt_shows_in_the_history_and_a_failed_send_is_answered(
+    services, producer, event_log, account_id, mongodb_url
+):
+    await configured(producer, event_log, account_id)
+    invoice_id = new_id()
+    await producer.send(create_invoice(invoice_id), account_id=account_id)
+    await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
+    await event_log.wait_for_type("invoice.finalized", invoice_id)
+    send = await producer.send(SendInvoice(invoice_id=invoice_id, to=["tempfail-ap@globex.example"], cc=[]),
+                               account_id=account_id)
+
+    answer = await event_log.wait_for(
+        lambda r: r.type == "invoice.command_rejected" and r.data["command_id"] == str(send.id), timeout=60
+    )
+    assert answer.data["reason"] == "delivery_failed"
+    stored = await stored_invoice(mongodb_url, invoice_id, settled=lambda d: d["history"][-1]["action"] == "email_bounced")
+    attempts = [entry for entry in stored["history"] if entry["action"].startswith("email_")]
+    retries = int(os.environ["MAILER_MAX_ATTEMPTS"]) - 1
+    assert [entry["action"] for entry in attempts] == ["email_queued", *["email_deferred"] * retries, "email_bounced"]
+    assert [entry["detail"]["attempt"] for entry in attempts[1:-1]] == list(range(1, retries + 1))
+    assert stored["last_sent_at"] is None

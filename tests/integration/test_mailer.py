@@ -185,6 +185,9 @@ async def test_a_temporary_failure_is_retried_then_bounced_as_temporary(services
     await producer.send(command, account_id=account_id)
 
     bounced = await event_log.wait_for(of_mail("mail.bounced", command.mail_id), timeout=60)
+    deferrals = [r.data for r in event_log.records if of_mail("mail.deferred", command.mail_id)(r)]
+    assert [d["attempt"] for d in deferrals] == list(range(1, int(os.environ["MAILER_MAX_ATTEMPTS"])))
+    assert all(d["smtp_code"] == 451 and d["recipients"] == [busy] for d in deferrals)
     assert bounced.data["permanent"] is False
     assert bounced.data["kind"] == "reminder"
     assert bounced.data["smtp_code"] == 451

@@ -332,8 +332,10 @@ class Invoice(BaseModel):
         self.pending_sends[mail_id] = message_id
         self._record("send_requested", now, actor, message_id, detail={"mail_id": mail_id, "to": to})
 
-    def mail_queued(self, mail_id: str, to: list[str], *, now: datetime, actor: str, message_id: str) -> None:
-        self._record("email_queued", now, actor, message_id, detail={"mail_id": mail_id, "to": to})
+    def mail_progress(self, outcome: str, mail_id: str, detail: dict[str, Any], *, now: datetime, actor: str,
+                      message_id: str) -> None:
+        """A step of a delivery (queued, deferred for a retry...): the history shows every attempt."""
+        self._record(f"email_{outcome}", now, actor, message_id, detail={"mail_id": mail_id, **detail})
 
     def mail_delivered(self, mail_id: str, to: list[str], sent_at: datetime, *, actor: str, message_id: str) -> str | None:
         """Returns the invoice.send command id this delivery answers, if it was pending."""
@@ -346,7 +348,7 @@ class Invoice(BaseModel):
     def mail_failed(self, mail_id: str, outcome: str, detail: dict[str, Any], *, now: datetime, actor: str,
                     message_id: str) -> str | None:
         command_id = self.pending_sends.pop(mail_id, None)
-        self._record(f"email_{outcome}", now, actor, message_id, detail={"mail_id": mail_id, **detail})
+        self.mail_progress(outcome, mail_id, detail, now=now, actor=actor, message_id=message_id)
         return command_id
 
     def handled(self, message_id: str) -> bool:
