@@ -10,11 +10,14 @@ then each service's resident memory.
 
 import argparse
 import asyncio
+import re
 import statistics
 import time
 import uuid
 from datetime import date
 from pathlib import Path
+
+import httpx
 
 from contracts.messages.invoices import FinalizeInvoice
 from contracts.messages.payments import BankTransactionReceived
@@ -82,6 +85,18 @@ async def run(count: int) -> None:
     await log.stop()
 
 
+def handler_means(port: int) -> dict[str, tuple[int, float]]:
+    """type -> (messages handled, mean handler seconds), from a service's /metrics."""
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for line in httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text.splitlines():
+        match = re.match(r'invoicing_handler_duration_seconds_(sum|count)\{type="([^"]+)"\} (\S+)', line)
+        if match:
+            kind, type_name, value = match.groups()
+            (sums if kind == "sum" else counts)[type_name] = float(value)
+    return {type_name: (int(counts[type_name]), sums[type_name] / counts[type_name]) for type_name in counts if counts[type_name]}
+
+
 def resident_memory_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -99,6 +114,9 @@ def main() -> None:
         asyncio.run(run(args.invoices))
         for name in SERVICES:
             print(f"{'resident memory ' + name:34} {resident_memory_mib(services.processes[name].pid):7.1f} MiB")
+        for name in SERVICES:
+            for type_name, (count, mean) in sorted(handler_means(services.port(name)).items()):
+                print(f"{'handler ' + name + ' ' + type_name:48} n={count:4}  mean {mean * 1000:7.1f} ms")
     finally:
         services.stop_all()
 
