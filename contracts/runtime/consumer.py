@@ -195,7 +195,7 @@ class Consumer:
             outcome = "handled"
         for outgoing in context.emitted:
             await self.publisher.publish(outgoing)
-            if outgoing.data.type_name.endswith("rejected"):
+            if isinstance(outgoing.data, CommandRejected):
                 self.metrics.rejected.labels(envelope.type, outgoing.data.reason).inc()
         await context.published()
         await self.inbox.mark(envelope.id, envelope.type)
