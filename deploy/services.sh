@@ -44,7 +44,7 @@ up_one() {
             start_bg "$(svc_pidfile "$s")" "$(svc_log "$s")" "$PY" -u -m "services.$s")
     fi
     local t0=$SECONDS
-    wait_healthy "$s" "$(svc_pidfile "$s")" "$(svc_marker "$s")" "$(svc_log "$s")" "$READY_TIMEOUT" svc_ready "$s"
+    wait_healthy "$s" "$(svc_pidfile "$s")" "$(svc_log "$s")" "$READY_TIMEOUT" svc_ready "$s"
     say "$s: ready after $((SECONDS - t0))s at http://127.0.0.1:$port"
 }
 
@@ -90,10 +90,10 @@ up)
     if ! "$REPO_ROOT/deploy/stack.sh" status >/dev/null 2>&1; then
         die "the $STACK_NAME stack is not fully running; run 'STACK_NAME=$STACK_NAME deploy/stack.sh up' first"
     fi
-    for s in "${services[@]}"; do up_one "$s"; done
+    in_parallel up_one "${services[@]}" || die "services did not all come up (see above)"
     ;;
 down)
-    for ((i = ${#services[@]} - 1; i >= 0; i--)); do down_one "${services[i]}"; done
+    in_parallel down_one "${services[@]}"
     ;;
 status)
     rc=0

@@ -225,7 +225,7 @@ up_one() {
         "start_$c"
     fi
     local t0=$SECONDS
-    wait_healthy "$c" "$(comp_pidfile "$c")" "$(comp_marker "$c")" "$(comp_log "$c")" \
+    wait_healthy "$c" "$(comp_pidfile "$c")" "$(comp_log "$c")" \
         "$(health_timeout "$c")" "healthy_$c"
     say "$c: healthy after $((SECONDS - t0))s (pid $(running_pid "$c")) at $(comp_endpoint "$c")"
     post_up "$c"
@@ -249,19 +249,6 @@ status_one() {
         printf '%-11s %-18s %s\n' "$c" "stopped" "(stack $STACK_NAME)"
         return 1
     fi
-}
-
-# Components are independent of each other, so they start and stop side by side: on two cores
-# this halves `make test`'s fixed cost. Any component's failure fails the whole call.
-in_parallel() {
-    local action="$1" pids=() failed=0 pid
-    shift
-    for c in "$@"; do
-        "$action" "$c" &
-        pids+=($!)
-    done
-    for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
-    return "$failed"
 }
 
 # ---------------------------------------------------------------- main
