@@ -136,12 +136,17 @@ start_kafka() {
     # broker refuse its own data dir.
     cluster_id_file="$dir/cluster.id"
     if [[ ! -s "$cluster_id_file" ]]; then
-        python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))' >"$cluster_id_file"
+        # Kafka's own ids never start with '-' (its option parser would take one for a flag), and
+        # neither do ours: one in 64 random ids would otherwise break the format step.
+        python3 -c 'import base64, uuid
+while (cluster_id := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"):
+    pass
+print(cluster_id)' >"$cluster_id_file"
     fi
     if [[ ! -f "$KAFKA_DATA_DIR/meta.properties" ]]; then
         say "kafka: formatting storage (cluster id $(cat "$cluster_id_file"))"
         java -cp "$KAFKA_LIBS/*" -Dlog4j.configuration="file:$REPO_ROOT/deploy/kafka/log4j.properties" \
-            kafka.tools.StorageTool format -t "$(cat "$cluster_id_file")" -c "$props" \
+            kafka.tools.StorageTool format --cluster-id="$(cat "$cluster_id_file")" -c "$props" \
             >>"$(comp_log kafka)" 2>&1 || fail_with_log "kafka: storage format failed" "$(comp_log kafka)"
     fi
 
