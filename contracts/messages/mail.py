@@ -64,23 +64,25 @@ class MailSent(MailEvent):
     smtp_message_id: str
 
 
-@message_type("mail.deferred", topic=topics.MAIL_EVENTS, key="invoice_id")
-class MailDeferred(MailEvent):
-    """An attempt was refused temporarily (SMTP 4xx or no connection); the mail is tried again."""
+class MailRefused(MailEvent):
+    """Recipients the SMTP relay refused, with what it said."""
 
     recipients: list[str]
-    attempt: int
     smtp_code: int | None = None
     diagnostic: str
+
+
+@message_type("mail.deferred", topic=topics.MAIL_EVENTS, key="invoice_id")
+class MailDeferred(MailRefused):
+    """An attempt was refused temporarily (SMTP 4xx or no connection); the mail is tried again."""
+
+    attempt: int
     next_attempt_at: datetime
 
 
 @message_type("mail.bounced", topic=topics.MAIL_EVENTS, key="invoice_id")
-class MailBounced(MailEvent):
-    recipients: list[str]
+class MailBounced(MailRefused):
     permanent: bool
-    smtp_code: int | None = None
-    diagnostic: str
     attempts: int
 
 
