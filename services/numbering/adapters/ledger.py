@@ -71,12 +71,6 @@ class Ledger:
     async def published(self, entry_id: str, messages: list[Outgoing]) -> None:
         await clear_outbox(self.entries, entry_id, messages)
 
-    async def sequences(self, sequence_key: str) -> list[dict[str, Any]]:
-        cursor = self.entries.find(
-            {"sequence_key": sequence_key}, projection={OUTBOX_FIELD: 0}, sort=[("sequence", ASCENDING)]
-        )
-        return await cursor.to_list()
-
 
 class InvoiceAlreadyNumbered(Exception):
     pass

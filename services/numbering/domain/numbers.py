@@ -49,12 +49,3 @@ def format_number(number_format: str, sequence: int, issued_on: date) -> str:
         return str(sequence).zfill(int(width or 1))
 
     return _PART.sub(render, number_format)
-
-
-def missing_sequences(held: list[int]) -> list[int]:
-    """Sequence numbers between 1 and the highest one that no ledger entry accounts for.
-
-    A healthy ledger returns []: every number was either issued or recorded as a gap.
-    """
-    present = set(held)
-    return [n for n in range(1, max(present, default=0) + 1) if n not in present]

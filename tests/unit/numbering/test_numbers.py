@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from services.numbering.domain.numbers import InvalidNumberFormat, format_number, missing_sequences, sequence_key
+from services.numbering.domain.numbers import InvalidNumberFormat, format_number, sequence_key
 
 
 def test_numbers_render_the_format_parts():
@@ -26,9 +26,3 @@ def test_a_per_year_format_starts_a_new_sequence_each_year():
 def test_formats_that_would_repeat_or_lack_a_sequence_are_refused(bad):
     with pytest.raises(InvalidNumberFormat):
         sequence_key("acct/x", bad, date(2026, 1, 1))
-
-
-def test_continuity_check_finds_unaccounted_numbers():
-    assert missing_sequences([1, 2, 3]) == []
-    assert missing_sequences([1, 3, 5]) == [2, 4]
-    assert missing_sequences([]) == []
