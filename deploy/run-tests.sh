@@ -18,10 +18,11 @@ export STACK_NAME=test
 source "$REPO_ROOT/deploy/env/test.env"
 export PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 
-# The test stack is shared by every test run on this machine: serialise runs, or one run's EXIT trap
-# would stop the stack under another run's feet.
+# The test stack's ports are shared by every checkout on this machine: serialise runs by port, or one
+# run's EXIT trap would stop the stack under another run's feet (or another checkout's stack would
+# hold the ports this one needs).
 mkdir -p "$STACK_DIR"
-exec 8>"$STACK_DIR/.run-tests.lock"
+exec 8>"${TMPDIR:-/tmp}/invoicing-test-stack-$KAFKA_PORT.lock"
 if ! flock -n 8; then
     echo "[test] another deploy/run-tests.sh is using the test stack; waiting for it to finish"
     flock 8
