@@ -1,6 +1,7 @@
-"""Writes the published form of the contracts: JSON Schema and an example per message type, and
-an AsyncAPI document per service. `python -m contracts.export` (or `make docs`) regenerates them;
-tests/contracts/test_published_contracts.py fails when the committed files drift from the code.
+"""Writes the published form of the contracts: JSON Schema and an example per message type, an
+AsyncAPI document per service, and the list of reason codes. `python -m contracts.export` (or
+`make docs`) regenerates them; tests/contracts/test_published_contracts.py fails when the
+committed files drift from the code.
 """
 
 import importlib
@@ -13,11 +14,14 @@ import yaml
 
 from contracts.example_data import examples
 from contracts.messages import REGISTRY
+from contracts.reasons import reason_codes_document
 
 ROOT = Path(__file__).resolve().parent
 SCHEMAS = ROOT / "schemas"
 EXAMPLES = ROOT / "examples"
-ASYNCAPI = ROOT.parent / "docs" / "asyncapi"
+DOCS = ROOT.parent / "docs"
+ASYNCAPI = DOCS / "asyncapi"
+REASON_CODES = DOCS / "reason-codes.md"
 SERVICES = ("invoices", "numbering", "payments", "mailer")
 
 
@@ -60,7 +64,12 @@ def asyncapi_documents() -> dict[Path, str]:
 
 
 def all_documents() -> dict[Path, str]:
-    return {**schema_documents(), **example_documents(), **asyncapi_documents()}
+    return {
+        **schema_documents(),
+        **example_documents(),
+        **asyncapi_documents(),
+        REASON_CODES: reason_codes_document(),
+    }
 
 
 def main() -> None:
@@ -71,7 +80,7 @@ def main() -> None:
             stale.unlink()
     for path, text in documents.items():
         path.write_text(text)
-    print(f"wrote {len(documents)} files under {SCHEMAS.name}/, {EXAMPLES.name}/ and docs/asyncapi/")
+    print(f"wrote {len(documents)} files under {SCHEMAS.name}/, {EXAMPLES.name}/, docs/asyncapi/ and docs/")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Kafka topic names: the public addresses of the platform (DESIGN.md section 2)."""
+"""Kafka topic names: the public addresses of the platform, and who reads what."""
 
 INVOICES_COMMANDS = "invoices.commands"
 INVOICES_EVENTS = "invoices.events"
@@ -21,6 +21,21 @@ ALL = (
     MAIL_COMMANDS,
     MAIL_EVENTS,
 )
+
+# A command published to a topic other than its own is dead-lettered by every service that reads
+# that topic, and answered (`wrong_topic`) by exactly one: the service that reads a command topic,
+# and one designated reader of each events topic.
+MISROUTED_COMMANDS_ANSWERED_BY = {
+    INVOICES_COMMANDS: "invoices",
+    INVOICES_EVENTS: "payments",
+    NUMBERING_COMMANDS: "numbering",
+    NUMBERING_EVENTS: "invoices",
+    PAYMENTS_TRANSACTIONS: "payments",
+    PAYMENTS_COMMANDS: "payments",
+    PAYMENTS_EVENTS: "invoices",
+    MAIL_COMMANDS: "mailer",
+    MAIL_EVENTS: "invoices",
+}
 
 DLQ_SUFFIX = ".dlq"
 

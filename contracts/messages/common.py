@@ -5,9 +5,11 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from contracts.messages.base import Event, Identifier
 from contracts.money import Currency
+from contracts.reasons import RejectionReason
 from contracts.references import compact, is_valid_iban
 
 Text = Annotated[str, StringConstraints(max_length=500)]
@@ -21,6 +23,23 @@ def _checked_iban(value: str) -> str:
 
 
 Iban = Annotated[str, AfterValidator(_checked_iban)]
+
+
+def _recipients(limit: int) -> AfterValidator:
+    def at_most(addresses: list[str]) -> list[str]:
+        if len(addresses) > limit:
+            # The error type is the reason code the rejection carries (see contracts.reasons).
+            raise PydanticCustomError(
+                "too_many_recipients", "at most {limit} addresses, got {count}", {"limit": limit, "count": len(addresses)}
+            )
+        return addresses
+
+    return AfterValidator(at_most)
+
+
+# Up to 3 `to` and 9 `cc` addresses per mail; the schema says so with maxItems.
+ToAddresses = Annotated[list[EmailStr], _recipients(3), Field(json_schema_extra={"maxItems": 3})]
+CcAddresses = Annotated[list[EmailStr], _recipients(9), Field(json_schema_extra={"maxItems": 9})]
 Metadata = Annotated[dict[str, Annotated[str, StringConstraints(max_length=500)]], Field(max_length=50)]
 
 InvoiceStatus = Literal["draft", "open", "paid", "void", "uncollectible"]
@@ -42,8 +61,8 @@ class Customer(ValueModel):
     """Who is billed. Up to 3 `to` and 9 `cc` addresses (DESIGN.md section 6)."""
 
     name: Name
-    email: Annotated[list[EmailStr], Field(max_length=3)] = []
-    cc: Annotated[list[EmailStr], Field(max_length=9)] = []
+    email: ToAddresses = []
+    cc: CcAddresses = []
     address: Address = Address()
     tax_id: Annotated[str, StringConstraints(max_length=50)] = ""
     language: Language = "en"
@@ -112,5 +131,5 @@ class CommandRejected(Event):
 
     command_id: str
     command_type: str
-    reason: Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")]
+    reason: RejectionReason = Field(description="Why; every code and its rule: docs/reason-codes.md")
     message: str

@@ -9,6 +9,7 @@ from contracts import topics
 from contracts.messages.base import Command, Event, Identifier, message_type
 from contracts.messages.common import (
     Address,
+    CcAddresses,
     CommandRejected,
     Customer,
     Iban,
@@ -18,6 +19,7 @@ from contracts.messages.common import (
     Metadata,
     Name,
     Text,
+    ToAddresses,
     ValueModel,
 )
 from contracts.money import Currency
@@ -91,10 +93,10 @@ class FinalizeInvoice(Command):
 @message_type("invoice.send", topic=topics.INVOICES_COMMANDS, key="invoice_id")
 class SendInvoice(Command):
     invoice_id: Identifier
-    to: Annotated[list[EmailStr], Field(max_length=3)] | None = Field(
+    to: ToAddresses | None = Field(
         default=None, description="Overrides the customer's addresses for this send"
     )
-    cc: Annotated[list[EmailStr], Field(max_length=9)] | None = None
+    cc: CcAddresses | None = None
     language: Language | None = None
 
 

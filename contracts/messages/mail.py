@@ -3,15 +3,14 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 
 from contracts import topics
 from contracts.messages.base import Command, Event, Identifier, message_type
-from contracts.messages.common import CommandRejected, InvoiceSnapshot, Language
+from contracts.messages.common import CcAddresses, CommandRejected, InvoiceSnapshot, Language, ToAddresses
 
 MailKind = Literal["invoice", "receipt", "void_notice", "reminder"]
-To = Annotated[list[EmailStr], Field(min_length=1, max_length=3)]
-Cc = Annotated[list[EmailStr], Field(max_length=9)]
+To = Annotated[ToAddresses, Field(min_length=1)]
 
 
 class InvoiceMail(Command):
@@ -19,7 +18,7 @@ class InvoiceMail(Command):
     invoice_id: Identifier
     invoice: InvoiceSnapshot
     to: To
-    cc: Cc = []
+    cc: CcAddresses = []
     language: Language = "en"
     attach_pdf: bool = True
 

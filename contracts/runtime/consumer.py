@@ -7,6 +7,7 @@ a crash anywhere means redelivery, and redelivery means no second effect.
 """
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -15,26 +16,35 @@ from typing import Any, TypeVar
 
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
+from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pymongo.errors import ConnectionFailure
 
-from contracts.envelope import Envelope
+from contracts.envelope import Envelope, InvalidEnvelope
 from contracts.messages import REGISTRY, MessageData, model_for
+from contracts.reasons import REASONS, codes_for
 from contracts.messages.common import CommandRejected
 from contracts.refusals import Refusal
 from contracts.runtime.inbox import Inbox
 from contracts.runtime.logs import message_context
-from contracts.runtime.messaging import Outgoing, Publisher, UndecodableMessage, decode_data, decode_envelope
+from contracts.runtime.messaging import (
+    Outgoing,
+    Publisher,
+    UndecodableMessage,
+    decode_data,
+    decode_envelope,
+    decode_headers,
+    model_on_topic,
+    readable_headers,
+)
 from contracts.runtime.metrics import MessagingMetrics
 from contracts.runtime.settings import ServiceSettings
-from contracts.topics import dead_letter_topic
+from contracts.topics import MISROUTED_COMMANDS_ANSWERED_BY, dead_letter_topic
 
 # Infrastructure being down is not the message's fault: do not commit, let Kafka redeliver.
 TRANSIENT_ERRORS = (ConnectionFailure, KafkaError, asyncio.TimeoutError)
 
-# Decoding failures after which the sender of a command deserves an answer, not just a DLQ entry.
-_ANSWERABLE_REASONS = {"invalid_json", "invalid_data", "subject_mismatch"}
-DEAD_LETTER_REASONS = ("invalid_envelope", "unknown_type", *sorted(_ANSWERABLE_REASONS), "handler_error")
+DEAD_LETTER_REASONS = codes_for("dead_letter")
 
 M = TypeVar("M", bound=MessageData)
 
@@ -94,6 +104,28 @@ async def _raw_body(message: KafkaMessage) -> bytes:
     return message.body
 
 
+async def _parse_despite_undecodable_headers(record: ConsumerRecord, parse) -> KafkaMessage:
+    """FastStream decodes every header value as UTF-8 before any handler runs, so a record with one
+    that is not would fail there and be committed past, unseen. Parse a copy without such values
+    and hand on the original record: on_record judges its headers and dead-letters it."""
+    try:
+        return await parse(record)
+    except UnicodeDecodeError:
+        message = await parse(dataclasses.replace(record, headers=[
+            (name, value) for name, value in record.headers if _is_utf8(value)
+        ]))
+        message.raw_message = record
+        return message
+
+
+def _is_utf8(value: bytes | None) -> bool:
+    try:
+        (value or b"").decode()
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
 class Consumer:
     def __init__(
         self,
@@ -115,12 +147,25 @@ class Consumer:
         self.settings = settings
         self.rejection = rejection
         self.handlers: dict[str, Handler] = {}
+        self.fallbacks: dict[str, Handler] = {}
         self.logger = logging.getLogger(f"{service}.consumer")
 
     def handles(self, model: type[M]) -> Callable[[Callable[[HandlerContext, M], Awaitable[None]]], Handler]:
         def register(handler: Callable[[HandlerContext, M], Awaitable[None]]) -> Handler:
             self.handlers[model.type_name] = handler
             return handler
+
+        return register
+
+    def when_dead_lettered(
+        self, model: type[M]
+    ) -> Callable[[Callable[[HandlerContext, M], Awaitable[None]]], Handler]:
+        """Runs after an event's handler kept failing and the event was dead-lettered, so the
+        aggregate can leave the state that waited for it (a command is answered instead)."""
+
+        def register(fallback: Callable[[HandlerContext, M], Awaitable[None]]) -> Handler:
+            self.fallbacks[model.type_name] = fallback
+            return fallback
 
         return register
 
@@ -151,48 +196,48 @@ class Consumer:
             # The chassis decodes and validates itself, so a malformed body reaches on_record
             # (and the dead-letter topic) instead of failing inside FastStream's JSON decoder.
             decoder=_raw_body,
+            parser=_parse_despite_undecodable_headers,
             description=f"Handles {handled}. Other types on these topics are skipped.",
         )(self.on_record)
 
     async def on_record(self, message: KafkaMessage) -> None:
         record = message.raw_message
-        headers = dict(message.headers)
         try:
-            envelope = decode_envelope(headers)
+            envelope = decode_envelope(decode_headers(record.headers))
+            model = model_on_topic(envelope, record.topic)
             handler = self.handlers.get(envelope.type)
-            if handler is None and envelope.type in REGISTRY:
+            if handler is None:
                 # Topics are shared by many types; the ones this service does not act on are
                 # someone else's business, not an error.
                 self.metrics.consumed.labels(record.topic, envelope.type, "ignored").inc()
                 return
-            data = decode_data(envelope, message.body)
+            data = decode_data(envelope, model, message.body)
         except UndecodableMessage as error:
-            await self._undecodable(record, headers, message.body, error)
+            await self._undecodable(record, message.body, error)
             return
         token = message_context.set(
             {"message_id": str(envelope.id), "type": envelope.type, "correlation_id": envelope.correlationid,
              "account_id": envelope.accountid, "subject": envelope.subject}
         )
         try:
-            await self._handle(record.topic, envelope, data, handler, record, headers, message.body)
+            await self._handle(record, envelope, data, handler, message.body)
         finally:
             message_context.reset(token)
 
-    async def _handle(self, topic, envelope, data, handler, record, headers, body) -> None:
+    async def _handle(self, record: ConsumerRecord, envelope: Envelope, data: MessageData, handler: Handler,
+                      body: bytes) -> None:
+        topic = record.topic
         if await self.inbox.seen(envelope.id):
             self.metrics.consumed.labels(topic, envelope.type, "duplicate").inc()
             self.logger.info("duplicate message skipped")
             return
         started = time.perf_counter()
         context = await self._run(handler, envelope, data)
+        outcome = "handled"
         if context is None:
-            await self._dead_letter(record, headers, body, "handler_error", "handler failed repeatedly; see logs")
-            if data.message_kind == "command":
-                context = HandlerContext(envelope, data, self.service, self.rejection)
-                context.rejection("internal_error", "The command could not be processed; it was dead-lettered.")
+            await self._dead_letter(record, body, "handler_error", "handler failed repeatedly; see logs")
+            context = await self._give_up(envelope, data)
             outcome = "failed"
-        else:
-            outcome = "handled"
         for outgoing in context.emitted:
             await self.publisher.publish(outgoing)
             if isinstance(outgoing.data, CommandRejected):
@@ -201,6 +246,17 @@ class Consumer:
         await self.inbox.mark(envelope.id, envelope.type)
         self.metrics.consumed.labels(topic, envelope.type, outcome).inc()
         self.metrics.handler_duration.labels(envelope.type).observe(time.perf_counter() - started)
+
+    async def _give_up(self, envelope: Envelope, data: MessageData) -> HandlerContext:
+        """What follows a dead-lettered message: a command is answered; an event's fallback, if
+        the service has one, lets the aggregate move on."""
+        if data.message_kind == "command":
+            context = HandlerContext(envelope, data, self.service, self.rejection)
+            context.rejection("internal_error", "The command could not be processed; it was dead-lettered.")
+            return context
+        fallback = self.fallbacks.get(envelope.type)
+        context = await self._run(fallback, envelope, data) if fallback else None
+        return context or HandlerContext(envelope, data, self.service, self.rejection)
 
     async def _run(self, handler: Handler, envelope: Envelope, data: MessageData) -> HandlerContext | None:
         """The handler's context after it ran, or None when it failed for a reason of its own.
@@ -232,22 +288,30 @@ class Consumer:
             await asyncio.sleep(self.settings.handler_retry_base_seconds * 2 ** (attempt - 1))
         return None
 
-    async def _undecodable(self, record, headers: dict[str, str], body: bytes, error: UndecodableMessage) -> None:
+    async def _undecodable(self, record: ConsumerRecord, body: bytes, error: UndecodableMessage) -> None:
         self.logger.warning("undecodable message dead-lettered", extra={"reason": error.reason, "detail": error.detail})
-        await self._dead_letter(record, headers, body, error.reason, error.detail)
-        envelope = error.envelope
-        if (
-            envelope is not None
-            and error.reason in _ANSWERABLE_REASONS
-            and envelope.type in self.handlers
-            and model_for(envelope.type).message_kind == "command"
-        ):
+        await self._dead_letter(record, body, error.reason, error.detail)
+        envelope = error.envelope or _readable_envelope(record)
+        if envelope is not None and self._answers(envelope, record.topic, error.reason):
             context = HandlerContext(envelope, None, self.service, self.rejection)
             rejection = context.rejection(error.reason, error.detail)
             await self.publisher.publish(rejection)
             self.metrics.rejected.labels(envelope.type, error.reason).inc()
 
-    async def _dead_letter(self, record, headers: dict[str, str], body: bytes, reason: str, detail: str) -> None:
+    def _answers(self, envelope: Envelope, topic: str, reason: str) -> bool:
+        """Whether this service answers a command it could not decode: its own commands, and a
+        command misrouted to a topic this service is the designated answerer of (exactly one
+        service answers, even on a topic that several read)."""
+        if "rejection" not in REASONS[reason].uses or envelope.type not in REGISTRY:
+            return False
+        if model_for(envelope.type).message_kind != "command":
+            return False
+        if reason == "wrong_topic":
+            return MISROUTED_COMMANDS_ANSWERED_BY[topic] == self.service
+        return envelope.type in self.handlers
+
+    async def _dead_letter(self, record: ConsumerRecord, body: bytes, reason: str, detail: str) -> None:
+        headers = readable_headers(record.headers)
         dlq_headers = {
             **headers,
             "dlq_reason": reason,
@@ -261,3 +325,12 @@ class Consumer:
         await self.publisher.publish_raw(dead_letter_topic(record.topic), body, record.key, dlq_headers)
         self.metrics.dead_lettered.labels(record.topic, reason).inc()
         self.metrics.consumed.labels(record.topic, headers.get("ce_type", "unknown"), "dead_lettered").inc()
+
+
+def _readable_envelope(record: ConsumerRecord) -> Envelope | None:
+    """The envelope of a record whose headers are not all UTF-8, read leniently, so its sender
+    can still be answered; None when even that is no valid envelope."""
+    try:
+        return Envelope.from_headers(readable_headers(record.headers))
+    except InvalidEnvelope:
+        return None

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from contracts.envelope import Envelope, InvalidEnvelope, describe_validation_error
 from contracts.messages import MessageData, model_for
 from contracts.messages.base import UnknownMessageType
+from contracts.reasons import REASONS
 from contracts.runtime.metrics import MessagingMetrics
 
 
@@ -48,6 +49,25 @@ class UndecodableMessage(ValueError):
         self.envelope = envelope
 
 
+def decode_headers(raw: list[tuple[str, bytes]]) -> dict[str, str]:
+    """Record headers as text; a value that is not UTF-8 makes the record undecodable."""
+    headers = {}
+    for name, value in raw:
+        try:
+            headers[name] = value.decode() if value is not None else ""
+        except UnicodeDecodeError as error:
+            raise UndecodableMessage(
+                "invalid_header", f"header {name!r} is not valid UTF-8 ({error.reason} at byte {error.start})"
+            ) from error
+    return headers
+
+
+def readable_headers(raw: list[tuple[str, bytes]]) -> dict[str, str]:
+    """Headers as text even where they are not UTF-8 (undecodable bytes escaped as \\xNN), for
+    dead letters and for answering the sender of a record whose headers are broken."""
+    return {name: value.decode(errors="backslashreplace") if value is not None else "" for name, value in raw}
+
+
 def decode_envelope(headers: dict[str, str]) -> Envelope:
     try:
         return Envelope.from_headers(headers)
@@ -55,11 +75,20 @@ def decode_envelope(headers: dict[str, str]) -> Envelope:
         raise UndecodableMessage("invalid_envelope", str(error)) from error
 
 
-def decode_data(envelope: Envelope, body: bytes) -> MessageData:
+def model_on_topic(envelope: Envelope, topic: str) -> type[MessageData]:
+    """The model of the envelope's type, which must travel on `topic`."""
     try:
         model = model_for(envelope.type)
     except UnknownMessageType as error:
         raise UndecodableMessage("unknown_type", str(error), envelope) from error
+    if model.topic != topic:
+        raise UndecodableMessage(
+            "wrong_topic", f"{envelope.type} belongs on {model.topic}, not on {topic}", envelope
+        )
+    return model
+
+
+def decode_data(envelope: Envelope, model: type[MessageData], body: bytes) -> MessageData:
     try:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -67,7 +96,7 @@ def decode_data(envelope: Envelope, body: bytes) -> MessageData:
     try:
         data = model.model_validate(payload)
     except ValidationError as error:
-        raise UndecodableMessage("invalid_data", describe_validation_error(error), envelope) from error
+        raise UndecodableMessage(_validation_reason(error), describe_validation_error(error), envelope) from error
     if data.aggregate_id() != envelope.subject:
         raise UndecodableMessage(
             "subject_mismatch",
@@ -75,6 +104,14 @@ def decode_data(envelope: Envelope, body: bytes) -> MessageData:
             envelope,
         )
     return data
+
+
+def _validation_reason(error: ValidationError) -> str:
+    """A rule-specific code when a validator raised one (its error type), else invalid_data."""
+    for issue in error.errors(include_url=False):
+        if issue["type"] in REASONS:
+            return issue["type"]
+    return "invalid_data"
 
 
 class Publisher:

@@ -67,8 +67,9 @@ class InvoiceHandlers:
 
     # --- plumbing -------------------------------------------------------------------------------
 
-    def on(self, model: type[MessageData]):
-        """Register a handler that may stop early: a redelivery, or an event that is not ours."""
+    def on(self, model: type[MessageData], *, when_dead_lettered: bool = False):
+        """Register a handler that may stop early: a redelivery, or an event that is not ours; or,
+        `when_dead_lettered`, what to do once the model's own handler has failed for good."""
 
         def register(handler: Callable[[HandlerContext, Any], Awaitable[None]]):
             async def handle(context: HandlerContext, data: MessageData) -> None:
@@ -79,7 +80,8 @@ class InvoiceHandlers:
                 except NotOurs as skipped:
                     logger.warning("event skipped", extra={"detail": str(skipped)})
 
-            return self.consumer.handles(model)(handle)
+            registrar = self.consumer.when_dead_lettered if when_dead_lettered else self.consumer.handles
+            return registrar(model)(handle)
 
         return register
 
@@ -193,16 +195,17 @@ class InvoiceHandlers:
 
         @self.on(NumberRejected)
         async def number_rejected(context: HandlerContext, event: NumberRejected) -> None:
-            invoice = await self.load(context, event.invoice_id)
-            command_id = invoice.finalization_refused(reason=event.reason, **self.who(context))
-            if command_id is None:
-                return
-            await self.commit(context, invoice, lambda: [
-                InvoiceCommandRejected(
-                    command_id=command_id, command_type=FinalizeInvoice.type_name, reason=event.reason,
-                    message=f"No number could be allocated: {event.message}", subject_id=invoice.id,
-                )
-            ])
+            await self._refuse_finalization(context, event.invoice_id, event.reason,
+                                            f"No number could be allocated: {event.message}")
+
+        @self.on(NumberAllocated, when_dead_lettered=True)
+        async def number_not_applied(context: HandlerContext, event: NumberAllocated) -> None:
+            await self._refuse_finalization(
+                context, event.invoice_id, "finalization_failed",
+                f"Number {event.number} was allocated but could not be applied; it stays reserved for this "
+                "invoice: finalize again once the fault is fixed, or delete the draft to record it as a gap.",
+                number=event.number,
+            )
 
         @self.on(SendInvoice)
         async def send_invoice(context: HandlerContext, command: SendInvoice) -> None:
@@ -349,6 +352,17 @@ class InvoiceHandlers:
             ], new=True)
         except InvoiceExists:
             raise RuleViolation("invoice_exists", f"The invoice id {command.invoice_id!r} is taken.") from None
+
+    async def _refuse_finalization(self, context: HandlerContext, invoice_id: str, reason: str, message: str,
+                                   number: str | None = None) -> None:
+        invoice = await self.load(context, invoice_id)
+        command_id = invoice.finalization_refused(reason=reason, number=number, **self.who(context))
+        if command_id is None:
+            return
+        await self.commit(context, invoice, lambda: [
+            InvoiceCommandRejected(command_id=command_id, command_type=FinalizeInvoice.type_name, reason=reason,
+                                   message=message, subject_id=invoice.id)
+        ])
 
     async def _mail_failed(self, context: HandlerContext, event: MailBounced | MailDropped, outcome: str, reason: str,
                            message: str, detail: dict[str, Any]) -> None:

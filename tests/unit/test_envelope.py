@@ -1,10 +1,19 @@
+import json
 import uuid
 
 import pytest
 
+from contracts import topics
 from contracts.envelope import Envelope, InvalidEnvelope
-from contracts.messages.invoices import FinalizeInvoice
-from contracts.runtime.messaging import UndecodableMessage, decode_data, decode_envelope
+from contracts.messages.invoices import FinalizeInvoice, SendInvoice
+from contracts.runtime.messaging import (
+    UndecodableMessage,
+    decode_data,
+    decode_envelope,
+    decode_headers,
+    model_on_topic,
+    readable_headers,
+)
 
 
 def command_envelope() -> Envelope:
@@ -49,22 +58,43 @@ def test_caused_events_stay_in_the_flow_and_have_deterministic_ids():
 
 def test_decoding_names_the_reason_for_each_kind_of_bad_record():
     with pytest.raises(UndecodableMessage) as error:
+        decode_headers([("ce_id", b"1"), ("ce_actor", b"user:\xff\xfe\xfd")])
+    assert error.value.reason == "invalid_header"
+    assert "ce_actor" in error.value.detail
+    assert readable_headers([("ce_actor", b"user:\xff")]) == {"ce_actor": "user:\\xff"}
+
+    with pytest.raises(UndecodableMessage) as error:
         decode_envelope({})
     assert error.value.reason == "invalid_envelope"
 
     unknown = Envelope.originate(source="t", type="invoice.explode", subject="x", accountid="a", actor="u")
     with pytest.raises(UndecodableMessage) as error:
-        decode_data(unknown, b"{}")
+        model_on_topic(unknown, topics.INVOICES_COMMANDS)
     assert error.value.reason == "unknown_type"
 
     envelope = command_envelope()
+    with pytest.raises(UndecodableMessage) as error:
+        model_on_topic(envelope, topics.PAYMENTS_COMMANDS)
+    assert error.value.reason == "wrong_topic"
+    assert "invoices.commands" in error.value.detail
+    model = model_on_topic(envelope, topics.INVOICES_COMMANDS)
+
     for body, reason in [(b"\xff", "invalid_json"), (b'{"invoice_id": "bad id"}', "invalid_data"),
                          (b'{"invoice_id": "inv_2"}', "subject_mismatch")]:
         with pytest.raises(UndecodableMessage) as error:
-            decode_data(envelope, body)
+            decode_data(envelope, model, body)
         assert error.value.reason == reason
 
-    assert decode_data(envelope, b'{"invoice_id": "inv_1"}') == FinalizeInvoice(invoice_id="inv_1")
+    assert decode_data(envelope, model, b'{"invoice_id": "inv_1"}') == FinalizeInvoice(invoice_id="inv_1")
+
+
+def test_a_validator_that_names_a_rule_gives_its_reason_code():
+    envelope = Envelope.originate(source="t", type="invoice.send", subject="inv_1", accountid="a", actor="u")
+    body = json.dumps({"invoice_id": "inv_1", "to": [f"p{i}@example.com" for i in range(4)]}).encode()
+    with pytest.raises(UndecodableMessage) as error:
+        decode_data(envelope, SendInvoice, body)
+    assert error.value.reason == "too_many_recipients"
+    assert "at most 3" in error.value.detail
 
 
 def test_ids_are_uuids():

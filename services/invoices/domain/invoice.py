@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.messages.common import Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
 from contracts.messages.invoices import CreateInvoice, InvoiceChanges
-from contracts.references import creditor_reference
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.errors import RuleViolation
+from services.invoices.domain.payment_reference import payment_reference_for
 from services.invoices.domain.totals import price_line, totals
 
 Status = Literal["draft", "open", "paid", "void", "uncollectible"]
@@ -202,7 +202,8 @@ class Invoice(BaseModel):
         if self.status != "draft":
             raise RuleViolation("invalid_status", f"Only a draft can be finalized; this invoice is {self.status}.")
         if self.pending_finalization is not None:
-            return  # asked again while the number is on its way: the same request stands
+            # Another command asked first and its answer is on its way; this one is answered now.
+            raise RuleViolation("finalization_pending", "The invoice is being finalized by an earlier command.")
         self.issuer = account.issuer()
         self.payee_iban = account.payee_iban
         if self.due_date is None and self.days_until_due is None:
@@ -227,19 +228,25 @@ class Invoice(BaseModel):
         self.finalized_at = now
         if self.due_date is None:
             self.due_date = self._due_date_from(self.days_until_due or 0)
-        self.payment_reference = creditor_reference(number)
+        self.payment_reference = payment_reference_for(number)
         self._record("finalized", now, actor, message_id, status_from="draft", status_to="open",
                      detail={"number": number})
         if self.amount_due == 0:
             self._set_paid(now, actor, message_id, detail={"reason": "nothing due"})
 
-    def finalization_refused(self, *, now: datetime, actor: str, message_id: str, reason: str) -> str | None:
-        """Numbering refused: back to a plain draft. Returns the finalize command's id."""
+    def finalization_refused(self, *, now: datetime, actor: str, message_id: str, reason: str,
+                             number: str | None = None) -> str | None:
+        """The finalization cannot complete: back to a plain draft. Returns the finalize command's id.
+
+        A number that was allocated but could not be applied stays reserved for this invoice in
+        the ledger: finalizing again gets the same number, deleting the draft records it as a gap.
+        """
         if self.pending_finalization is None:
             return None
         command_id = self.pending_finalization.command_id
         self.pending_finalization = None
-        self._record("finalization_refused", now, actor, message_id, detail={"reason": reason})
+        detail = {"reason": reason} | ({"number": number} if number else {})
+        self._record("finalization_refused", now, actor, message_id, detail=detail)
         return command_id
 
     def apply_payment(self, payment: Payment, *, now: datetime, actor: str, message_id: str) -> bool:

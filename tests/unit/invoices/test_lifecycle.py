@@ -1,4 +1,4 @@
-"""The invoice state machine of DESIGN.md section 3, without any server."""
+"""The invoice state machine (docs: the lifecycle table in README), without any server."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -65,6 +65,29 @@ def test_zero_amount_due_is_paid_at_once():
     invoice.finalize("INV-2026-00009", **who())
     assert invoice.status == "paid"
     assert [entry.action for entry in invoice.history][-2:] == ["finalized", "paid"]
+
+
+def test_a_second_finalize_while_the_number_is_on_its_way_is_answered_finalization_pending():
+    invoice = draft()
+    invoice.request_finalization(ACCOUNT, "acct/x", **who())
+    first = invoice.pending_finalization.command_id
+    with pytest.raises(RuleViolation) as refused:
+        invoice.request_finalization(ACCOUNT, "acct/x", **who())
+    assert refused.value.reason == "finalization_pending"
+    assert invoice.pending_finalization.command_id == first
+
+
+def test_a_number_that_cannot_be_applied_leaves_a_plain_draft_and_says_which_number():
+    invoice = draft()
+    invoice.request_finalization(ACCOUNT, "acct/x", **who())
+    command_id = invoice.pending_finalization.command_id
+    assert invoice.finalization_refused(reason="finalization_failed", number="INV-7", **who()) == command_id
+    assert invoice.status == "draft" and invoice.pending_finalization is None
+    assert invoice.history[-1].detail == {"reason": "finalization_failed", "number": "INV-7"}
+    # Finalizing again works, with whatever number numbering answers (the same one, reserved).
+    invoice.request_finalization(ACCOUNT, "acct/x", **who())
+    invoice.finalize("INV-7", **who())
+    assert invoice.status == "open"
 
 
 def test_finalizing_needs_a_configured_account():

@@ -1,0 +1,131 @@
+"""Every reason code the platform answers with, and the rule behind each one.
+
+A code appears in three places: a rejection event answering a refused command (`reason`), a bank
+transaction parked in the unmatched queue (`payment.unmatched`'s `reason`), and the `dlq_reason`
+header of a dead-lettered record. This table is the only list: `Refusal` accepts no other code,
+the rejection events' JSON Schemas enumerate it, and `make docs` writes docs/reason-codes.md
+from it.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+Use = Literal["rejection", "unmatched", "dead_letter"]
+
+
+@dataclass(frozen=True)
+class ReasonCode:
+    code: str
+    uses: tuple[Use, ...]
+    rule: str
+
+
+_CODES = (
+    # --- records that are not valid messages of the platform ------------------------------------
+    ReasonCode("invalid_header", ("rejection", "dead_letter"),
+               "A record header is not valid UTF-8. Headers carry the CloudEvents attributes as UTF-8 text."),
+    ReasonCode("invalid_envelope", ("dead_letter",),
+               "The `ce_*` headers are not a CloudEvent of this platform (a required attribute is missing or "
+               "malformed, or the spec version or content type is not supported). Nobody can be answered."),
+    ReasonCode("unknown_type", ("dead_letter",), "`ce_type` names no message type of the platform."),
+    ReasonCode("wrong_topic", ("rejection", "dead_letter"),
+               "A known message type published to a topic that is not its own; publish it to the topic its "
+               "schema names (`x-topic`)."),
+    ReasonCode("invalid_json", ("rejection", "dead_letter"), "The record value is not a UTF-8 JSON document."),
+    ReasonCode("invalid_data", ("rejection", "dead_letter"),
+               "The JSON does not satisfy the message's schema; the message names the field and the reason."),
+    ReasonCode("too_many_recipients", ("rejection", "dead_letter"),
+               "More than 3 `to` or more than 9 `cc` addresses."),
+    ReasonCode("subject_mismatch", ("rejection", "dead_letter"),
+               "`ce_subject` is not the aggregate id the message names (its Kafka key field)."),
+    ReasonCode("handler_error", ("dead_letter",),
+               "The handler failed on every retry for a reason of its own (not an outage); the record is kept "
+               "in the dead-letter topic and the consumer moves on."),
+    ReasonCode("internal_error", ("rejection",),
+               "The command could not be processed after retries and was dead-lettered (`handler_error`)."),
+    # --- every service ------------------------------------------------------------------------
+    ReasonCode("account_mismatch", ("rejection",),
+               "The message's account (`ce_accountid`) does not own the invoice, series, mail or transaction "
+               "the command names; an account can only configure itself."),
+    # --- invoices -----------------------------------------------------------------------------
+    ReasonCode("account_not_configured", ("rejection",),
+               "Finalizing needs the account's company name, sender email and payee IBAN (account.configure)."),
+    ReasonCode("unknown_invoice", ("rejection",), "No invoice of this account has this id."),
+    ReasonCode("invoice_exists", ("rejection",), "The invoice id is taken; ids are never reused."),
+    ReasonCode("quote_already_invoiced", ("rejection",), "The quote already has an invoice; a quote has one."),
+    ReasonCode("invalid_status", ("rejection",),
+               "The invoice's status does not allow the action (see the lifecycle table: for example only a "
+               "draft can be finalized, a draft cannot be sent, paid or void invoices cannot be edited)."),
+    ReasonCode("finalization_pending", ("rejection",),
+               "The invoice is being finalized (its number is on its way): it cannot be edited, deleted or "
+               "finalized again by another command until the first finalization is answered."),
+    ReasonCode("finalization_failed", ("rejection",),
+               "The allocated number could not be applied to the invoice; the invoice stays a draft and the "
+               "number is recorded as a gap."),
+    ReasonCode("invoice_not_editable", ("rejection",),
+               "An open invoice allows only memo and metadata changes, unless the account enabled editing "
+               "finalized invoices, no payment is recorded and it is no subscription invoice."),
+    ReasonCode("invoice_not_deletable", ("rejection",),
+               "Only drafts are deleted, and open invoices without payments when the account enabled "
+               "deleting finalized invoices."),
+    ReasonCode("no_changes", ("rejection",), "The update names no field to change."),
+    ReasonCode("no_recipient", ("rejection",), "The customer has no email address and the command names none."),
+    ReasonCode("online_payment_exists", ("rejection",),
+               "An online payment is recorded, so the invoice can be neither voided nor marked unpaid."),
+    ReasonCode("payments_recorded", ("rejection",), "Manual payments are recorded; remove them before voiding."),
+    ReasonCode("currency_mismatch", ("rejection", "unmatched"),
+               "The payment's currency is not the invoice's."),
+    ReasonCode("delivery_failed", ("rejection",),
+               "The invoice email bounced or every retry was refused; `mail.bounced` has the SMTP diagnostic."),
+    ReasonCode("recipient_suppressed", ("rejection",),
+               "Every recipient bounced permanently before and is suppressed; nothing was sent."),
+    # --- numbering ----------------------------------------------------------------------------
+    ReasonCode("invalid_number_format", ("rejection",),
+               "The number format needs exactly one `{seq}` part, and a year wherever it has a month."),
+    # --- payments -----------------------------------------------------------------------------
+    ReasonCode("invoice_not_open", ("rejection", "unmatched"),
+               "The invoice is not payable (void, paid or draft)."),
+    ReasonCode("unknown_transaction", ("rejection",), "The account received no bank transaction with this id."),
+    ReasonCode("transaction_already_matched", ("rejection",), "The transaction is matched to an invoice already."),
+    ReasonCode("payment_already_exists", ("rejection",), "Another payment has this id; payment ids are not reused."),
+    ReasonCode("unknown_payment", ("rejection",), "The invoice has no payment with this id."),
+    ReasonCode("no_reference", ("unmatched",),
+               "The remittance text names no RF reference and no invoice number of the account."),
+    ReasonCode("unknown_reference", ("unmatched",),
+               "The remittance text has an RF reference that no invoice of the account carries."),
+    ReasonCode("ambiguous_reference", ("unmatched",),
+               "The remittance text names several payable invoices; a person splits the amount."),
+    ReasonCode("unknown_iban", ("unmatched",), "The transaction was credited to no payee IBAN of the account."),
+    # --- mailer -------------------------------------------------------------------------------
+    ReasonCode("invoice_not_finalized", ("rejection",), "A draft invoice cannot be sent; finalize it first."),
+    ReasonCode("invoice_mismatch", ("rejection",), "The invoice snapshot is not the invoice the command names."),
+    ReasonCode("issuer_missing", ("rejection",), "The invoice has no issuer, so the mail has no sender."),
+    ReasonCode("mail_id_conflict", ("rejection",), "The mail id is already used by another invoice's mail."),
+)
+
+REASONS: dict[str, ReasonCode] = {reason.code: reason for reason in _CODES}
+
+
+def codes_for(use: Use) -> tuple[str, ...]:
+    return tuple(reason.code for reason in _CODES if use in reason.uses)
+
+
+RejectionReason = Literal[codes_for("rejection")]  # type: ignore[valid-type]
+UnmatchedReason = Literal[codes_for("unmatched")]  # type: ignore[valid-type]
+
+
+def reason_codes_document() -> str:
+    """docs/reason-codes.md: every code, where it appears and its rule."""
+    lines = [
+        "# Reason codes",
+        "",
+        "Every code the platform answers with. `rejection`: the `reason` of an answer to a refused command",
+        "(`invoice.command_rejected`, `number.rejected`, `payment.rejected`, `mail.rejected`); `unmatched`:",
+        "the `reason` of `payment.unmatched`; `dead_letter`: the `dlq_reason` header of a record on a",
+        "`<topic>.dlq` topic. Generated from `contracts/reasons.py` by `make docs`.",
+        "",
+        "| code | appears as | rule |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{r.code}` | {', '.join(r.uses)} | {r.rule} |" for r in _CODES]
+    return "\n".join(lines) + "\n"
