@@ -14,16 +14,16 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
-from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pymongo.errors import ConnectionFailure
 
 from contracts.envelope import Envelope, InvalidEnvelope
 from contracts.messages import REGISTRY, MessageData, model_for
-from contracts.reasons import REASONS, codes_for
 from contracts.messages.common import CommandRejected
+from contracts.reasons import REASONS, codes_for
 from contracts.refusals import Refusal
 from contracts.runtime.inbox import Inbox
 from contracts.runtime.logs import message_context
