@@ -23,6 +23,7 @@ from contracts.runtime.inbox import Inbox
 from contracts.runtime.logs import configure_logging
 from contracts.runtime.messaging import Publisher
 from contracts.runtime.metrics import MessagingMetrics
+from contracts.runtime.progress import ConsumerProgress
 from contracts.runtime.settings import ServiceSettings
 
 StartupHook = Callable[[], Awaitable[Any]]
@@ -39,6 +40,7 @@ class Service:
     metrics: MessagingMetrics
     publisher: Publisher
     consumer: Consumer
+    progress: ConsumerProgress
     logger: logging.Logger
     startup_hooks: list[StartupHook] = field(default_factory=list)
     background_tasks: list[BackgroundTask] = field(default_factory=list)
@@ -107,8 +109,14 @@ class Service:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5)
 
+    def _kafka_consumers(self) -> list:
+        return [subscriber.consumer for subscriber in self.broker.subscribers if subscriber.consumer is not None]
+
+    async def _watch_progress(self) -> None:
+        await self.progress.watch(self._kafka_consumers, self.settings.consumer_progress_interval_seconds)
+
     async def _start_background(self) -> None:
-        for task in self.background_tasks:
+        for task in [self._watch_progress, *self.background_tasks]:
             self._running.append(asyncio.create_task(_forever(task, self.logger), name=task.__name__))
 
     async def _stop(self) -> None:
@@ -127,6 +135,8 @@ class Service:
                 await asyncio.wait_for(self.mongo.admin.command("ping"), timeout=2)
             except Exception:
                 problems.append("mongodb")
+            if stalled := self.progress.stalled_partitions():
+                problems.append(f"consumer stalled on {', '.join(stalled)}")
             if problems:
                 return AsgiResponse(f"unavailable: {', '.join(problems)}".encode(), 503)
             return AsgiResponse(b"ready", 200)
@@ -192,7 +202,8 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
         settings=settings,
         rejection=rejection,
     )
-    return Service(name, settings, broker, mongo, db, metrics, publisher, consumer, logger)
+    progress = ConsumerProgress(metrics.registry, settings.consumer_stall_seconds)
+    return Service(name, settings, broker, mongo, db, metrics, publisher, consumer, progress, logger)
 
 
 def serve(app: AsgiFastStream, settings: ServiceSettings) -> None:

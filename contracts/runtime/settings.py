@@ -22,3 +22,7 @@ class ServiceSettings(BaseSettings):
     # How often a failing handler is retried in place before its message is dead-lettered.
     handler_attempts: int = 5
     handler_retry_base_seconds: float = 0.2
+    # A partition whose committed offset has not moved for this long while records wait makes
+    # /readyz fail (invoicing_consumer_stalled_seconds shows it sooner).
+    consumer_stall_seconds: float = 120.0
+    consumer_progress_interval_seconds: float = 5.0

@@ -50,7 +50,12 @@ COUNTERS = {
     "invoicing_mails_total",
     "invoicing_mail_retries_total",
 }
-GAUGES = {"invoicing_invoices", "invoicing_mail_queue_depth"}
+GAUGES = {
+    "invoicing_invoices",
+    "invoicing_mail_queue_depth",
+    "invoicing_consumer_lag_records",
+    "invoicing_consumer_stalled_seconds",
+}
 HISTOGRAMS = {"invoicing_handler_duration_seconds"}
 KNOWN_METRICS = (
     COUNTERS

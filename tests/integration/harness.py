@@ -87,7 +87,8 @@ class EventLog:
 
     async def _collect(self) -> None:
         async for record in self.consumer:
-            headers = {name: value.decode() for name, value in record.headers}
+            # Leniently: tests publish headers that are not UTF-8 on purpose.
+            headers = {name: (value or b"").decode(errors="backslashreplace") for name, value in record.headers}
             key = record.key.decode() if record.key is not None else None
             async with self._arrived:
                 self.records.append(Received(record.topic, key, headers, record.value, time.perf_counter()))
@@ -155,12 +156,12 @@ class Producer:
         await self.send_raw(data.topic, envelope.subject, envelope.to_headers(), data.model_dump_json().encode())
         return envelope
 
-    async def send_raw(self, topic: str, key: str | None, headers: dict[str, str], body: bytes) -> None:
+    async def send_raw(self, topic: str, key: str | None, headers: dict[str, str | bytes], body: bytes) -> None:
         await self.producer.send_and_wait(
             topic,
             body,
             key=key.encode() if key is not None else None,
-            headers=[(name, value.encode()) for name, value in headers.items()],
+            headers=[(name, value if isinstance(value, bytes) else value.encode()) for name, value in headers.items()],
         )
 
 
