@@ -115,9 +115,15 @@ fail_with_log() {
 # Refuses to start when a foreign process holds our port: starting anyway would either crash or,
 # worse, make the health check pass against somebody else's server.
 ensure_port_free() {
-    local name="$1" port="$2"
+    local name="$1" port="$2" holders
     if port_open "$port"; then
         die "$name: port $port is already in use by another process (not started by this stack); stop it or pick another STACK_NAME"
+    fi
+    # Nothing accepts connections, yet the port can still be taken: by a client that connected to
+    # itself while retrying it, or by the TIME_WAIT such a client leaves. The server would die with a
+    # bare "Address already in use"; name the holder instead.
+    if ! holders="$("$PY" "$REPO_ROOT/deploy/port_holders.py" "$port")"; then
+        die "$name: port $port cannot be bound although nothing listens on it; held by $holders"
     fi
 }
 

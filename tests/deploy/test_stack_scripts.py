@@ -25,16 +25,22 @@ DEPLOY = REPO_ROOT / "deploy"
 COMPONENTS = ("kafka", "ferretdb", "smtp", "prometheus")
 
 
-def _test_env() -> dict[str, str]:
-    if os.environ.get("STACK_NAME") == "test" and os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        return dict(os.environ)
-    # Sourcing through bash keeps one source of truth for ports (the env file computes STACK_DIR).
+def _source_env(env_file: Path) -> dict[str, str]:
+    # Sourcing through bash keeps one source of truth for ports (the env file computes STACK_DIR). A bare
+    # environment keeps variables exported by the caller (run-tests.sh exports test.env) out of the result.
     out = subprocess.run(
-        ["bash", "-c", f'source "{DEPLOY / "env" / "test.env"}" && env -0'],
+        ["bash", "-c", f'source "{env_file}" && env -0'],
+        env={"PATH": os.environ["PATH"]},
         check=True,
         capture_output=True,
     ).stdout.decode()
     return dict(line.split("=", 1) for line in out.split("\0") if "=" in line)
+
+
+def _test_env() -> dict[str, str]:
+    if os.environ.get("STACK_NAME") == "test" and os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return dict(os.environ)
+    return _source_env(DEPLOY / "env" / "test.env")
 
 
 @pytest.fixture(scope="module")
@@ -68,19 +74,27 @@ def test_deploy_scripts_parse(script: Path) -> None:
 
 
 def test_env_files_do_not_collide() -> None:
-    def load(name: str) -> dict[str, str]:
-        out = subprocess.run(
-            ["bash", "-c", f'source "{DEPLOY / "env" / (name + ".env")}" && env -0'],
-            check=True,
-            capture_output=True,
-        ).stdout.decode()
-        return dict(line.split("=", 1) for line in out.split("\0") if "=" in line)
-
-    dev, test = load("dev"), load("test")
+    dev, test = _source_env(DEPLOY / "env" / "dev.env"), _source_env(DEPLOY / "env" / "test.env")
     ports = [k for k in dev if k.endswith("_PORT")]
     assert ports
     assert not {dev[k] for k in ports} & {test[k] for k in ports}
     assert dev["STACK_DIR"] != test["STACK_DIR"] and Path(test["STACK_DIR"]).is_absolute()
+
+
+def _ephemeral_ranges() -> dict[str, range]:
+    low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    return {"this machine's": range(low, high + 1), "Linux's default": range(32768, 61000)}
+
+
+@pytest.mark.parametrize("env_file", sorted((DEPLOY / "env").glob("*.env")), ids=lambda p: p.name)
+def test_local_ports_lie_outside_the_ephemeral_range(env_file: Path) -> None:
+    # A client retrying a port inside the range can be given that very port as its source and connect
+    # to itself, which then holds the port against our server (see ensure_port_free in deploy/lib.sh).
+    ports = {k: int(v) for k, v in _source_env(env_file).items() if k.endswith("_PORT")}
+    assert ports
+    for name, ephemeral in _ephemeral_ranges().items():
+        inside = {k: p for k, p in ports.items() if p in ephemeral}
+        assert not inside, f"inside {name} ephemeral range {ephemeral.start}-{ephemeral.stop - 1}: {inside}"
 
 
 # ---------------------------------------------------------------- against the running test stack
