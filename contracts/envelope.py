@@ -25,7 +25,7 @@ _EVENT_ID_NAMESPACE = uuid.UUID("6f1c2b8e-4f0a-4d36-9a57-3c1d2e0b9a11")
 
 
 class Envelope(BaseModel):
-    """CloudEvents context attributes, with the platform's extensions (DESIGN.md section 2)."""
+    """CloudEvents context attributes, with the platform's extensions (accountid, correlationid, causationid, actor)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 

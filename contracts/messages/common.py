@@ -58,7 +58,7 @@ class Address(ValueModel):
 
 
 class Customer(ValueModel):
-    """Who is billed. Up to 3 `to` and 9 `cc` addresses (DESIGN.md section 6)."""
+    """Who is billed. Up to 3 `to` and 9 `cc` addresses."""
 
     name: Name
     email: ToAddresses = []

@@ -1,4 +1,4 @@
-"""invoices.commands and invoices.events (DESIGN.md section 3)."""
+"""invoices.commands and invoices.events: the invoice lifecycle and account settings."""
 
 from datetime import date, datetime
 from typing import Annotated, Any

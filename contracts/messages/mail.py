@@ -1,4 +1,4 @@
-"""mail.commands and mail.events (DESIGN.md section 6)."""
+"""mail.commands and mail.events: delivering invoice emails."""
 
 from datetime import datetime
 from typing import Annotated, Literal

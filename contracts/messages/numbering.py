@@ -1,4 +1,4 @@
-"""numbering.commands and numbering.events (DESIGN.md section 4)."""
+"""numbering.commands and numbering.events: gapless, never-reused invoice numbers."""
 
 from datetime import date, datetime
 

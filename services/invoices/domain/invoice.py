@@ -1,4 +1,4 @@
-"""The invoice aggregate and its lifecycle (DESIGN.md section 3). Pure: no I/O, no clock.
+"""The invoice aggregate and its lifecycle (docs/design.md, "Invoice lifecycle"). Pure: no I/O, no clock.
 
 Every method checks the rule for the invoice's current status, changes the invoice, and appends
 a history entry saying who did what and what changed. The caller passes `now` and `actor`, so

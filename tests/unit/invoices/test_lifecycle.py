@@ -1,4 +1,4 @@
-"""The invoice state machine (docs: the lifecycle table in README), without any server."""
+"""The invoice state machine (docs/design.md, "Invoice lifecycle"), without any server."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
