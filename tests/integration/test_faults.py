@@ -190,3 +190,4 @@ async def test_readiness_and_metrics_report_a_consumer_that_stopped_advancing(se
             await asyncio.sleep(0.5)
         else:
             raise AssertionError("invoices did not become ready again")
+
