@@ -1,0 +1,165 @@
+"""The storage interface: what repositories may ask of a store, and nothing more."""
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+KeyType = Literal["text", "integer", "boolean", "timestamp", "date", "text_list"]
+Operator = Literal["eq", "lt", "lte", "gt", "gte", "in", "contains_any"]
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Key:
+    """A document field repositories query or sort by. `path` is dotted for nested fields.
+
+    Each store keeps it next to the document in its typed form (a column, a subdocument field),
+    written in the same atomic write, and indexes it where an `Index` names it.
+    """
+
+    name: str
+    type: KeyType
+    path: str = ""
+
+    def value_in(self, document: Document) -> Any:
+        value: Any = document
+        for part in (self.path or self.name).split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return self.typed(value)
+
+    def typed(self, value: Any) -> Any:
+        """JSON-ready documents carry dates as ISO strings; stores compare them as dates."""
+        if value is None:
+            return None
+        if self.type == "timestamp" and isinstance(value, str):
+            return datetime.fromisoformat(value)
+        if self.type == "date" and isinstance(value, str):
+            return date.fromisoformat(value)
+        if self.type == "text_list":
+            return list(value)
+        return value
+
+
+@dataclass(frozen=True)
+class Index:
+    keys: tuple[str, ...]
+    unique: bool = False
+
+    @property
+    def name(self) -> str:
+        return ("unique_" if self.unique else "by_") + "_".join(self.keys)
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    name: str
+    keys: tuple[Key, ...] = ()
+    indexes: tuple[Index, ...] = ()
+
+    def key(self, name: str) -> Key:
+        for key in self.keys:
+            if key.name == name:
+                return key
+        raise KeyError(f"{self.name} declares no key {name!r}; queries use declared keys only")
+
+    def key_values(self, document: Document) -> dict[str, Any]:
+        return {key.name: key.value_in(document) for key in self.keys}
+
+
+@dataclass(frozen=True)
+class Condition:
+    key: str
+    op: Operator
+    value: Any
+
+
+@dataclass(frozen=True)
+class Order:
+    key: str
+    descending: bool = False
+
+
+class DuplicateDocument(Exception):
+    """The id, or a unique key, is taken."""
+
+
+class StaleDocument(Exception):
+    """The document changed since it was read (its version is not the expected one)."""
+
+
+class Documents(ABC):
+    """One collection of documents. Every method is one round trip to the store."""
+
+    spec: CollectionSpec
+
+    @abstractmethod
+    async def get(self, document_id: str) -> Document | None: ...
+
+    @abstractmethod
+    async def get_many(self, document_ids: Iterable[str]) -> dict[str, Document]: ...
+
+    @abstractmethod
+    async def insert(self, document: Document) -> None:
+        """Raises DuplicateDocument when the id or a unique key is taken."""
+
+    @abstractmethod
+    async def update(self, document: Document, expected_version: int) -> None:
+        """Replace the document whose version is `expected_version`; raises StaleDocument otherwise."""
+
+    @abstractmethod
+    async def set_fields(self, document_ids: Sequence[str], fields: Document) -> None:
+        """Set top-level fields of several documents at once, without a version change."""
+
+    @abstractmethod
+    async def delete(self, document_id: str) -> None: ...
+
+    @abstractmethod
+    async def find(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),
+                   limit: int | None = None) -> list[Document]: ...
+
+    @abstractmethod
+    async def count(self, where: Sequence[Condition] = ()) -> int: ...
+
+    @abstractmethod
+    async def delete_where(self, where: Sequence[Condition]) -> int: ...
+
+    def _check(self, where: Sequence[Condition], order_by: Sequence[Order] = ()) -> None:
+        for name in [condition.key for condition in where] + [order.key for order in order_by]:
+            self.spec.key(name)
+
+
+class Store(ABC):
+    """A service's database."""
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect; fails while the store is unreachable."""
+
+    @abstractmethod
+    def collection(self, spec: CollectionSpec) -> Documents:
+        """The collection; prepare() creates it with its keys and indexes."""
+
+    @abstractmethod
+    async def prepare(self) -> None:
+        """Create every collection asked for so far, with its keys and indexes (idempotent)."""
+
+    @abstractmethod
+    async def ping(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+def open_store(url: str, database: str, *, pool_size: int = 10) -> Store:
+    """The store a URL names: postgresql://... or mongodb://...; `database` is the service's own."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from chassis.storage.postgres import PostgresStore
+
+        return PostgresStore(url=url, database=database, pool_size=pool_size)
+    if url.startswith(("mongodb://", "mongodb+srv://")):
+        from chassis.storage.mongo import MongoStore
+
+        return MongoStore(url=url, database=database, pool_size=pool_size)
+    raise ValueError(f"no storage adapter for {url.split(':', 1)[0]!r} URLs (use postgresql:// or mongodb://)")

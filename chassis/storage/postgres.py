@@ -1,0 +1,211 @@
+"""PostgreSQL adapter: a table per collection, the document as jsonb, each declared key a typed column.
+
+`id text primary key, version bigint, doc jsonb, k_<key> ...`: a document and its keys are one row,
+so every write is one atomic statement, and every query filters and sorts on indexed columns.
+Connections come from a pool in autocommit mode; psycopg prepares statements it sees repeatedly.
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from psycopg import errors, sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from chassis.storage.base import (
+    CollectionSpec,
+    Condition,
+    Document,
+    Documents,
+    DuplicateDocument,
+    Order,
+    StaleDocument,
+    Store,
+)
+
+_COLUMN_TYPES = {
+    "text": "text",
+    "integer": "bigint",
+    "boolean": "boolean",
+    "timestamp": "timestamptz",
+    "date": "date",
+    "text_list": "text[]",
+}
+_OPERATORS = {"eq": "=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+
+
+def _column(key: str) -> sql.Identifier:
+    return sql.Identifier(f"k_{key}")
+
+
+class PostgresDocuments(Documents):
+    def __init__(self, pool: AsyncConnectionPool, spec: CollectionSpec) -> None:
+        self.pool = pool
+        self.spec = spec
+        self.table = sql.Identifier(spec.name)
+        self._key_columns = sql.SQL("").join(sql.SQL(", {}").format(_column(k.name)) for k in spec.keys)
+
+    async def _execute(self, query: sql.Composable, params: Sequence[Any] = ()) -> int:
+        async with self.pool.connection() as connection:
+            cursor = await connection.execute(query, params)
+            return cursor.rowcount
+
+    async def _rows(self, query: sql.Composable, params: Sequence[Any] = ()) -> list[tuple]:
+        async with self.pool.connection() as connection:
+            cursor = await connection.execute(query, params)
+            return await cursor.fetchall()
+
+    def _key_params(self, document: Document) -> list[Any]:
+        return list(self.spec.key_values(document).values())
+
+    async def get(self, document_id: str) -> Document | None:
+        rows = await self._rows(sql.SQL("SELECT doc FROM {} WHERE id = %s").format(self.table), [document_id])
+        return rows[0][0] if rows else None
+
+    async def get_many(self, document_ids: Iterable[str]) -> dict[str, Document]:
+        rows = await self._rows(sql.SQL("SELECT id, doc FROM {} WHERE id = ANY(%s)").format(self.table),
+                                [list(document_ids)])
+        return dict(rows)
+
+    async def insert(self, document: Document) -> None:
+        placeholders = sql.SQL(", %s" * len(self.spec.keys))
+        query = sql.SQL("INSERT INTO {} (id, version, doc{}) VALUES (%s, %s, %s{})").format(
+            self.table, self._key_columns, placeholders
+        )
+        try:
+            await self._execute(query, [document["id"], document["version"], Jsonb(document),
+                                        *self._key_params(document)])
+        except errors.UniqueViolation as error:
+            raise DuplicateDocument(str(error.diag.constraint_name or "id")) from error
+
+    async def update(self, document: Document, expected_version: int) -> None:
+        assignments = sql.SQL("").join(sql.SQL(", {} = %s").format(_column(k.name)) for k in self.spec.keys)
+        query = sql.SQL("UPDATE {} SET version = %s, doc = %s{} WHERE id = %s AND version = %s").format(
+            self.table, assignments
+        )
+        try:
+            updated = await self._execute(query, [document["version"], Jsonb(document), *self._key_params(document),
+                                                  document["id"], expected_version])
+        except errors.UniqueViolation as error:
+            raise DuplicateDocument(str(error.diag.constraint_name)) from error
+        if updated != 1:
+            raise StaleDocument(f"{self.spec.name}/{document['id']} is not at version {expected_version}")
+
+    async def set_fields(self, document_ids: Sequence[str], fields: Document) -> None:
+        if not document_ids:
+            return
+        keyed = [key for key in self.spec.keys if (key.path or key.name) in fields]
+        assignments = sql.SQL("").join(sql.SQL(", {} = %s").format(_column(k.name)) for k in keyed)
+        query = sql.SQL("UPDATE {} SET doc = doc || %s{} WHERE id = ANY(%s)").format(self.table, assignments)
+        await self._execute(query, [Jsonb(fields), *[key.typed(fields[key.path or key.name]) for key in keyed],
+                                    list(document_ids)])
+
+    async def delete(self, document_id: str) -> None:
+        await self._execute(sql.SQL("DELETE FROM {} WHERE id = %s").format(self.table), [document_id])
+
+    def _where(self, where: Sequence[Condition]) -> tuple[sql.Composable, list[Any]]:
+        if not where:
+            return sql.SQL(""), []
+        clauses, params = [], []
+        for condition in where:
+            key = self.spec.key(condition.key)
+            column = _column(key.name)
+            if condition.op == "in":
+                clauses.append(sql.SQL("{} = ANY(%s)").format(column))
+                params.append([key.typed(value) for value in condition.value])
+            elif condition.op == "contains_any":
+                clauses.append(sql.SQL("{} && %s").format(column))
+                params.append(list(condition.value))
+            elif condition.value is None and condition.op == "eq":
+                clauses.append(sql.SQL("{} IS NULL").format(column))
+            else:
+                clauses.append(sql.SQL("{} " + _OPERATORS[condition.op] + " %s").format(column))
+                params.append(key.typed(condition.value))
+        return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses), params
+
+    async def find(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),
+                   limit: int | None = None) -> list[Document]:
+        self._check(where, order_by)
+        clause, params = self._where(where)
+        query = sql.SQL("SELECT doc FROM {}{}").format(self.table, clause)
+        if order_by:
+            query += sql.SQL(" ORDER BY ") + sql.SQL(", ").join(
+                sql.SQL("{} DESC" if order.descending else "{}").format(_column(order.key)) for order in order_by
+            )
+        if limit is not None:
+            query += sql.SQL(" LIMIT %s")
+            params.append(limit)
+        return [row[0] for row in await self._rows(query, params)]
+
+    async def count(self, where: Sequence[Condition] = ()) -> int:
+        self._check(where)
+        clause, params = self._where(where)
+        rows = await self._rows(sql.SQL("SELECT count(*) FROM {}{}").format(self.table, clause), params)
+        return rows[0][0]
+
+    async def delete_where(self, where: Sequence[Condition]) -> int:
+        self._check(where)
+        clause, params = self._where(where)
+        return await self._execute(sql.SQL("DELETE FROM {}{}").format(self.table, clause), params)
+
+    def ddl(self) -> list[sql.Composable]:
+        columns = sql.SQL("").join(
+            sql.SQL(", {} {}").format(_column(key.name), sql.SQL(_COLUMN_TYPES[key.type])) for key in self.spec.keys
+        )
+        statements: list[sql.Composable] = [sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (id text PRIMARY KEY, version bigint NOT NULL, doc jsonb NOT NULL{})"
+        ).format(self.table, columns)]
+        for index in self.spec.indexes:
+            keys = [self.spec.key(name) for name in index.keys]
+            method = sql.SQL("gin") if any(key.type == "text_list" for key in keys) else sql.SQL("btree")
+            statements.append(sql.SQL("CREATE {}INDEX IF NOT EXISTS {} ON {} USING {} ({})").format(
+                sql.SQL("UNIQUE " if index.unique else ""),
+                sql.Identifier(f"{self.spec.name}_{index.name}"),
+                self.table,
+                method,
+                sql.SQL(", ").join(_column(key.name) for key in keys),
+            ))
+        return statements
+
+
+class PostgresStore(Store):
+    def __init__(self, *, url: str, database: str, pool_size: int) -> None:
+        self.conninfo = make_conninfo(url, dbname=database)
+        self.server_conninfo = make_conninfo(url, dbname=conninfo_to_dict(url).get("dbname") or "postgres")
+        self.database = database
+        self.pool = AsyncConnectionPool(self.conninfo, min_size=1, max_size=pool_size, open=False,
+                                        kwargs={"autocommit": True})
+        self.collections: dict[str, PostgresDocuments] = {}
+
+    async def open(self) -> None:
+        await self._create_database()
+        await self.pool.open(wait=True, timeout=10)
+
+    async def _create_database(self) -> None:
+        """Each service owns its database; the first start creates it."""
+        from psycopg import AsyncConnection
+
+        async with await AsyncConnection.connect(self.server_conninfo, autocommit=True) as connection:
+            cursor = await connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.database])
+            if await cursor.fetchone() is None:
+                try:
+                    await connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
+                except errors.DuplicateDatabase:
+                    pass  # another instance of the service created it meanwhile
+
+    def collection(self, spec: CollectionSpec) -> PostgresDocuments:
+        return self.collections.setdefault(spec.name, PostgresDocuments(self.pool, spec))
+
+    async def prepare(self) -> None:
+        async with self.pool.connection() as connection:
+            for collection in self.collections.values():
+                for statement in collection.ddl():
+                    await connection.execute(statement)
+
+    async def ping(self) -> None:
+        async with self.pool.connection(timeout=2) as connection:
+            await connection.execute("SELECT 1")
+
+    async def close(self) -> None:
+        await self.pool.close()
