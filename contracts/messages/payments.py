@@ -1,4 +1,4 @@
-"""payments.transactions, payments.commands and payments.events (DESIGN.md section 5)."""
+"""payments.transactions, payments.commands and payments.events."""
 
 from datetime import date
 from typing import Annotated, Literal

@@ -216,9 +216,10 @@ def register(
         message_id = str(context.envelope.id)
         await owned_invoice(context, command.invoice_id)
         record = await payments.get(context.account_id, command.payment_id)
-        removed_by_another = record is not None and record.removed_in not in (None, message_id)
-        if record is None or record.payment.invoice_id != command.invoice_id or removed_by_another:
+        if record is None or record.payment.invoice_id != command.invoice_id:
             raise PaymentRefused("unknown_payment", "The invoice has no payment with this id.")
+        if record.removed_in not in (None, message_id):
+            raise PaymentRefused("payment_already_removed", "The payment was removed already.")
         payment = record.payment
         announce = [
             context.emit(
@@ -232,7 +233,7 @@ def register(
             )
         ]
         if record.counts and not await payments.remove(payment, command.reason, message_id, announce):
-            raise PaymentRefused("unknown_payment", "The payment was removed meanwhile.")
+            raise PaymentRefused("payment_already_removed", "The payment was removed meanwhile.")
         context.after_publish(lambda: payments.published(context.account_id, payment.payment_id, announce))
 
 

@@ -260,7 +260,7 @@ async def test_a_manual_payment_is_recorded_once_and_removed(ask, publish_invoic
     remove = RemovePayment(invoice_id=invoice.id, payment_id=record.payment_id, reason="entered twice")
     removed = (await ask(remove, "payment.removed")).model()
     assert (removed.payment_id, removed.amount, removed.reason) == (record.payment_id, 4_000, "entered twice")
-    assert await refusal(ask, remove) == "unknown_payment"
+    assert await refusal(ask, remove) == "payment_already_removed"
     assert await refusal(ask, record) == "payment_already_exists"
 
 

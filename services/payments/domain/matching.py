@@ -1,4 +1,4 @@
-"""Automatic reconciliation: which invoice, if any, a bank transaction pays (DESIGN.md section 5).
+"""Automatic reconciliation: which invoice, if any, a bank transaction pays.
 
 A transaction pays an invoice when it was credited to the invoice's payee IBAN in the same
 account and its remittance text names the invoice, by RF creditor reference or by invoice

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from contracts.refusals import Refusal
 
-# DESIGN.md section 3: payments count towards open invoices, and towards uncollectible ones
+# Payments count towards open invoices, and towards uncollectible ones
 # (a late payment still settles the debt); drafts take none yet, paid and void invoices no more.
 PAYABLE_STATUSES = frozenset({"open", "uncollectible"})
 
