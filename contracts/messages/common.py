@@ -18,7 +18,7 @@ Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
 def _checked_iban(value: str) -> str:
     iban = compact(value)
     if not is_valid_iban(iban):
-        raise ValueError("not a valid IBAN (country, check digits and length must agree)")
+        raise ValueError("not a valid IBAN (its country's length and format, and its check digits, must agree)")
     return iban
 
 

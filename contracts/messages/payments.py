@@ -1,4 +1,4 @@
-"""payments.transactions, payments.commands and payments.events (DESIGN.md section 5)."""
+"""payments.transactions, payments.commands and payments.events."""
 
 from datetime import date
 from typing import Annotated, Literal
@@ -13,6 +13,15 @@ from contracts.money import Currency
 PositiveAmount = Annotated[int, Field(gt=0)]
 PaymentMethod = Literal["bank_transfer", "cash", "card", "cheque", "other"]
 Remittance = Annotated[str, StringConstraints(max_length=500)]
+UnmatchedReason = Literal[
+    "no_reference",
+    "unknown_reference",
+    "unknown_iban",
+    "iban_mismatch",
+    "invoice_not_open",
+    "currency_mismatch",
+    "ambiguous_reference",
+]
 
 
 @message_type("bank_transaction.received", topic=topics.PAYMENTS_TRANSACTIONS, key="transaction_id")
@@ -94,9 +103,19 @@ class PaymentUnmatched(Event):
     currency: Currency
     booked_on: date
     remittance_information: Remittance = ""
-    reason: Literal[
-        "no_reference", "unknown_reference", "ambiguous_reference", "currency_mismatch", "invoice_not_open", "unknown_iban"
-    ] = Field(description="ambiguous_reference: the text names several payable invoices; a person splits the amount")
+    reason: UnmatchedReason = Field(
+        description=(
+            "no_reference: the text carries no RF reference and no number of an invoice payments knows; "
+            "unknown_reference: it carries an RF reference no invoice payments knows has (yet); "
+            "unknown_iban: the credited IBAN is no payee IBAN of the account; "
+            "iban_mismatch: the named invoice asks to be paid to another of the account's IBANs; "
+            "invoice_not_open: the named invoice takes no payment (draft, paid, void); "
+            "currency_mismatch: the named invoice is in another currency; "
+            "ambiguous_reference: the text names several payable invoices, a person splits the amount. "
+            "A transaction whose text named no invoice payments knew is matched automatically once "
+            "an invoice it names becomes known, if every rule then holds."
+        )
+    )
 
 
 @message_type("payment.rejected", topic=topics.PAYMENTS_EVENTS, key="subject_id")

@@ -4,6 +4,7 @@ from contracts.messages.payments import PaymentCommandRejected, PaymentMatched, 
 from contracts.runtime.outbox import relay_pending
 from contracts.runtime.service import build_service
 from services.payments import handlers
+from services.payments.adapters.accounts import PayeeIbans
 from services.payments.adapters.invoices import InvoiceReadModel
 from services.payments.adapters.payments import PaymentBook
 from services.payments.adapters.transactions import TransactionBook
@@ -17,12 +18,15 @@ def create_app(settings: PaymentsSettings | None = None):
     invoices = InvoiceReadModel(service.db)
     transactions = TransactionBook(service.db)
     payments = PaymentBook(service.db)
-    handlers.register(service, invoices, transactions, payments, PaymentsMetrics(service.metrics.registry))
+    handlers.register(
+        service, invoices, PayeeIbans(service.db), transactions, payments, PaymentsMetrics(service.metrics.registry)
+    )
     service.document_publications([PaymentMatched, PaymentRemoved, PaymentUnmatched, PaymentCommandRejected])
 
     @service.on_startup
     async def prepare() -> None:
         await invoices.ensure_indexes()
+        await transactions.ensure_indexes()
         for collection in (transactions.collection, payments.collection):
             await relay_pending(collection, service.publisher)
 

@@ -1,14 +1,18 @@
-"""payments' subscribers: keep the invoice read model, reconcile bank transactions, and answer
-payment commands.
+"""payments' subscribers: keep the read models of invoices and payee IBANs, reconcile bank
+transactions (also those that came before the invoice they name), and answer payment commands.
 
 Each handler first looks for work the same message already did (a redelivery after a crash) and
 then answers exactly as the first time: the chassis gives the events the same ids, so consumers
 drop the repeat.
 """
 
+import dataclasses
 import logging
+from functools import partial
 
 from contracts.messages.invoices import (
+    AccountConfigured,
+    InvoiceCreated,
     InvoiceDeleted,
     InvoiceFinalized,
     InvoiceMarkedUncollectible,
@@ -31,10 +35,18 @@ from contracts.messages.payments import (
 )
 from contracts.runtime.consumer import HandlerContext
 from contracts.runtime.service import Service
+from services.payments.adapters.accounts import PayeeIbans
 from services.payments.adapters.invoices import InvoiceReadModel
 from services.payments.adapters.payments import PaymentBook
 from services.payments.adapters.transactions import TransactionBook, TransactionRecord
-from services.payments.domain.matching import Match, RemittanceReferences, match_transaction
+from services.payments.domain.matching import (
+    AwaitingInvoice,
+    Match,
+    NoMatch,
+    RemittanceReferences,
+    match_transaction,
+    names_of,
+)
 from services.payments.domain.model import BankTransaction, InvoiceView, Payment, PaymentRefused, check_payable
 from services.payments.metrics import PaymentsMetrics
 
@@ -42,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 # The invoices events that carry the whole invoice after the change.
 SNAPSHOT_EVENTS = (
+    InvoiceCreated,
     InvoiceFinalized,
     InvoicePaymentApplied,
     InvoicePaid,
@@ -55,6 +68,7 @@ SNAPSHOT_EVENTS = (
 def register(
     service: Service,
     invoices: InvoiceReadModel,
+    account_ibans: PayeeIbans,
     transactions: TransactionBook,
     payments: PaymentBook,
     metrics: PaymentsMetrics,
@@ -62,10 +76,12 @@ def register(
     consumer = service.consumer
 
     async def remember_invoice(context: HandlerContext, event: InvoiceStateEvent) -> None:
-        if event.invoice.number is None:
-            return  # a draft cannot be paid, and no bank transfer can name it yet
-        if not await invoices.remember(InvoiceView.model_validate(event.invoice, from_attributes=True)):
+        invoice = InvoiceView.model_validate(event.invoice, from_attributes=True)
+        if not await invoices.remember(invoice):
             logger.info("stale invoice snapshot ignored", extra={"invoice_id": event.invoice_id})
+        # Also after a stale or repeated snapshot: the rules read the stored invoice, and a
+        # redelivery must answer again for the transactions it matched the first time.
+        await match_waiting_transactions(context, invoice)
 
     for model in SNAPSHOT_EVENTS:
         consumer.handles(model)(remember_invoice)
@@ -73,6 +89,35 @@ def register(
     @consumer.handles(InvoiceDeleted)
     async def forget_invoice(context: HandlerContext, event: InvoiceDeleted) -> None:
         await invoices.forget(event.invoice_id)
+
+    @consumer.handles(AccountConfigured)
+    async def remember_payee_iban(context: HandlerContext, event: AccountConfigured) -> None:
+        if iban := event.settings.get("payee_iban"):
+            await account_ibans.remember(event.account_id, iban)
+
+    async def match_waiting_transactions(context: HandlerContext, invoice: InvoiceView) -> None:
+        """Transactions that came before an invoice they name, now that it is known: they match, or
+        stay unmatched for the reason the rules now give, exactly as if they had come later."""
+        message_id = str(context.envelope.id)
+        names = names_of(invoice)
+        if not names:
+            return  # a draft: no transfer can name it yet
+        for record in await transactions.naming(invoice.account_id, names, message_id):
+            ended_before = record.rematched_in == message_id
+            if not ended_before:
+                outcome = await _outcome(record.transaction)
+                if isinstance(outcome, AwaitingInvoice):
+                    continue  # the invoice was deleted meanwhile: the transaction waits on
+                record = _wait_ended(record, outcome, message_id)
+            matched = record.matched_in == message_id
+            payment = record.transaction.payment(record.invoice_id, "automatic") if matched else None
+            announce = [context.emit(_matched(payment) if payment else _unmatched(record))]
+            if not ended_before:
+                await transactions.stop_waiting(record, announce)
+            if payment:
+                await payments.put(payment, message_id)
+            transaction_id = record.transaction.transaction_id
+            context.after_publish(partial(transactions.published, invoice.account_id, transaction_id, announce))
 
     @consumer.handles(BankTransactionReceived)
     async def reconcile(context: HandlerContext, event: BankTransactionReceived) -> None:
@@ -94,15 +139,24 @@ def register(
         context.after_publish(lambda: transactions.published(context.account_id, event.transaction_id, announce))
 
     async def _receipt(transaction: BankTransaction, message_id: str) -> TransactionRecord:
-        candidates = await invoices.named_in(
-            transaction.account_id, RemittanceReferences.of(transaction.remittance_information)
-        )
-        outcome = match_transaction(transaction, candidates, await invoices.payee_ibans(transaction.account_id))
+        outcome = await _outcome(transaction)
         if isinstance(outcome, Match):
             return TransactionRecord(
                 transaction, message_id, invoice_id=outcome.invoice.id, match="automatic", matched_in=message_id
             )
-        return TransactionRecord(transaction, message_id, unmatched_reason=outcome.reason)
+        names = RemittanceReferences.of(transaction.remittance_information).names
+        return TransactionRecord(
+            transaction,
+            message_id,
+            unmatched_reason=outcome.reason,
+            names=sorted(names) if isinstance(outcome, AwaitingInvoice) else None,
+        )
+
+    async def _outcome(transaction: BankTransaction) -> Match | NoMatch:
+        account_id = transaction.account_id
+        candidates = await invoices.named_in(account_id, RemittanceReferences.of(transaction.remittance_information))
+        payee_ibans = await account_ibans.of(account_id) | await invoices.payee_ibans(account_id)
+        return match_transaction(transaction, candidates, payee_ibans)
 
     @consumer.handles(ApplyTransaction)
     async def apply_transaction(context: HandlerContext, command: ApplyTransaction) -> None:
@@ -162,9 +216,10 @@ def register(
         message_id = str(context.envelope.id)
         await owned_invoice(context, command.invoice_id)
         record = await payments.get(context.account_id, command.payment_id)
-        removed_by_another = record is not None and record.removed_in not in (None, message_id)
-        if record is None or record.payment.invoice_id != command.invoice_id or removed_by_another:
+        if record is None or record.payment.invoice_id != command.invoice_id:
             raise PaymentRefused("unknown_payment", "The invoice has no payment with this id.")
+        if record.removed_in not in (None, message_id):
+            raise PaymentRefused("payment_already_removed", "The payment was removed already.")
         payment = record.payment
         announce = [
             context.emit(
@@ -178,7 +233,7 @@ def register(
             )
         ]
         if record.counts and not await payments.remove(payment, command.reason, message_id, announce):
-            raise PaymentRefused("unknown_payment", "The payment was removed meanwhile.")
+            raise PaymentRefused("payment_already_removed", "The payment was removed meanwhile.")
         context.after_publish(lambda: payments.published(context.account_id, payment.payment_id, announce))
 
 
@@ -190,4 +245,16 @@ def _receipt_event(record: TransactionRecord) -> PaymentMatched | PaymentUnmatch
     """What the receipt of a transaction announced: the automatic match, or why there was none."""
     if record.unmatched_reason is None:
         return _matched(record.transaction.payment(record.invoice_id, "automatic"))
+    return _unmatched(record)
+
+
+def _unmatched(record: TransactionRecord) -> PaymentUnmatched:
     return PaymentUnmatched.model_validate({**record.transaction.model_dump(), "reason": record.unmatched_reason})
+
+
+def _wait_ended(record: TransactionRecord, outcome: Match | NoMatch, message_id: str) -> TransactionRecord:
+    if isinstance(outcome, Match):
+        return dataclasses.replace(
+            record, invoice_id=outcome.invoice.id, match="automatic", matched_in=message_id, rematched_in=message_id
+        )
+    return dataclasses.replace(record, unmatched_reason=outcome.reason, rematched_in=message_id)

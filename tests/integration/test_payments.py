@@ -15,9 +15,16 @@ from pymongo import AsyncMongoClient
 
 from contracts.messages import MessageData
 from contracts.messages.common import Customer, InvoiceSnapshot, PricedLine
-from contracts.messages.invoices import InvoiceFinalized, InvoiceStateEvent, InvoiceVoided
+from contracts.messages.invoices import (
+    FinalizeInvoice,
+    InvoiceFinalized,
+    InvoiceMarkedUnpaid,
+    InvoiceStateEvent,
+    InvoiceVoided,
+)
 from contracts.messages.payments import ApplyTransaction, BankTransactionReceived, RecordPayment, RemovePayment
 from contracts.references import creditor_reference, format_in_groups
+from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
 from tests.integration.harness import Received, env
 
 IBAN = "DE89370400440532013000"
@@ -25,6 +32,12 @@ OTHER_IBAN = "GB82WEST12345698765432"
 DUPLICATES = 'invoicing_bank_transactions_total{outcome="duplicate"}'
 FINALIZED_HANDLED = (
     'invoicing_messages_consumed_total{outcome="handled",topic="invoices.events",type="invoice.finalized"}'
+)
+CREATED_HANDLED = (
+    'invoicing_messages_consumed_total{outcome="handled",topic="invoices.events",type="invoice.created"}'
+)
+MARKED_UNPAID_HANDLED = (
+    'invoicing_messages_consumed_total{outcome="handled",topic="invoices.events",type="invoice.marked_unpaid"}'
 )
 
 
@@ -247,7 +260,7 @@ async def test_a_manual_payment_is_recorded_once_and_removed(ask, publish_invoic
     remove = RemovePayment(invoice_id=invoice.id, payment_id=record.payment_id, reason="entered twice")
     removed = (await ask(remove, "payment.removed")).model()
     assert (removed.payment_id, removed.amount, removed.reason) == (record.payment_id, 4_000, "entered twice")
-    assert await refusal(ask, remove) == "unknown_payment"
+    assert await refusal(ask, remove) == "payment_already_removed"
     assert await refusal(ask, record) == "payment_already_exists"
 
 
@@ -313,3 +326,84 @@ async def test_tenants_whose_banks_issue_the_same_ids_are_kept_apart(ask, publis
     await ask(removal, "payment.removed")
     again = ApplyTransaction(invoice_id=theirs.id, transaction_id=shared_bank_id)
     assert await refusal(ask, again, account=other_account) == "transaction_already_matched"
+
+
+async def test_a_transfer_that_comes_before_its_invoice_is_matched_once_the_invoice_is_finalized(
+    ask, producer, event_log, account_id
+):
+    await producer.send(configure_account(account_id), account_id=account_id)
+    await event_log.wait_for_type("account.configured", account_id)
+    invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
+    await ask(create_invoice(invoice_id), "invoice.created")
+    number = f"INV-{datetime.now(UTC).year}-00001"  # the account's first number, not issued yet
+    credit = bank_credit(
+        f"Invoice {number} {format_in_groups(creditor_reference(number))}", iban=PAYEE_IBAN, amount=147350
+    )
+
+    # The account's IBAN is known; what payments lacks is an invoice carrying the reference.
+    assert (await ask(credit, "payment.unmatched")).model().reason == "unknown_reference"
+
+    await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
+
+    matched = (await event_log.wait_for_type("payment.matched", invoice_id)).model()
+    assert (matched.transaction_id, matched.payment_id) == (credit.transaction_id, f"bt-{credit.transaction_id}")
+    assert (matched.match, matched.method, matched.amount, matched.paid_on) == (
+        "automatic", "bank_transfer", 147350, credit.booked_on
+    )
+    paid = (await event_log.wait_for_type("invoice.paid", invoice_id)).model().invoice
+    assert (paid.status, paid.number, paid.amount_paid, paid.amount_remaining) == ("paid", number, 147350, 0)
+
+    # The invoice's events and the transfer coming again have no second effect.
+    finalized = (await event_log.wait_for_type("invoice.finalized", invoice_id)).model()
+    handled_before = counted(FINALIZED_HANDLED)
+    await producer.send(finalized, account_id=account_id)
+    await counted_once_more(FINALIZED_HANDLED, handled_before)
+    duplicates_before = counted(DUPLICATES)
+    await producer.send(credit, account_id=account_id)
+    await counted_once_more(DUPLICATES, duplicates_before)
+    assert len(event_log.of_type("payment.matched", invoice_id)) == 1
+
+
+async def test_a_waiting_transfer_the_invoice_refuses_stays_unmatched_with_the_real_reason(
+    ask, event_log, publish_invoice, account_id
+):
+    credit = bank_credit("INV-2025-00014", currency="USD")
+    assert (await ask(credit, "payment.unmatched")).model().reason == "no_reference"
+
+    await publish_invoice(InvoiceFinalized, open_invoice(account_id, "INV-2025-00014"))
+
+    now_unmatched = await event_log.wait_for(
+        lambda r: r.type == "payment.unmatched" and r.key == credit.transaction_id and r.data["reason"] != "no_reference"
+    )
+    assert now_unmatched.model().reason == "currency_mismatch"
+
+
+async def test_a_transfer_a_known_invoice_refused_is_not_matched_by_a_later_event(
+    ask, event_log, publish_invoice, account_id
+):
+    paid = await publish_invoice(
+        InvoiceFinalized, open_invoice(account_id, "INV-2025-00015", status="paid", amount_remaining=0)
+    )
+    credit = bank_credit(paid.payment_reference)
+    assert (await ask(credit, "payment.unmatched")).model().reason == "invoice_not_open"
+    handled_before = counted(MARKED_UNPAID_HANDLED)
+
+    await publish_invoice(InvoiceMarkedUnpaid, paid.model_copy(update={"status": "open", "version": 3}))
+
+    await counted_once_more(MARKED_UNPAID_HANDLED, handled_before)
+    assert not event_log.of_type("payment.matched", paid.id)
+    apply = ApplyTransaction(invoice_id=paid.id, transaction_id=credit.transaction_id)
+    assert (await ask(apply, "payment.matched")).model().match == "applied"
+
+
+async def test_a_payment_on_a_draft_is_refused_for_being_a_draft(ask, producer, event_log, account_id):
+    await producer.send(configure_account(account_id), account_id=account_id)
+    await event_log.wait_for_type("account.configured", account_id)
+    invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
+    created_before = counted(CREATED_HANDLED)
+    await ask(create_invoice(invoice_id), "invoice.created")
+    await counted_once_more(CREATED_HANDLED, created_before)
+
+    assert await refusal(ask, manual_payment(invoice_id)) == "invoice_not_open"
+    intruder = f"acct_{uuid.uuid4().hex[:12]}"
+    assert await refusal(ask, manual_payment(invoice_id), account=intruder) == "account_mismatch"

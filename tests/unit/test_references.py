@@ -1,5 +1,10 @@
-import pytest
+from datetime import date
 
+import pytest
+from pydantic import ValidationError
+
+from contracts.messages.invoices import ConfigureAccount
+from contracts.messages.payments import BankTransactionReceived
 from contracts.money import format_amount, minor_unit_exponent
 from contracts.references import (
     creditor_reference,
@@ -44,11 +49,55 @@ def test_bases_must_fit_the_standard():
 
 
 @pytest.mark.parametrize(
-    ("iban", "valid"),
-    [("DE89 3704 0044 0532 0130 00", True), ("GB82WEST12345698765432", True), ("DE89370400440532013001", False), ("XX00", False)],
+    "iban",
+    [
+        "DE89 3704 0044 0532 0130 00",
+        "GB82WEST12345698765432",
+        "CH9300762011623852957",
+        "FR1420041010050500013M02606",
+        "NL91ABNA0417164300",
+        "BE71096123456769",
+        "IT60X0542811101000000123456",
+        "NO9386011117947",
+        "de89370400440532013000",
+    ],
 )
-def test_iban_checksum(iban, valid):
-    assert is_valid_iban(iban) is valid
+def test_real_ibans_of_several_countries_are_valid(iban):
+    assert is_valid_iban(iban)
+
+
+@pytest.mark.parametrize(
+    "iban",
+    [
+        "DE89370400440532013001",  # a digit mistyped
+        # These three pass the MOD 97-10 check digits alone.
+        "ZZ8112345678901",  # no such country
+        "DE543704004405320130001",  # 23 characters: German IBANs have 22
+        "GB55WEST1234569876543A",  # the British account number is digits only
+        "DE89-3704-0044-0532-0130-00",
+        "XX00",
+        "",
+    ],
+)
+def test_ibans_must_fit_their_countrys_format_not_only_the_check_digits(iban):
+    assert not is_valid_iban(iban)
+
+
+@pytest.mark.parametrize(
+    ("reference", "valid"),
+    [
+        ("RF18539007547034", True),
+        ("rf18 5390 0754 7034", True),
+        ("RF18539007547035", False),
+        ("RF18-5390-0754-7034", False),
+        ("RF18", False),
+        ("RF0A12", False),
+        ("XY18539007547034", False),
+        ("RF18" + "1" * 22, False),
+    ],
+)
+def test_creditor_references_are_checked_for_shape_and_check_digits(reference, valid):
+    assert is_valid_creditor_reference(reference) is valid
 
 
 @pytest.mark.parametrize(("amount", "currency", "text"), [(123456, "EUR", "1234.56"), (1234, "JPY", "1234"),
@@ -56,3 +105,17 @@ def test_iban_checksum(iban, valid):
 def test_amounts_use_the_currency_exponent(amount, currency, text):
     assert format_amount(amount, currency) == text
     assert minor_unit_exponent("JPY") == 0
+
+
+@pytest.mark.parametrize("iban", ["ZZ8112345678901", "DE543704004405320130001"])
+def test_messages_refuse_an_iban_that_only_passes_the_check_digits(iban):
+    with pytest.raises(ValidationError, match="not a valid IBAN"):
+        ConfigureAccount(account_id="acct_1", payee_iban=iban)
+    with pytest.raises(ValidationError, match="not a valid IBAN"):
+        BankTransactionReceived(transaction_id="tx-1", iban=iban, amount=1, currency="EUR", booked_on=date(2026, 1, 2))
+
+
+def test_messages_keep_an_iban_in_its_compact_form():
+    assert ConfigureAccount(account_id="acct_1", payee_iban="de89 3704 0044 0532 0130 00").payee_iban == (
+        "DE89370400440532013000"
+    )

@@ -1,7 +1,8 @@
-"""payments' read model of finalized invoices, fed by the snapshots on invoices.events.
+"""payments' read model of invoices, fed by the snapshots on invoices.events.
 
-One small document per invoice, holding only what matching needs. Snapshots can arrive late or
-twice, so a write only lands when it carries a newer version than the one stored.
+One small document per invoice, holding only what matching and payment rules need; drafts too,
+so a payment naming one is refused for being a draft, not for an unknown invoice. Snapshots can
+arrive late or twice, so a write only lands when it carries a newer version than the one stored.
 """
 
 from pymongo import ASCENDING
@@ -22,10 +23,11 @@ class InvoiceReadModel:
 
     async def remember(self, invoice: InvoiceView) -> bool:
         """Store the snapshot unless a newer one is stored already; False when it was stale."""
+        token = number_token(invoice.number) if invoice.number is not None else None
         try:
             await self.collection.update_one(
                 {"_id": invoice.id, "version": {"$lt": invoice.version}},
-                {"$set": {**invoice.model_dump(exclude={"id"}), "number_token": number_token(invoice.number)}},
+                {"$set": {**invoice.model_dump(exclude={"id"}), "number_token": token}},
                 upsert=True,
             )
         except DuplicateKeyError:

@@ -1,20 +1,22 @@
-"""Automatic reconciliation: which invoice, if any, a bank transaction pays (DESIGN.md section 5).
+"""Automatic reconciliation: which invoice, if any, a bank transaction pays.
 
 A transaction pays an invoice when it was credited to the invoice's payee IBAN in the same
 account and its remittance text names the invoice, by RF creditor reference or by invoice
 number. The amount decides nothing here: partial and overpayments match, and the invoices
 service works out paid, partially paid or overpaid from the payment.
+
+Events arrive out of order: a transfer can come before payments has read the invoice it names.
+Such a transaction waits (AwaitingInvoice) and is matched by the same rules once an invoice it
+names becomes known. One that named a known invoice the rules refused waits for a person only.
 """
 
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Literal
 
+from contracts.messages.payments import UnmatchedReason
 from contracts.references import compact, creditor_references_in
 from services.payments.domain.model import BankTransaction, InvoiceView
-
-UnmatchedReason = Literal["no_reference", "unknown_reference", "ambiguous_reference", "currency_mismatch", "invoice_not_open", "unknown_iban"]
 
 # Characters invoice number formats allow besides letters and digits; they bind a word together,
 # so INV-2025-00001 is one word and INV-2025-000012 is a different one.
@@ -28,7 +30,15 @@ class Match:
 
 @dataclass(frozen=True)
 class NoMatch:
+    """No invoice takes the transaction: it goes to the unmatched queue, where a person applies it."""
+
     reason: UnmatchedReason
+
+
+@dataclass(frozen=True)
+class AwaitingInvoice(NoMatch):
+    """Unmatched because the text names no invoice payments knows yet, which may be only a matter
+    of time: the rules run again when an invoice it names becomes known."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +55,23 @@ class RemittanceReferences:
             frozenset(number_token(word) for word in _WORD.findall(text)),
         )
 
+    @property
+    def names(self) -> frozenset[str]:
+        """Everything the text may name an invoice by: what a waiting transaction is found by."""
+        return self.creditor_references | self.words
+
     def name(self, invoice: InvoiceView) -> bool:
-        return (
-            invoice.payment_reference is not None and compact(invoice.payment_reference) in self.creditor_references
-        ) or number_token(invoice.number) in self.words
+        return not self.names.isdisjoint(names_of(invoice))
+
+
+def names_of(invoice: InvoiceView) -> frozenset[str]:
+    """What remittance text names the invoice by: its RF reference and its number, normalised."""
+    names = set()
+    if invoice.payment_reference is not None:
+        names.add(compact(invoice.payment_reference))
+    if invoice.number is not None:
+        names.add(number_token(invoice.number))
+    return frozenset(names)
 
 
 def number_token(text: str) -> str:
@@ -61,22 +84,24 @@ def match_transaction(
 ) -> Match | NoMatch:
     """The invoice `transaction` pays, or why it goes to the unmatched queue.
 
-    `payee_ibans` are the IBANs the account's invoices ask to be paid to; `candidates` are
-    invoices that may be named (extra ones are harmless: every rule is checked here).
+    `payee_ibans` are the IBANs the account asks to be paid to, in its settings or on its
+    invoices; `candidates` are invoices that may be named (extra ones are harmless: every rule
+    is checked here).
     """
-    if transaction.iban not in payee_ibans:
-        return NoMatch("unknown_iban")
     references = RemittanceReferences.of(transaction.remittance_information)
     named = {
         invoice.id: invoice
         for invoice in candidates
-        if invoice.account_id == transaction.account_id
-        and invoice.payee_iban == transaction.iban
-        and references.name(invoice)
+        if invoice.account_id == transaction.account_id and references.name(invoice)
     }
     if not named:
-        return NoMatch("unknown_reference" if references.creditor_references else "no_reference")
-    payable = [invoice for invoice in named.values() if invoice.payable]
+        if payee_ibans and transaction.iban not in payee_ibans:
+            return AwaitingInvoice("unknown_iban")
+        return AwaitingInvoice("unknown_reference" if references.creditor_references else "no_reference")
+    to_this_iban = [invoice for invoice in named.values() if invoice.payee_iban == transaction.iban]
+    if not to_this_iban:
+        return NoMatch("iban_mismatch" if transaction.iban in payee_ibans else "unknown_iban")
+    payable = [invoice for invoice in to_this_iban if invoice.payable]
     if not payable:
         return NoMatch("invoice_not_open")
     payable_in_currency = [invoice for invoice in payable if invoice.currency == transaction.currency]

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict
 
 from contracts.refusals import Refusal
 
-# DESIGN.md section 3: payments count towards open invoices, and towards uncollectible ones
-# (a late payment still settles the debt); paid and void invoices take no more money.
+# Payments count towards open invoices, and towards uncollectible ones
+# (a late payment still settles the debt); drafts take none yet, paid and void invoices no more.
 PAYABLE_STATUSES = frozenset({"open", "uncollectible"})
 
 PaymentMatch = Literal["automatic", "applied", "manual"]
@@ -21,11 +21,14 @@ class Value(BaseModel):
 
 
 class InvoiceView(Value):
-    """The part of an invoice snapshot that matching and payment rules need."""
+    """The part of an invoice snapshot that matching and payment rules need.
+
+    Drafts are known too, without a number: a payment naming one is refused for what it is.
+    """
 
     id: str
     account_id: str
-    number: str
+    number: str | None
     status: str
     currency: str
     amount_remaining: int
@@ -92,11 +95,16 @@ class PaymentRefused(Refusal):
 def check_payable(invoice: InvoiceView | None, account_id: str, currency: str) -> InvoiceView:
     """The invoice a payment by `account_id` in `currency` may count towards, or a refusal."""
     if invoice is None:
-        raise PaymentRefused("unknown_invoice", "No finalized invoice has this id.")
+        raise PaymentRefused("unknown_invoice", "The account has no invoice with this id.")
     if invoice.account_id != account_id:
         raise PaymentRefused("account_mismatch", "The invoice belongs to another account.")
     if not invoice.payable:
-        raise PaymentRefused("invoice_not_open", f"A payment cannot count towards a {invoice.status} invoice.")
+        raise PaymentRefused(
+            "invoice_not_open",
+            "A draft takes no payment until it is finalized."
+            if invoice.status == "draft"
+            else f"A {invoice.status} invoice takes no more payments.",
+        )
     if invoice.currency != currency:
         raise PaymentRefused(
             "currency_mismatch", f"The invoice is in {invoice.currency}; the payment is in {currency}."

@@ -1,11 +1,18 @@
-"""The matching rules of payments (DESIGN.md section 5), without servers."""
+"""The matching rules of payments, without servers."""
 
 from datetime import date
 
 import pytest
 
 from contracts.references import creditor_reference, format_in_groups
-from services.payments.domain.matching import Match, NoMatch, RemittanceReferences, match_transaction
+from services.payments.domain.matching import (
+    AwaitingInvoice,
+    Match,
+    NoMatch,
+    RemittanceReferences,
+    match_transaction,
+    names_of,
+)
 from services.payments.domain.model import BankTransaction, InvoiceView, PaymentRefused, check_payable
 
 ACCOUNT = "acct_1"
@@ -13,7 +20,7 @@ IBAN = "DE89370400440532013000"
 OTHER_IBAN = "GB82WEST12345698765432"
 
 
-def invoice(number: str = "INV-2025-00001", **fields) -> InvoiceView:
+def invoice(number: str | None = "INV-2025-00001", **fields) -> InvoiceView:
     values = {
         "id": f"inv_{number}",
         "account_id": ACCOUNT,
@@ -22,7 +29,7 @@ def invoice(number: str = "INV-2025-00001", **fields) -> InvoiceView:
         "currency": "EUR",
         "amount_remaining": 10_000,
         "payee_iban": IBAN,
-        "payment_reference": creditor_reference(number),
+        "payment_reference": creditor_reference(number) if number else None,
         "version": 2,
     }
     return InvoiceView(**{**values, **fields})
@@ -47,6 +54,7 @@ def match(remittance: str, candidates: list[InvoiceView], **fields) -> Match | N
 
 
 REFERENCE = creditor_reference("INV-2025-00001")
+DRAFT = invoice(None, status="draft", version=1)
 
 
 class TestByCreditorReference:
@@ -67,10 +75,10 @@ class TestByCreditorReference:
 
     def test_a_reference_with_a_wrong_check_digit_is_no_reference(self):
         broken = REFERENCE[:2] + f"{(int(REFERENCE[2:4]) + 1) % 100:02d}" + REFERENCE[4:]
-        assert match(broken, [invoice()]) == NoMatch("no_reference")
+        assert match(broken, [invoice()]) == AwaitingInvoice("no_reference")
 
     def test_a_valid_reference_of_no_known_invoice_is_an_unknown_reference(self):
-        assert match(creditor_reference("SOMETHINGELSE"), [invoice()]) == NoMatch("unknown_reference")
+        assert match(creditor_reference("SOMETHINGELSE"), [invoice()]) == AwaitingInvoice("unknown_reference")
 
     def test_an_invoice_without_a_reference_can_still_match_by_number(self):
         target = invoice(payment_reference=None)
@@ -105,37 +113,72 @@ class TestByInvoiceNumber:
         ],
     )
     def test_a_number_inside_a_longer_word_does_not_match(self, remittance):
-        assert match(remittance, [invoice()]) == NoMatch("no_reference")
+        assert match(remittance, [invoice()]) == AwaitingInvoice("no_reference")
 
     def test_a_short_number_does_not_match_a_longer_one(self):
         short = invoice("7", payment_reference=None)
-        assert match("Invoice 17 and 70", [short]) == NoMatch("no_reference")
+        assert match("Invoice 17 and 70", [short]) == AwaitingInvoice("no_reference")
         assert match("Invoice 7", [short]) == Match(short)
 
     def test_no_text_is_no_reference(self):
-        assert match("", [invoice()]) == NoMatch("no_reference")
+        assert match("", [invoice()]) == AwaitingInvoice("no_reference")
 
 
 class TestWhereTheMoneyWent:
     def test_a_credit_to_an_iban_no_invoice_asks_for_is_an_unknown_iban(self):
         assert match(REFERENCE, [invoice()], iban=OTHER_IBAN) == NoMatch("unknown_iban")
 
-    def test_without_any_invoice_the_iban_is_unknown(self):
-        assert match(REFERENCE, []) == NoMatch("unknown_iban")
+    def test_a_transfer_before_any_invoice_is_known_waits_for_the_reference_not_for_the_iban(self):
+        assert match(REFERENCE, []) == AwaitingInvoice("unknown_reference")
+        assert match_transaction(transaction(REFERENCE), [], {IBAN}) == AwaitingInvoice("unknown_reference")
+
+    def test_a_credit_to_an_iban_the_account_does_not_use_naming_nothing_known_is_an_unknown_iban(self):
+        assert match_transaction(transaction(REFERENCE), [], {OTHER_IBAN}) == AwaitingInvoice("unknown_iban")
 
     def test_the_named_invoice_must_ask_for_the_credited_iban(self):
         # The account uses both IBANs, but the named invoice asks to be paid to the other one.
         named = invoice(payee_iban=OTHER_IBAN)
         other = invoice("INV-2025-00002")
-        assert match(REFERENCE, [named, other]) == NoMatch("unknown_reference")
+        assert match(REFERENCE, [named, other]) == NoMatch("iban_mismatch")
 
     def test_an_invoice_of_another_account_never_matches(self):
         foreign = invoice(account_id="acct_2")
         paid = transaction(REFERENCE)
-        assert match_transaction(paid, [foreign], {IBAN}) == NoMatch("unknown_reference")
+        assert match_transaction(paid, [foreign], {IBAN}) == AwaitingInvoice("unknown_reference")
 
     def test_an_invoice_without_a_payee_iban_never_matches(self):
         assert match(REFERENCE, [invoice(payee_iban=None)]) == NoMatch("unknown_iban")
+
+
+class TestOutOfOrder:
+    """A transfer can arrive before payments has read the invoice it names."""
+
+    @pytest.mark.parametrize("remittance", [REFERENCE, "Invoice INV-2025-00001", "thanks"])
+    def test_only_a_transfer_naming_no_known_invoice_waits_for_one(self, remittance):
+        assert isinstance(match(remittance, []), AwaitingInvoice)
+
+    @pytest.mark.parametrize(
+        ("target", "fields"),
+        [(invoice(status="paid"), {}), (invoice(), {"currency": "USD"}), (invoice(payee_iban=OTHER_IBAN), {}),
+         (invoice(), {"iban": OTHER_IBAN})],
+    )
+    def test_a_transfer_a_known_invoice_refused_waits_for_a_person_only(self, target, fields):
+        outcome = match(REFERENCE, [target, invoice("INV-2025-00002")], **fields)
+        assert isinstance(outcome, NoMatch) and not isinstance(outcome, AwaitingInvoice)
+
+    @pytest.mark.parametrize("remittance", [f"Rechnung {format_in_groups(REFERENCE)}", "for inv-2025-00001."])
+    def test_a_waiting_transfer_is_found_by_the_invoice_and_then_matches_it(self, remittance):
+        target = invoice()
+        waiting = RemittanceReferences.of(remittance).names
+
+        assert not waiting.isdisjoint(names_of(target))
+        assert match(remittance, [target]) == Match(target)
+
+    def test_a_waiting_transfer_is_not_found_by_an_invoice_it_does_not_name(self):
+        assert RemittanceReferences.of(REFERENCE).names.isdisjoint(names_of(invoice("INV-2025-00002")))
+
+    def test_a_draft_has_no_name_a_transfer_could_carry(self):
+        assert names_of(DRAFT) == frozenset()
 
 
 class TestInvoiceState:
@@ -207,6 +250,7 @@ class TestPayable:
         ("target", "account", "currency", "reason"),
         [
             (None, ACCOUNT, "EUR", "unknown_invoice"),
+            (DRAFT, ACCOUNT, "EUR", "invoice_not_open"),
             (invoice(), "acct_2", "EUR", "account_mismatch"),
             (invoice(status="paid"), ACCOUNT, "EUR", "invoice_not_open"),
             (invoice(status="void"), ACCOUNT, "EUR", "invoice_not_open"),
