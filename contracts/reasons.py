@@ -84,18 +84,24 @@ _CODES = (
                "The number format needs exactly one `{seq}` part, and a year wherever it has a month."),
     # --- payments -----------------------------------------------------------------------------
     ReasonCode("invoice_not_open", ("rejection", "unmatched"),
-               "The invoice is not payable (void, paid or draft)."),
+               "The invoice takes no payment: it is a draft, paid or void."),
     ReasonCode("unknown_transaction", ("rejection",), "The account received no bank transaction with this id."),
     ReasonCode("transaction_already_matched", ("rejection",), "The transaction is matched to an invoice already."),
     ReasonCode("payment_already_exists", ("rejection",), "Another payment has this id; payment ids are not reused."),
     ReasonCode("unknown_payment", ("rejection",), "The invoice has no payment with this id."),
+    ReasonCode("payment_already_removed", ("rejection",), "The payment was removed already."),
     ReasonCode("no_reference", ("unmatched",),
-               "The remittance text names no RF reference and no invoice number of the account."),
+               "The remittance text carries no valid RF reference and no number of an invoice payments knows; "
+               "it is matched automatically if such an invoice becomes known."),
     ReasonCode("unknown_reference", ("unmatched",),
-               "The remittance text has an RF reference that no invoice of the account carries."),
+               "The remittance text carries a valid RF reference that no invoice payments knows has (yet); "
+               "it is matched automatically once that invoice is finalized."),
+    ReasonCode("unknown_iban", ("unmatched",),
+               "The credited IBAN is no payee IBAN of the account (configured or on its invoices)."),
+    ReasonCode("iban_mismatch", ("unmatched",),
+               "The named invoice asks to be paid to another of the account's IBANs."),
     ReasonCode("ambiguous_reference", ("unmatched",),
                "The remittance text names several payable invoices; a person splits the amount."),
-    ReasonCode("unknown_iban", ("unmatched",), "The transaction was credited to no payee IBAN of the account."),
     # --- mailer -------------------------------------------------------------------------------
     ReasonCode("invoice_not_finalized", ("rejection",), "A draft invoice cannot be sent; finalize it first."),
     ReasonCode("invoice_mismatch", ("rejection",), "The invoice snapshot is not the invoice the command names."),

@@ -9,19 +9,11 @@ from contracts import topics
 from contracts.messages.base import Command, Event, Identifier, message_type
 from contracts.messages.common import CommandRejected, Iban, Text
 from contracts.money import Currency
+from contracts.reasons import UnmatchedReason
 
 PositiveAmount = Annotated[int, Field(gt=0)]
 PaymentMethod = Literal["bank_transfer", "cash", "card", "cheque", "other"]
 Remittance = Annotated[str, StringConstraints(max_length=500)]
-UnmatchedReason = Literal[
-    "no_reference",
-    "unknown_reference",
-    "unknown_iban",
-    "iban_mismatch",
-    "invoice_not_open",
-    "currency_mismatch",
-    "ambiguous_reference",
-]
 
 
 @message_type("bank_transaction.received", topic=topics.PAYMENTS_TRANSACTIONS, key="transaction_id")
@@ -105,15 +97,9 @@ class PaymentUnmatched(Event):
     remittance_information: Remittance = ""
     reason: UnmatchedReason = Field(
         description=(
-            "no_reference: the text carries no RF reference and no number of an invoice payments knows; "
-            "unknown_reference: it carries an RF reference no invoice payments knows has (yet); "
-            "unknown_iban: the credited IBAN is no payee IBAN of the account; "
-            "iban_mismatch: the named invoice asks to be paid to another of the account's IBANs; "
-            "invoice_not_open: the named invoice takes no payment (draft, paid, void); "
-            "currency_mismatch: the named invoice is in another currency; "
-            "ambiguous_reference: the text names several payable invoices, a person splits the amount. "
-            "A transaction whose text named no invoice payments knew is matched automatically once "
-            "an invoice it names becomes known, if every rule then holds."
+            "Why no invoice took it; every code and its rule: docs/reason-codes.md. A transaction whose text "
+            "named no invoice payments knew (no_reference, unknown_reference, unknown_iban) is matched "
+            "automatically once an invoice it names becomes known, if every rule then holds."
         )
     )
 

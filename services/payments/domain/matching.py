@@ -14,7 +14,7 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from contracts.messages.payments import UnmatchedReason
+from contracts.reasons import UnmatchedReason
 from contracts.references import compact, creditor_references_in
 from services.payments.domain.model import BankTransaction, InvoiceView
 
