@@ -39,7 +39,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 ID_RE = re.compile(r"^[0-9]{20}-[0-9]{6}$")
-SLOW_ACK_SECONDS = 3
+SLOW_ACK_SECONDS = 2
 
 
 class Store:
