@@ -22,9 +22,12 @@ from pymongo import AsyncMongoClient
 
 from contracts.envelope import Envelope
 from contracts.messages.common import InvoiceSnapshot
+from contracts.messages.invoices import FinalizeInvoice, SendInvoice
 from contracts.messages.mail import MailQueued, PreviewMail, SendInvoiceMail, SendReminderMail
+from contracts.messages.payments import RecordPayment
 from contracts.runtime.messaging import Outgoing
 from services.mailer.adapters.mail_jobs import QUEUED, Incarnation, MailJobs
+from tests.integration.factories import configure_account, create_invoice
 from tests.integration.harness import Received, env
 
 os.environ.setdefault("MAILER_BATCH_INTERVAL_SECONDS", "0.2")
@@ -358,3 +361,47 @@ async def test_a_mailer_killed_after_the_relay_took_a_mail_sends_it_again_within
     assert sent.data["attempts"] == 2  # the first attempt reached the relay, so it counts
     first, again = await caught_mails(smtp_catcher_url, to)
     assert first["Message-ID"] == again["Message-ID"] == sent.data["smtp_message_id"]
+
+
+async def test_a_partly_paid_invoice_sent_again_asks_for_what_is_still_owed(
+    services, event_log, producer, account_id, smtp_catcher_url, mongodb_url
+):
+    invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
+    customer = address("ap")
+    await producer.send(configure_account(account_id), account_id=account_id)
+    await event_log.wait_for_type("account.configured", account_id)
+    draft = create_invoice(invoice_id)
+    await producer.send(draft.model_copy(update={"customer": draft.customer.model_copy(update={"email": [customer]})}),
+                        account_id=account_id)
+    await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
+    await event_log.wait_for_type("invoice.finalized", invoice_id)
+    await payments_know(mongodb_url, invoice_id)
+
+    payment = RecordPayment(invoice_id=invoice_id, payment_id="p-1", amount=50000, currency="EUR", paid_on=date.today())
+    await producer.send(payment, account_id=account_id)
+    applied = await event_log.wait_for_type("invoice.payment_applied", invoice_id)
+    assert (applied.data["invoice"]["total"], applied.data["invoice"]["amount_remaining"]) == (147350, 97350)
+    await producer.send(SendInvoice(invoice_id=invoice_id), account_id=account_id)
+    await event_log.wait_for_type("invoice.sent", invoice_id, timeout=60)
+
+    [mail] = await caught_mails(smtp_catcher_url, customer)
+    body = mail.get_body(("plain",)).get_content()
+    assert "Total: 1473.50 EUR" in body and "Amount paid: 500.00 EUR" in body
+    assert "Amount outstanding: 973.50 EUR" in body
+    [attachment] = list(mail.iter_attachments())
+    document = pypdf.PdfReader(io.BytesIO(attachment.get_content())).pages[0].extract_text().split("\n")
+    assert "Total 1473.50 EUR" in document and "Amount paid 500.00 EUR" in document
+    assert "Amount outstanding 973.50 EUR" in document
+
+
+async def payments_know(mongodb_url: str, invoice_id: str) -> None:
+    """Wait until payments holds the finalized invoice: before that, a payment for it is refused."""
+    client = AsyncMongoClient(mongodb_url)
+    try:
+        for _ in range(300):
+            if await client["payments"]["invoices"].find_one({"_id": invoice_id}) is not None:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"payments never stored {invoice_id}")
+    finally:
+        await client.close()
