@@ -26,7 +26,7 @@ from services.mailer.metrics import MailerMetrics
 from services.mailer.settings import MailerSettings
 
 # A claim outlives the attempt it announces: the SMTP conversation (bounded by the SMTP timeout)
-# plus rendering and two document writes. Only another instance ever waits for it to end.
+# plus rendering and two document writes, so no other instance takes a job still being attempted.
 _CLAIM_MARGIN = timedelta(seconds=15)
 # Events of attempt n use causation indexes n*10 .. n*10+9, clear of the indexes the queueing
 # handler used (0, 1) and of each other, so their ids stay deterministic per attempt.
