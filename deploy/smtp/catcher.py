@@ -12,12 +12,16 @@ Stands in for a real mail relay in the dev and test stacks (started by deploy/st
 Simulated delivery failures, so the mailer's retry/bounce handling can be tested without a real relay:
     RCPT TO bounce*@...    -> 550 5.1.1 mailbox unavailable   (permanent)
     RCPT TO tempfail*@...  -> 451 4.3.0 try again later        (transient)
+    RCPT TO slowack*@...   -> the message is stored (and listed) at once, but the 250 after DATA
+                              comes SLOW_ACK_SECONDS later: a window in which a test can kill the
+                              sender after the relay took the mail and before the sender knows
 
 Only the standard library and aiosmtpd: aiohttp is not a project dependency.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import itertools
@@ -35,6 +39,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 ID_RE = re.compile(r"^[0-9]{20}-[0-9]{6}$")
+SLOW_ACK_SECONDS = 2
 
 
 class Store:
@@ -107,6 +112,8 @@ class CatchingHandler:
     async def handle_DATA(self, server, session, envelope):
         msg_id = self.store.save(envelope.original_content or envelope.content, envelope.mail_from, list(envelope.rcpt_tos))
         print(f"stored {msg_id} from={envelope.mail_from} to={envelope.rcpt_tos}", flush=True)
+        if any(address.split("@", 1)[0].lower().startswith("slowack") for address in envelope.rcpt_tos):
+            await asyncio.sleep(SLOW_ACK_SECONDS)
         return f"250 Message accepted for delivery as {msg_id}"
 
 

@@ -27,5 +27,6 @@ def create_app(settings: MailerSettings | None = None):
     async def prepare() -> None:
         await jobs.ensure_indexes()
         await relay_pending(jobs.collection, service.publisher)
+        await delivery.release_claims_of_earlier_runs()
 
     return service.asgi_app(description=__doc__)

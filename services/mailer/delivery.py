@@ -16,7 +16,7 @@ from contracts.messages.common import InvoiceSnapshot
 from contracts.messages.mail import MailBounced, MailDeferred, MailEvent, MailSent
 from contracts.runtime.messaging import Outgoing
 from contracts.runtime.service import Service
-from services.mailer.adapters.mail_jobs import QUEUED, MailJobs
+from services.mailer.adapters.mail_jobs import QUEUED, Incarnation, MailJobs
 from services.mailer.adapters.pdf import render_invoice_pdf
 from services.mailer.adapters.smtp import SmtpRelay
 from services.mailer.adapters.suppressions import SuppressionList
@@ -25,9 +25,9 @@ from services.mailer.domain.delivery import Assessment, DeliveryReport, RetryPol
 from services.mailer.metrics import MailerMetrics
 from services.mailer.settings import MailerSettings
 
-# Far longer than one SMTP conversation may take (bounded by the SMTP timeout), so a claimed job
-# is never sent twice by two instances; short enough that a job orphaned by a crash is not late by much.
-_CLAIM_LEASE = timedelta(minutes=5)
+# A claim outlives the attempt it announces: the SMTP conversation (bounded by the SMTP timeout)
+# plus rendering and two document writes, so no other instance takes a job still being attempted.
+_CLAIM_MARGIN = timedelta(seconds=15)
 # Events of attempt n use causation indexes n*10 .. n*10+9, clear of the indexes the queueing
 # handler used (0, 1) and of each other, so their ids stay deterministic per attempt.
 _INDEXES_PER_ATTEMPT = 10
@@ -52,6 +52,18 @@ class BatchDelivery:
         self.relay = relay
         self.metrics = metrics
         self.policy = RetryPolicy(max_attempts=settings.max_attempts, base_seconds=settings.retry_base_seconds)
+        self.incarnation = Incarnation(settings.instance)
+        self.lease = timedelta(seconds=settings.smtp_timeout_seconds) + _CLAIM_MARGIN
+
+    async def release_claims_of_earlier_runs(self) -> None:
+        """Before delivering: the attempts this instance's previous run had claimed died with it."""
+        released = await self.jobs.release_claims_of_earlier_runs(self.incarnation, datetime.now(UTC))
+        if released:
+            logger.warning(
+                "mails whose attempt died with the previous run are due again; the relay may have taken "
+                "them already, so they may arrive twice, with the same Message-ID",
+                extra={"count": released, "instance": self.incarnation.instance},
+            )
 
     async def deliver_in_batches(self) -> None:
         while True:
@@ -59,16 +71,20 @@ class BatchDelivery:
             await asyncio.sleep(self.settings.batch_interval_seconds)
 
     async def deliver_due(self) -> None:
-        batch = await self.jobs.claim_due(datetime.now(UTC), self.settings.batch_size, _CLAIM_LEASE)
+        due = await self.jobs.due(datetime.now(UTC), self.settings.batch_size)
         started = time.monotonic()
-        for position, job in enumerate(batch):
+        for position, mail_id in enumerate(due):
             await asyncio.sleep(max(0.0, started + position / self.settings.rate_per_second - time.monotonic()))
+            # Claimed just before its attempt, so a claim's lease covers one attempt, not a batch.
+            job = await self.jobs.claim(mail_id, datetime.now(UTC), self.incarnation, self.lease)
+            if job is None:
+                continue  # another mailer instance claimed it
             try:
                 await self.attempt(job)
             except Exception:
                 # One job that cannot be sent must not hold back the rest of the batch; its claim
                 # lapses and it is tried again then.
-                logger.exception("delivery attempt failed", extra={"mail_id": job["_id"]})
+                logger.exception("delivery attempt failed", extra={"mail_id": mail_id})
         self.metrics.queue_depth.set(await self.jobs.queued_count())
 
     async def attempt(self, job: dict[str, Any]) -> None:

@@ -71,7 +71,8 @@ def register(service: Service, jobs: MailJobs, suppressions: SuppressionList, me
 
         if existing["account_id"] != context.account_id or existing["invoice_id"] != command.invoice_id:
             raise Refusal("mail_id_conflict", "The mail_id is already used by another invoice's mail.")
-        # Asked again for the same mail (a redelivery, a double click): the same answer, no second mail.
+        # Asked again for the same mail (a redelivery, a double click): the same answer, no second
+        # mail, and no write: the job may belong to the delivery loop by now (see adapters.mail_jobs).
         for event in _announcements(existing):
             context.emit(event)
 

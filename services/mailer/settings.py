@@ -1,3 +1,5 @@
+import socket
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -20,6 +22,7 @@ class MailerSettings(ServiceSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
+    # Bounds a whole SMTP conversation, so a delivery claim's lease can be derived from it.
     smtp_timeout_seconds: float = 30
 
     batch_interval_seconds: float = Field(2, gt=0, validation_alias="mailer_batch_interval_seconds")
@@ -27,3 +30,7 @@ class MailerSettings(ServiceSettings):
     rate_per_second: float = Field(10, gt=0, validation_alias="mailer_rate_per_second")
     max_attempts: int = Field(5, ge=1, validation_alias="mailer_max_attempts")
     retry_base_seconds: float = Field(30, ge=0, validation_alias="mailer_retry_base_seconds")
+    # Names this mailer among those sharing one database: a restart under the same name takes
+    # over the attempts its previous run left unfinished at once. Give every concurrently running
+    # instance its own name, and keep it across restarts (a host name usually does both).
+    instance: str = Field(default_factory=socket.gethostname, min_length=1, validation_alias="mailer_instance")

@@ -214,6 +214,12 @@ class ServiceProcesses:
             process.kill()
             process.wait()
 
+    def kill(self, service: str) -> None:
+        """SIGKILL: the service gets no chance to finish what it was doing, as in a crash."""
+        process = self.processes.pop(service)
+        process.kill()
+        process.wait()
+
     def start_all(self, names=SERVICES) -> None:
         for service in names:
             self.start(service)

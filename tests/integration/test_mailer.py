@@ -1,6 +1,7 @@
 """mailer against real Kafka, FerretDB and the SMTP catcher: commands in, events and mails out.
 
-The catcher refuses RCPT for local parts starting with `bounce` (550) and `tempfail` (451).
+The catcher refuses RCPT for local parts starting with `bounce` (550) and `tempfail` (451), and
+answers DATA for `slowack` a few seconds after it stored the mail.
 Delivery must be quick for these tests; the variables below reach the service processes
 because the harness passes os.environ on, and a stack that sets them already wins.
 """
@@ -10,15 +11,23 @@ import email
 import email.policy
 import io
 import os
+import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pypdf
 import pytest
+from pymongo import AsyncMongoClient
 
+from contracts.envelope import Envelope
 from contracts.messages.common import InvoiceSnapshot
-from contracts.messages.mail import PreviewMail, SendInvoiceMail, SendReminderMail
+from contracts.messages.invoices import FinalizeInvoice, SendInvoice
+from contracts.messages.mail import MailQueued, PreviewMail, SendInvoiceMail, SendReminderMail
+from contracts.messages.payments import RecordPayment
+from contracts.runtime.messaging import Outgoing
+from services.mailer.adapters.mail_jobs import QUEUED, Incarnation, MailJobs
+from tests.integration.factories import configure_account, create_invoice
 from tests.integration.harness import Received, env
 
 os.environ.setdefault("MAILER_BATCH_INTERVAL_SECONDS", "0.2")
@@ -82,6 +91,22 @@ async def caught_mails(smtp_catcher_url: str, recipient: str) -> list[email.mess
         ids = [entry["id"] for entry in listing if recipient in entry["rcpt_tos"]]
         raws = [(await client.get(f"/messages/{message_id}")).content for message_id in ids]
     return [email.message_from_bytes(raw, policy=email.policy.default) for raw in raws]
+
+
+async def caught_at_least(smtp_catcher_url: str, recipient: str, count: int) -> None:
+    for _ in range(300):
+        if len(await caught_mails(smtp_catcher_url, recipient)) >= count:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the catcher never held {count} mail(s) for {recipient}")
+
+
+async def stored_job(mongodb_url: str, mail_id: str) -> dict:
+    client = AsyncMongoClient(mongodb_url, tz_aware=True)
+    try:
+        return await client["mailer"]["mail_jobs"].find_one({"_id": mail_id})
+    finally:
+        await client.close()
 
 
 async def test_an_invoice_mail_is_queued_then_sent_with_its_headers_and_pdf(
@@ -234,3 +259,149 @@ async def test_metrics_count_outcomes_retries_and_queue_depth(services):
                    'invoicing_mails_total{outcome="dropped"}', "invoicing_mail_retries_total",
                    "invoicing_mail_queue_depth"):
         assert sample in text
+
+
+async def test_thirty_mails_arrive_once_each(services, event_log, producer, account_id, smtp_catcher_url):
+    invoice = open_invoice(account_id)
+    commands = [send_invoice(invoice, [address("ap")], attach_pdf=False) for _ in range(30)]
+    for command in commands:
+        await producer.send(command, account_id=account_id)
+
+    for command in commands:
+        await event_log.wait_for(of_mail("mail.sent", command.mail_id))
+    await asyncio.sleep(2)  # several batch intervals: time for a second copy, if there were one
+
+    for command in commands:
+        assert len([r for r in event_log.records if of_mail("mail.sent", command.mail_id)(r)]) == 1
+        assert len(await caught_mails(smtp_catcher_url, command.to[0])) == 1
+
+
+async def test_the_same_mail_asked_again_during_its_delivery_is_only_answered(
+    services, event_log, producer, account_id, smtp_catcher_url, mongodb_url
+):
+    invoice = open_invoice(account_id)
+    to = address("slowack")
+    command = send_invoice(invoice, [to], attach_pdf=False)
+    first = await producer.send(command, account_id=account_id)
+    await caught_at_least(smtp_catcher_url, to, 1)  # mid-attempt: the delivery loop owns the job
+    owned = await stored_job(mongodb_url, command.mail_id)
+
+    second = await producer.send(command, account_id=account_id)
+    answer = await event_log.wait_for(
+        lambda r: of_mail("mail.queued", command.mail_id)(r) and r.envelope.causationid == str(second.id)
+    )
+    assert answer.data["to"] == [to]
+    assert owned["status"] == QUEUED and await stored_job(mongodb_url, command.mail_id) == owned
+
+    await event_log.wait_for(of_mail("mail.sent", command.mail_id))
+    await asyncio.sleep(2)  # several batch intervals: time for a second mail, if there were one
+    assert [r.envelope.causationid for r in event_log.of_type("mail.sent", invoice.id)] == [str(first.id)]
+    assert len(await caught_mails(smtp_catcher_url, to)) == 1
+
+
+@pytest.fixture
+async def private_jobs(mongodb_url):
+    """Mail jobs in a database of the test's own, which the running mailer's loop never reads."""
+    client = AsyncMongoClient(mongodb_url, tz_aware=True)
+    database = f"mail_jobs_test_{uuid.uuid4().hex[:8]}"
+    yield MailJobs(client[database])
+    await client.drop_database(database)
+    await client.close()
+
+
+async def test_a_job_whose_outbox_holds_events_is_not_claimable(private_jobs):
+    """The queueing handler writes a job until it cleared the outbox; the delivery loop only after."""
+    jobs = private_jobs
+    now = datetime.now(UTC)
+    queued = MailQueued(mail_id="mail_1", invoice_id="inv_1", kind="invoice", to=["ap@example.com"], cc=[],
+                        queued_at=now)
+    cause = Envelope.originate(source="tests", type="mail.send_invoice", subject="inv_1", accountid="acct_1",
+                               actor="user:test")
+    announce = [Outgoing(cause.caused(source="mailer", type=queued.type_name, subject="inv_1", index=0), queued)]
+    await jobs.create({"_id": "mail_1", "status": QUEUED, "next_attempt_at": now, "attempts": 0}, announce)
+    assert await jobs.due(now, 10) == []
+    assert await jobs.claim("mail_1", now, Incarnation("mailer-test"), timedelta(seconds=45)) is None
+
+    await jobs.published("mail_1", announce)
+    assert await jobs.due(now, 10) == ["mail_1"]
+    claimed = await jobs.claim("mail_1", now, Incarnation("mailer-test"), timedelta(seconds=45))
+    assert claimed["attempts"] == 1 and claimed["outbox"] == {}
+
+
+async def test_a_restarted_mailer_releases_only_the_claims_of_its_own_earlier_runs(private_jobs):
+    jobs = private_jobs
+    now = datetime.now(UTC)
+    current = Incarnation("mailer-a")
+    claims = {"mail_earlier": Incarnation("mailer-a"), "mail_current": current, "mail_peer": Incarnation("mailer-b")}
+    for mail_id, claimant in claims.items():
+        await jobs.create({"_id": mail_id, "status": QUEUED, "next_attempt_at": now, "attempts": 0}, [])
+        assert await jobs.claim(mail_id, now, claimant, timedelta(seconds=45)) is not None
+    assert await jobs.due(now, 10) == []
+
+    assert await jobs.release_claims_of_earlier_runs(current, now) == 1
+    assert await jobs.due(now, 10) == ["mail_earlier"]
+
+
+async def test_a_mailer_killed_after_the_relay_took_a_mail_sends_it_again_within_seconds(
+    services, event_log, producer, account_id, smtp_catcher_url
+):
+    invoice = open_invoice(account_id)
+    to = address("slowack")
+    command = send_invoice(invoice, [to], attach_pdf=False)
+    await producer.send(command, account_id=account_id)
+    await caught_at_least(smtp_catcher_url, to, 1)  # the relay has the mail; the mailer awaits its 250
+
+    services.kill("mailer")
+    killed_at = time.perf_counter()
+    services.start("mailer")
+    services.wait_ready("mailer")
+
+    sent = await event_log.wait_for(of_mail("mail.sent", command.mail_id), timeout=15)
+    assert sent.arrived_at - killed_at < 15
+    assert sent.data["attempts"] == 2  # the first attempt reached the relay, so it counts
+    first, again = await caught_mails(smtp_catcher_url, to)
+    assert first["Message-ID"] == again["Message-ID"] == sent.data["smtp_message_id"]
+
+
+async def test_a_partly_paid_invoice_sent_again_asks_for_what_is_still_owed(
+    services, event_log, producer, account_id, smtp_catcher_url, mongodb_url
+):
+    invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
+    customer = address("ap")
+    await producer.send(configure_account(account_id), account_id=account_id)
+    await event_log.wait_for_type("account.configured", account_id)
+    draft = create_invoice(invoice_id)
+    await producer.send(draft.model_copy(update={"customer": draft.customer.model_copy(update={"email": [customer]})}),
+                        account_id=account_id)
+    await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
+    await event_log.wait_for_type("invoice.finalized", invoice_id)
+    await payments_know(mongodb_url, invoice_id)
+
+    payment = RecordPayment(invoice_id=invoice_id, payment_id="p-1", amount=50000, currency="EUR", paid_on=date.today())
+    await producer.send(payment, account_id=account_id)
+    applied = await event_log.wait_for_type("invoice.payment_applied", invoice_id)
+    assert (applied.data["invoice"]["total"], applied.data["invoice"]["amount_remaining"]) == (147350, 97350)
+    await producer.send(SendInvoice(invoice_id=invoice_id), account_id=account_id)
+    await event_log.wait_for_type("invoice.sent", invoice_id, timeout=60)
+
+    [mail] = await caught_mails(smtp_catcher_url, customer)
+    body = mail.get_body(("plain",)).get_content()
+    assert "Total: 1473.50 EUR" in body and "Amount paid: 500.00 EUR" in body
+    assert "Amount outstanding: 973.50 EUR" in body
+    [attachment] = list(mail.iter_attachments())
+    document = pypdf.PdfReader(io.BytesIO(attachment.get_content())).pages[0].extract_text().split("\n")
+    assert "Total 1473.50 EUR" in document and "Amount paid 500.00 EUR" in document
+    assert "Amount outstanding 973.50 EUR" in document
+
+
+async def payments_know(mongodb_url: str, invoice_id: str) -> None:
+    """Wait until payments holds the finalized invoice: before that, a payment for it is refused."""
+    client = AsyncMongoClient(mongodb_url)
+    try:
+        for _ in range(300):
+            if await client["payments"]["invoices"].find_one({"_id": invoice_id}) is not None:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"payments never stored {invoice_id}")
+    finally:
+        await client.close()

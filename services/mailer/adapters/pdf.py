@@ -97,7 +97,7 @@ def render_invoice_pdf(invoice: InvoiceSnapshot, issuer: Issuer, language: str) 
     pdf.label_value(texts.total, money(invoice.total, currency), style="B")
     if invoice.amount_paid:
         pdf.label_value(texts.amount_paid, money(invoice.amount_paid, currency))
-    pdf.label_value(texts.amount_due, money(invoice.amount_due, currency), style="B")
+    pdf.label_value(texts.amount_outstanding, money(invoice.amount_remaining, currency), style="B")
     pdf.ln(6)
 
     if invoice.payee_iban:

@@ -1,5 +1,6 @@
 """Handing a message to the SMTP relay with aiosmtplib, and reading the relay's verdict."""
 
+import asyncio
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -27,23 +28,28 @@ class SmtpRelay:
     async def deliver(self, message: EmailMessage, *, sender: str, recipients: list[str]) -> DeliveryReport:
         settings = self.settings
         try:
-            refused, _ = await aiosmtplib.send(
-                message,
-                sender=sender,
-                recipients=recipients,
-                hostname=settings.smtp_host,
-                port=settings.smtp_port,
-                username=settings.smtp_username or None,
-                password=settings.smtp_password or None,
-                start_tls=settings.smtp_starttls,
-                timeout=settings.smtp_timeout_seconds,
-            )
+            # aiosmtplib's timeout is per command; the whole conversation must end within it too,
+            # because the delivery claim's lease is derived from it.
+            async with asyncio.timeout(settings.smtp_timeout_seconds):
+                refused, _ = await aiosmtplib.send(
+                    message,
+                    sender=sender,
+                    recipients=recipients,
+                    hostname=settings.smtp_host,
+                    port=settings.smtp_port,
+                    username=settings.smtp_username or None,
+                    password=settings.smtp_password or None,
+                    start_tls=settings.smtp_starttls,
+                    timeout=settings.smtp_timeout_seconds,
+                )
         except SMTPRecipientsRefused as error:
             return DeliveryReport(refused={r.recipient: SmtpReply(r.code, r.message) for r in error.recipients})
         except _RELAY_PROBLEMS as error:
             return DeliveryReport.message_refused(recipients, SmtpReply(None, f"relay: {error.code} {error.message}"))
         except SMTPResponseException as error:
             return DeliveryReport.message_refused(recipients, SmtpReply(error.code, error.message))
+        except TimeoutError:
+            return DeliveryReport.message_refused(recipients, SmtpReply(None, "relay timed out"))
         except (SMTPException, OSError) as error:
             return DeliveryReport.message_refused(recipients, SmtpReply(None, f"relay unreachable: {error}"))
         return DeliveryReport(

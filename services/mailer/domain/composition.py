@@ -65,7 +65,10 @@ def facts(invoice: InvoiceSnapshot, kind: MailKind, texts: Texts) -> list[tuple[
         if invoice.paid_at:
             rows.append((texts.paid_on, local_date(invoice.paid_at, texts)))
     elif asks_for_payment(kind):
-        rows.append((texts.amount_due, money(invoice.amount_due, invoice.currency)))
+        if invoice.amount_paid:
+            rows.append((texts.total, money(invoice.amount_due, invoice.currency)))
+            rows.append((texts.amount_paid, money(invoice.amount_paid, invoice.currency)))
+        rows.append((texts.amount_outstanding, money(invoice.amount_remaining, invoice.currency)))
         if invoice.due_date:
             rows.append((texts.due_date, local_date(invoice.due_date, texts)))
         if invoice.payee_iban:

@@ -35,7 +35,7 @@ class Texts:
     total: str
     amount_paid: str
     paid_on: str
-    amount_due: str
+    amount_outstanding: str  # what is still owed, after what was paid
     iban: str
     reference: str
 
@@ -56,7 +56,7 @@ ENGLISH = Texts(
     greeting="Hello {customer},",
     closing="Kind regards,",
     payment_instruction=(
-        "Please transfer the amount due to the IBAN below and quote the payment reference, "
+        "Please transfer the amount outstanding to the IBAN below and quote the payment reference, "
         "so that your payment is matched automatically."
     ),
     date_format="%Y-%m-%d",
@@ -77,7 +77,7 @@ ENGLISH = Texts(
     total="Total",
     amount_paid="Amount paid",
     paid_on="Paid on",
-    amount_due="Amount due",
+    amount_outstanding="Amount outstanding",
     iban="IBAN",
     reference="Payment reference",
 )
@@ -121,7 +121,7 @@ GERMAN = Texts(
     total="Gesamt",
     amount_paid="Bezahlter Betrag",
     paid_on="Bezahlt am",
-    amount_due="Offener Betrag",
+    amount_outstanding="Offener Betrag",
     iban="IBAN",
     reference="Zahlungsreferenz",
 )
@@ -142,7 +142,7 @@ FRENCH = Texts(
     greeting="Bonjour {customer},",
     closing="Cordialement,",
     payment_instruction=(
-        "Veuillez virer le montant dû sur l'IBAN ci-dessous en indiquant la référence de paiement, "
+        "Veuillez virer le reste à payer sur l'IBAN ci-dessous en indiquant la référence de paiement, "
         "afin que votre paiement soit rapproché automatiquement."
     ),
     date_format="%d/%m/%Y",
@@ -163,7 +163,7 @@ FRENCH = Texts(
     total="Total",
     amount_paid="Montant payé",
     paid_on="Payée le",
-    amount_due="Montant dû",
+    amount_outstanding="Reste à payer",
     iban="IBAN",
     reference="Référence de paiement",
 )
@@ -184,7 +184,7 @@ ITALIAN = Texts(
     greeting="Gentile {customer},",
     closing="Cordiali saluti,",
     payment_instruction=(
-        "La preghiamo di versare l'importo dovuto sull'IBAN indicato di seguito, riportando il "
+        "La preghiamo di versare l'importo residuo sull'IBAN indicato di seguito, riportando il "
         "riferimento di pagamento, affinché il pagamento venga abbinato automaticamente."
     ),
     date_format="%d/%m/%Y",
@@ -205,7 +205,7 @@ ITALIAN = Texts(
     total="Totale",
     amount_paid="Importo pagato",
     paid_on="Pagata il",
-    amount_due="Importo dovuto",
+    amount_outstanding="Importo residuo",
     iban="IBAN",
     reference="Riferimento di pagamento",
 )
@@ -247,7 +247,7 @@ SPANISH = Texts(
     total="Total",
     amount_paid="Importe pagado",
     paid_on="Pagada el",
-    amount_due="Importe pendiente",
+    amount_outstanding="Importe pendiente",
     iban="IBAN",
     reference="Referencia de pago",
 )

@@ -29,10 +29,10 @@ def compose(snapshot, *, kind="invoice", language="en", to=("ap@globex.example",
 @pytest.mark.parametrize(
     ("language", "subject", "phrase", "due"),
     [
-        ("en", "Invoice INV-2025-00042 from Acme GmbH", "Amount due: 270.25 EUR", "2025-03-31"),
+        ("en", "Invoice INV-2025-00042 from Acme GmbH", "Amount outstanding: 270.25 EUR", "2025-03-31"),
         ("de", "Rechnung INV-2025-00042 von Acme GmbH", "Offener Betrag: 270.25 EUR", "31.03.2025"),
-        ("fr", "Facture INV-2025-00042 de Acme GmbH", "Montant dû: 270.25 EUR", "31/03/2025"),
-        ("it", "Fattura INV-2025-00042 da Acme GmbH", "Importo dovuto: 270.25 EUR", "31/03/2025"),
+        ("fr", "Facture INV-2025-00042 de Acme GmbH", "Reste à payer: 270.25 EUR", "31/03/2025"),
+        ("it", "Fattura INV-2025-00042 da Acme GmbH", "Importo residuo: 270.25 EUR", "31/03/2025"),
         ("es", "Factura INV-2025-00042 de Acme GmbH", "Importe pendiente: 270.25 EUR", "31/03/2025"),
     ],
 )
@@ -62,7 +62,7 @@ def test_regional_variant_uses_its_base_language():
     ("kind", "subject", "must", "must_not"),
     [
         ("receipt", "Receipt for invoice INV-2025-00042 from Acme GmbH", "Amount paid: 270.25 EUR", "IBAN"),
-        ("void_notice", "Invoice INV-2025-00042 from Acme GmbH has been voided", "do not need to pay", "Amount due"),
+        ("void_notice", "Invoice INV-2025-00042 from Acme GmbH has been voided", "do not need to pay", "Amount outstanding"),
         ("reminder", "Reminder: invoice INV-2025-00042 from Acme GmbH", "RF18 5390 0754 7034", "Amount paid"),
     ],
 )
@@ -86,7 +86,7 @@ def test_each_kind_says_what_it_is_about(kind, subject, must, must_not):
 )
 def test_amounts_use_the_currency_exponent(amount, currency, shown):
     assert money(amount, currency) == shown
-    snapshot = invoice(currency=currency, amount_due=amount)
+    snapshot = invoice(currency=currency, amount_due=amount, amount_remaining=amount)
     assert shown in render_content(snapshot, snapshot.issuer, "invoice", "en").text
 
 
@@ -169,3 +169,31 @@ def test_text_and_html_alternatives_and_the_pdf_attachment():
 
 def test_no_attachment_when_not_asked():
     assert list(compose(invoice(), pdf=None).iter_attachments()) == []
+
+
+PARTLY_PAID = {"amount_paid": 10000, "amount_remaining": 17025}
+
+
+@pytest.mark.parametrize(
+    ("language", "total", "paid", "outstanding", "instruction"),
+    [
+        ("en", "Total: 270.25 EUR", "Amount paid: 100.00 EUR", "Amount outstanding: 170.25 EUR",
+         "transfer the amount outstanding"),
+        ("de", "Gesamt: 270.25 EUR", "Bezahlter Betrag: 100.00 EUR", "Offener Betrag: 170.25 EUR",
+         "überweisen Sie den offenen Betrag"),
+        ("fr", "Total: 270.25 EUR", "Montant payé: 100.00 EUR", "Reste à payer: 170.25 EUR", "virer le reste à payer"),
+        ("it", "Totale: 270.25 EUR", "Importo pagato: 100.00 EUR", "Importo residuo: 170.25 EUR",
+         "versare l'importo residuo"),
+        ("es", "Total: 270.25 EUR", "Importe pagado: 100.00 EUR", "Importe pendiente: 170.25 EUR",
+         "Transfiera el importe pendiente"),
+    ],
+)
+def test_a_partly_paid_invoices_reminder_asks_for_what_is_still_owed(language, total, paid, outstanding, instruction):
+    snapshot = invoice(**PARTLY_PAID)
+    content = render_content(snapshot, snapshot.issuer, "reminder", language)
+
+    for row in (total, paid, outstanding):
+        assert row in content.text
+        assert row.split(": ")[1] in content.html
+    assert instruction in content.text
+    assert content.text.count("270.25 EUR") == 1  # only as the total, never as what is owed

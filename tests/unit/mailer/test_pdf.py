@@ -19,7 +19,7 @@ def test_the_document_states_parties_number_lines_totals_and_payment_details():
     for expected in [
         "Acme GmbH", "Globex AG", "Invoice INV-2025-00042", "2025-03-01", "2025-03-31",
         "Consulting", "2.5", "100.00 EUR", "8.1 %", "250.00 EUR",
-        "Subtotal 250.00 EUR", "Tax 20.25 EUR", "Total 270.25 EUR", "Amount due 270.25 EUR",
+        "Subtotal 250.00 EUR", "Tax 20.25 EUR", "Total 270.25 EUR", "Amount outstanding 270.25 EUR",
         "IBAN: CH93 0076 2011 6238 5295 7", "Payment reference: RF18 5390 0754 7034", "Thank you for your business",
     ]:
         assert expected in text
@@ -68,3 +68,12 @@ def test_transliteration():
 def test_header_like_names_stay_on_one_line():
     snapshot = invoice(customer={"name": "Globex\r\nInjected", "email": ["ap@globex.example"]})
     assert "Globex Injected" in text_of(render_invoice_pdf(snapshot, snapshot.issuer, "en"))
+
+
+def test_a_partly_paid_invoice_states_total_paid_and_what_is_still_owed():
+    snapshot = invoice(amount_paid=10000, amount_remaining=17025)
+    lines = text_of(render_invoice_pdf(snapshot, snapshot.issuer, "en")).split("\n")
+
+    assert "Total 270.25 EUR" in lines
+    assert "Amount paid 100.00 EUR" in lines
+    assert "Amount outstanding 170.25 EUR" in lines
