@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -200,6 +200,44 @@ class Consumer:
             description=f"Handles {handled}. Other types on these topics are skipped.",
         )(self.on_record)
 
+    def guard(self, kafka_consumer: AIOKafkaConsumer) -> None:
+        """Keep a record the Kafka client itself cannot read from stopping its partition.
+
+        aiokafka decodes header names as UTF-8 while it unpacks a fetch, before any code of ours
+        runs; a record whose header name is not UTF-8 makes every fetch of its partition fail,
+        for good. Such a record is dead-lettered by its position (its bytes cannot be read) and
+        skipped; the records around it are handled as usual.
+        """
+        read_one = kafka_consumer.getone
+
+        async def getone(*partitions):
+            while True:
+                try:
+                    return await read_one(*partitions)
+                except UnicodeDecodeError as error:
+                    await self._skip_unreadable(kafka_consumer, error)
+
+        kafka_consumer.getone = getone
+
+    async def _skip_unreadable(self, kafka_consumer: AIOKafkaConsumer, error: UnicodeDecodeError) -> None:
+        skipped = await skip_unreadable_record(kafka_consumer)
+        if skipped is None:
+            return  # not fetched again yet; the next read tells
+        partition, offset = skipped
+        detail = f"the Kafka client cannot read the record at offset {offset}: {error}"
+        self.logger.warning("unreadable record dead-lettered", extra={
+            "topic": partition.topic, "partition": partition.partition, "offset": offset, "detail": detail})
+        await self.publisher.publish_raw(dead_letter_topic(partition.topic), b"", None, {
+            "dlq_reason": "invalid_header",
+            "dlq_detail": detail,
+            "dlq_source_topic": partition.topic,
+            "dlq_source_partition": str(partition.partition),
+            "dlq_source_offset": str(offset),
+            "dlq_consumer_group": self.group_id,
+            "dlq_time": datetime.now(UTC).isoformat(),
+        })
+        self.metrics.dead_lettered.labels(partition.topic, "invalid_header").inc()
+
     async def on_record(self, message: KafkaMessage) -> None:
         record = message.raw_message
         try:
@@ -325,6 +363,25 @@ class Consumer:
         await self.publisher.publish_raw(dead_letter_topic(record.topic), body, record.key, dlq_headers)
         self.metrics.dead_lettered.labels(record.topic, reason).inc()
         self.metrics.consumed.labels(record.topic, headers.get("ce_type", "unknown"), "dead_lettered").inc()
+
+
+async def skip_unreadable_record(kafka_consumer: AIOKafkaConsumer) -> tuple[TopicPartition, int] | None:
+    """Find the partition whose next record the client cannot unpack, and move past that record.
+
+    Partitions are read one at a time so the failing one shows; a record read from a healthy
+    one on the way is given back (its partition is sought back to it). Returns the partition and
+    the offset skipped, or None when no partition fails right now.
+    """
+    for partition in sorted(kafka_consumer.assignment()):
+        try:
+            fetched = await kafka_consumer.getmany(partition, timeout_ms=2000, max_records=1)
+        except UnicodeDecodeError:
+            offset = await kafka_consumer.position(partition)
+            kafka_consumer.seek(partition, offset + 1)
+            return partition, offset
+        for record in fetched.get(partition, []):
+            kafka_consumer.seek(partition, record.offset)
+    return None
 
 
 def _readable_envelope(record: ConsumerRecord) -> Envelope | None:

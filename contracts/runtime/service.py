@@ -116,6 +116,8 @@ class Service:
         await self.progress.watch(self._kafka_consumers, self.settings.consumer_progress_interval_seconds)
 
     async def _start_background(self) -> None:
+        for kafka_consumer in self._kafka_consumers():
+            self.consumer.guard(kafka_consumer)
         for task in [self._watch_progress, *self.background_tasks]:
             self._running.append(asyncio.create_task(_forever(task, self.logger), name=task.__name__))
 
