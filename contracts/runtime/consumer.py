@@ -227,15 +227,8 @@ class Consumer:
         detail = f"the Kafka client cannot read the record at offset {offset}: {error}"
         self.logger.warning("unreadable record dead-lettered", extra={
             "topic": partition.topic, "partition": partition.partition, "offset": offset, "detail": detail})
-        await self.publisher.publish_raw(dead_letter_topic(partition.topic), b"", None, {
-            "dlq_reason": "invalid_header",
-            "dlq_detail": detail,
-            "dlq_source_topic": partition.topic,
-            "dlq_source_partition": str(partition.partition),
-            "dlq_source_offset": str(offset),
-            "dlq_consumer_group": self.group_id,
-            "dlq_time": datetime.now(UTC).isoformat(),
-        })
+        await self.publisher.publish_raw(dead_letter_topic(partition.topic), b"", None,
+                                         self._dead_letter_headers(partition, offset, "invalid_header", detail))
         self.metrics.dead_lettered.labels(partition.topic, "invalid_header").inc()
 
     async def on_record(self, message: KafkaMessage) -> None:
@@ -350,19 +343,22 @@ class Consumer:
 
     async def _dead_letter(self, record: ConsumerRecord, body: bytes, reason: str, detail: str) -> None:
         headers = readable_headers(record.headers)
-        dlq_headers = {
-            **headers,
-            "dlq_reason": reason,
-            "dlq_detail": detail[:2000],
-            "dlq_source_topic": record.topic,
-            "dlq_source_partition": str(record.partition),
-            "dlq_source_offset": str(record.offset),
-            "dlq_consumer_group": self.group_id,
-            "dlq_time": datetime.now(UTC).isoformat(),
-        }
+        position = TopicPartition(record.topic, record.partition)
+        dlq_headers = headers | self._dead_letter_headers(position, record.offset, reason, detail)
         await self.publisher.publish_raw(dead_letter_topic(record.topic), body, record.key, dlq_headers)
         self.metrics.dead_lettered.labels(record.topic, reason).inc()
         self.metrics.consumed.labels(record.topic, headers.get("ce_type", "unknown"), "dead_lettered").inc()
+
+    def _dead_letter_headers(self, source: TopicPartition, offset: int, reason: str, detail: str) -> dict[str, str]:
+        return {
+            "dlq_reason": reason,
+            "dlq_detail": detail[:2000],
+            "dlq_source_topic": source.topic,
+            "dlq_source_partition": str(source.partition),
+            "dlq_source_offset": str(offset),
+            "dlq_consumer_group": self.group_id,
+            "dlq_time": datetime.now(UTC).isoformat(),
+        }
 
 
 async def skip_unreadable_record(kafka_consumer: AIOKafkaConsumer) -> tuple[TopicPartition, int] | None:
