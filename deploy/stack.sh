@@ -53,7 +53,7 @@ comp_endpoint() {
     case "$1" in
     kafka) echo "$KAFKA_BOOTSTRAP_SERVERS" ;;
     ferretdb) echo "$MONGODB_URL" ;;
-    postgres) echo "${POSTGRES_URL}{${POSTGRES_DATABASES[*]}}" ;;
+    postgres) echo "$POSTGRES_URL (databases: ${POSTGRES_DATABASES[*]})" ;;
     smtp) echo "smtp://$SMTP_HOST:$SMTP_PORT  http://127.0.0.1:$SMTP_CATCHER_HTTP_PORT/messages" ;;
     prometheus) echo "http://127.0.0.1:$PROMETHEUS_PORT" ;;
     esac
@@ -149,11 +149,11 @@ ensure_prometheus() {
 ensure_postgres() {
     if [[ ! -x "$POSTGRES_BIN/postgres" ]]; then
         local others
-        others="$(ls /usr/lib/postgresql 2>/dev/null | tr '\n' ' ')"
+        others="$(ls /usr/lib/postgresql 2>/dev/null | paste -sd ' ' || true)"
         apt_install postgres "postgresql-$POSTGRES_MAJOR" ||
             die "postgres: PostgreSQL $POSTGRES_MAJOR is pinned (POSTGRES_MAJOR in deploy/stack.sh) but not installed, and" \
-                "apt-get install postgresql-$POSTGRES_MAJOR failed; installed majors: ${others:-none}" \
-                "(this release's default: $(apt-cache policy postgresql 2>/dev/null | awk '/Candidate/ {print $2}'))"
+                "apt-get install postgresql-$POSTGRES_MAJOR failed; installed majors: ${others:-none}," \
+                "this release's default: $(apt-cache policy postgresql 2>/dev/null | awk '/Candidate/ {sub(/\+.*/, "", $2); print $2}')"
     fi
     local version
     version="$("$POSTGRES_BIN/postgres" --version)" || die "postgres: $POSTGRES_BIN/postgres does not run"

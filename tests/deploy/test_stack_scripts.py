@@ -338,3 +338,14 @@ def test_postgres_component_lifecycle(throwaway_stack: dict[str, str]) -> None:
     reset = _stack({**env, "POSTGRES_RESET_DATABASES": "1"}, "up", "postgres")
     assert reset.returncode == 0, reset.stdout + reset.stderr
     assert _psql(port, "select count(*) from pg_tables where tablename = 'kept'", "invoices") == ["0"]
+
+
+@pytest.mark.integration
+def test_postgres_refuses_a_data_dir_of_another_major(throwaway_stack: dict[str, str]) -> None:
+    data = Path(throwaway_stack["STACK_DIR"]) / "postgres" / "data"
+    data.mkdir(parents=True)
+    (data / "PG_VERSION").write_text("9\n")
+    result = _stack(throwaway_stack, "up", "postgres")
+    assert result.returncode != 0
+    assert f"was initialised by PostgreSQL 9, the stack runs {POSTGRES_MAJOR}" in result.stderr
+    assert (data / "PG_VERSION").read_text() == "9\n", "a data dir of another major must be left alone"
