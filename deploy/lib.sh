@@ -8,10 +8,11 @@ say() { printf '[%s] %s\n' "${STACK_NAME:-?}" "$*"; }
 die() { printf '[%s] ERROR: %s\n' "${STACK_NAME:-?}" "$*" >&2; exit 1; }
 
 # Picks deploy/env/$STACK_NAME.env so that every script (and the tests) agree on ports and state dirs.
+# STACK_ENV_FILE names another env file instead: the deploy tests' throwaway stacks.
 load_env() {
     STACK_NAME="${STACK_NAME:-dev}"
-    local env_file="$REPO_ROOT/deploy/env/$STACK_NAME.env"
-    [[ -f "$env_file" ]] || die "unknown STACK_NAME '$STACK_NAME': $env_file does not exist"
+    local env_file="${STACK_ENV_FILE:-$REPO_ROOT/deploy/env/$STACK_NAME.env}"
+    [[ -f "$env_file" ]] || die "unknown STACK_NAME '$STACK_NAME' (or STACK_ENV_FILE): $env_file does not exist"
     # shellcheck disable=SC1090
     source "$env_file"
 }
@@ -57,16 +58,22 @@ start_bg() {
     echo $! >"$pidfile"
 }
 
-# stop_pid <name> <pidfile> <marker> [timeout]: SIGTERM, wait, then SIGKILL; a no-op when nothing runs.
+# stop_pid <name> <pidfile> <marker> [timeout] [signal]: SIGTERM to the process group, wait, then SIGKILL; a
+# no-op when nothing runs. With a signal, that signal goes to the process alone, for a server that stops its
+# own children in order (PostgreSQL).
 stop_pid() {
-    local name="$1" pidfile="$2" marker="$3" timeout="${4:-30}" pid i
+    local name="$1" pidfile="$2" marker="$3" timeout="${4:-30}" signal="${5:-}" pid i
     if ! pid="$(pid_of "$pidfile" "$marker")"; then
         rm -f "$pidfile"
         say "$name: not running"
         return 0
     fi
     say "$name: stopping (pid $pid)"
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    if [[ -n "$signal" ]]; then
+        kill -s "$signal" "$pid" 2>/dev/null || true
+    else
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    fi
     for ((i = 0; i < timeout * 5; i++)); do
         [[ -d "/proc/$pid" ]] || break
         sleep 0.2

@@ -52,7 +52,9 @@ if ((stop_stack)); then
     # whole collections even for _id lookups, so data left by earlier runs slows every test.
     rm -rf "$STACK_DIR/ferretdb/data"
 fi
-deploy/stack.sh up
+# Likewise PostgreSQL's service databases: `up` drops and recreates them (which also works when postgres
+# alone was left running, where deleting its data dir would pull the files from under a live server).
+POSTGRES_RESET_DATABASES="$stop_stack" deploy/stack.sh up
 
 if [[ "${1:-}" == --bench ]]; then
     shift

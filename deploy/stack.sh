@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Native local infrastructure (no Docker): Kafka (KRaft), FerretDB (SQLite), SMTP catcher, Prometheus.
+# Native local infrastructure (no Docker): Kafka (KRaft), FerretDB (SQLite), PostgreSQL, SMTP catcher,
+# Prometheus.
 #
-#   deploy/stack.sh up|down|status|restart [kafka|ferretdb|smtp|prometheus ...]   (default: all)
+#   deploy/stack.sh up|down|status|restart [kafka|ferretdb|postgres|smtp|prometheus ...]   (default: all)
 #
 # STACK_NAME (default dev) selects deploy/env/$STACK_NAME.env: ports and $STACK_DIR. Each component keeps
 # its pid file, log, rendered config and data in $STACK_DIR/<component>/. Binaries and jars are cached
@@ -11,13 +12,19 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 load_env
 
-ALL_COMPONENTS=(kafka ferretdb smtp prometheus)
+ALL_COMPONENTS=(kafka ferretdb postgres smtp prometheus)
 
 KAFKA_VERSION=3.9.2 # must match deploy/kafka/pom.xml
 KAFKA_LIBS="$REPO_ROOT/.cache/kafka-$KAFKA_VERSION/libs"
 FERRETDB_BIN="$REPO_ROOT/.cache/bin/ferretdb"
 # FerretDB's version is pinned by deploy/ferretdb/go.mod/go.sum; the stamp rebuilds the binary when they change.
 FERRETDB_STAMP="$REPO_ROOT/.cache/bin/ferretdb.gomod.sha256"
+# PostgreSQL comes from Debian's packages, one major version for every machine (Debian 12 ships 15). A data
+# dir is tied to the major that initialised it, so bumping this needs a fresh (or pg_upgrade'd) data dir.
+POSTGRES_MAJOR=15
+POSTGRES_BIN="/usr/lib/postgresql/$POSTGRES_MAJOR/bin"
+# One database per service; created when missing on every `up`.
+POSTGRES_DATABASES=(invoices numbering payments mailer)
 
 # ---------------------------------------------------------------- per-component facts
 comp_dir() { echo "$STACK_DIR/$1"; }
@@ -28,6 +35,7 @@ comp_marker() {
     case "$1" in
     kafka) echo "$STACK_DIR/kafka/server.properties" ;;
     ferretdb) echo "file:$STACK_DIR/ferretdb/data/" ;;
+    postgres) echo "-D $STACK_DIR/postgres/data " ;;
     smtp) echo "deploy/smtp/catcher.py --dir $SMTP_CATCHER_DIR" ;;
     prometheus) echo "$STACK_DIR/prometheus/prometheus.yml" ;;
     esac
@@ -36,6 +44,7 @@ comp_port() {
     case "$1" in
     kafka) echo "$KAFKA_PORT" ;;
     ferretdb) echo "$FERRETDB_PORT" ;;
+    postgres) echo "$POSTGRES_PORT" ;;
     smtp) echo "$SMTP_PORT" ;;
     prometheus) echo "$PROMETHEUS_PORT" ;;
     esac
@@ -44,6 +53,7 @@ comp_endpoint() {
     case "$1" in
     kafka) echo "$KAFKA_BOOTSTRAP_SERVERS" ;;
     ferretdb) echo "$MONGODB_URL" ;;
+    postgres) echo "$POSTGRES_URL (databases: ${POSTGRES_DATABASES[*]})" ;;
     smtp) echo "smtp://$SMTP_HOST:$SMTP_PORT  http://127.0.0.1:$SMTP_CATCHER_HTTP_PORT/messages" ;;
     prometheus) echo "http://127.0.0.1:$PROMETHEUS_PORT" ;;
     esac
@@ -59,6 +69,9 @@ healthy_kafka() {
 healthy_ferretdb() {
     port_open "$FERRETDB_PORT" &&
         "$PY" -c 'import sys, pymongo; pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=1500).admin.command("ping")' "$MONGODB_URL"
+}
+healthy_postgres() {
+    port_open "$POSTGRES_PORT" && [[ "$(pg_sql -c 'select 1')" == 1 ]]
 }
 healthy_smtp() {
     port_open "$SMTP_PORT" && http_ok "http://127.0.0.1:$SMTP_CATCHER_HTTP_PORT/healthz"
@@ -95,12 +108,19 @@ ensure_ferretdb_bin() {
     echo "$want" >"$FERRETDB_STAMP"
 }
 
-ensure_prometheus() {
-    command -v prometheus >/dev/null && command -v promtool >/dev/null && return 0
-    say "prometheus: not installed, installing the Debian package (first run only)"
+# apt_install <component> <package...>: installs Debian packages, through sudo when not root. Packages that
+# ship a system service (prometheus on :9090, postgresql's cluster on :5432) must not start it: it would take
+# a port the stack uses or run a server nobody asked for, so a policy-rc.d forbids service starts meanwhile.
+# Machine-wide lock: components start in parallel and checkouts share the machine, and a second apt-get
+# would fail on dpkg's lock or remove the policy-rc.d while the first is still installing.
+apt_install() (
+    local name="$1"
+    shift
     local sudo=""
     [[ "$(id -u)" == 0 ]] || sudo="sudo"
-    # The package ships a system service on :9090; keep apt from starting it, it would take the dev port.
+    exec 7>"${TMPDIR:-/tmp}/invoicing-apt-install.lock"
+    flock -w 600 7 || die "$name: another apt-get install of this project is still running"
+    say "$name: not installed, installing the Debian package(s) $* (first run only)"
     local added_policy=""
     if [[ ! -e /usr/sbin/policy-rc.d ]]; then
         printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
@@ -109,16 +129,52 @@ ensure_prometheus() {
     fi
     local ok=0
     # Fresh machines/containers often have empty package lists: update only when the first try fails.
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends prometheus || {
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "$@" || {
         $sudo apt-get update -q &&
-            DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends prometheus
+            DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "$@"
     } || ok=1
     [[ -z "$added_policy" ]] || $sudo rm -f /usr/sbin/policy-rc.d
-    ((ok == 0)) || die "prometheus: apt-get install prometheus failed"
+    return "$ok"
+)
+
+ensure_prometheus() {
+    command -v prometheus >/dev/null && command -v promtool >/dev/null && return 0
+    apt_install prometheus prometheus || die "prometheus: apt-get install prometheus failed"
     # Belt and braces: if a system service did start anyway, say so (we do not stop what we did not start).
     if port_open 9090 && [[ "$STACK_NAME" == dev ]]; then
         say "prometheus: WARNING: something already listens on :9090 (the Debian prometheus service?)"
     fi
+}
+
+ensure_postgres() {
+    if [[ ! -x "$POSTGRES_BIN/postgres" ]]; then
+        local others
+        others="$(ls /usr/lib/postgresql 2>/dev/null | paste -sd ' ' || true)"
+        apt_install postgres "postgresql-$POSTGRES_MAJOR" ||
+            die "postgres: PostgreSQL $POSTGRES_MAJOR is pinned (POSTGRES_MAJOR in deploy/stack.sh) but not installed, and" \
+                "apt-get install postgresql-$POSTGRES_MAJOR failed; installed majors: ${others:-none}," \
+                "this release's default: $(apt-cache policy postgresql 2>/dev/null | awk '/Candidate/ {sub(/\+.*/, "", $2); print $2}')"
+    fi
+    local version
+    version="$("$POSTGRES_BIN/postgres" --version)" || die "postgres: $POSTGRES_BIN/postgres does not run"
+    # "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
+    [[ "$version" =~ \)\ $POSTGRES_MAJOR\. ]] ||
+        die "postgres: $POSTGRES_BIN/postgres is '$version', not PostgreSQL $POSTGRES_MAJOR as pinned"
+    if [[ "$(id -u)" == 0 ]] && ! id postgres >/dev/null 2>&1; then
+        die "postgres: the OS user 'postgres' does not exist (the Debian package creates it; reinstall postgresql-common)"
+    fi
+}
+
+# PostgreSQL refuses to run as root: as root we run it as the unprivileged OS user `postgres`, otherwise as
+# ourselves. setpriv execs the command in place, whereas runuser and su stay behind as its parent: the pid
+# that start_bg records is then the postmaster's own, and `down` signals the postmaster itself.
+AS_POSTGRES=()
+[[ "$(id -u)" != 0 ]] || AS_POSTGRES=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+
+# pg_sql <psql args...>: a query as the superuser over TCP, unaligned and quiet (the health check uses it).
+pg_sql() {
+    PGCONNECT_TIMEOUT=3 "$POSTGRES_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 \
+        -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -d postgres "$@"
 }
 
 # ---------------------------------------------------------------- start per component
@@ -194,6 +250,69 @@ start_prometheus() {
         --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --log.level=warn
 }
 
+start_postgres() {
+    ensure_postgres
+    local dir data run log
+    dir="$(comp_dir postgres)"
+    data="$dir/data"
+    run="$dir/run"
+    log="$(comp_log postgres)"
+    mkdir -p "$run"
+    touch "$log"
+    if [[ "$(id -u)" == 0 ]]; then
+        # Only this component's subtree belongs to postgres; the rest of the state dir stays ours.
+        chown -R postgres:postgres "$dir"
+        "${AS_POSTGRES[@]}" test -w "$run" ||
+            die "postgres: the OS user postgres cannot write $run: a parent directory is not searchable by" \
+                "others (e.g. a checkout under /root); chmod o+x the parents or move the checkout"
+    fi
+    if [[ -f "$data/PG_VERSION" && "$(cat "$data/PG_VERSION")" != "$POSTGRES_MAJOR" ]]; then
+        die "postgres: $data was initialised by PostgreSQL $(cat "$data/PG_VERSION"), the stack runs" \
+            "$POSTGRES_MAJOR; delete $data for an empty one, or pg_upgrade it"
+    fi
+    local durable=1
+    [[ "${POSTGRES_DURABLE:-1}" == 1 ]] || durable=0
+    if [[ ! -f "$data/PG_VERSION" ]]; then
+        say "postgres: initdb $data (first run only)"
+        rm -rf "$data"
+        local nosync=()
+        ((durable)) || nosync=(--no-sync)
+        # cd: the tools complain when started in a directory (root's home) the postgres user cannot read.
+        (cd "$dir" && "${AS_POSTGRES[@]}" "$POSTGRES_BIN/initdb" -D "$data" -U postgres -E UTF8 --locale=C.UTF-8 \
+            --auth=trust "${nosync[@]}") >>"$log" 2>&1 || fail_with_log "postgres: initdb failed" "$log"
+    fi
+    # Local stacks only: no password, and only this machine can connect (listen_addresses below). Other
+    # environments point the services' POSTGRES_URL at a server with credentials instead.
+    printf '%s\n' "# Written by deploy/stack.sh on every start." \
+        "local all all trust" \
+        "host  all all 127.0.0.1/32 trust" >"$data/pg_hba.conf"
+    [[ "$(id -u)" != 0 ]] || chown postgres:postgres "$data/pg_hba.conf"
+
+    local settings=(
+        -c listen_addresses=127.0.0.1
+        -c max_connections=200 # four services' connection pools, tests and psql, with room to spare
+        # A 2-core machine with plenty of memory shared with Kafka and the services: modest, not 25% of RAM.
+        -c shared_buffers=256MB
+        -c effective_cache_size=2GB
+        -c work_mem=8MB
+        -c maintenance_work_mem=128MB
+        -c max_wal_size=1GB
+    )
+    if ((!durable)); then
+        # POSTGRES_DURABLE=0 (the test stack): its data is throwaway, so skip every flush to disk; a crash
+        # of the machine may corrupt the cluster, which is fine for data recreated by every test run.
+        settings+=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
+    fi
+    # A Unix socket path may not exceed 107 bytes; a deep checkout listens on TCP only (all clients use TCP).
+    local sockets="$run"
+    if ((${#run} + ${#POSTGRES_PORT} + 10 > 107)); then
+        say "postgres: $run is too long for a Unix socket path; TCP only"
+        sockets=""
+    fi
+    (cd "$dir" && start_bg "$(comp_pidfile postgres)" "$log" \
+        "${AS_POSTGRES[@]}" "$POSTGRES_BIN/postgres" -D "$data" -p "$POSTGRES_PORT" -k "$sockets" "${settings[@]}")
+}
+
 # Seconds to wait for health; the JVM on 2 cores is the slow one.
 health_timeout() {
     case "$1" in
@@ -207,6 +326,22 @@ post_up() {
         # Idempotent and cheap; also repairs a stack whose topics were deleted by hand.
         PYTHONPATH="$REPO_ROOT" "$PY" "$REPO_ROOT/deploy/provision_topics.py" | sed "s/^/[$STACK_NAME] kafka: /" ||
             die "kafka: topic provisioning failed"
+    fi
+    if [[ "$1" == postgres ]]; then
+        # POSTGRES_RESET_DATABASES=1 (run-tests.sh when it owns the stack): start every database empty.
+        if [[ "${POSTGRES_RESET_DATABASES:-0}" == 1 ]]; then
+            say "postgres: dropping ${POSTGRES_DATABASES[*]} for a clean slate"
+            pg_sql -v dbs="${POSTGRES_DATABASES[*]}" >/dev/null <<'SQL' || die "postgres: dropping the databases failed"
+SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', d) FROM unnest(string_to_array(:'dbs', ' ')) AS d
+\gexec
+SQL
+        fi
+        # Idempotent: creates only the databases that are missing.
+        pg_sql -v dbs="${POSTGRES_DATABASES[*]}" >/dev/null <<'SQL' || die "postgres: creating the databases failed"
+SELECT format('CREATE DATABASE %I', d) FROM unnest(string_to_array(:'dbs', ' ')) AS d
+WHERE d NOT IN (SELECT datname FROM pg_database)
+\gexec
+SQL
     fi
 }
 
@@ -239,9 +374,12 @@ up_one() {
 down_one() {
     local c="$1"
     # Kafka's controlled shutdown flushes logs; give it longer before resorting to SIGKILL.
-    local timeout=15
+    local timeout=15 signal=""
     [[ "$c" == kafka ]] && timeout=40
-    stop_pid "$c" "$(comp_pidfile "$c")" "$(comp_marker "$c")" "$timeout"
+    # SIGINT to the postmaster alone is PostgreSQL's "fast" shutdown: it ends the sessions, then writes a
+    # checkpoint. SIGTERM (a "smart" shutdown) would wait for every client to disconnect.
+    [[ "$c" == postgres ]] && timeout=30 signal=INT
+    stop_pid "$c" "$(comp_pidfile "$c")" "$(comp_marker "$c")" "$timeout" "$signal"
 }
 
 status_one() {

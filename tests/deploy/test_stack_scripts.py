@@ -10,11 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pwd
+import re
+import shutil
 import smtplib
 import subprocess
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -22,7 +26,13 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = REPO_ROOT / "deploy"
-COMPONENTS = ("kafka", "ferretdb", "smtp", "prometheus")
+COMPONENTS = ("kafka", "ferretdb", "postgres", "smtp", "prometheus")
+SERVICE_DATABASES = {"invoices", "numbering", "payments", "mailer"}
+# The PostgreSQL major the stack pins; its client comes with the server package.
+POSTGRES_MAJOR = re.search(r"^POSTGRES_MAJOR=(\d+)$", (DEPLOY / "stack.sh").read_text(), re.M).group(1)
+PSQL = Path("/usr/lib/postgresql") / POSTGRES_MAJOR / "bin" / "psql"
+# The throwaway stack's port: below the ephemeral range, and used by neither deploy/env file.
+THROWAWAY_POSTGRES_PORT = 15434
 
 
 def _source_env(env_file: Path) -> dict[str, str]:
@@ -62,6 +72,34 @@ def _stack(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=180,
     )
+
+
+def _psql(port: str, sql: str, database: str = "postgres") -> list[str]:
+    result = subprocess.run(
+        [str(PSQL), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", port, "-U", "postgres",
+         "-d", database, "-c", sql],
+        env={"PATH": os.environ["PATH"], "PGCONNECT_TIMEOUT": "5"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def _process_user(pid: int) -> str:
+    # The real uid, from the first field of the Uid line.
+    uid = next(line.split()[1] for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+               if line.startswith("Uid:"))
+    return pwd.getpwuid(int(uid)).pw_name
+
+
+def _postgres_pid(stack_dir: Path) -> int:
+    return int((stack_dir / "postgres" / "postgres.pid").read_text())
+
+
+# As root the stack runs PostgreSQL as the OS user postgres (it refuses to run as root); otherwise as us.
+EXPECTED_POSTGRES_USER = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
 
 
 # ---------------------------------------------------------------- plain checks
@@ -210,3 +248,104 @@ def test_status_reports_all_running(env: dict[str, str]) -> None:
     assert len(lines) == len(COMPONENTS)
     for c, line in zip(COMPONENTS, lines, strict=True):
         assert line.split()[:2] == [c, "running"], line
+
+
+@pytest.mark.integration
+def test_postgres_serves_the_service_databases(env: dict[str, str]) -> None:
+    port = env["POSTGRES_PORT"]
+    assert env["POSTGRES_URL"] == f"postgresql://postgres@127.0.0.1:{port}/"
+    assert _psql(port, "select current_user") == ["postgres"]
+    assert SERVICE_DATABASES <= set(_psql(port, "select datname from pg_database"))
+    for database in SERVICE_DATABASES:
+        assert _psql(port, "select current_database()", database) == [database]
+    assert _psql(port, "show server_version_num")[0].startswith(POSTGRES_MAJOR)
+    # The test stack's data is throwaway: no flushes to disk.
+    assert _psql(port, "select setting from pg_settings where name in"
+                 " ('fsync', 'synchronous_commit', 'full_page_writes')") == ["off"] * 3
+    assert int(_psql(port, "show max_connections")[0]) >= 200
+    assert _process_user(_postgres_pid(Path(env["STACK_DIR"]))) == EXPECTED_POSTGRES_USER
+
+
+# ---------------------------------------------------------------- on a throwaway stack
+
+
+@pytest.fixture
+def throwaway_stack(env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """An env for deploy/stack.sh whose state dir and ports are its own: the test env with another STACK_DIR
+    and POSTGRES_PORT, so `down` never stops a component of the test stack. The state dir lies in .cache/,
+    not in pytest's tmp_path, because the postgres OS user cannot enter pytest's private (0700) directories."""
+    ports = {v for f in ("dev.env", "test.env") for k, v in _source_env(DEPLOY / "env" / f).items()
+             if k.endswith("_PORT")}
+    assert str(THROWAWAY_POSTGRES_PORT) not in ports
+    stack_dir = REPO_ROOT / ".cache" / f"stack-throwaway-{uuid.uuid4().hex[:8]}"
+    stack_dir.mkdir(parents=True)
+    env_file = stack_dir / "stack.env"
+    env_file.write_text(
+        f'source "{DEPLOY / "env" / "test.env"}"\n'
+        "export STACK_NAME=throwaway\n"
+        f'export STACK_DIR="{stack_dir}"\n'
+        f"export POSTGRES_PORT={THROWAWAY_POSTGRES_PORT}\n"
+        'export POSTGRES_URL="postgresql://postgres@127.0.0.1:$POSTGRES_PORT/"\n'
+        # The dev stack's durable settings, the side the test stack does not show.
+        "export POSTGRES_DURABLE=1\n"
+    )
+    stack_env = {**env, "STACK_ENV_FILE": str(env_file)}
+    try:
+        yield {**_source_env(env_file), "STACK_ENV_FILE": str(env_file)}
+    finally:
+        _stack(stack_env, "down", "postgres")
+        shutil.rmtree(stack_dir)
+
+
+@pytest.mark.integration
+def test_postgres_component_lifecycle(throwaway_stack: dict[str, str]) -> None:
+    env, port = throwaway_stack, throwaway_stack["POSTGRES_PORT"]
+    stack_dir = Path(env["STACK_DIR"])
+
+    first = _stack(env, "up", "postgres")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "postgres: initdb" in first.stdout and "postgres: healthy after" in first.stdout
+    pid = _postgres_pid(stack_dir)
+    assert _process_user(pid) == EXPECTED_POSTGRES_USER
+    assert f"-D {stack_dir}/postgres/data " in Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    assert _psql(port, "select current_user") == ["postgres"]
+    assert SERVICE_DATABASES <= set(_psql(port, "select datname from pg_database"))
+    assert _psql(port, "show fsync") == ["on"]
+    _psql(port, "create table kept (id int); insert into kept values (7)", "invoices")
+
+    again = _stack(env, "up", "postgres")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "postgres: already running" in again.stdout and "starting" not in again.stdout
+    assert _postgres_pid(stack_dir) == pid
+
+    status = _stack(env, "status", "postgres")
+    assert status.returncode == 0 and status.stdout.split()[:2] == ["postgres", "running"], status.stdout
+
+    down = _stack(env, "down", "postgres")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert "postgres: stopped" in down.stdout
+    assert not Path(f"/proc/{pid}").exists()
+    assert not (stack_dir / "postgres" / "postgres.pid").exists()
+    assert _stack(env, "status", "postgres").returncode != 0
+
+    # Warm start: the data dir is kept, so no initdb and the data is still there.
+    warm = _stack(env, "up", "postgres")
+    assert warm.returncode == 0, warm.stdout + warm.stderr
+    assert "initdb" not in warm.stdout
+    assert _psql(port, "select id from kept", "invoices") == ["7"]
+
+    # What run-tests.sh asks for when it owns the stack: every service database empty again.
+    reset = _stack({**env, "POSTGRES_RESET_DATABASES": "1"}, "up", "postgres")
+    assert reset.returncode == 0, reset.stdout + reset.stderr
+    assert _psql(port, "select count(*) from pg_tables where tablename = 'kept'", "invoices") == ["0"]
+
+
+@pytest.mark.integration
+def test_postgres_refuses_a_data_dir_of_another_major(throwaway_stack: dict[str, str]) -> None:
+    data = Path(throwaway_stack["STACK_DIR"]) / "postgres" / "data"
+    data.mkdir(parents=True)
+    (data / "PG_VERSION").write_text("9\n")
+    result = _stack(throwaway_stack, "up", "postgres")
+    assert result.returncode != 0
+    assert f"was initialised by PostgreSQL 9, the stack runs {POSTGRES_MAJOR}" in result.stderr
+    assert (data / "PG_VERSION").read_text() == "9\n", "a data dir of another major must be left alone"
