@@ -1,4 +1,4 @@
-from contracts.runtime.service import serve
+from chassis.service import serve
 from services.invoices.app import create_app
 from services.invoices.settings import InvoicesSettings
 

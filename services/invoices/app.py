@@ -2,6 +2,8 @@
 
 import asyncio
 
+from chassis.outbox import relay_pending
+from chassis.service import build_service
 from contracts.messages.invoices import (
     AccountConfigured,
     InvoiceCommandRejected,
@@ -18,8 +20,6 @@ from contracts.messages.invoices import (
 )
 from contracts.messages.mail import SendInvoiceMail
 from contracts.messages.numbering import AllocateNumber
-from contracts.runtime.outbox import relay_pending
-from contracts.runtime.service import build_service
 from services.invoices.adapters.repository import AccountRepository, InvoiceRepository, QuoteLinks
 from services.invoices.handlers import InvoiceHandlers
 from services.invoices.metrics import InvoiceMetrics

@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from chassis.consumer import HandlerContext
+from chassis.service import Service
 from contracts.messages import MessageData
 from contracts.messages.invoices import (
     AccountConfigured,
@@ -35,8 +37,6 @@ from contracts.messages.invoices import (
 from contracts.messages.mail import MailBounced, MailDeferred, MailDropped, MailQueued, MailSent, SendInvoiceMail
 from contracts.messages.numbering import AllocateNumber, NumberAllocated, NumberRejected, series_key
 from contracts.messages.payments import PaymentMatched, PaymentRemoved
-from contracts.runtime.consumer import HandlerContext
-from contracts.runtime.service import Service
 from services.invoices.adapters.repository import AccountRepository, InvoiceExists, InvoiceRepository, QuoteLinks
 from services.invoices.domain.errors import RuleViolation
 from services.invoices.domain.invoice import Invoice, Payment

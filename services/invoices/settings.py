@@ -1,7 +1,7 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from contracts.runtime.settings import ServiceSettings
+from chassis.settings import ServiceSettings
 
 
 class InvoicesSettings(ServiceSettings):

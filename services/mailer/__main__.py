@@ -1,4 +1,4 @@
-from contracts.runtime.service import serve
+from chassis.service import serve
 from services.mailer.app import create_app
 from services.mailer.settings import MailerSettings
 

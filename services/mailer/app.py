@@ -1,8 +1,8 @@
 """The mailer service: invoice mails queued, sent in rate-limited batches, retried, bounced, suppressed."""
 
+from chassis.outbox import relay_pending
+from chassis.service import build_service
 from contracts.messages.mail import MailBounced, MailCommandRejected, MailDropped, MailPreviewed, MailQueued, MailSent
-from contracts.runtime.outbox import relay_pending
-from contracts.runtime.service import build_service
 from services.mailer import handlers
 from services.mailer.adapters.mail_jobs import MailJobs
 from services.mailer.adapters.smtp import SmtpRelay

@@ -11,11 +11,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chassis.messaging import Outgoing
+from chassis.service import Service
 from contracts.envelope import Envelope
 from contracts.messages.common import InvoiceSnapshot
 from contracts.messages.mail import MailBounced, MailDeferred, MailEvent, MailSent
-from contracts.runtime.messaging import Outgoing
-from contracts.runtime.service import Service
 from services.mailer.adapters.mail_jobs import QUEUED, Incarnation, MailJobs
 from services.mailer.adapters.pdf import render_invoice_pdf
 from services.mailer.adapters.smtp import SmtpRelay

@@ -3,6 +3,8 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from chassis.consumer import HandlerContext
+from chassis.service import Service
 from contracts.messages.common import InvoiceSnapshot, Issuer
 from contracts.messages.mail import (
     InvoiceMail,
@@ -16,8 +18,6 @@ from contracts.messages.mail import (
     SendReminderMail,
 )
 from contracts.refusals import Refusal
-from contracts.runtime.consumer import HandlerContext
-from contracts.runtime.service import Service
 from services.mailer.adapters.mail_jobs import QUEUED, MailJobs
 from services.mailer.adapters.suppressions import SuppressionList
 from services.mailer.domain.composition import render_content

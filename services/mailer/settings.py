@@ -3,7 +3,7 @@ import socket
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from contracts.runtime.settings import ServiceSettings
+from chassis.settings import ServiceSettings
 
 
 class MailerSettings(ServiceSettings):

@@ -1,8 +1,8 @@
 """The numbering service: gapless, never-reused, idempotent invoice numbers per series."""
 
+from chassis.outbox import relay_pending
+from chassis.service import build_service
 from contracts.messages.numbering import NumberAllocated, NumberRejected, NumberReleased
-from contracts.runtime.outbox import relay_pending
-from contracts.runtime.service import build_service
 from services.numbering import handlers
 from services.numbering.adapters.ledger import Ledger
 from services.numbering.metrics import NumberingMetrics

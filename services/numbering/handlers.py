@@ -3,11 +3,11 @@
 import functools
 from datetime import UTC, datetime
 
+from chassis.consumer import HandlerContext
+from chassis.service import Service
 from contracts.messages.invoices import InvoiceDeleted
 from contracts.messages.numbering import AllocateNumber, NumberAllocated, NumberReleased
 from contracts.refusals import Refusal
-from contracts.runtime.consumer import HandlerContext
-from contracts.runtime.service import Service
 from services.numbering.adapters.ledger import InvoiceAlreadyNumbered, Ledger
 from services.numbering.domain.numbers import InvalidNumberFormat, format_number, sequence_key
 from services.numbering.metrics import NumberingMetrics

@@ -1,8 +1,8 @@
 """The payments service: reconciles bank transactions with invoices, and records manual payments."""
 
+from chassis.outbox import relay_pending
+from chassis.service import build_service
 from contracts.messages.payments import PaymentCommandRejected, PaymentMatched, PaymentRemoved, PaymentUnmatched
-from contracts.runtime.outbox import relay_pending
-from contracts.runtime.service import build_service
 from services.payments import handlers
 from services.payments.adapters.accounts import PayeeIbans
 from services.payments.adapters.invoices import InvoiceReadModel

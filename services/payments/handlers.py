@@ -10,6 +10,8 @@ import dataclasses
 import logging
 from functools import partial
 
+from chassis.consumer import HandlerContext
+from chassis.service import Service
 from contracts.messages.invoices import (
     AccountConfigured,
     InvoiceCreated,
@@ -33,8 +35,6 @@ from contracts.messages.payments import (
     RecordPayment,
     RemovePayment,
 )
-from contracts.runtime.consumer import HandlerContext
-from contracts.runtime.service import Service
 from services.payments.adapters.accounts import PayeeIbans
 from services.payments.adapters.invoices import InvoiceReadModel
 from services.payments.adapters.payments import PaymentBook

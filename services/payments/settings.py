@@ -1,6 +1,6 @@
 from pydantic_settings import SettingsConfigDict
 
-from contracts.runtime.settings import ServiceSettings
+from chassis.settings import ServiceSettings
 
 
 class PaymentsSettings(ServiceSettings):

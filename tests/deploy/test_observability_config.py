@@ -38,7 +38,7 @@ DOCKERIGNORE = REPO / ".dockerignore"
 SERVICES = {"invoices": 8001, "numbering": 8002, "payments": 8003, "mailer": 8004}
 INFRASTRUCTURE = {"kafka", "mongo", "mailpit", "prometheus", "grafana"}
 
-# The metric names the services expose (contracts/runtime/metrics.py and each service's metrics.py).
+# The metric names the services expose (chassis/metrics.py and each service's metrics.py).
 COUNTERS = {
     "invoicing_messages_consumed_total",
     "invoicing_messages_published_total",

@@ -21,10 +21,10 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
+from chassis.consumer import skip_unreadable_record
 from contracts import topics
 from contracts.envelope import Envelope
 from contracts.messages import MessageData, model_for
-from contracts.runtime.consumer import skip_unreadable_record
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = ("invoices", "numbering", "payments", "mailer")

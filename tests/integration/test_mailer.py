@@ -20,12 +20,12 @@ import pypdf
 import pytest
 from pymongo import AsyncMongoClient
 
+from chassis.messaging import Outgoing
 from contracts.envelope import Envelope
 from contracts.messages.common import InvoiceSnapshot
 from contracts.messages.invoices import FinalizeInvoice, SendInvoice
 from contracts.messages.mail import MailQueued, PreviewMail, SendInvoiceMail, SendReminderMail
 from contracts.messages.payments import RecordPayment
-from contracts.runtime.messaging import Outgoing
 from services.mailer.adapters.mail_jobs import QUEUED, Incarnation, MailJobs
 from tests.integration.factories import configure_account, create_invoice
 from tests.integration.harness import Received, env

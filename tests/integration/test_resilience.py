@@ -5,9 +5,9 @@ import uuid
 
 from pymongo import AsyncMongoClient
 
+from chassis.messaging import Outgoing
 from contracts.envelope import Envelope
 from contracts.messages.invoices import FinalizeInvoice, InvoiceCommandRejected
-from contracts.runtime.messaging import Outgoing
 from tests.integration.factories import configure_account, create_invoice
 from tests.integration.harness import REPO
 

@@ -1,6 +1,6 @@
 """A partition counts as stalled only while records wait and its committed offset does not move."""
 
-from contracts.runtime.progress import PartitionProgress
+from chassis.progress import PartitionProgress
 
 
 def test_a_partition_that_is_caught_up_is_never_stalled():

@@ -3,10 +3,7 @@ import uuid
 
 import pytest
 
-from contracts import topics
-from contracts.envelope import Envelope, InvalidEnvelope
-from contracts.messages.invoices import FinalizeInvoice, SendInvoice
-from contracts.runtime.messaging import (
+from chassis.messaging import (
     UndecodableMessage,
     decode_data,
     decode_envelope,
@@ -14,6 +11,9 @@ from contracts.runtime.messaging import (
     model_on_topic,
     readable_headers,
 )
+from contracts import topics
+from contracts.envelope import Envelope, InvalidEnvelope
+from contracts.messages.invoices import FinalizeInvoice, SendInvoice
 
 
 def command_envelope() -> Envelope:

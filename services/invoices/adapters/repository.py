@@ -11,8 +11,8 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from contracts.runtime.messaging import Outgoing
-from contracts.runtime.outbox import OUTBOX_FIELD, clear_outbox, outbox_document, outbox_entries
+from chassis.messaging import Outgoing
+from chassis.outbox import OUTBOX_FIELD, clear_outbox, outbox_document, outbox_entries
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.invoice import Invoice
 

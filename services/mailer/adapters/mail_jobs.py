@@ -1,7 +1,7 @@
 """Mail jobs in MongoDB: one document per mail_id, holding the delivery state and its outbox.
 
 Every state change is a single-document update that also writes the events it causes (see
-contracts.runtime.outbox), so a job and its announcements never disagree after a crash.
+chassis.outbox), so a job and its announcements never disagree after a crash.
 
 A job has one writer at a time, by design: FerretDB 1.24 loses one of two concurrent updates to
 a document, so correctness cannot rest on its conditional updates. The queueing handler owns a
@@ -20,8 +20,8 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from contracts.runtime.messaging import Outgoing
-from contracts.runtime.outbox import OUTBOX_FIELD, clear_outbox, outbox_document, outbox_entries
+from chassis.messaging import Outgoing
+from chassis.outbox import OUTBOX_FIELD, clear_outbox, outbox_document, outbox_entries
 
 QUEUED = "queued"
 CLAIM_FIELD = "claimed_by"

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from contracts.runtime.messaging import Outgoing
-from contracts.runtime.outbox import OUTBOX_FIELD, clear_outbox, outbox_document, outbox_entries
+from chassis.messaging import Outgoing
+from chassis.outbox import OUTBOX_FIELD, clear_outbox, outbox_document, outbox_entries
 from services.payments.domain.model import Payment
 
 

@@ -5,7 +5,7 @@ account, and one tenant's transaction is never taken for a duplicate of another'
 
 The document records what its receipt decided (matched automatically, or unmatched and why)
 and which invoice it currently pays, each change written together with the events it causes
-(see contracts.runtime.outbox). Every change also records the id of the message that made it,
+(see chassis.outbox). Every change also records the id of the message that made it,
 so a redelivered message recognises its own work and answers the same way again.
 
 A transaction whose text named no invoice payments knew keeps the names its text may name an
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts.runtime.messaging import Outgoing
-from contracts.runtime.outbox import OUTBOX_FIELD, clear_outbox, outbox_document, outbox_entries
+from chassis.messaging import Outgoing
+from chassis.outbox import OUTBOX_FIELD, clear_outbox, outbox_document, outbox_entries
 from services.payments.domain.model import BankTransaction, PaymentMatch
 
 _STATE_FIELDS = ("received_in", "unmatched_reason", "invoice_id", "match", "matched_in", "names", "rematched_in")

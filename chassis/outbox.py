@@ -11,7 +11,7 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from contracts.runtime.messaging import Outgoing, Publisher
+from chassis.messaging import Outgoing, Publisher
 
 OUTBOX_FIELD = "outbox"
 

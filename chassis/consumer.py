@@ -20,14 +20,9 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pymongo.errors import ConnectionFailure
 
-from contracts.envelope import Envelope, InvalidEnvelope
-from contracts.messages import REGISTRY, MessageData, model_for
-from contracts.messages.common import CommandRejected
-from contracts.reasons import REASONS, codes_for
-from contracts.refusals import Refusal
-from contracts.runtime.inbox import Inbox
-from contracts.runtime.logs import message_context
-from contracts.runtime.messaging import (
+from chassis.inbox import Inbox
+from chassis.logs import message_context
+from chassis.messaging import (
     Outgoing,
     Publisher,
     UndecodableMessage,
@@ -37,8 +32,13 @@ from contracts.runtime.messaging import (
     model_on_topic,
     readable_headers,
 )
-from contracts.runtime.metrics import MessagingMetrics
-from contracts.runtime.settings import ServiceSettings
+from chassis.metrics import MessagingMetrics
+from chassis.settings import ServiceSettings
+from contracts.envelope import Envelope, InvalidEnvelope
+from contracts.messages import REGISTRY, MessageData, model_for
+from contracts.messages.common import CommandRejected
+from contracts.reasons import REASONS, codes_for
+from contracts.refusals import Refusal
 from contracts.topics import MISROUTED_COMMANDS_ANSWERED_BY, dead_letter_topic
 
 # Infrastructure being down is not the message's fault: do not commit, let Kafka redeliver.

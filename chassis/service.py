@@ -16,15 +16,15 @@ from prometheus_client import make_asgi_app
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from chassis.consumer import Consumer
+from chassis.inbox import Inbox
+from chassis.logs import configure_logging
+from chassis.messaging import Publisher
+from chassis.metrics import MessagingMetrics
+from chassis.progress import ConsumerProgress
+from chassis.settings import ServiceSettings
 from contracts.messages import MessageData
 from contracts.messages.common import CommandRejected
-from contracts.runtime.consumer import Consumer
-from contracts.runtime.inbox import Inbox
-from contracts.runtime.logs import configure_logging
-from contracts.runtime.messaging import Publisher
-from contracts.runtime.metrics import MessagingMetrics
-from contracts.runtime.progress import ConsumerProgress
-from contracts.runtime.settings import ServiceSettings
 
 StartupHook = Callable[[], Awaitable[Any]]
 BackgroundTask = Callable[[], Awaitable[None]]

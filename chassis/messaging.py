@@ -7,11 +7,11 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
+from chassis.metrics import MessagingMetrics
 from contracts.envelope import Envelope, InvalidEnvelope, describe_validation_error
 from contracts.messages import MessageData, model_for
 from contracts.messages.base import UnknownMessageType
 from contracts.reasons import REASONS
-from contracts.runtime.metrics import MessagingMetrics
 
 
 @dataclass(frozen=True)
