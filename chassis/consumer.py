@@ -33,7 +33,9 @@ from chassis.messaging import (
     readable_headers,
 )
 from chassis.metrics import MessagingMetrics
+from chassis.repository import Repository
 from chassis.settings import ServiceSettings
+from chassis.unit_of_work import AlreadyHandled, UnitOfWork
 from contracts.envelope import Envelope, InvalidEnvelope
 from contracts.messages import REGISTRY, MessageData, model_for
 from contracts.messages.common import CommandRejected
@@ -60,6 +62,8 @@ class HandlerContext:
         self._rejection = rejection
         self.emitted: list[Outgoing] = []
         self._after_publish: list[Callable[[], Awaitable[Any]]] = []
+        self._outboxes: dict[int, tuple[Repository, list[str]]] = {}
+        self.uow = UnitOfWork(self)
 
     @property
     def account_id(self) -> str:
@@ -92,7 +96,13 @@ class HandlerContext:
         """Run once the emitted messages are on Kafka (clearing an outbox, typically)."""
         self._after_publish.append(callback)
 
+    def published_by(self, repository: Repository, aggregate_id: str) -> None:
+        """Once the emitted messages are on Kafka, clear this aggregate's outbox."""
+        self._outboxes.setdefault(id(repository), (repository, []))[1].append(aggregate_id)
+
     async def published(self) -> None:
+        for repository, aggregate_ids in self._outboxes.values():
+            await repository.clear_outboxes(aggregate_ids)
         for callback in self._after_publish:
             await callback()
 
@@ -300,6 +310,12 @@ class Consumer:
             context = HandlerContext(envelope, data, self.service, self.rejection)
             try:
                 await handler(context, data)
+                return context
+            except AlreadyHandled as handled:
+                # A redelivery: no second effect; publish again what may not have been published.
+                context = HandlerContext(envelope, data, self.service, self.rejection)
+                context.emitted.extend(handled.pending)
+                context.published_by(handled.repository, handled.aggregate_id)
                 return context
             except Refusal as refusal:
                 context = HandlerContext(envelope, data, self.service, self.rejection)

@@ -5,7 +5,8 @@ import logging
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Union
+from datetime import timedelta
+from typing import Any, TypeVar, Union
 
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker
@@ -22,10 +23,13 @@ from chassis.logs import configure_logging
 from chassis.messaging import Publisher
 from chassis.metrics import MessagingMetrics
 from chassis.progress import ConsumerProgress
+from chassis.repository import Repository
 from chassis.settings import ServiceSettings
+from chassis.storage import Store, open_store
 from contracts.messages import MessageData
 from contracts.messages.common import CommandRejected
 
+R = TypeVar("R", bound=Repository)
 StartupHook = Callable[[], Awaitable[Any]]
 BackgroundTask = Callable[[], Awaitable[None]]
 
@@ -35,6 +39,7 @@ class Service:
     name: str
     settings: ServiceSettings
     broker: KafkaBroker
+    store: Store
     mongo: AsyncMongoClient
     db: AsyncDatabase
     metrics: MessagingMetrics
@@ -42,9 +47,28 @@ class Service:
     consumer: Consumer
     progress: ConsumerProgress
     logger: logging.Logger
+    repositories: list[Repository] = field(default_factory=list)
     startup_hooks: list[StartupHook] = field(default_factory=list)
     background_tasks: list[BackgroundTask] = field(default_factory=list)
     _running: list[asyncio.Task] = field(default_factory=list)
+
+    def repository(self, repository_class: type[R]) -> R:
+        """A repository on the service's store, whose leftover outboxes are published at start."""
+        repository = repository_class(self.store)
+        self.repositories.append(repository)
+        return repository
+
+    async def _relay_outboxes(self) -> None:
+        """Publish the events a crash left committed but maybe unpublished, before consuming."""
+        for repository in self.repositories:
+            pending = await repository.pending()
+            for _, messages in pending:
+                for message in sorted(messages, key=lambda message: message.envelope.time):
+                    await self.publisher.publish(message)
+            await repository.clear_outboxes([aggregate_id for aggregate_id, _ in pending])
+            if pending:
+                self.logger.warning("relayed events left in outboxes", extra={
+                    "collection": repository.collection_name, "aggregates": len(pending)})
 
     def on_startup(self, hook: StartupHook) -> StartupHook:
         """Run before consuming starts: indexes, outbox relay, read-model warm-up."""
@@ -87,10 +111,13 @@ class Service:
         )
 
     async def _start(self) -> None:
+        await self._wait_for("the store", self.store.open)
+        await self.store.prepare()
         await self._wait_for("MongoDB", lambda: self.mongo.admin.command("ping"))
         # Connect the producer before the consumers start, so startup hooks can relay outboxes
         # ahead of any new message.
         await self._wait_for("Kafka", self.broker.connect)
+        await self._relay_outboxes()
         for hook in self.startup_hooks:
             await hook()
 
@@ -115,16 +142,22 @@ class Service:
     async def _watch_progress(self) -> None:
         await self.progress.watch(self._kafka_consumers, self.settings.consumer_progress_interval_seconds)
 
+    async def _forget_old_inbox_entries(self) -> None:
+        while True:
+            await self.consumer.inbox.forget_before(timedelta(hours=self.settings.inbox_retention_hours))
+            await asyncio.sleep(3600)
+
     async def _start_background(self) -> None:
         for kafka_consumer in self._kafka_consumers():
             self.consumer.guard(kafka_consumer)
-        for task in [self._watch_progress, *self.background_tasks]:
+        for task in [self._watch_progress, self._forget_old_inbox_entries, *self.background_tasks]:
             self._running.append(asyncio.create_task(_forever(task, self.logger), name=task.__name__))
 
     async def _stop(self) -> None:
         for task in self._running:
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
+        await self.store.close()
         await self.mongo.close()
 
     def _readiness(self):
@@ -133,6 +166,10 @@ class Service:
             problems = []
             if not await self.broker.ping(timeout=2):
                 problems.append("kafka")
+            try:
+                await asyncio.wait_for(self.store.ping(), timeout=2)
+            except Exception:
+                problems.append("store")
             try:
                 await asyncio.wait_for(self.mongo.admin.command("ping"), timeout=2)
             except Exception:
@@ -194,18 +231,19 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
     )
     mongo = AsyncMongoClient(settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000)
     db = mongo[settings.mongodb_database or name]
+    store = open_store(settings.database_url, settings.database_name or name, pool_size=settings.database_pool_size)
     publisher = Publisher(broker, metrics)
     consumer = Consumer(
         service=name,
         broker=broker,
         publisher=publisher,
-        inbox=Inbox(db, group=name),
+        inbox=Inbox(store, group=name),
         metrics=metrics,
         settings=settings,
         rejection=rejection,
     )
     progress = ConsumerProgress(metrics.registry, settings.consumer_stall_seconds)
-    return Service(name, settings, broker, mongo, db, metrics, publisher, consumer, progress, logger)
+    return Service(name, settings, broker, store, mongo, db, metrics, publisher, consumer, progress, logger)
 
 
 def serve(app: AsgiFastStream, settings: ServiceSettings) -> None:

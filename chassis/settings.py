@@ -12,6 +12,12 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_mechanism: str = "PLAIN"
     kafka_sasl_username: str = ""
     kafka_sasl_password: str = ""
+    # The service's store: postgresql://... (the local default) or mongodb://...; the service's
+    # own database on it is DATABASE_NAME, by default the service's name.
+    database_url: str = "postgresql://postgres@127.0.0.1:15432/"
+    database_name: str = ""
+    database_pool_size: int = 10
+    inbox_retention_hours: float = 168.0
     mongodb_url: str = "mongodb://127.0.0.1:27017/"
     mongodb_database: str = ""
     http_host: str = "127.0.0.1"

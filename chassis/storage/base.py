@@ -39,6 +39,8 @@ class Key:
             return date.fromisoformat(value)
         if self.type == "text_list":
             return list(value)
+        if self.type == "boolean":
+            return bool(value)
         return value
 
 

@@ -1,6 +1,5 @@
 """The numbering service: gapless, never-reused, idempotent invoice numbers per series."""
 
-from chassis.outbox import relay_pending
 from chassis.service import build_service
 from contracts.messages.numbering import NumberAllocated, NumberRejected, NumberReleased
 from services.numbering import handlers
@@ -12,13 +11,8 @@ from services.numbering.settings import NumberingSettings
 def create_app(settings: NumberingSettings | None = None):
     settings = settings or NumberingSettings()
     service = build_service("numbering", settings, rejection=NumberRejected)
-    ledger = Ledger(service.db)
+    ledger = service.repository(Ledger)
     handlers.register(service, ledger, NumberingMetrics(service.metrics.registry))
     service.document_publications([NumberAllocated, NumberReleased, NumberRejected])
-
-    @service.on_startup
-    async def prepare() -> None:
-        await ledger.ensure_indexes()
-        await relay_pending(ledger.entries, service.publisher)
 
     return service.asgi_app(description=__doc__)
