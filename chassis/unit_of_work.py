@@ -39,8 +39,13 @@ class UnitOfWork:
     async def get(self, repository: Repository[A], aggregate_id: str) -> A | None:
         """Load an aggregate this message is going to change."""
         aggregate = await repository.get(aggregate_id)
-        if aggregate is None:
-            return None
+        return self.attach(repository, aggregate) if aggregate is not None else None
+
+    def attach(self, repository: Repository[A], aggregate: A) -> A:
+        """An aggregate loaded otherwise (by a query) that this message is going to change.
+
+        Raises AlreadyHandled when this message changed it before: a redelivery.
+        """
         if aggregate.changed_by(self.message_id):
             raise AlreadyHandled(repository, aggregate)
         self._changing[(id(repository), aggregate.id)] = (repository, aggregate, aggregate.version)

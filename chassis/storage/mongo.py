@@ -9,6 +9,7 @@ store for this platform (real MongoDB in docker-compose.yml is).
 """
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
@@ -25,6 +26,15 @@ from chassis.storage.base import (
     Store,
 )
 
+def _bson(value: Any) -> Any:
+    """BSON has no date without a time: a date key is stored as that day's midnight UTC."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, list):
+        return [_bson(item) for item in value]
+    return value
+
+
 _OPERATORS = {"eq": "$eq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte", "in": "$in", "contains_any": "$in"}
 
 
@@ -35,7 +45,7 @@ class MongoDocuments(Documents):
 
     def _stored(self, document: Document) -> Document:
         return {"_id": document["id"], "version": document["version"], "doc": document,
-                "k": self.spec.key_values(document)}
+                "k": {name: _bson(value) for name, value in self.spec.key_values(document).items()}}
 
     async def get(self, document_id: str) -> Document | None:
         stored = await self.collection.find_one({"_id": document_id}, projection={"doc": 1})
@@ -64,7 +74,7 @@ class MongoDocuments(Documents):
         if not document_ids:
             return
         changes = {f"doc.{name}": value for name, value in fields.items()}
-        changes |= {f"k.{key.name}": key.typed(fields[key.path or key.name])
+        changes |= {f"k.{key.name}": _bson(key.typed(fields[key.path or key.name]))
                     for key in self.spec.keys if (key.path or key.name) in fields}
         await self.collection.update_many({"_id": {"$in": list(document_ids)}}, {"$set": changes})
 
@@ -80,7 +90,7 @@ class MongoDocuments(Documents):
                 else list(condition.value) if condition.op == "contains_any"
                 else key.typed(condition.value)
             )
-            query.setdefault(f"k.{key.name}", {})[_OPERATORS[condition.op]] = value
+            query.setdefault(f"k.{key.name}", {})[_OPERATORS[condition.op]] = _bson(value)
         return query
 
     async def find(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),

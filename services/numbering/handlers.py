@@ -22,7 +22,9 @@ def register(service: Service, ledger: Ledger, metrics: NumberingMetrics) -> Non
             raise Refusal("account_mismatch", "The series belongs to another account.")
         held = await ledger.held_by(command.invoice_id)
         if held is not None:
-            # Asked again for the same invoice (a retry, a finalization tried again): the same number.
+            # Asked again for the same invoice (a finalization tried again): the same number. The
+            # request that allocated it, redelivered, only publishes what may still be pending.
+            context.uow.attach(ledger, held)
             context.emit(held.allocated())
             return
         try:
@@ -42,7 +44,7 @@ def register(service: Service, ledger: Ledger, metrics: NumberingMetrics) -> Non
         held = await ledger.held_by(event.invoice_id)
         if held is None:
             return  # a draft never had a number
-        entry = await context.uow.get(ledger, held.id)
+        entry = context.uow.attach(ledger, held)
         if entry.release(event.reason or "invoice deleted", event.deleted_at):
             await context.uow.commit()
             metrics.gaps.inc()

@@ -1,0 +1,177 @@
+"""One contract for every storage adapter: the in-memory one (fast), PostgreSQL (fully: functions,
+atomic version checks, index use) and FerretDB (the MongoDB adapter's queries only: it applies
+concurrent updates non-atomically and uses no index, so those checks are not asked of it)."""
+
+import asyncio
+import os
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from chassis.storage import (
+    CollectionSpec,
+    Condition,
+    DuplicateDocument,
+    Index,
+    Key,
+    Order,
+    StaleDocument,
+    open_store,
+)
+from chassis.storage.memory import MemoryStore
+
+DATABASE = "storage_contract"
+T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+def spec() -> CollectionSpec:
+    return CollectionSpec(
+        f"things_{uuid.uuid4().hex[:10]}",
+        keys=(
+            Key("status", "text"),
+            Key("amount", "integer"),
+            Key("due_at", "timestamp"),
+            Key("due_on", "date"),
+            Key("urgent", "boolean"),
+            Key("names", "text_list"),
+            Key("customer", "text", path="customer.id"),
+            Key("code", "text"),
+        ),
+        indexes=(Index(("status", "due_at")), Index(("names",)), Index(("code",), unique=True)),
+    )
+
+
+def thing(thing_id: str, **fields) -> dict:
+    return {"id": thing_id, "version": 1, "status": "open", "amount": 100, "due_at": T0.isoformat(),
+            "due_on": "2026-11-24", "urgent": False, "names": [], "customer": {"id": "c1"}, "code": thing_id,
+            **fields}
+
+
+def _stores():
+    yield pytest.param("memory", id="memory")
+    yield pytest.param("postgresql", id="postgresql", marks=pytest.mark.integration)
+    yield pytest.param("ferretdb", id="ferretdb", marks=pytest.mark.integration)
+
+
+@pytest.fixture(params=list(_stores()))
+async def store(request):
+    if request.param == "memory":
+        opened = MemoryStore()
+    elif request.param == "postgresql":
+        opened = open_store(os.environ["DATABASE_URL"], DATABASE)
+    else:
+        opened = open_store(os.environ["MONGODB_URL"], DATABASE)
+    opened.kind = request.param
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def things(store):
+    collection = store.collection(spec())
+    await store.prepare()
+    return collection
+
+
+async def test_a_document_comes_back_as_written_and_a_missing_one_is_none(things):
+    await things.insert(thing("a", nested={"list": [1, "x", None], "ok": True}))
+    assert await things.get("a") == thing("a", nested={"list": [1, "x", None], "ok": True})
+    assert await things.get("nope") is None
+    assert set(await things.get_many(["a", "nope"])) == {"a"}
+
+
+async def test_an_id_or_a_unique_key_is_taken_once(things):
+    await things.insert(thing("a"))
+    with pytest.raises(DuplicateDocument):
+        await things.insert(thing("a", code="other"))
+    with pytest.raises(DuplicateDocument):
+        await things.insert(thing("b", code="a"))
+
+
+async def test_an_update_names_the_version_it_replaces(things):
+    await things.insert(thing("a"))
+    await things.update(thing("a", version=2, status="paid"), expected_version=1)
+    assert (await things.get("a"))["status"] == "paid"
+    with pytest.raises(StaleDocument):
+        await things.update(thing("a", version=3), expected_version=1)
+    with pytest.raises(StaleDocument):
+        await things.update(thing("missing", version=2), expected_version=1)
+
+
+async def test_queries_filter_and_sort_on_typed_keys(things):
+    # Timestamps as JSON carry a variable number of decimals; they must compare as instants.
+    await things.insert(thing("a", amount=5, due_at="2026-11-24T10:00:00.5+00:00", names=["RF18X", "INV-1"]))
+    await things.insert(thing("b", amount=40, due_at="2026-11-24T10:00:00+00:00", status="paid", urgent=True))
+    await things.insert(thing("c", amount=300, due_at="2026-11-25T09:00:00+00:00", due_on="2026-12-01",
+                              customer={"id": "c2"}, names=["INV-2"]))
+
+    async def ids(*where, order=(), limit=None):
+        return [d["id"] for d in await things.find(list(where), order_by=list(order), limit=limit)]
+
+    assert await ids(Condition("status", "eq", "open"), order=[Order("amount")]) == ["a", "c"]
+    assert await ids(order=[Order("due_at")]) == ["b", "a", "c"]
+    assert await ids(order=[Order("amount", descending=True)], limit=2) == ["c", "b"]
+    assert await ids(Condition("amount", "gte", 40), Condition("amount", "lt", 300)) == ["b"]
+    assert await ids(Condition("due_at", "lte", T0 + timedelta(seconds=1)), order=[Order("due_at")]) == ["b", "a"]
+    assert await ids(Condition("due_on", "gt", date(2026, 11, 24))) == ["c"]
+    assert await ids(Condition("urgent", "eq", True)) == ["b"]
+    assert await ids(Condition("status", "in", ["paid", "void"])) == ["b"]
+    assert await ids(Condition("names", "contains_any", ["INV-2", "RF18X"]), order=[Order("amount")]) == ["a", "c"]
+    assert await ids(Condition("customer", "eq", "c2")) == ["c"]
+    assert await things.count([Condition("status", "eq", "open")]) == 2
+    assert await things.delete_where([Condition("amount", "lt", 50)]) == 2
+    assert await ids() == ["c"]
+
+
+async def test_queries_use_declared_keys_only(things):
+    with pytest.raises(KeyError):
+        await things.find([Condition("undeclared", "eq", 1)])
+
+
+async def test_fields_set_on_many_documents_update_their_keys_too(things):
+    await things.insert(thing("a", urgent=True, outbox=[{"x": 1}]))
+    await things.insert(thing("b", urgent=True))
+    await things.set_fields(["a", "b"], {"urgent": False, "outbox": []})
+    assert await things.count([Condition("urgent", "eq", True)]) == 0
+    stored = await things.get("a")
+    assert stored["outbox"] == [] and stored["version"] == 1 and stored["status"] == "open"
+
+
+async def test_deleting_a_document(things):
+    await things.insert(thing("a"))
+    await things.delete("a")
+    assert await things.get("a") is None
+
+
+async def test_of_several_concurrent_writers_of_one_version_exactly_one_wins(store, things):
+    if store.kind == "ferretdb":
+        pytest.skip("FerretDB 1.24 applies concurrent conditional updates non-atomically (see README)")
+    for round_ in range(10):
+        thing_id = f"race{round_}"
+        await things.insert(thing(thing_id))
+
+        async def write(writer: int, thing_id=thing_id):
+            try:
+                await things.update(thing(thing_id, version=2, status=f"by{writer}"), expected_version=1)
+                return True
+            except StaleDocument:
+                return False
+
+        results = await asyncio.gather(*(write(writer) for writer in range(8)))
+        assert results.count(True) == 1
+
+
+async def test_postgresql_answers_key_queries_from_an_index(store, things):
+    if store.kind != "postgresql":
+        pytest.skip("index use is asserted on PostgreSQL; FerretDB uses none, memory has none")
+    for number in range(2000):
+        await things.insert(thing(f"t{number}", status="paid" if number % 100 else "open", code=f"k{number}"))
+    async with store.pool.connection() as connection:
+        await connection.execute(f'ANALYZE "{things.spec.name}"')
+        cursor = await connection.execute(
+            f'EXPLAIN SELECT doc FROM "{things.spec.name}" WHERE k_status = %s ORDER BY k_due_at LIMIT 10', ["open"]
+        )
+        plan = "\n".join(row[0] for row in await cursor.fetchall())
+    assert "Index" in plan and "Seq Scan" not in plan, plan
