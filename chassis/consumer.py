@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -101,30 +102,64 @@ class HandlerContext:
         self._outboxes.setdefault(id(repository), (repository, []))[1].append(aggregate_id)
 
     async def published(self) -> None:
-        for repository, aggregate_ids in self._outboxes.values():
-            await repository.clear_outboxes(aggregate_ids)
+        """Everything emitted is on Kafka: clear the outboxes, run the callbacks."""
+        await clear_outboxes([self])
+        await self.run_after_publish()
+
+    async def run_after_publish(self) -> None:
         for callback in self._after_publish:
             await callback()
 
 
+async def clear_outboxes(contexts: list[HandlerContext]) -> None:
+    """One write per repository for all the aggregates whose events the contexts published."""
+    by_repository: dict[int, tuple[Repository, list[str]]] = {}
+    for context in contexts:
+        for repository, aggregate_ids in context._outboxes.values():
+            by_repository.setdefault(id(repository), (repository, []))[1].extend(aggregate_ids)
+    for repository, aggregate_ids in by_repository.values():
+        await repository.clear_outboxes(sorted(set(aggregate_ids)))
+
+
 Handler = Callable[[HandlerContext, Any], Awaitable[None]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Decoded:
+    record: ConsumerRecord
+    body: bytes
+    envelope: Envelope
+    data: MessageData
+    handler: Handler
+
+
+@dataclasses.dataclass
+class Batch:
+    """What one batch causes, to be finished once all of it is handled."""
+
+    already: set[UUID]
+    sends: list[asyncio.Future] = dataclasses.field(default_factory=list)
+    contexts: list[HandlerContext] = dataclasses.field(default_factory=list)
+    handled: list[tuple[UUID, str]] = dataclasses.field(default_factory=list)
 
 
 async def _raw_body(message: KafkaMessage) -> bytes:
     return message.body
 
 
-async def _parse_despite_undecodable_headers(record: ConsumerRecord, parse) -> KafkaMessage:
-    """FastStream decodes every header value as UTF-8 before any handler runs, so a record with one
-    that is not would fail there and be committed past, unseen. Parse a copy without such values
-    and hand on the original record: on_record judges its headers and dead-letters it."""
+async def _parse_despite_undecodable_headers(records: tuple[ConsumerRecord, ...], parse) -> KafkaMessage:
+    """FastStream decodes every header value as UTF-8 before any handler runs, so a batch with a
+    record whose header is not would fail there and be committed past, unseen. Parse copies
+    without such values and hand on the original records: on_batch judges each record's headers
+    and dead-letters the broken ones."""
     try:
-        return await parse(record)
+        return await parse(records)
     except UnicodeDecodeError:
-        message = await parse(dataclasses.replace(record, headers=[
-            (name, value) for name, value in record.headers if _is_utf8(value)
-        ]))
-        message.raw_message = record
+        message = await parse(tuple(
+            dataclasses.replace(record, headers=[(name, value) for name, value in record.headers if _is_utf8(value)])
+            for record in records
+        ))
+        message.raw_message = records
         return message
 
 
@@ -202,13 +237,16 @@ class Consumer:
             group_id=self.group_id,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            batch=True,
+            max_records=self.settings.consume_batch_size,
+            batch_timeout_ms=self.settings.consume_batch_timeout_ms,
             title=f"{self.service}:consume",
-            # The chassis decodes and validates itself, so a malformed body reaches on_record
+            # The chassis decodes and validates itself, so a malformed body reaches on_batch
             # (and the dead-letter topic) instead of failing inside FastStream's JSON decoder.
             decoder=_raw_body,
             parser=_parse_despite_undecodable_headers,
             description=f"Handles {handled}. Other types on these topics are skipped.",
-        )(self.on_record)
+        )(self.on_batch)
 
     def guard(self, kafka_consumer: AIOKafkaConsumer) -> None:
         """Keep a record the Kafka client itself cannot read from stopping its partition.
@@ -218,19 +256,19 @@ class Consumer:
         for good. Such a record is dead-lettered by its position (its bytes cannot be read) and
         skipped; the records around it are handled as usual.
         """
-        read_one = kafka_consumer.getone
+        read = kafka_consumer.getmany
 
-        async def getone(*partitions):
+        async def getmany(*partitions, **options):
             while True:
                 try:
-                    return await read_one(*partitions)
+                    return await read(*partitions, **options)
                 except UnicodeDecodeError as error:
-                    await self._skip_unreadable(kafka_consumer, error)
+                    await self._skip_unreadable(kafka_consumer, read, error)
 
-        kafka_consumer.getone = getone
+        kafka_consumer.getmany = getmany
 
-    async def _skip_unreadable(self, kafka_consumer: AIOKafkaConsumer, error: UnicodeDecodeError) -> None:
-        skipped = await skip_unreadable_record(kafka_consumer)
+    async def _skip_unreadable(self, kafka_consumer: AIOKafkaConsumer, read, error: UnicodeDecodeError) -> None:
+        skipped = await skip_unreadable_record(kafka_consumer, read)
         if skipped is None:
             return  # not fetched again yet; the next read tells
         partition, offset = skipped
@@ -241,8 +279,38 @@ class Consumer:
                                          self._dead_letter_headers(partition, offset, "invalid_header", detail))
         self.metrics.dead_lettered.labels(partition.topic, "invalid_header").inc()
 
-    async def on_record(self, message: KafkaMessage) -> None:
-        record = message.raw_message
+    async def on_batch(self, message: KafkaMessage) -> None:
+        """Handle a batch: records of different keys concurrently, of one key in order.
+
+        What handlers emit is sent without waiting; once the whole batch is on Kafka the
+        outboxes are cleared (one write per collection), the batch's message ids remembered (one
+        write), and only then does FastStream commit the offsets. A failure before that makes
+        Kafka deliver the batch again, and a redelivery has no second effect.
+        """
+        by_key: dict[Any, list[Decoded]] = {}
+        for record, body in zip(message.raw_message, message.body, strict=True):
+            decoded = await self._decode(record, body)
+            if decoded is not None:
+                # A key names one aggregate on every topic it appears on: its messages stay in order.
+                by_key.setdefault(record.key if record.key is not None else (record.topic, record.partition),
+                                  []).append(decoded)
+        if not by_key:
+            return
+        batch = Batch(already=await self.inbox.seen_among(
+            [decoded.envelope.id for group in by_key.values() for decoded in group]
+        ))
+        async with asyncio.TaskGroup() as tasks:
+            for group in by_key.values():
+                tasks.create_task(self._handle_in_order(group, batch))
+        await asyncio.gather(*batch.sends)
+        await clear_outboxes(batch.contexts)
+        for context in batch.contexts:
+            await context.run_after_publish()
+        await self.inbox.mark_all(batch.handled)
+
+    async def _decode(self, record: ConsumerRecord, body: bytes) -> "Decoded | None":
+        """The record as a message for a handler; None when it is not for this service or is
+        undecodable (then it is dead-lettered, and a command answered)."""
         try:
             envelope = decode_envelope(decode_headers(record.headers))
             model = model_on_topic(envelope, record.topic)
@@ -251,40 +319,43 @@ class Consumer:
                 # Topics are shared by many types; the ones this service does not act on are
                 # someone else's business, not an error.
                 self.metrics.consumed.labels(record.topic, envelope.type, "ignored").inc()
-                return
-            data = decode_data(envelope, model, message.body)
+                return None
+            return Decoded(record, body, envelope, decode_data(envelope, model, body), handler)
         except UndecodableMessage as error:
-            await self._undecodable(record, message.body, error)
-            return
-        token = message_context.set(
-            {"message_id": str(envelope.id), "type": envelope.type, "correlation_id": envelope.correlationid,
-             "account_id": envelope.accountid, "subject": envelope.subject}
-        )
-        try:
-            await self._handle(record, envelope, data, handler, message.body)
-        finally:
-            message_context.reset(token)
+            await self._undecodable(record, body, error)
+            return None
 
-    async def _handle(self, record: ConsumerRecord, envelope: Envelope, data: MessageData, handler: Handler,
-                      body: bytes) -> None:
-        topic = record.topic
-        if await self.inbox.seen(envelope.id):
+    async def _handle_in_order(self, group: list["Decoded"], batch: "Batch") -> None:
+        for decoded in group:
+            envelope = decoded.envelope
+            token = message_context.set(
+                {"message_id": str(envelope.id), "type": envelope.type, "correlation_id": envelope.correlationid,
+                 "account_id": envelope.accountid, "subject": envelope.subject}
+            )
+            try:
+                await self._handle(decoded, batch)
+            finally:
+                message_context.reset(token)
+
+    async def _handle(self, decoded: "Decoded", batch: "Batch") -> None:
+        topic, envelope, data = decoded.record.topic, decoded.envelope, decoded.data
+        if envelope.id in batch.already:
             self.metrics.consumed.labels(topic, envelope.type, "duplicate").inc()
             self.logger.info("duplicate message skipped")
             return
         started = time.perf_counter()
-        context = await self._run(handler, envelope, data)
+        context = await self._run(decoded.handler, envelope, data)
         outcome = "handled"
         if context is None:
-            await self._dead_letter(record, body, "handler_error", "handler failed repeatedly; see logs")
+            await self._dead_letter(decoded.record, decoded.body, "handler_error", "handler failed repeatedly; see logs")
             context = await self._give_up(envelope, data)
             outcome = "failed"
         for outgoing in context.emitted:
-            await self.publisher.publish(outgoing)
+            batch.sends.append(self.publisher.send(outgoing))
             if isinstance(outgoing.data, CommandRejected):
                 self.metrics.rejected.labels(envelope.type, outgoing.data.reason).inc()
-        await context.published()
-        await self.inbox.mark(envelope.id, envelope.type)
+        batch.contexts.append(context)
+        batch.handled.append((envelope.id, envelope.type))
         self.metrics.consumed.labels(topic, envelope.type, outcome).inc()
         self.metrics.handler_duration.labels(envelope.type).observe(time.perf_counter() - started)
 
@@ -377,16 +448,17 @@ class Consumer:
         }
 
 
-async def skip_unreadable_record(kafka_consumer: AIOKafkaConsumer) -> tuple[TopicPartition, int] | None:
+async def skip_unreadable_record(kafka_consumer: AIOKafkaConsumer, read=None) -> tuple[TopicPartition, int] | None:
     """Find the partition whose next record the client cannot unpack, and move past that record.
 
     Partitions are read one at a time so the failing one shows; a record read from a healthy
     one on the way is given back (its partition is sought back to it). Returns the partition and
     the offset skipped, or None when no partition fails right now.
     """
+    read = read or kafka_consumer.getmany
     for partition in sorted(kafka_consumer.assignment()):
         try:
-            fetched = await kafka_consumer.getmany(partition, timeout_ms=2000, max_records=1)
+            fetched = await read(partition, timeout_ms=2000, max_records=1)
         except UnicodeDecodeError:
             offset = await kafka_consumer.position(partition)
             kafka_consumer.seek(partition, offset + 1)

@@ -7,7 +7,7 @@ committed, within minutes, so older entries only cost space.
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from chassis.storage import CollectionSpec, Condition, DuplicateDocument, Index, Key, Store
+from chassis.storage import CollectionSpec, Condition, Index, Key, Store
 
 SPEC = CollectionSpec("inbox", keys=(Key("handled_at", "timestamp"),), indexes=(Index(("handled_at",)),))
 
@@ -20,15 +20,18 @@ class Inbox:
     def _key(self, message_id: UUID) -> str:
         return f"{self.group}:{message_id}"
 
-    async def seen(self, message_id: UUID) -> bool:
-        return await self.documents.get(self._key(message_id)) is not None
+    async def seen_among(self, message_ids: list[UUID]) -> set[UUID]:
+        """The ones handled before (one query for a whole batch)."""
+        found = await self.documents.get_many([self._key(message_id) for message_id in message_ids])
+        return {message_id for message_id in message_ids if self._key(message_id) in found}
 
-    async def mark(self, message_id: UUID, message_type: str) -> None:
-        try:
-            await self.documents.insert({"id": self._key(message_id), "version": 0, "type": message_type,
-                                         "handled_at": datetime.now(UTC).isoformat()})
-        except DuplicateDocument:
-            pass  # a concurrent redelivery got there first: the effect happened once either way
+    async def mark_all(self, handled: list[tuple[UUID, str]]) -> None:
+        """Remember a batch's messages (one write); ones remembered already stay as they were."""
+        now = datetime.now(UTC).isoformat()
+        await self.documents.insert_new([
+            {"id": self._key(message_id), "version": 0, "type": message_type, "handled_at": now}
+            for message_id, message_type in handled
+        ])
 
     async def forget_before(self, retention: timedelta) -> int:
         cutoff = datetime.now(UTC) - retention

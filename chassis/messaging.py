@@ -1,5 +1,6 @@
 """Messages as they cross Kafka: encoding, decoding, and publishing with metrics."""
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -128,6 +129,20 @@ class Publisher:
             correlation_id=message.envelope.correlationid,
         )
         self.metrics.published.labels(message.topic, message.envelope.type).inc()
+
+    def send(self, message: Outgoing) -> "asyncio.Future":
+        """Hand the message to the producer without waiting for the broker; await the returned
+        future (all of a batch's at once) to know it is on Kafka."""
+        sent = asyncio.ensure_future(self.broker.publish(
+            message.body(),
+            topic=message.topic,
+            key=message.envelope.subject.encode(),
+            headers=message.envelope.to_headers(),
+            correlation_id=message.envelope.correlationid,
+            no_confirm=True,
+        ))
+        self.metrics.published.labels(message.topic, message.envelope.type).inc()
+        return sent
 
     async def publish_raw(self, topic: str, body: bytes, key: bytes | None, headers: dict[str, str]) -> None:
         await self.broker.publish(body, topic=topic, key=key, headers=headers)

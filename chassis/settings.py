@@ -32,3 +32,6 @@ class ServiceSettings(BaseSettings):
     # /readyz fail (invoicing_consumer_stalled_seconds shows it sooner).
     consumer_stall_seconds: float = 120.0
     consumer_progress_interval_seconds: float = 5.0
+    # Records taken from Kafka at once: handled concurrently across keys, in order per key.
+    consume_batch_size: int = 500
+    consume_batch_timeout_ms: int = 20

@@ -107,6 +107,10 @@ class Documents(ABC):
         """Raises DuplicateDocument when the id or a unique key is taken."""
 
     @abstractmethod
+    async def insert_new(self, documents: Sequence[Document]) -> None:
+        """Insert the documents whose ids are not taken; the others stay as they are."""
+
+    @abstractmethod
     async def update(self, document: Document, expected_version: int) -> None:
         """Replace the document whose version is `expected_version`; raises StaleDocument otherwise."""
 

@@ -65,6 +65,11 @@ class MemoryDocuments(Documents):
             raise DuplicateDocument(clash)
         self.rows[document["id"]] = self._copy(document)
 
+    async def insert_new(self, documents: Sequence[Document]) -> None:
+        for document in documents:
+            if document["id"] not in self.rows:
+                await self.insert(document)
+
     async def update(self, document: Document, expected_version: int) -> None:
         current = self.rows.get(document["id"])
         if current is None or current["version"] != expected_version:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from chassis.storage.base import (
     CollectionSpec,
@@ -25,6 +25,7 @@ from chassis.storage.base import (
     StaleDocument,
     Store,
 )
+
 
 def _bson(value: Any) -> Any:
     """BSON has no date without a time: a date key is stored as that day's midnight UTC."""
@@ -60,6 +61,15 @@ class MongoDocuments(Documents):
             await self.collection.insert_one(self._stored(document))
         except DuplicateKeyError as error:
             raise DuplicateDocument(str(error.details.get("keyPattern") if error.details else "id")) from error
+
+    async def insert_new(self, documents: Sequence[Document]) -> None:
+        if not documents:
+            return
+        try:
+            await self.collection.insert_many([self._stored(document) for document in documents], ordered=False)
+        except BulkWriteError as error:
+            if any(failure.get("code") != 11000 for failure in error.details.get("writeErrors", [])):
+                raise
 
     async def update(self, document: Document, expected_version: int) -> None:
         try:

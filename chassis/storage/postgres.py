@@ -79,6 +79,17 @@ class PostgresDocuments(Documents):
         except errors.UniqueViolation as error:
             raise DuplicateDocument(str(error.diag.constraint_name or "id")) from error
 
+    async def insert_new(self, documents: Sequence[Document]) -> None:
+        if not documents:
+            return
+        row = sql.SQL("(%s, %s, %s{})").format(sql.SQL(", %s" * len(self.spec.keys)))
+        query = sql.SQL("INSERT INTO {} (id, version, doc{}) VALUES {} ON CONFLICT (id) DO NOTHING").format(
+            self.table, self._key_columns, sql.SQL(", ").join([row] * len(documents))
+        )
+        params = [value for document in documents
+                  for value in (document["id"], document["version"], Jsonb(document), *self._key_params(document))]
+        await self._execute(query, params)
+
     async def update(self, document: Document, expected_version: int) -> None:
         assignments = sql.SQL("").join(sql.SQL(", {} = %s").format(_column(k.name)) for k in self.spec.keys)
         query = sql.SQL("UPDATE {} SET version = %s, doc = %s{} WHERE id = %s AND version = %s").format(

@@ -90,6 +90,14 @@ async def test_an_id_or_a_unique_key_is_taken_once(things):
         await things.insert(thing("b", code="a"))
 
 
+async def test_inserting_many_keeps_the_ones_that_exist(things):
+    await things.insert(thing("a", status="first"))
+    await things.insert_new([thing("a", status="second"), thing("b"), thing("c")])
+    await things.insert_new([])
+    assert (await things.get("a"))["status"] == "first"
+    assert set(await things.get_many(["a", "b", "c"])) == {"a", "b", "c"}
+
+
 async def test_an_update_names_the_version_it_replaces(things):
     await things.insert(thing("a"))
     await things.update(thing("a", version=2, status="paid"), expected_version=1)
