@@ -26,6 +26,7 @@ from chassis.progress import ConsumerProgress
 from chassis.repository import Repository
 from chassis.settings import ServiceSettings
 from chassis.storage import Store, open_store
+from chassis.storage.measured import MeasuredStore
 from contracts.messages import MessageData
 from contracts.messages.common import CommandRejected
 
@@ -231,7 +232,10 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
     )
     mongo = AsyncMongoClient(settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000)
     db = mongo[settings.mongodb_database or name]
-    store = open_store(settings.database_url, settings.database_name or name, pool_size=settings.database_pool_size)
+    store = MeasuredStore(
+        open_store(settings.database_url, settings.database_name or name, pool_size=settings.database_pool_size),
+        metrics.registry,
+    )
     publisher = Publisher(broker, metrics)
     consumer = Consumer(
         service=name,

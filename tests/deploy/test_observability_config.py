@@ -49,6 +49,8 @@ COUNTERS = {
     "invoicing_bank_transactions_total",
     "invoicing_mails_total",
     "invoicing_mail_retries_total",
+    "invoicing_store_operations_total",
+    "invoicing_store_documents_written_total",
 }
 GAUGES = {
     "invoicing_invoices",
@@ -56,7 +58,7 @@ GAUGES = {
     "invoicing_consumer_lag_records",
     "invoicing_consumer_stalled_seconds",
 }
-HISTOGRAMS = {"invoicing_handler_duration_seconds"}
+HISTOGRAMS = {"invoicing_handler_duration_seconds", "invoicing_store_operation_seconds"}
 KNOWN_METRICS = (
     COUNTERS
     | GAUGES
