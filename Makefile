@@ -42,4 +42,4 @@ docs: setup
 	$(PY) -m contracts.export
 
 bench: setup
-	bash deploy/run-tests.sh --bench
+	bash deploy/run-tests.sh --bench $(BENCH_ARGS)

@@ -19,7 +19,6 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from pymongo.errors import ConnectionFailure
 
 from chassis.inbox import Inbox
 from chassis.logs import message_context
@@ -36,6 +35,7 @@ from chassis.messaging import (
 from chassis.metrics import MessagingMetrics
 from chassis.repository import Repository
 from chassis.settings import ServiceSettings
+from chassis.storage import STORE_UNAVAILABLE
 from chassis.unit_of_work import AlreadyHandled, UnitOfWork
 from contracts.envelope import Envelope, InvalidEnvelope
 from contracts.messages import REGISTRY, MessageData, model_for
@@ -45,7 +45,7 @@ from contracts.refusals import Refusal
 from contracts.topics import MISROUTED_COMMANDS_ANSWERED_BY, dead_letter_topic
 
 # Infrastructure being down is not the message's fault: do not commit, let Kafka redeliver.
-TRANSIENT_ERRORS = (ConnectionFailure, KafkaError, asyncio.TimeoutError)
+TRANSIENT_ERRORS = (*STORE_UNAVAILABLE, KafkaError, asyncio.TimeoutError)
 
 DEAD_LETTER_REASONS = codes_for("dead_letter")
 

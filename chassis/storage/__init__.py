@@ -6,6 +6,9 @@ asks of them (no multi-document transactions). Fields that repositories query by
 `Key`s, so each store keeps them in an indexed, typed form and every hot-path read uses an index.
 """
 
+from psycopg import OperationalError
+from pymongo.errors import ConnectionFailure
+
 from chassis.storage.base import (
     CollectionSpec,
     Condition,
@@ -19,7 +22,11 @@ from chassis.storage.base import (
     open_store,
 )
 
+# The store is away (down, restarting, unreachable, out of connections): not the message's fault.
+STORE_UNAVAILABLE = (OperationalError, ConnectionFailure)
+
 __all__ = [
+    "STORE_UNAVAILABLE",
     "CollectionSpec",
     "Condition",
     "Documents",
