@@ -1,6 +1,5 @@
 """The mailer service: invoice mails queued, sent in rate-limited batches, retried, bounced, suppressed."""
 
-from chassis.outbox import relay_pending
 from chassis.service import build_service
 from contracts.messages.mail import MailBounced, MailCommandRejected, MailDropped, MailPreviewed, MailQueued, MailSent
 from services.mailer import handlers
@@ -15,18 +14,14 @@ from services.mailer.settings import MailerSettings
 def create_app(settings: MailerSettings | None = None):
     settings = settings or MailerSettings()
     service = build_service("mailer", settings, rejection=MailCommandRejected)
-    jobs = MailJobs(service.db)
-    suppressions = SuppressionList(service.db)
+    jobs = service.repository(MailJobs)
+    suppressions = service.repository(SuppressionList)
     metrics = MailerMetrics(service.metrics.registry)
     handlers.register(service, jobs, suppressions, metrics)
     delivery = BatchDelivery(service, settings, jobs, suppressions, SmtpRelay(settings), metrics)
     service.background(delivery.deliver_in_batches)
     service.document_publications([MailQueued, MailSent, MailBounced, MailDropped, MailPreviewed, MailCommandRejected])
-
-    @service.on_startup
-    async def prepare() -> None:
-        await jobs.ensure_indexes()
-        await relay_pending(jobs.collection, service.publisher)
-        await delivery.release_claims_of_earlier_runs()
+    # The outbox relay runs before this hook, so a released job is the delivery loop's again.
+    service.on_startup(delivery.release_claims_of_earlier_runs)
 
     return service.asgi_app(description=__doc__)

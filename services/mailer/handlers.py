@@ -1,29 +1,24 @@
 """mailer's subscribers: queue invoice mails for the batch delivery, render previews."""
 
 from datetime import UTC, datetime
-from typing import Any
 
 from chassis.consumer import HandlerContext
 from chassis.service import Service
 from contracts.messages.common import InvoiceSnapshot, Issuer
 from contracts.messages.mail import (
     InvoiceMail,
-    MailDropped,
-    MailEvent,
     MailKind,
     MailPreviewed,
-    MailQueued,
     PreviewMail,
     SendInvoiceMail,
     SendReminderMail,
 )
 from contracts.refusals import Refusal
-from services.mailer.adapters.mail_jobs import QUEUED, MailJobs
+from services.mailer.adapters.mail_jobs import MailJobs
 from services.mailer.adapters.suppressions import SuppressionList
 from services.mailer.domain.composition import render_content
+from services.mailer.domain.mail_job import MailJob
 from services.mailer.metrics import MailerMetrics
-
-DROPPED = "dropped"
 
 
 def register(service: Service, jobs: MailJobs, suppressions: SuppressionList, metrics: MailerMetrics) -> None:
@@ -56,24 +51,26 @@ def register(service: Service, jobs: MailJobs, suppressions: SuppressionList, me
         if command.invoice.status == "draft" or not command.invoice.number:
             raise Refusal("invoice_not_finalized", "A draft invoice cannot be sent; finalize it first.")
 
-        existing = await jobs.find(command.mail_id)
+        existing = await jobs.get(command.mail_id)
         if existing is None:
             suppressed = await suppressions.suppressed_among(context.account_id, [*command.to, *command.cc])
-            job = _new_job(context, command, kind, suppressed)
-            announce = [context.emit(event) for event in _announcements(job)]
-            if await jobs.create(job, announce):
-                context.after_publish(lambda: jobs.published(job["_id"], announce))
-                if job["dropped"]:
-                    metrics.mails.labels("dropped").inc()
-                return
-            context.emitted.clear()  # a concurrent command with this mail_id won the insert
-            existing = await jobs.find(command.mail_id)
+            # A concurrent command with this mail_id (another invoice's, on another partition)
+            # may win the insert: commit then fails, and the consumer's retry finds its job above.
+            job = context.uow.add(jobs, MailJob.queue(
+                mail_id=command.mail_id, account_id=context.account_id, invoice_id=command.invoice_id, kind=kind,
+                language=command.language, attach_pdf=command.attach_pdf, invoice=command.invoice, to=command.to,
+                cc=command.cc, suppressed=suppressed, cause=context.envelope.to_headers(), now=datetime.now(UTC),
+            ))
+            await context.uow.commit()
+            if job.dropped:
+                metrics.mails.labels("dropped").inc()
+            return
 
-        if existing["account_id"] != context.account_id or existing["invoice_id"] != command.invoice_id:
+        if existing.account_id != context.account_id or existing.invoice_id != command.invoice_id:
             raise Refusal("mail_id_conflict", "The mail_id is already used by another invoice's mail.")
         # Asked again for the same mail (a redelivery, a double click): the same answer, no second
         # mail, and no write: the job may belong to the delivery loop by now (see adapters.mail_jobs).
-        for event in _announcements(existing):
+        for event in existing.announcements():
             context.emit(event)
 
 
@@ -85,44 +82,3 @@ def _checked_issuer(context: HandlerContext, invoice_id: str, invoice: InvoiceSn
     if invoice.issuer is None:
         raise Refusal("issuer_missing", "The invoice has no issuer, so there is no sender for the mail.")
     return invoice.issuer
-
-
-def _new_job(
-    context: HandlerContext, command: InvoiceMail, kind: MailKind, suppressed: set[str]
-) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    to = [address for address in command.to if address not in suppressed]
-    cc = [address for address in command.cc if address not in suppressed]
-    recipients = list(dict.fromkeys([*to, *cc]))
-    return {
-        "_id": command.mail_id,
-        "account_id": context.account_id,
-        "invoice_id": command.invoice_id,
-        "kind": kind,
-        "language": command.language,
-        "attach_pdf": command.attach_pdf,
-        "invoice": command.invoice.model_dump(mode="json"),
-        "to": to,
-        "cc": cc,
-        "dropped": [address for address in dict.fromkeys([*command.to, *command.cc]) if address in suppressed],
-        "pending": recipients,
-        "delivered": [],
-        "status": QUEUED if recipients else DROPPED,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "queued_at": now,
-        "history": [],
-        # Events the delivery loop emits later are caused by this command, in its flow.
-        "cause": context.envelope.to_headers(),
-    }
-
-
-def _announcements(job: dict[str, Any]) -> list[MailEvent]:
-    """How a job is announced: the recipients dropped as suppressed, and the mail queued for the rest."""
-    common = {"mail_id": job["_id"], "invoice_id": job["invoice_id"], "kind": job["kind"]}
-    events: list[MailEvent] = []
-    if job["dropped"]:
-        events.append(MailDropped(**common, recipients=job["dropped"], reason="suppressed"))
-    if job["status"] != DROPPED:
-        events.append(MailQueued(**common, to=job["to"], cc=job["cc"], queued_at=job["queued_at"]))
-    return events

@@ -1,4 +1,4 @@
-"""mailer against real Kafka, FerretDB and the SMTP catcher: commands in, events and mails out.
+"""mailer against real Kafka, its store and the SMTP catcher: commands in, events and mails out.
 
 The catcher refuses RCPT for local parts starting with `bounce` (550) and `tempfail` (451), and
 answers DATA for `slowack` a few seconds after it stored the mail.
@@ -18,15 +18,17 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pypdf
 import pytest
+from psycopg import AsyncConnection, sql
 from pymongo import AsyncMongoClient
 
-from chassis.messaging import Outgoing
+from chassis.storage import open_store
 from contracts.envelope import Envelope
 from contracts.messages.common import InvoiceSnapshot
 from contracts.messages.invoices import FinalizeInvoice, SendInvoice
-from contracts.messages.mail import MailQueued, PreviewMail, SendInvoiceMail, SendReminderMail
+from contracts.messages.mail import PreviewMail, SendInvoiceMail, SendReminderMail
 from contracts.messages.payments import RecordPayment
-from services.mailer.adapters.mail_jobs import QUEUED, Incarnation, MailJobs
+from services.mailer.adapters.mail_jobs import MailJobs
+from services.mailer.domain.mail_job import QUEUED, Incarnation, MailJob
 from tests.integration.factories import configure_account, create_invoice
 from tests.integration.harness import Received, env
 
@@ -101,12 +103,13 @@ async def caught_at_least(smtp_catcher_url: str, recipient: str, count: int) -> 
     raise AssertionError(f"the catcher never held {count} mail(s) for {recipient}")
 
 
-async def stored_job(mongodb_url: str, mail_id: str) -> dict:
-    client = AsyncMongoClient(mongodb_url, tz_aware=True)
+async def stored_job(mail_id: str) -> MailJob:
+    store = open_store(env("DATABASE_URL"), "mailer")
+    await store.open()
     try:
-        return await client["mailer"]["mail_jobs"].find_one({"_id": mail_id})
+        return await MailJobs(store).get(mail_id)
     finally:
-        await client.close()
+        await store.close()
 
 
 async def test_an_invoice_mail_is_queued_then_sent_with_its_headers_and_pdf(
@@ -277,21 +280,21 @@ async def test_thirty_mails_arrive_once_each(services, event_log, producer, acco
 
 
 async def test_the_same_mail_asked_again_during_its_delivery_is_only_answered(
-    services, event_log, producer, account_id, smtp_catcher_url, mongodb_url
+    services, event_log, producer, account_id, smtp_catcher_url
 ):
     invoice = open_invoice(account_id)
     to = address("slowack")
     command = send_invoice(invoice, [to], attach_pdf=False)
     first = await producer.send(command, account_id=account_id)
     await caught_at_least(smtp_catcher_url, to, 1)  # mid-attempt: the delivery loop owns the job
-    owned = await stored_job(mongodb_url, command.mail_id)
+    owned = await stored_job(command.mail_id)
 
     second = await producer.send(command, account_id=account_id)
     answer = await event_log.wait_for(
         lambda r: of_mail("mail.queued", command.mail_id)(r) and r.envelope.causationid == str(second.id)
     )
     assert answer.data["to"] == [to]
-    assert owned["status"] == QUEUED and await stored_job(mongodb_url, command.mail_id) == owned
+    assert owned.status == QUEUED and await stored_job(command.mail_id) == owned
 
     await event_log.wait_for(of_mail("mail.sent", command.mail_id))
     await asyncio.sleep(2)  # several batch intervals: time for a second mail, if there were one
@@ -300,41 +303,57 @@ async def test_the_same_mail_asked_again_during_its_delivery_is_only_answered(
 
 
 @pytest.fixture
-async def private_jobs(mongodb_url):
+async def private_jobs():
     """Mail jobs in a database of the test's own, which the running mailer's loop never reads."""
-    client = AsyncMongoClient(mongodb_url, tz_aware=True)
-    database = f"mail_jobs_test_{uuid.uuid4().hex[:8]}"
-    yield MailJobs(client[database])
-    await client.drop_database(database)
-    await client.close()
+    url, database = env("DATABASE_URL"), f"mail_jobs_test_{uuid.uuid4().hex[:8]}"
+    store = open_store(url, database)
+    jobs = MailJobs(store)
+    await store.open()
+    await store.prepare()
+    yield jobs
+    await store.close()
+    if url.startswith("mongodb"):
+        client = AsyncMongoClient(url)
+        await client.drop_database(database)
+        await client.close()
+    else:
+        async with await AsyncConnection.connect(url, autocommit=True) as connection:
+            await connection.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database)))
+
+
+def queued_job(mail_id: str, now: datetime) -> MailJob:
+    invoice = open_invoice("acct_1")
+    cause = Envelope.originate(source="tests", type="mail.send_invoice", subject=invoice.id, accountid="acct_1",
+                               actor="user:test")
+    return MailJob.queue(mail_id=mail_id, account_id="acct_1", invoice_id=invoice.id, kind="invoice", language="en",
+                         attach_pdf=False, invoice=invoice, to=["ap@example.com"], cc=[], suppressed=set(),
+                         cause=cause.to_headers(), now=now)
 
 
 async def test_a_job_whose_outbox_holds_events_is_not_claimable(private_jobs):
     """The queueing handler writes a job until it cleared the outbox; the delivery loop only after."""
     jobs = private_jobs
     now = datetime.now(UTC)
-    queued = MailQueued(mail_id="mail_1", invoice_id="inv_1", kind="invoice", to=["ap@example.com"], cc=[],
-                        queued_at=now)
-    cause = Envelope.originate(source="tests", type="mail.send_invoice", subject="inv_1", accountid="acct_1",
-                               actor="user:test")
-    announce = [Outgoing(cause.caused(source="mailer", type=queued.type_name, subject="inv_1", index=0), queued)]
-    await jobs.create({"_id": "mail_1", "status": QUEUED, "next_attempt_at": now, "attempts": 0}, announce)
+    job = queued_job("mail_1", now)
+    job.outbox = [{"headers": {}, "body": {}}]  # what the unit of work commits with a new job
+    await jobs.insert(job)
     assert await jobs.due(now, 10) == []
-    assert await jobs.claim("mail_1", now, Incarnation("mailer-test"), timedelta(seconds=45)) is None
+    assert await jobs.claim("mail_1", now, Incarnation(instance="mailer-test"), timedelta(seconds=45)) is None
 
-    await jobs.published("mail_1", announce)
+    await jobs.clear_outboxes(["mail_1"])
     assert await jobs.due(now, 10) == ["mail_1"]
-    claimed = await jobs.claim("mail_1", now, Incarnation("mailer-test"), timedelta(seconds=45))
-    assert claimed["attempts"] == 1 and claimed["outbox"] == {}
+    claimed = await jobs.claim("mail_1", now, Incarnation(instance="mailer-test"), timedelta(seconds=45))
+    assert claimed.attempts == 1 and claimed.outbox == []
 
 
 async def test_a_restarted_mailer_releases_only_the_claims_of_its_own_earlier_runs(private_jobs):
     jobs = private_jobs
     now = datetime.now(UTC)
-    current = Incarnation("mailer-a")
-    claims = {"mail_earlier": Incarnation("mailer-a"), "mail_current": current, "mail_peer": Incarnation("mailer-b")}
+    current = Incarnation(instance="mailer-a")
+    claims = {"mail_earlier": Incarnation(instance="mailer-a"), "mail_current": current,
+              "mail_peer": Incarnation(instance="mailer-b")}
     for mail_id, claimant in claims.items():
-        await jobs.create({"_id": mail_id, "status": QUEUED, "next_attempt_at": now, "attempts": 0}, [])
+        await jobs.insert(queued_job(mail_id, now))
         assert await jobs.claim(mail_id, now, claimant, timedelta(seconds=45)) is not None
     assert await jobs.due(now, 10) == []
 

@@ -1,43 +1,25 @@
-"""The suppression list: per account, the addresses that bounced permanently.
+"""The suppression list in the service's store: one document per account and address."""
 
-Addresses are compared case-insensitively: relays treat local parts that way in practice, and
-a customer retyping an address in capitals must not get past a known-dead mailbox.
-"""
+from datetime import datetime
 
-from datetime import UTC, datetime
-
-from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
-
+from chassis.repository import Repository
+from chassis.storage import DuplicateDocument
 from services.mailer.domain.delivery import SmtpReply
+from services.mailer.domain.suppression import Suppression
 
 
-def _key(account_id: str, address: str) -> str:
-    return f"{account_id}/{address.lower()}"
-
-
-class SuppressionList:
-    def __init__(self, db: AsyncDatabase) -> None:
-        self.collection = db["suppressions"]
+class SuppressionList(Repository[Suppression]):
+    model = Suppression
+    collection_name = "suppressions"
 
     async def suppressed_among(self, account_id: str, addresses: list[str]) -> set[str]:
-        keys = {_key(account_id, address): address for address in addresses}
-        found = self.collection.find({"_id": {"$in": list(keys)}}, projection={"_id": 1})
-        return {keys[entry["_id"]] async for entry in found}
+        """The addresses, as given, whose entry exists; looked up by id."""
+        ids = {Suppression.entry_id(account_id, address): address for address in addresses}
+        return {ids[entry_id] for entry_id in await self.documents.get_many(ids)}
 
-    async def suppress(self, account_id: str, mail_id: str, refusals: dict[str, SmtpReply]) -> None:
+    async def suppress(self, account_id: str, mail_id: str, refusals: dict[str, SmtpReply], now: datetime) -> None:
         for address, reply in refusals.items():
             try:
-                await self.collection.insert_one(
-                    {
-                        "_id": _key(account_id, address),
-                        "account_id": account_id,
-                        "address": address,
-                        "mail_id": mail_id,
-                        "smtp_code": reply.code,
-                        "diagnostic": reply.text,
-                        "suppressed_at": datetime.now(UTC),
-                    }
-                )
-            except DuplicateKeyError:
+                await self.insert(Suppression.of(account_id, address, mail_id, reply, now))
+            except DuplicateDocument:
                 pass  # suppressed already: the first bounce is the one worth keeping

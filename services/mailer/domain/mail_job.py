@@ -1,0 +1,161 @@
+"""A mail job: one invoice mail, from the command that queued it to its last delivery attempt.
+
+The job is the aggregate: queueing it announces it (the recipients dropped as suppressed, the
+mail queued for the rest); each delivery attempt is claimed, then recorded with what the relay
+said, and announces its outcome (sent, deferred, bounced).
+"""
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from chassis.aggregate import Aggregate
+from contracts.messages.common import InvoiceSnapshot
+from contracts.messages.mail import MailBounced, MailDeferred, MailDropped, MailEvent, MailKind, MailQueued, MailSent
+from services.mailer.domain.delivery import Assessment, DeliveryReport, RetryPolicy
+
+MailStatus = Literal["queued", "sent", "bounced", "dropped"]
+QUEUED: MailStatus = "queued"
+
+
+class Incarnation(BaseModel):
+    """One run of one mailer instance. Claims name the run that made them, so the next run of the
+    same instance knows that the claims of every earlier run died with it."""
+
+    instance: str
+    run: str = Field(default_factory=lambda: uuid.uuid4().hex)
+
+
+class RefusedRecipient(BaseModel):
+    recipient: str
+    smtp_code: int | None
+    diagnostic: str
+
+
+class AttemptRecord(BaseModel):
+    attempt: int
+    at: datetime
+    accepted: list[str]
+    refused: list[RefusedRecipient]
+
+
+class MailJob(Aggregate):
+    account_id: str
+    invoice_id: str
+    kind: MailKind
+    language: str
+    attach_pdf: bool
+    invoice: InvoiceSnapshot
+    to: list[str]
+    cc: list[str]
+    dropped: list[str]
+    pending: list[str]
+    delivered: list[str] = []
+    status: MailStatus
+    attempts: int = 0
+    next_attempt_at: datetime | None
+    queued_at: datetime
+    history: list[AttemptRecord] = []
+    smtp_message_id: str | None = None
+    claimed_by: Incarnation | None = None
+    # The headers of the command that queued the mail: the events of later attempts are caused
+    # by it, in its flow.
+    cause: dict[str, str]
+
+    @classmethod
+    def queue(cls, *, mail_id: str, account_id: str, invoice_id: str, kind: MailKind, language: str,
+              attach_pdf: bool, invoice: InvoiceSnapshot, to: list[str], cc: list[str], suppressed: set[str],
+              cause: dict[str, str], now: datetime) -> "MailJob":
+        """A mail to the recipients not in `suppressed`; dropped when none is left."""
+        kept_to = [address for address in to if address not in suppressed]
+        kept_cc = [address for address in cc if address not in suppressed]
+        recipients = list(dict.fromkeys([*kept_to, *kept_cc]))
+        job = cls(
+            id=mail_id, account_id=account_id, invoice_id=invoice_id, kind=kind, language=language,
+            attach_pdf=attach_pdf, invoice=invoice, to=kept_to, cc=kept_cc,
+            dropped=[address for address in dict.fromkeys([*to, *cc]) if address in suppressed],
+            pending=recipients, status=QUEUED if recipients else "dropped", next_attempt_at=now, queued_at=now,
+            cause=cause,
+        )
+        for event in job.announcements():
+            job.record(event)
+        return job
+
+    def _common(self) -> dict[str, str]:
+        return {"mail_id": self.id, "invoice_id": self.invoice_id, "kind": self.kind}
+
+    def announcements(self) -> list[MailEvent]:
+        """How the job is announced, when queued and whenever it is asked for again."""
+        events: list[MailEvent] = []
+        if self.dropped:
+            events.append(MailDropped(**self._common(), recipients=self.dropped, reason="suppressed"))
+        if self.status != "dropped":
+            events.append(MailQueued(**self._common(), to=self.to, cc=self.cc, queued_at=self.queued_at))
+        return events
+
+    def is_due(self, now: datetime) -> bool:
+        """Due for an attempt, and the delivery loop's: the queueing handler owns a job until its
+        announcements are published and its outbox cleared."""
+        return (self.status == QUEUED and self.next_attempt_at is not None and self.next_attempt_at <= now
+                and not self.outbox)
+
+    def claim(self, claimant: Incarnation, now: datetime, lease: timedelta) -> None:
+        """Count the attempt about to be made (it may reach the relay whatever happens next) and
+        keep it from being due again until the lease ends."""
+        self.attempts += 1
+        self.next_attempt_at = now + lease
+        self.claimed_by = claimant
+
+    def release(self, now: datetime) -> None:
+        """The attempt died with the run that claimed it: due again at once."""
+        self.next_attempt_at = now
+        self.claimed_by = None
+
+    def record_attempt(self, report: DeliveryReport, policy: RetryPolicy, smtp_message_id: str,
+                       now: datetime) -> Assessment:
+        """What the relay said about the claimed attempt; returns its assessment."""
+        assessment = policy.assess(report, self.attempts, now)
+        self.delivered = [*self.delivered, *assessment.delivered]
+        self.pending = list(assessment.retry)
+        self.status = QUEUED if assessment.retry else ("sent" if self.delivered else "bounced")
+        self.next_attempt_at = assessment.retry_at
+        self.smtp_message_id = smtp_message_id
+        self.claimed_by = None
+        self.history = [*self.history, AttemptRecord(
+            attempt=self.attempts, at=now, accepted=list(report.accepted),
+            refused=[RefusedRecipient(recipient=address, smtp_code=reply.code, diagnostic=reply.text)
+                     for address, reply in report.refused.items()],
+        )]
+        for event in self._outcomes(report, assessment, smtp_message_id, now):
+            self.record(event)
+        return assessment
+
+    def _outcomes(self, report: DeliveryReport, assessment: Assessment, smtp_message_id: str,
+                  now: datetime) -> list[MailEvent]:
+        events: list[MailEvent] = []
+        if assessment.delivered:
+            events.append(MailSent(
+                **self._common(),
+                to=[address for address in self.to if address in assessment.delivered],
+                cc=[address for address in self.cc if address in assessment.delivered],
+                sent_at=now, attempts=self.attempts, smtp_message_id=smtp_message_id,
+            ))
+        if assessment.retry:
+            deferred = {address: report.refused[address] for address in assessment.retry}
+            events.append(MailDeferred(
+                **self._common(), recipients=list(assessment.retry), attempt=self.attempts,
+                smtp_code=next(iter(deferred.values())).code,
+                diagnostic="; ".join(f"{address}: {reply}" for address, reply in deferred.items()),
+                next_attempt_at=assessment.retry_at,
+            ))
+        for permanent, refusals in ((True, assessment.bounced), (False, assessment.given_up)):
+            if refusals:
+                events.append(MailBounced(
+                    **self._common(), recipients=list(refusals), permanent=permanent,
+                    smtp_code=next(iter(refusals.values())).code,
+                    diagnostic="; ".join(f"{address}: {reply}" for address, reply in refusals.items()),
+                    attempts=self.attempts,
+                ))
+        return events
