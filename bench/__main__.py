@@ -1,100 +1,52 @@
-"""Throughput and latency of the thin slice on the real local stack; prints figures, asserts nothing.
+"""Full invoice lifecycles per second on the local stack, against the raw bound of the same work.
 
-    make bench                         (starts the test stack and the four services)
-    python -m bench --invoices 300     (with the test stack's environment exported)
+    make bench                                   (1,000 stored invoices)
+    make bench BENCH_ARGS="--stored 1000000"     (bulk-loads a million first)
 
-Measures, for a burst of invoices of one account: create -> invoice.created, finalize ->
-invoice.finalized (through numbering), and bank transfer -> invoice.paid (through payments);
-then each service's resident memory.
+Each lifecycle: configure (once per account), create, finalize (numbered), send (an email with
+the PDF to the SMTP catcher), bank transfer matched, paid. Prints, for a run at saturation and
+one at half that rate: lifecycles per second, p50/p99 from each command to its result event, the
+raw bound (the same store operations through psycopg alone plus the same Kafka records through
+aiokafka alone), the ratio, and each service's resident memory. Checks that numbers are gapless
+and unique per account, every lifecycle ended paid, and each sent exactly one email. Asserts
+nothing; the last line reads `lifecycles: <n>/s; raw bound: <m>/s; ratio: <r>`.
 """
 
 import argparse
 import asyncio
+import os
 import re
-import statistics
 import time
 import uuid
-from datetime import date
+from collections import Counter
 from pathlib import Path
 
 import httpx
 
-from contracts.messages.invoices import FinalizeInvoice
-from contracts.messages.payments import BankTransactionReceived
-from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
+from bench.lifecycles import STEPS, Lifecycle, LifecycleDriver
+from bench.raw import kafka_seconds, store_seconds
+from bench.stored import load_invoices, sample_invoice_document
+from tests.integration.factories import configure_account
 from tests.integration.harness import SERVICES, EventLog, Producer, ServiceProcesses, env
 
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-def report(stage: str, latencies: list[float], wall: float) -> None:
-    print(
-        f"{stage:34} n={len(latencies):4}  throughput {len(latencies) / wall:7.1f}/s  "
-        f"latency p50 {statistics.median(latencies) * 1000:7.1f} ms  p95 {percentile(latencies, 0.95) * 1000:7.1f} ms  "
-        f"max {max(latencies) * 1000:7.1f} ms"
-    )
-
-
-async def stage(name: str, log: EventLog, ids: list[str], answer: str, send) -> None:
-    sent_at: dict[str, float] = {}
-    started = time.perf_counter()
-    for invoice_id in ids:
-        sent_at[invoice_id] = time.perf_counter()
-        await send(invoice_id)
-    latencies = []
-    for invoice_id in ids:
-        record = await log.wait_for_type(answer, invoice_id, timeout=300)
-        latencies.append(record.arrived_at - sent_at[invoice_id])
-    report(name, latencies, time.perf_counter() - started)
-
-
-async def run(count: int) -> None:
-    log = EventLog(env("KAFKA_BOOTSTRAP_SERVERS"))
-    producer = Producer(env("KAFKA_BOOTSTRAP_SERVERS"))
-    await log.start()
-    await producer.start()
-    account = f"acct_bench_{uuid.uuid4().hex[:8]}"
-    await producer.send(configure_account(account), account_id=account)
-    await log.wait_for_type("account.configured", account)
-    ids = [f"inv_bench_{uuid.uuid4().hex[:12]}" for _ in range(count)]
-    snapshots: dict[str, dict] = {}
-
-    await stage("create -> invoice.created", log, ids, "invoice.created",
-                lambda i: producer.send(create_invoice(i), account_id=account))
-    await stage("finalize -> invoice.finalized", log, ids, "invoice.finalized",
-                lambda i: producer.send(FinalizeInvoice(invoice_id=i), account_id=account))
-    for invoice_id in ids:
-        snapshots[invoice_id] = (await log.wait_for_type("invoice.finalized", invoice_id)).data["invoice"]
-    numbers = sorted(int(s["number"].rsplit("-", 1)[1]) for s in snapshots.values())
-    print(f"{'numbers allocated':34} {len(numbers)}, gapless 1..{numbers[-1]}: {numbers == list(range(1, count + 1))}")
-
-    def transfer(invoice_id: str):
-        invoice = snapshots[invoice_id]
-        return producer.send(
-            BankTransactionReceived(transaction_id=f"tx-{invoice_id}", iban=PAYEE_IBAN, amount=invoice["amount_due"],
-                                    currency="EUR", booked_on=date.today(),
-                                    remittance_information=invoice["payment_reference"]),
-            account_id=account,
-        )
-
-    await stage("bank transfer -> invoice.paid", log, ids, "invoice.paid", transfer)
-    await producer.stop()
-    await log.stop()
-
-
-def handler_means(port: int) -> dict[str, tuple[int, float]]:
-    """type -> (messages handled, mean handler seconds), from a service's /metrics."""
-    sums: dict[str, float] = {}
-    counts: dict[str, int] = {}
-    for line in httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text.splitlines():
-        match = re.match(r'invoicing_handler_duration_seconds_(sum|count)\{type="([^"]+)"\} (\S+)', line)
-        if match:
-            kind, type_name, value = match.groups()
-            (sums if kind == "sum" else counts)[type_name] = float(value)
-    return {type_name: (int(counts[type_name]), sums[type_name] / counts[type_name]) for type_name in counts if counts[type_name]}
+def scrape(services: ServiceProcesses) -> Counter:
+    """Counters summed over the services: store operations by kind, Kafka records in and out."""
+    totals: Counter = Counter()
+    for name in SERVICES:
+        for line in httpx.get(f"http://127.0.0.1:{services.port(name)}/metrics", timeout=5).text.splitlines():
+            if match := re.match(r'invoicing_store_operations_total\{.*operation="(\w+)".*\} (\S+)', line):
+                totals[f"store:{match[1]}"] += float(match[2])
+            elif match := re.match(r"invoicing_messages_published_total\{.*\} (\S+)", line):
+                totals["kafka:published"] += float(match[1])
+            elif match := re.match(r'invoicing_messages_consumed_total\{.*outcome="(\w+)".*\} (\S+)', line):
+                totals["kafka:consumed"] += float(match[2])
+    return totals
 
 
 def resident_memory_mib(pid: int) -> float:
@@ -104,19 +56,103 @@ def resident_memory_mib(pid: int) -> float:
     return float("nan")
 
 
+def check(lifecycles: list[Lifecycle], label: str) -> None:
+    unfinished = [lc for lc in lifecycles if not lc.done]
+    extra_mail = [lc for lc in lifecycles if lc.mails > 1]
+    by_account: dict[str, list[int]] = {}
+    for lc in lifecycles:
+        if lc.number:
+            by_account.setdefault(lc.account_id, []).append(int(re.sub(r"\D", "", lc.number)[-5:]))
+    duplicates = sum(len(numbers) - len(set(numbers)) for numbers in by_account.values())
+    print(f"{label}: {len(lifecycles) - len(unfinished)}/{len(lifecycles)} paid with their email; "
+          f"{len(extra_mail)} with more than one email; duplicate numbers: {duplicates}")
+
+
+async def configure(producer: Producer, accounts: list[str]) -> None:
+    log = EventLog(env("KAFKA_BOOTSTRAP_SERVERS"))
+    await log.start()
+    for account in accounts:
+        await producer.send(configure_account(account), account_id=account)
+    for account in accounts:
+        await log.wait_for_type("account.configured", account, timeout=120)
+    await log.stop()
+
+
+def latency_line(label: str, lifecycles: list[Lifecycle]) -> list[float]:
+    every = [lc.latencies[command] for lc in lifecycles for command in STEPS if command in lc.latencies]
+    parts = []
+    for command in STEPS:
+        values = [lc.latencies[command] for lc in lifecycles if command in lc.latencies]
+        parts.append(f"{command} p50 {percentile(values, 0.5) * 1000:.0f} / p99 {percentile(values, 0.99) * 1000:.0f} ms")
+    print(f"{label}: " + "; ".join(parts))
+    return every
+
+
+async def measure(args, services: ServiceProcesses) -> None:
+    bootstrap = env("KAFKA_BOOTSTRAP_SERVERS")
+    accounts = [f"acct_bench_{uuid.uuid4().hex[:8]}" for _ in range(args.accounts)]
+    producer = Producer(bootstrap)
+    await producer.start()
+    await configure(producer, accounts)
+    await producer.stop()
+    driver = LifecycleDriver(bootstrap)
+    await driver.start()
+    try:
+        await driver.run(accounts, min(100, args.lifecycles), None, timeout=120)  # warm-up
+        before = scrape(services)
+        started = time.perf_counter()
+        saturated = await driver.run(accounts, args.lifecycles, None, timeout=args.timeout)
+        wall = max(lc.finished for lc in saturated if lc.finished) - started
+        await asyncio.sleep(1)
+        work = scrape(services) - before
+        rate = sum(lc.done for lc in saturated) / wall
+        print(f"saturation: {args.lifecycles} lifecycles in {wall:.1f} s = {rate:.1f}/s")
+        check(saturated, "saturation")
+        latency_line("saturation latency", saturated)
+
+        half = await driver.run(accounts, max(50, args.lifecycles // 2), rate / 2, timeout=args.timeout)
+        every = latency_line(f"half load ({rate / 2:.0f}/s) latency", half)
+        print(f"half load: command -> result p50 {percentile(every, 0.5) * 1000:.1f} ms, "
+              f"p99 {percentile(every, 0.99) * 1000:.1f} ms")
+        check(half, "half load")
+        if driver.rejections:
+            print(f"rejections: {len(driver.rejections)}, first: {driver.rejections[0]}")
+    finally:
+        await driver.stop()
+
+    operations = Counter({key.split(":", 1)[1]: value for key, value in work.items() if key.startswith("store:")})
+    published = work["kafka:published"] + driver.commands_sent
+    print("store operations per lifecycle: " + ", ".join(
+        f"{kind} {count / args.lifecycles:.1f}" for kind, count in operations.most_common()))
+    print(f"Kafka records per lifecycle: {published / args.lifecycles:.1f} produced, "
+          f"{work['kafka:consumed'] / args.lifecycles:.1f} consumed")
+    store = await store_seconds(env("DATABASE_URL"), operations, sample_invoice_document())
+    kafka = await kafka_seconds(bootstrap, int(published), int(work["kafka:consumed"]))
+    bound = args.lifecycles / (store + kafka)
+    print(f"raw bound: store {store:.1f} s + Kafka {kafka:.1f} s for the work of {args.lifecycles} lifecycles")
+    for name in SERVICES:
+        print(f"resident memory {name}: {resident_memory_mib(services.processes[name].pid):.1f} MiB")
+    print(f"lifecycles: {rate:.1f}/s; raw bound: {bound:.1f}/s; ratio: {rate / bound:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--invoices", type=int, default=200, help="invoices in the burst (default 200)")
+    parser.add_argument("--lifecycles", type=int, default=2000, help="lifecycles at saturation (default 2000)")
+    parser.add_argument("--stored", type=int, default=1000, help="invoices stored before the run (default 1000)")
+    parser.add_argument("--accounts", type=int, default=50, help="accounts the lifecycles are spread over")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds a run may take")
     args = parser.parse_args()
+    started = time.perf_counter()
+    asyncio.run(load_invoices(env("DATABASE_URL"), args.stored))
+    print(f"stored invoices: {args.stored} (loaded in {time.perf_counter() - started:.0f} s)")
     services = ServiceProcesses(Path(env("STACK_DIR")) / "bench-services")
+    # The mailer's rate limit protects real relays; the catcher takes whatever comes.
+    os.environ.setdefault("MAILER_RATE_PER_SECOND", "100000")
+    os.environ.setdefault("MAILER_BATCH_SIZE", "500")
+    os.environ.setdefault("MAILER_BATCH_INTERVAL_SECONDS", "0.05")
     services.start_all()
     try:
-        asyncio.run(run(args.invoices))
-        for name in SERVICES:
-            print(f"{'resident memory ' + name:34} {resident_memory_mib(services.processes[name].pid):7.1f} MiB")
-        for name in SERVICES:
-            for type_name, (count, mean) in sorted(handler_means(services.port(name)).items()):
-                print(f"{'handler ' + name + ' ' + type_name:48} n={count:4}  mean {mean * 1000:7.1f} ms")
+        asyncio.run(measure(args, services))
     finally:
         services.stop_all()
 

@@ -56,11 +56,16 @@ class HandlerContext:
     """What a handler sees of the message it handles, and where it puts what it causes."""
 
     def __init__(self, envelope: Envelope, data: MessageData | None, source: str,
-                 rejection: type[CommandRejected]) -> None:
+                 rejection: type[CommandRejected], *, change_id: str | None = None, first_index: int = 0) -> None:
         self.envelope = envelope
         self.data = data
         self.source = source
         self._rejection = rejection
+        # Outside a consumer (a timer, a delivery loop) a change follows from an earlier message
+        # without being it: it names itself for the unit of work, and its events take causation
+        # indexes of their own in that message's flow.
+        self.change_id = change_id or str(envelope.id)
+        self.first_index = first_index
         self.emitted: list[Outgoing] = []
         self._after_publish: list[Callable[[], Awaitable[Any]]] = []
         self._outboxes: dict[int, tuple[Repository, list[str]]] = {}
@@ -73,7 +78,8 @@ class HandlerContext:
     def emit(self, data: MessageData) -> Outgoing:
         message = Outgoing(
             self.envelope.caused(
-                source=self.source, type=data.type_name, subject=data.aggregate_id(), index=len(self.emitted)
+                source=self.source, type=data.type_name, subject=data.aggregate_id(),
+                index=self.first_index + len(self.emitted),
             ),
             data,
         )

@@ -34,7 +34,7 @@ class UnitOfWork:
 
     @property
     def message_id(self) -> str:
-        return str(self.context.envelope.id)
+        return self.context.change_id
 
     async def get(self, repository: Repository[A], aggregate_id: str) -> A | None:
         """Load an aggregate this message is going to change."""

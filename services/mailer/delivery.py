@@ -11,11 +11,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from chassis.consumer import HandlerContext
-from chassis.messaging import Outgoing
 from chassis.service import Service
-from chassis.unit_of_work import UnitOfWork
 from contracts.envelope import Envelope
-from contracts.messages import MessageData
 from contracts.messages.mail import MailBounced, MailCommandRejected, MailSent
 from services.mailer.adapters.mail_jobs import MailJobs
 from services.mailer.adapters.pdf import render_invoice_pdf
@@ -35,39 +32,6 @@ _CLAIM_MARGIN = timedelta(seconds=15)
 _INDEXES_PER_ATTEMPT = 10
 
 logger = logging.getLogger(__name__)
-
-
-class AttemptContext(HandlerContext):
-    """A claimed attempt as the unit of work sees a handled message.
-
-    Its events continue the flow of the command that queued the mail, with the causation indexes
-    of the attempt. The unit of work remembers the attempt itself as the change, not that
-    command, which changed the job already.
-    """
-
-    def __init__(self, job: MailJob, source: str) -> None:
-        super().__init__(Envelope.from_headers(job.cause), None, source, MailCommandRejected)
-        self.first_index = job.attempts * _INDEXES_PER_ATTEMPT
-        self.uow = _AttemptWork(self, change_id=f"{job.id}/attempt-{job.attempts}")
-
-    def emit(self, data: MessageData) -> Outgoing:
-        message = Outgoing(
-            self.envelope.caused(source=self.source, type=data.type_name, subject=data.aggregate_id(),
-                                 index=self.first_index + len(self.emitted)),
-            data,
-        )
-        self.emitted.append(message)
-        return message
-
-
-class _AttemptWork(UnitOfWork):
-    def __init__(self, context: AttemptContext, change_id: str) -> None:
-        super().__init__(context)
-        self.change_id = change_id
-
-    @property
-    def message_id(self) -> str:
-        return self.change_id
 
 
 class BatchDelivery:
@@ -123,7 +87,11 @@ class BatchDelivery:
         self.metrics.queue_depth.set(await self.jobs.queued_count())
 
     async def attempt(self, claimed: MailJob) -> None:
-        context = AttemptContext(claimed, self.service.name)
+        # The attempt continues the flow of the command that queued the mail; the unit of work
+        # remembers the attempt itself as the change (that command changed the job already).
+        context = HandlerContext(Envelope.from_headers(claimed.cause), None, self.service.name, MailCommandRejected,
+                                 change_id=f"{claimed.id}/attempt-{claimed.attempts}",
+                                 first_index=claimed.attempts * _INDEXES_PER_ATTEMPT)
         job = await context.uow.get(self.jobs, claimed.id)
         invoice = job.invoice
         issuer = invoice.issuer  # the queueing handler refused invoices without one
