@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from chassis.storage import open_store
+from services.payments.adapters.invoices import InvoiceReadModel
 from tests.integration.harness import SERVICES, EventLog, Producer, ServiceProcesses, env
 
 
@@ -62,3 +64,12 @@ def smtp_catcher_url() -> str:
 @pytest.fixture(scope="session")
 def mongodb_url() -> str:
     return os.environ.get("MONGODB_URL") or env("MONGODB_URL")
+
+
+@pytest.fixture(scope="session")
+async def payments_invoices(services):
+    """payments' read model of invoices, read through payments' own store."""
+    store = open_store(env("DATABASE_URL"), "payments")
+    await store.open()
+    yield InvoiceReadModel(store)
+    await store.close()

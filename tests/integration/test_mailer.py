@@ -29,6 +29,7 @@ from contracts.messages.mail import PreviewMail, SendInvoiceMail, SendReminderMa
 from contracts.messages.payments import RecordPayment
 from services.mailer.adapters.mail_jobs import MailJobs
 from services.mailer.domain.mail_job import QUEUED, Incarnation, MailJob
+from services.payments.adapters.invoices import InvoiceReadModel
 from tests.integration.factories import configure_account, create_invoice
 from tests.integration.harness import Received, env
 
@@ -383,7 +384,7 @@ async def test_a_mailer_killed_after_the_relay_took_a_mail_sends_it_again_within
 
 
 async def test_a_partly_paid_invoice_sent_again_asks_for_what_is_still_owed(
-    services, event_log, producer, account_id, smtp_catcher_url, mongodb_url
+    services, event_log, producer, account_id, smtp_catcher_url, payments_invoices
 ):
     invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
     customer = address("ap")
@@ -394,7 +395,7 @@ async def test_a_partly_paid_invoice_sent_again_asks_for_what_is_still_owed(
                         account_id=account_id)
     await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
     await event_log.wait_for_type("invoice.finalized", invoice_id)
-    await payments_know(mongodb_url, invoice_id)
+    await payments_know(payments_invoices, invoice_id)
 
     payment = RecordPayment(invoice_id=invoice_id, payment_id="p-1", amount=50000, currency="EUR", paid_on=date.today())
     await producer.send(payment, account_id=account_id)
@@ -413,14 +414,10 @@ async def test_a_partly_paid_invoice_sent_again_asks_for_what_is_still_owed(
     assert "Amount outstanding 973.50 EUR" in document
 
 
-async def payments_know(mongodb_url: str, invoice_id: str) -> None:
+async def payments_know(payments_invoices: InvoiceReadModel, invoice_id: str) -> None:
     """Wait until payments holds the finalized invoice: before that, a payment for it is refused."""
-    client = AsyncMongoClient(mongodb_url)
-    try:
-        for _ in range(300):
-            if await client["payments"]["invoices"].find_one({"_id": invoice_id}) is not None:
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"payments never stored {invoice_id}")
-    finally:
-        await client.close()
+    for _ in range(300):
+        if await payments_invoices.get(invoice_id) is not None:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"payments never stored {invoice_id}")

@@ -1,4 +1,4 @@
-"""payments against real Kafka and FerretDB: reconciliation and payment commands on the wire.
+"""payments against real Kafka and its store: reconciliation and payment commands on the wire.
 
 The invoices service is not needed: the tests publish the invoices events payments reads
 themselves, as the invoices service would, and wait until payments' read model holds them.
@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient
 
 from contracts.messages import MessageData
 from contracts.messages.common import Customer, InvoiceSnapshot, PricedLine
@@ -41,22 +40,15 @@ MARKED_UNPAID_HANDLED = (
 )
 
 
-@pytest.fixture(scope="module")
-async def read_model(services, mongodb_url):
-    client = AsyncMongoClient(mongodb_url, tz_aware=True)
-    yield client["payments"]["invoices"]
-    await client.close()
-
-
 @pytest.fixture
-async def publish_invoice(producer, read_model):
+async def publish_invoice(producer, payments_invoices):
     """Publish an invoices event the way the invoices service would, and wait until payments holds it."""
 
     async def publish(event: type[InvoiceStateEvent], snapshot: InvoiceSnapshot) -> InvoiceSnapshot:
         await producer.send(event(invoice_id=snapshot.id, invoice=snapshot), account_id=snapshot.account_id)
         for _ in range(300):
-            stored = await read_model.find_one({"_id": snapshot.id})
-            if stored is not None and stored["version"] >= snapshot.version:
+            stored = await payments_invoices.get(snapshot.id)
+            if stored is not None and stored.version >= snapshot.version:
                 return snapshot
             await asyncio.sleep(0.1)
         raise AssertionError(f"payments never stored version {snapshot.version} of {snapshot.id}")

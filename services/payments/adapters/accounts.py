@@ -1,19 +1,25 @@
-"""payments' read model of account settings: the payee IBANs each account configured.
+"""payments' read model of the payee IBANs each account asks to be paid to, in its settings or on
+its invoices: one document per account, so matching a transaction reads one document.
 
 An account that changes its IBAN keeps the old one here: invoices issued before the change still
 ask to be paid there, and a credit to it is still the account's money.
 """
 
-from pymongo.asynchronous.database import AsyncDatabase
+from chassis.storage import CollectionSpec, Store
 
 
 class PayeeIbans:
-    def __init__(self, db: AsyncDatabase) -> None:
-        self.collection = db["accounts"]
+    def __init__(self, store: Store) -> None:
+        self.documents = store.collection(CollectionSpec("accounts"))
 
     async def remember(self, account_id: str, iban: str) -> None:
-        await self.collection.update_one({"_id": account_id}, {"$addToSet": {"payee_ibans": iban}}, upsert=True)
+        stored = await self.documents.get(account_id)
+        if stored is None:
+            await self.documents.insert({"id": account_id, "version": 1, "payee_ibans": [iban]})
+        elif iban not in stored["payee_ibans"]:
+            await self.documents.update({**stored, "version": stored["version"] + 1,
+                                         "payee_ibans": [*stored["payee_ibans"], iban]}, stored["version"])
 
     async def of(self, account_id: str) -> set[str]:
-        document = await self.collection.find_one({"_id": account_id})
-        return set(document["payee_ibans"]) if document else set()
+        stored = await self.documents.get(account_id)
+        return set(stored["payee_ibans"]) if stored else set()

@@ -13,10 +13,14 @@ names becomes known. One that named a known invoice the rules refused waits for 
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from contracts.reasons import UnmatchedReason
 from contracts.references import compact, creditor_references_in
-from services.payments.domain.model import BankTransaction, InvoiceView
+from services.payments.domain.model import InvoiceView
+
+if TYPE_CHECKING:  # the transaction runs these rules on itself
+    from services.payments.domain.transactions import BankTransaction
 
 # Characters invoice number formats allow besides letters and digits; they bind a word together,
 # so INV-2025-00001 is one word and INV-2025-000012 is a different one.
@@ -80,7 +84,7 @@ def number_token(text: str) -> str:
 
 
 def match_transaction(
-    transaction: BankTransaction, candidates: Iterable[InvoiceView], payee_ibans: Collection[str]
+    transaction: "BankTransaction", candidates: Iterable[InvoiceView], payee_ibans: Collection[str]
 ) -> Match | NoMatch:
     """The invoice `transaction` pays, or why it goes to the unmatched queue.
 

@@ -1,8 +1,7 @@
-"""What payments knows: invoices as their owner last described them, bank transactions and
-payments, and the rules a payment must pass before it counts towards an invoice. Pure: no I/O.
+"""What payments knows of invoices (as their owner last described them), and the rules a payment
+must pass before it counts towards an invoice. Pure: no I/O.
 """
 
-from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -39,53 +38,6 @@ class InvoiceView(Value):
     @property
     def payable(self) -> bool:
         return self.status in PAYABLE_STATUSES
-
-
-class BankTransaction(Value):
-    """A credit on one of the account's bank accounts, as the bank reported it."""
-
-    transaction_id: str
-    account_id: str
-    iban: str
-    amount: int
-    currency: str
-    booked_on: date
-    remittance_information: str = ""
-    debtor_name: str = ""
-    debtor_iban: str | None = None
-    end_to_end_id: str = ""
-
-    @property
-    def payment_id(self) -> str:
-        # A transaction settles at most one invoice at a time, so it names its payment; applying
-        # it again after that payment was removed reuses the name.
-        return f"bt-{self.transaction_id}"
-
-    def payment(self, invoice_id: str, match: PaymentMatch) -> "Payment":
-        return Payment(
-            payment_id=self.payment_id,
-            account_id=self.account_id,
-            invoice_id=invoice_id,
-            amount=self.amount,
-            currency=self.currency,
-            paid_on=self.booked_on,
-            method="bank_transfer",
-            match=match,
-            transaction_id=self.transaction_id,
-        )
-
-
-class Payment(Value):
-    payment_id: str
-    account_id: str
-    invoice_id: str
-    amount: int
-    currency: str
-    paid_on: date
-    method: str
-    match: PaymentMatch
-    transaction_id: str | None = None
-    note: str = ""
 
 
 class PaymentRefused(Refusal):

@@ -13,7 +13,8 @@ from services.payments.domain.matching import (
     match_transaction,
     names_of,
 )
-from services.payments.domain.model import BankTransaction, InvoiceView, PaymentRefused, check_payable
+from services.payments.domain.model import InvoiceView, PaymentRefused, check_payable
+from services.payments.domain.transactions import BankTransaction
 
 ACCOUNT = "acct_1"
 IBAN = "DE89370400440532013000"
