@@ -103,6 +103,11 @@ class HandlerContext:
         """Run once the emitted messages are on Kafka (clearing an outbox, typically)."""
         self._after_publish.append(callback)
 
+    def republish(self, repository: Repository, pending: list[Outgoing], aggregate_id: str) -> None:
+        """Publish again what an aggregate this message changed before may not have published."""
+        self.emitted.extend(pending)
+        self.published_by(repository, aggregate_id)
+
     def published_by(self, repository: Repository, aggregate_id: str) -> None:
         """Once the emitted messages are on Kafka, clear this aggregate's outbox."""
         self._outboxes.setdefault(id(repository), (repository, []))[1].append(aggregate_id)
@@ -391,8 +396,7 @@ class Consumer:
             except AlreadyHandled as handled:
                 # A redelivery: no second effect; publish again what may not have been published.
                 context = HandlerContext(envelope, data, self.service, self.rejection)
-                context.emitted.extend(handled.pending)
-                context.published_by(handled.repository, handled.aggregate_id)
+                context.republish(handled.repository, handled.pending, handled.aggregate_id)
                 return context
             except Refusal as refusal:
                 context = HandlerContext(envelope, data, self.service, self.rejection)

@@ -58,7 +58,9 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         changing, self._changing = self._changing, {}
-        for repository, aggregate, loaded_version in changing.values():
+        # The first aggregate a handler loads is the one its redelivery meets first: written last,
+        # finding it changed by the message means every other one was written too.
+        for repository, aggregate, loaded_version in reversed(changing.values()):
             announce = [self.context.emit(event) for event in aggregate.take_recorded()]
             aggregate.outbox = [*aggregate.outbox, *(message.to_document() for message in announce)]
             aggregate.remember(self.message_id)

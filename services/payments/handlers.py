@@ -111,8 +111,7 @@ def register(
             return  # a draft: no transfer can name it yet
         for found in await transactions.naming(invoice.account_id, names, message_id):
             if found.changed_by(message_id):
-                context.emitted.extend(Outgoing.from_document(entry) for entry in found.outbox)
-                context.published_by(transactions, found.id)
+                context.republish(transactions, [Outgoing.from_document(e) for e in found.outbox], found.id)
                 continue
             outcome = await outcome_for(found)
             if isinstance(outcome, AwaitingInvoice):
