@@ -170,7 +170,7 @@ class Invoice(Aggregate):
             created_at=now,
         )
         detail = {"cloned_from": cloned_from} if cloned_from else {}
-        invoice._record("created", now, actor, message_id, status_to="draft", detail=detail)
+        invoice._add_history("created", now, actor, message_id, status_to="draft", detail=detail)
         invoice.record(InvoiceCreated(invoice_id=invoice.id, invoice=invoice.snapshot(), cloned_from=cloned_from))
         return invoice
 
@@ -219,7 +219,7 @@ class Invoice(Aggregate):
                 self.due_date = self._due_date_from(after) if self.finalized_at else None
             setattr(self, field, after)
             applied.append({"field": field, "before": _plain(before), "after": _plain(after)})
-        self._record("updated", now, actor, message_id, changes=applied)
+        self._add_history("updated", now, actor, message_id, changes=applied)
         self.record(InvoiceUpdated(invoice_id=self.id, invoice=self.snapshot(), changes=applied))
 
     def request_finalization(self, account: AccountSettings, series_key: str, *, now: datetime, actor: str,
@@ -240,7 +240,7 @@ class Invoice(Aggregate):
             series_key=series_key,
             number_format=account.number_format,
         )
-        self._record("finalization_requested", now, actor, message_id)
+        self._add_history("finalization_requested", now, actor, message_id)
         self.record(AllocateNumber(series_key=pending.series_key, number_format=pending.number_format,
                                    invoice_id=self.id, issued_on=pending.issued_on))
 
@@ -259,8 +259,8 @@ class Invoice(Aggregate):
         if self.due_date is None:
             self.due_date = self._due_date_from(self.days_until_due or 0)
         self.payment_reference = payment_reference_for(number)
-        self._record("finalized", now, actor, message_id, status_from="draft", status_to="open",
-                     detail={"number": number})
+        self._add_history("finalized", now, actor, message_id, status_from="draft", status_to="open",
+                          detail={"number": number})
         if self.amount_due == 0:
             self._set_paid(now, actor, message_id, detail={"reason": "nothing due"})
         snapshot = self.snapshot()
@@ -282,7 +282,7 @@ class Invoice(Aggregate):
         command_id = self.pending_finalization.command_id
         self.pending_finalization = None
         detail = {"reason": reason} | ({"number": number} if number else {})
-        self._record("finalization_refused", now, actor, message_id, detail=detail)
+        self._add_history("finalization_refused", now, actor, message_id, detail=detail)
         self._answer(command_id, FinalizeInvoice.type_name, reason, message)
         return True
 
@@ -296,7 +296,7 @@ class Invoice(Aggregate):
             raise RuleViolation("invalid_status", f"A payment cannot be applied to a {self.status} invoice.")
         was = self.status
         self.payments.append(payment)
-        self._record("payment_applied", now, actor, message_id, detail=payment.model_dump(mode="json"))
+        self._add_history("payment_applied", now, actor, message_id, detail=payment.model_dump(mode="json"))
         if self.amount_paid >= self.total:
             self._set_paid(now, actor, message_id, detail={"payment_id": payment.payment_id})
         snapshot = self.snapshot()
@@ -312,7 +312,7 @@ class Invoice(Aggregate):
         if len(remaining) == len(self.payments):
             return False
         self.payments = remaining
-        self._record("payment_removed", now, actor, message_id, detail={"payment_id": payment_id})
+        self._add_history("payment_removed", now, actor, message_id, detail={"payment_id": payment_id})
         if self.status == "paid" and not self.paid_out_of_band and self.amount_paid < self.total:
             self._transition("open", now, actor, message_id, "reopened")
             self.paid_at = None
@@ -377,7 +377,7 @@ class Invoice(Aggregate):
     def delete(self, account: AccountSettings, *, now: datetime, actor: str, message_id: str, reason: str) -> None:
         self.check_deletable(account)
         self.deleted = True
-        self._record("deleted", now, actor, message_id, status_from=self.status, detail={"reason": reason})
+        self._add_history("deleted", now, actor, message_id, status_from=self.status, detail={"reason": reason})
         self.record(InvoiceDeleted(invoice_id=self.id, status=self.status, number=self.number,
                                    series_key=self.series_key, reason=reason, deleted_at=now))
 
@@ -397,21 +397,21 @@ class Invoice(Aggregate):
         # Derived from the command, so a handler run again asks for the same email.
         mail_id = f"mail-{uuid.uuid5(_MAIL_ID_NAMESPACE, message_id).hex}"
         self.pending_sends[mail_id] = message_id
-        self._record("send_requested", now, actor, message_id, detail={"mail_id": mail_id, "to": to})
+        self._add_history("send_requested", now, actor, message_id, detail={"mail_id": mail_id, "to": to})
         self.record(SendInvoiceMail(mail_id=mail_id, invoice_id=self.id, invoice=self.snapshot(), to=to, cc=cc,
                                     language=command.language or self.customer.language, kind=kind))
 
     def mail_progress(self, outcome: str, mail_id: str, detail: dict[str, Any], *, now: datetime, actor: str,
                       message_id: str) -> None:
         """A step of a delivery (queued, deferred for a retry...): the history shows every attempt."""
-        self._record(f"email_{outcome}", now, actor, message_id, detail={"mail_id": mail_id, **detail})
+        self._add_history(f"email_{outcome}", now, actor, message_id, detail={"mail_id": mail_id, **detail})
 
     def mail_delivered(self, mail_id: str, to: list[str], cc: list[str], sent_at: datetime, *, actor: str,
                        message_id: str) -> None:
         self.pending_sends.pop(mail_id, None)
         self.last_sent_at = sent_at
         self.last_sent_to = to
-        self._record("email_sent", sent_at, actor, message_id, detail={"mail_id": mail_id, "to": to})
+        self._add_history("email_sent", sent_at, actor, message_id, detail={"mail_id": mail_id, "to": to})
         self.record(InvoiceSent(invoice_id=self.id, number=self.number, mail_id=mail_id, to=to, cc=cc,
                                 sent_at=sent_at))
 
@@ -436,9 +436,9 @@ class Invoice(Aggregate):
     def _transition(self, status: Status, now: datetime, actor: str, message_id: str, action: str,
                     detail: dict[str, Any] | None = None) -> None:
         previous, self.status = self.status, status
-        self._record(action, now, actor, message_id, status_from=previous, status_to=status, detail=detail or {})
+        self._add_history(action, now, actor, message_id, status_from=previous, status_to=status, detail=detail or {})
 
-    def _record(self, action: str, now: datetime, actor: str, message_id: str, **entry: Any) -> None:
+    def _add_history(self, action: str, now: datetime, actor: str, message_id: str, **entry: Any) -> None:
         self.history.append(HistoryEntry(at=now, actor=actor, action=action, message_id=message_id, **entry))
 
     def _answer(self, command_id: str, command_type: str, reason: str, message: str) -> None:
