@@ -51,7 +51,7 @@ class InvoiceHandlers:
     def who(context: HandlerContext) -> dict[str, Any]:
         return {"now": datetime.now(UTC), "actor": context.envelope.actor, "message_id": str(context.envelope.id)}
 
-    def register(self) -> None:  # noqa: C901  (one small closure per message type reads best)
+    def register(self) -> None:
         handles = self.consumer.handles
 
         @handles(ConfigureAccount)
