@@ -2,7 +2,6 @@
 
 import asyncio
 
-from chassis.outbox import relay_pending
 from chassis.service import build_service
 from contracts.messages.invoices import (
     AccountConfigured,
@@ -20,7 +19,9 @@ from contracts.messages.invoices import (
 )
 from contracts.messages.mail import SendInvoiceMail
 from contracts.messages.numbering import AllocateNumber
-from services.invoices.adapters.repository import AccountRepository, InvoiceRepository, QuoteLinks
+from services.invoices.adapters.accounts import Accounts
+from services.invoices.adapters.invoices import Invoices
+from services.invoices.adapters.quote_links import QuoteLinks
 from services.invoices.handlers import InvoiceHandlers
 from services.invoices.metrics import InvoiceMetrics
 from services.invoices.settings import InvoicesSettings
@@ -29,19 +30,14 @@ from services.invoices.settings import InvoicesSettings
 def create_app(settings: InvoicesSettings | None = None):
     settings = settings or InvoicesSettings()
     service = build_service("invoices", settings, rejection=InvoiceCommandRejected)
-    invoices = InvoiceRepository(service.db)
-    InvoiceHandlers(service, invoices, AccountRepository(service.db), QuoteLinks(service.db)).register()
+    invoices = service.repository(Invoices)
+    InvoiceHandlers(service, invoices, service.repository(Accounts), QuoteLinks(service.store)).register()
     metrics = InvoiceMetrics(service.metrics.registry)
     service.document_publications([
         InvoiceCreated, InvoiceUpdated, InvoiceDeleted, InvoiceFinalized, InvoiceSent, InvoicePaymentApplied,
         InvoicePaid, InvoiceMarkedUnpaid, InvoiceVoided, InvoiceMarkedUncollectible, AccountConfigured,
         InvoiceCommandRejected, AllocateNumber, SendInvoiceMail,
     ])
-
-    @service.on_startup
-    async def prepare() -> None:
-        await invoices.ensure_indexes()
-        await relay_pending(invoices.collection, service.publisher)
 
     @service.background
     async def count_invoices_by_status() -> None:

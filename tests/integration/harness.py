@@ -13,18 +13,20 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from pymongo import AsyncMongoClient
 
 from chassis.consumer import skip_unreadable_record
+from chassis.storage import open_store
 from contracts import topics
 from contracts.envelope import Envelope
 from contracts.messages import MessageData, model_for
+from services.invoices.adapters.invoices import Invoices
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = ("invoices", "numbering", "payments", "mailer")
@@ -133,19 +135,27 @@ class EventLog:
         ]
 
 
-async def stored_invoice(mongodb_url: str, invoice_id: str, settled: Callable[[dict], bool], timeout: float = 10) -> dict:
+@asynccontextmanager
+async def invoices_in_store() -> AsyncIterator[Invoices]:
+    """The invoices service's invoices, on its own store, through the repository it uses itself."""
+    store = open_store(env("DATABASE_URL"), "invoices")
+    await store.open()
+    try:
+        yield Invoices(store)
+    finally:
+        await store.close()
+
+
+async def stored_invoice(invoice_id: str, settled: Callable[[dict], bool], timeout: float = 10) -> dict:
     """The invoices service's document once `settled` holds: the outbox is cleared just after the
     events are published, so a test that has seen an event may read the document a moment early."""
-    client = AsyncMongoClient(mongodb_url)
-    try:
+    async with invoices_in_store() as invoices:
         deadline = time.monotonic() + timeout
         while True:
-            document = await client["invoices"]["invoices"].find_one({"_id": invoice_id})
+            document = await invoices.documents.get(invoice_id)
             if document is not None and settled(document) or time.monotonic() > deadline:
                 return document
             await asyncio.sleep(0.1)
-    finally:
-        await client.close()
 
 
 class Producer:

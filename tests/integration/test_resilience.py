@@ -3,13 +3,11 @@
 import subprocess
 import uuid
 
-from pymongo import AsyncMongoClient
-
 from chassis.messaging import Outgoing
 from contracts.envelope import Envelope
 from contracts.messages.invoices import FinalizeInvoice, InvoiceCommandRejected
 from tests.integration.factories import configure_account, create_invoice
-from tests.integration.harness import REPO
+from tests.integration.harness import REPO, invoices_in_store
 
 
 async def test_commands_sent_while_a_service_is_down_are_handled_when_it_is_back(services, producer, event_log, account_id):
@@ -44,7 +42,7 @@ async def test_the_platform_carries_on_after_kafka_restarts(services, producer, 
     assert finalized.data["invoice"]["status"] == "open"
 
 
-async def test_events_left_in_an_outbox_by_a_crash_are_published_at_start(services, event_log, account_id, mongodb_url):
+async def test_events_left_in_an_outbox_by_a_crash_are_published_at_start(services, event_log, account_id):
     # The state of a crash between "state and outbox written" and "published": an invoice whose
     # outbox still holds an event. The service must publish it when it starts.
     invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
@@ -52,18 +50,17 @@ async def test_events_left_in_an_outbox_by_a_crash_are_published_at_start(servic
     rejection = InvoiceCommandRejected(command_id=str(cause.id), command_type="invoice.void", reason="invalid_status",
                                        message="left behind by a crash", subject_id=invoice_id)
     stranded = Outgoing(cause.caused(source="invoices", type=rejection.type_name, subject=invoice_id, index=0), rejection)
-    client = AsyncMongoClient(mongodb_url)
-    try:
-        await client["invoices"]["invoices"].insert_one(
-            {"_id": invoice_id, "account_id": account_id, "deleted": True, "outbox": {str(stranded.envelope.id): stranded.to_document()}}
+    async with invoices_in_store() as invoices:
+        await invoices.documents.insert(
+            {"id": invoice_id, "version": 1, "account_id": account_id, "deleted": True, "outbox": [stranded.to_document()]}
         )
-        services.stop("invoices")
-        services.start("invoices")
-        services.wait_ready("invoices")
-        relayed = await event_log.wait_for(lambda r: r.headers.get("ce_id") == str(stranded.envelope.id))
-        assert relayed.data["message"] == "left behind by a crash"
-        stored = await client["invoices"]["invoices"].find_one({"_id": invoice_id})
-        assert stored["outbox"] == {}
-    finally:
-        await client["invoices"]["invoices"].delete_one({"_id": invoice_id})
-        await client.close()
+        try:
+            services.stop("invoices")
+            services.start("invoices")
+            services.wait_ready("invoices")
+            relayed = await event_log.wait_for(lambda r: r.headers.get("ce_id") == str(stranded.envelope.id))
+            assert relayed.data["message"] == "left behind by a crash"
+            stored = await invoices.documents.get(invoice_id)
+            assert stored["outbox"] == []
+        finally:
+            await invoices.documents.delete(invoice_id)

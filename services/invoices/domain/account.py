@@ -1,18 +1,16 @@
-"""An account's invoicing settings, as the invoices service keeps them."""
+"""An account's invoicing settings, as the invoices service keeps them. The aggregate's id is the account's."""
 
-from pydantic import BaseModel, ConfigDict, EmailStr
+from pydantic import EmailStr
 
+from chassis.aggregate import Aggregate
 from contracts.messages.common import Address, Issuer
-from contracts.messages.invoices import ConfigureAccount
+from contracts.messages.invoices import AccountConfigured, ConfigureAccount
 from services.invoices.domain.errors import RuleViolation
 
 DEFAULT_NUMBER_FORMAT = "INV-{yyyy}-{seq:05}"
 
 
-class AccountSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    account_id: str
+class AccountSettings(Aggregate):
     company_name: str | None = None
     company_address: Address = Address()
     company_tax_id: str = ""
@@ -24,9 +22,15 @@ class AccountSettings(BaseModel):
     edit_finalized_invoices: bool = False
     delete_finalized_invoices: bool = False
 
-    def configured(self, command: ConfigureAccount) -> "AccountSettings":
-        changes = command.model_dump(exclude_unset=True, exclude={"account_id"})
-        return self.model_copy(update={k: v for k, v in changes.items() if v is not None})
+    def configure(self, command: ConfigureAccount) -> None:
+        """Apply the settings the command names; the others keep their values."""
+        if command.account_id != self.id:
+            raise RuleViolation("account_mismatch", "An account can only configure itself.")
+        for name in command.model_fields_set - {"account_id"}:
+            if (value := getattr(command, name)) is not None:
+                setattr(self, name, value)
+        settings = self.model_dump(mode="json", exclude=set(Aggregate.model_fields))
+        self.record(AccountConfigured(account_id=self.id, settings={"account_id": self.id, **settings}))
 
     def issuer(self) -> Issuer:
         """The issuer block of a finalized invoice; refuses when the account cannot bill yet."""

@@ -1,17 +1,38 @@
 """The invoice aggregate and its lifecycle (docs/design.md, "Invoice lifecycle"). Pure: no I/O, no clock.
 
-Every method checks the rule for the invoice's current status, changes the invoice, and appends
-a history entry saying who did what and what changed. The caller passes `now` and `actor`, so
-the rules can be tested without a server and replayed deterministically.
+Every method checks the rule for the invoice's current status, changes the invoice, appends a
+history entry saying who did what and what changed, and records the events the change causes.
+The caller passes `now` and `actor`, so the rules can be tested without a server and replayed
+deterministically.
 """
 
+import uuid
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chassis.aggregate import Aggregate
 from contracts.messages.common import Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
-from contracts.messages.invoices import CreateInvoice, InvoiceChanges
+from contracts.messages.invoices import (
+    CreateInvoice,
+    FinalizeInvoice,
+    InvoiceChanges,
+    InvoiceCommandRejected,
+    InvoiceCreated,
+    InvoiceDeleted,
+    InvoiceFinalized,
+    InvoiceMarkedUncollectible,
+    InvoiceMarkedUnpaid,
+    InvoicePaid,
+    InvoicePaymentApplied,
+    InvoiceSent,
+    InvoiceUpdated,
+    InvoiceVoided,
+    SendInvoice,
+)
+from contracts.messages.mail import SendInvoiceMail
+from contracts.messages.numbering import AllocateNumber
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.errors import RuleViolation
 from services.invoices.domain.payment_reference import payment_reference_for
@@ -19,6 +40,8 @@ from services.invoices.domain.totals import price_line, totals
 
 Status = Literal["draft", "open", "paid", "void", "uncollectible"]
 PaymentMatch = Literal["automatic", "applied", "manual"]
+
+_MAIL_ID_NAMESPACE = uuid.UUID("0b7f4a39-58f5-4a8f-9a7e-1c51d6c3a0e2")
 
 
 class Payment(BaseModel):
@@ -50,10 +73,9 @@ class PendingFinalization(BaseModel):
     number_format: str
 
 
-class Invoice(BaseModel):
+class Invoice(Aggregate):
     model_config = ConfigDict(validate_assignment=False)
 
-    id: str
     account_id: str
     status: Status = "draft"
     number: str | None = None
@@ -81,7 +103,6 @@ class Invoice(BaseModel):
     pending_finalization: PendingFinalization | None = None
     pending_sends: dict[str, str] = Field(default_factory=dict, description="mail id -> invoice.send command id")
     deleted: bool = False
-    version: int = 0
     history: list[HistoryEntry] = []
 
     # --- derived figures ------------------------------------------------------------------------
@@ -109,15 +130,18 @@ class Invoice(BaseModel):
         return max(self.amount_paid - self.total, 0)
 
     def snapshot(self) -> InvoiceSnapshot:
+        """The invoice as the change being made leaves it. The unit of work stores that change as
+        the next version, and readers keep the newest version they saw, so the snapshot says so."""
         figures = totals(self.lines)
         return InvoiceSnapshot(
             **self.model_dump(
                 include={
                     "id", "account_id", "status", "number", "currency", "customer", "issuer", "lines",
                     "due_date", "days_until_due", "payee_iban", "payment_reference", "quote_id", "memo",
-                    "metadata", "created_at", "finalized_at", "paid_at", "voided_at", "last_sent_at", "version",
+                    "metadata", "created_at", "finalized_at", "paid_at", "voided_at", "last_sent_at",
                 }
             ),
+            version=self.version + 1,
             subtotal=figures.subtotal,
             tax=figures.tax,
             total=figures.total,
@@ -146,7 +170,8 @@ class Invoice(BaseModel):
             created_at=now,
         )
         detail = {"cloned_from": cloned_from} if cloned_from else {}
-        invoice._record("created", now, actor, message_id, status_to="draft", detail=detail)
+        invoice._add_history("created", now, actor, message_id, status_to="draft", detail=detail)
+        invoice.record(InvoiceCreated(invoice_id=invoice.id, invoice=invoice.snapshot(), cloned_from=cloned_from))
         return invoice
 
     def clone_command(self, new_invoice_id: str) -> CreateInvoice:
@@ -163,7 +188,7 @@ class Invoice(BaseModel):
         )
 
     def update(self, changes: InvoiceChanges, account: AccountSettings, *, now: datetime, actor: str,
-               message_id: str) -> list[dict[str, Any]]:
+               message_id: str) -> None:
         requested = changes.model_dump(exclude_none=True)
         if not requested:
             raise RuleViolation("no_changes", "The update names no field to change.")
@@ -194,8 +219,8 @@ class Invoice(BaseModel):
                 self.due_date = self._due_date_from(after) if self.finalized_at else None
             setattr(self, field, after)
             applied.append({"field": field, "before": _plain(before), "after": _plain(after)})
-        self._record("updated", now, actor, message_id, changes=applied)
-        return applied
+        self._add_history("updated", now, actor, message_id, changes=applied)
+        self.record(InvoiceUpdated(invoice_id=self.id, invoice=self.snapshot(), changes=applied))
 
     def request_finalization(self, account: AccountSettings, series_key: str, *, now: datetime, actor: str,
                              message_id: str) -> None:
@@ -208,17 +233,22 @@ class Invoice(BaseModel):
         self.payee_iban = account.payee_iban
         if self.due_date is None and self.days_until_due is None:
             self.days_until_due = account.default_days_until_due
-        self.pending_finalization = PendingFinalization(
+        pending = self.pending_finalization = PendingFinalization(
             command_id=message_id,
             requested_at=now,
             issued_on=now.date(),
             series_key=series_key,
             number_format=account.number_format,
         )
-        self._record("finalization_requested", now, actor, message_id)
+        self._add_history("finalization_requested", now, actor, message_id)
+        self.record(AllocateNumber(series_key=pending.series_key, number_format=pending.number_format,
+                                   invoice_id=self.id, issued_on=pending.issued_on))
 
-    def finalize(self, number: str, *, now: datetime, actor: str, message_id: str) -> None:
-        """The number arrived: the invoice is issued. A zero amount due is paid at once."""
+    def finalize(self, number: str, *, now: datetime, actor: str, message_id: str) -> bool:
+        """The number arrived: the invoice is issued. A zero amount due is paid at once.
+        False when it carries this number already (the same allocation announced again)."""
+        if self.number == number:
+            return False
         if self.status != "draft" or self.pending_finalization is None:
             raise RuleViolation("invalid_status", "No finalization is pending for this invoice.")
         self.number = number
@@ -229,36 +259,51 @@ class Invoice(BaseModel):
         if self.due_date is None:
             self.due_date = self._due_date_from(self.days_until_due or 0)
         self.payment_reference = payment_reference_for(number)
-        self._record("finalized", now, actor, message_id, status_from="draft", status_to="open",
-                     detail={"number": number})
+        self._add_history("finalized", now, actor, message_id, status_from="draft", status_to="open",
+                          detail={"number": number})
         if self.amount_due == 0:
             self._set_paid(now, actor, message_id, detail={"reason": "nothing due"})
+        snapshot = self.snapshot()
+        self.record(InvoiceFinalized(invoice_id=self.id, invoice=snapshot))
+        if self.status == "paid":
+            self.record(InvoicePaid(invoice_id=self.id, invoice=snapshot))
+        return True
 
-    def finalization_refused(self, *, now: datetime, actor: str, message_id: str, reason: str,
-                             number: str | None = None) -> str | None:
-        """The finalization cannot complete: back to a plain draft. Returns the finalize command's id.
+    def finalization_refused(self, *, now: datetime, actor: str, message_id: str, reason: str, message: str,
+                             number: str | None = None) -> bool:
+        """The finalization cannot complete: back to a plain draft, and the finalize command is
+        answered. False when no finalization is pending.
 
         A number that was allocated but could not be applied stays reserved for this invoice in
         the ledger: finalizing again gets the same number, deleting the draft records it as a gap.
         """
         if self.pending_finalization is None:
-            return None
+            return False
         command_id = self.pending_finalization.command_id
         self.pending_finalization = None
         detail = {"reason": reason} | ({"number": number} if number else {})
-        self._record("finalization_refused", now, actor, message_id, detail=detail)
-        return command_id
+        self._add_history("finalization_refused", now, actor, message_id, detail=detail)
+        self._answer(command_id, FinalizeInvoice.type_name, reason, message)
+        return True
 
-    def apply_payment(self, payment: Payment, *, now: datetime, actor: str, message_id: str) -> bool:
+    def apply_payment(self, payment: Payment, currency: str, *, now: datetime, actor: str, message_id: str) -> bool:
         """Count a payment. False when it is already counted (same payment id)."""
+        if currency != self.currency:
+            raise RuleViolation("currency_mismatch", f"Payment in {currency} for a {self.currency} invoice.")
         if any(existing.payment_id == payment.payment_id for existing in self.payments):
             return False
         if self.status not in ("open", "uncollectible"):
             raise RuleViolation("invalid_status", f"A payment cannot be applied to a {self.status} invoice.")
+        was = self.status
         self.payments.append(payment)
-        self._record("payment_applied", now, actor, message_id, detail=payment.model_dump(mode="json"))
+        self._add_history("payment_applied", now, actor, message_id, detail=payment.model_dump(mode="json"))
         if self.amount_paid >= self.total:
             self._set_paid(now, actor, message_id, detail={"payment_id": payment.payment_id})
+        snapshot = self.snapshot()
+        self.record(InvoicePaymentApplied(invoice_id=self.id, invoice=snapshot, payment_id=payment.payment_id,
+                                          amount=payment.amount, overpaid_amount=self.overpaid_amount))
+        if self.status == "paid" and was != "paid":
+            self.record(InvoicePaid(invoice_id=self.id, invoice=snapshot))
         return True
 
     def remove_payment(self, payment_id: str, *, now: datetime, actor: str, message_id: str) -> bool:
@@ -267,10 +312,15 @@ class Invoice(BaseModel):
         if len(remaining) == len(self.payments):
             return False
         self.payments = remaining
-        self._record("payment_removed", now, actor, message_id, detail={"payment_id": payment_id})
+        self._add_history("payment_removed", now, actor, message_id, detail={"payment_id": payment_id})
         if self.status == "paid" and not self.paid_out_of_band and self.amount_paid < self.total:
             self._transition("open", now, actor, message_id, "reopened")
             self.paid_at = None
+            self.record(InvoiceMarkedUnpaid(invoice_id=self.id, invoice=self.snapshot(),
+                                            removed_payment_ids=[payment_id]))
+        else:
+            change = {"field": "payments", "before": None, "after": None}
+            self.record(InvoiceUpdated(invoice_id=self.id, invoice=self.snapshot(), changes=[change]))
         return True
 
     def mark_paid(self, *, now: datetime, actor: str, message_id: str) -> None:
@@ -278,9 +328,10 @@ class Invoice(BaseModel):
             raise RuleViolation("invalid_status", f"A {self.status} invoice cannot be marked paid.")
         self.paid_out_of_band = True
         self._set_paid(now, actor, message_id, detail={"paid_out_of_band": True})
+        self.record(InvoicePaid(invoice_id=self.id, invoice=self.snapshot(), paid_out_of_band=True))
 
-    def mark_unpaid(self, *, now: datetime, actor: str, message_id: str) -> list[str]:
-        """Back to open, removing every manual payment. Returns the removed payment ids."""
+    def mark_unpaid(self, *, now: datetime, actor: str, message_id: str) -> None:
+        """Back to open, removing every manual payment."""
         if self.status != "paid":
             raise RuleViolation("invalid_status", f"Only a paid invoice can be marked unpaid; this one is {self.status}.")
         if any(payment.online for payment in self.payments):
@@ -290,7 +341,7 @@ class Invoice(BaseModel):
         self.paid_out_of_band = False
         self.paid_at = None
         self._transition("open", now, actor, message_id, "marked_unpaid", detail={"removed_payment_ids": removed})
-        return removed
+        self.record(InvoiceMarkedUnpaid(invoice_id=self.id, invoice=self.snapshot(), removed_payment_ids=removed))
 
     def void(self, *, now: datetime, actor: str, message_id: str, reason: str) -> None:
         if self.status == "draft":
@@ -303,11 +354,13 @@ class Invoice(BaseModel):
             raise RuleViolation("payments_recorded", "Remove the recorded payments before voiding.")
         self.voided_at = now
         self._transition("void", now, actor, message_id, "voided", detail={"reason": reason})
+        self.record(InvoiceVoided(invoice_id=self.id, invoice=self.snapshot(), reason=reason))
 
     def mark_uncollectible(self, *, now: datetime, actor: str, message_id: str, reason: str) -> None:
         if self.status != "open":
             raise RuleViolation("invalid_status", f"Only an open invoice can be marked uncollectible; this one is {self.status}.")
         self._transition("uncollectible", now, actor, message_id, "marked_uncollectible", detail={"reason": reason})
+        self.record(InvoiceMarkedUncollectible(invoice_id=self.id, invoice=self.snapshot(), reason=reason))
 
     def check_deletable(self, account: AccountSettings) -> None:
         if self.pending_finalization is not None:
@@ -324,7 +377,9 @@ class Invoice(BaseModel):
     def delete(self, account: AccountSettings, *, now: datetime, actor: str, message_id: str, reason: str) -> None:
         self.check_deletable(account)
         self.deleted = True
-        self._record("deleted", now, actor, message_id, status_from=self.status, detail={"reason": reason})
+        self._add_history("deleted", now, actor, message_id, status_from=self.status, detail={"reason": reason})
+        self.record(InvoiceDeleted(invoice_id=self.id, status=self.status, number=self.number,
+                                   series_key=self.series_key, reason=reason, deleted_at=now))
 
     def mail_kind(self) -> str:
         kinds = {"open": "invoice", "uncollectible": "invoice", "paid": "receipt", "void": "void_notice"}
@@ -332,35 +387,42 @@ class Invoice(BaseModel):
             raise RuleViolation("invoice_not_finalized", "Finalize the invoice before sending it.")
         return kinds[self.status]
 
-    def request_send(self, mail_id: str, to: list[str], *, now: datetime, actor: str, message_id: str) -> None:
-        self.mail_kind()
+    def request_send(self, command: SendInvoice, *, now: datetime, actor: str, message_id: str) -> None:
+        """Ask the mailer for the email; the command's recipients and language override the customer's."""
+        kind = self.mail_kind()
+        to = command.to if command.to is not None else self.customer.email
+        cc = command.cc if command.cc is not None else self.customer.cc
         if not to:
             raise RuleViolation("no_recipient", "The customer has no email address and the command names none.")
+        # Derived from the command, so a handler run again asks for the same email.
+        mail_id = f"mail-{uuid.uuid5(_MAIL_ID_NAMESPACE, message_id).hex}"
         self.pending_sends[mail_id] = message_id
-        self._record("send_requested", now, actor, message_id, detail={"mail_id": mail_id, "to": to})
+        self._add_history("send_requested", now, actor, message_id, detail={"mail_id": mail_id, "to": to})
+        self.record(SendInvoiceMail(mail_id=mail_id, invoice_id=self.id, invoice=self.snapshot(), to=to, cc=cc,
+                                    language=command.language or self.customer.language, kind=kind))
 
     def mail_progress(self, outcome: str, mail_id: str, detail: dict[str, Any], *, now: datetime, actor: str,
                       message_id: str) -> None:
         """A step of a delivery (queued, deferred for a retry...): the history shows every attempt."""
-        self._record(f"email_{outcome}", now, actor, message_id, detail={"mail_id": mail_id, **detail})
+        self._add_history(f"email_{outcome}", now, actor, message_id, detail={"mail_id": mail_id, **detail})
 
-    def mail_delivered(self, mail_id: str, to: list[str], sent_at: datetime, *, actor: str, message_id: str) -> str | None:
-        """Returns the invoice.send command id this delivery answers, if it was pending."""
-        command_id = self.pending_sends.pop(mail_id, None)
+    def mail_delivered(self, mail_id: str, to: list[str], cc: list[str], sent_at: datetime, *, actor: str,
+                       message_id: str) -> None:
+        self.pending_sends.pop(mail_id, None)
         self.last_sent_at = sent_at
         self.last_sent_to = to
-        self._record("email_sent", sent_at, actor, message_id, detail={"mail_id": mail_id, "to": to})
-        return command_id
+        self._add_history("email_sent", sent_at, actor, message_id, detail={"mail_id": mail_id, "to": to})
+        self.record(InvoiceSent(invoice_id=self.id, number=self.number, mail_id=mail_id, to=to, cc=cc,
+                                sent_at=sent_at))
 
-    def mail_failed(self, mail_id: str, outcome: str, detail: dict[str, Any], *, now: datetime, actor: str,
-                    message_id: str) -> str | None:
+    def mail_failed(self, mail_id: str, outcome: str, detail: dict[str, Any], *, reason: str, message: str,
+                    now: datetime, actor: str, message_id: str) -> None:
+        """The email will not arrive: the invoice.send command that asked for it, if still
+        waiting, is answered with `reason`."""
         command_id = self.pending_sends.pop(mail_id, None)
         self.mail_progress(outcome, mail_id, detail, now=now, actor=actor, message_id=message_id)
-        return command_id
-
-    def handled(self, message_id: str) -> bool:
-        """Whether this message already changed the invoice (history names every cause)."""
-        return any(entry.message_id == message_id for entry in self.history)
+        if command_id is not None:
+            self._answer(command_id, SendInvoice.type_name, reason, message)
 
     # --- helpers --------------------------------------------------------------------------------
 
@@ -374,10 +436,15 @@ class Invoice(BaseModel):
     def _transition(self, status: Status, now: datetime, actor: str, message_id: str, action: str,
                     detail: dict[str, Any] | None = None) -> None:
         previous, self.status = self.status, status
-        self._record(action, now, actor, message_id, status_from=previous, status_to=status, detail=detail or {})
+        self._add_history(action, now, actor, message_id, status_from=previous, status_to=status, detail=detail or {})
 
-    def _record(self, action: str, now: datetime, actor: str, message_id: str, **entry: Any) -> None:
+    def _add_history(self, action: str, now: datetime, actor: str, message_id: str, **entry: Any) -> None:
         self.history.append(HistoryEntry(at=now, actor=actor, action=action, message_id=message_id, **entry))
+
+    def _answer(self, command_id: str, command_type: str, reason: str, message: str) -> None:
+        """Refuse a command accepted earlier, whose outcome only now is known."""
+        self.record(InvoiceCommandRejected(command_id=command_id, command_type=command_type, reason=reason,
+                                           message=message, subject_id=self.id))
 
 
 def _plain(value: Any) -> Any:

@@ -6,14 +6,14 @@ from decimal import Decimal
 import pytest
 
 from contracts.messages.common import Customer, LineItem
-from contracts.messages.invoices import CreateInvoice, InvoiceChanges
+from contracts.messages.invoices import ConfigureAccount, CreateInvoice, InvoiceChanges, SendInvoice
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.errors import RuleViolation
 from services.invoices.domain.invoice import Invoice, Payment
 from services.invoices.domain.totals import price_line, totals
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
-ACCOUNT = AccountSettings(account_id="acct", company_name="Acme", sender_email="billing@acme.example",
+ACCOUNT = AccountSettings(id="acct", company_name="Acme", sender_email="billing@acme.example",
                           payee_iban="DE89370400440532013000", default_days_until_due=14)
 _counter = iter(range(10_000))
 
@@ -81,7 +81,10 @@ def test_a_number_that_cannot_be_applied_leaves_a_plain_draft_and_says_which_num
     invoice = draft()
     invoice.request_finalization(ACCOUNT, "acct/x", **who())
     command_id = invoice.pending_finalization.command_id
-    assert invoice.finalization_refused(reason="finalization_failed", number="INV-7", **who()) == command_id
+    invoice.take_recorded()
+    assert invoice.finalization_refused(reason="finalization_failed", message="try again", number="INV-7", **who())
+    [answer] = invoice.take_recorded()
+    assert (answer.command_id, answer.command_type, answer.reason) == (command_id, "invoice.finalize", "finalization_failed")
     assert invoice.status == "draft" and invoice.pending_finalization is None
     assert invoice.history[-1].detail == {"reason": "finalization_failed", "number": "INV-7"}
     # Finalizing again works, with whatever number numbering answers (the same one, reserved).
@@ -92,28 +95,28 @@ def test_a_number_that_cannot_be_applied_leaves_a_plain_draft_and_says_which_num
 
 def test_finalizing_needs_a_configured_account():
     with pytest.raises(RuleViolation) as refused:
-        draft().request_finalization(AccountSettings(account_id="acct"), "acct/x", **who())
+        draft().request_finalization(AccountSettings(id="acct"), "acct/x", **who())
     assert refused.value.reason == "account_not_configured"
 
 
 def test_partial_full_and_over_payment():
     invoice = open_invoice()
-    invoice.apply_payment(payment("p1", 5000), **who())
+    invoice.apply_payment(payment("p1", 5000), "EUR", **who())
     assert (invoice.status, invoice.amount_remaining) == ("open", 6900)
-    invoice.apply_payment(payment("p2", 10000), **who())
+    invoice.apply_payment(payment("p2", 10000), "EUR", **who())
     assert (invoice.status, invoice.amount_remaining, invoice.overpaid_amount) == ("paid", 0, 3100)
 
 
 def test_the_same_payment_counts_once():
     invoice = open_invoice()
-    assert invoice.apply_payment(payment("p1", 5000), **who())
-    assert not invoice.apply_payment(payment("p1", 5000), **who())
+    assert invoice.apply_payment(payment("p1", 5000), "EUR", **who())
+    assert not invoice.apply_payment(payment("p1", 5000), "EUR", **who())
     assert invoice.amount_paid == 5000
 
 
 def test_removing_the_payment_that_covered_an_invoice_reopens_it():
     invoice = open_invoice()
-    invoice.apply_payment(payment("p1"), **who())
+    invoice.apply_payment(payment("p1"), "EUR", **who())
     assert invoice.status == "paid"
     invoice.remove_payment("p1", **who())
     assert invoice.status == "open" and invoice.paid_at is None
@@ -122,18 +125,21 @@ def test_removing_the_payment_that_covered_an_invoice_reopens_it():
 def test_uncollectible_becomes_paid_when_covered():
     invoice = open_invoice()
     invoice.mark_uncollectible(reason="insolvent", **who())
-    invoice.apply_payment(payment("p1"), **who())
+    invoice.apply_payment(payment("p1"), "EUR", **who())
     assert invoice.status == "paid"
 
 
 def test_mark_unpaid_removes_manual_payments_and_refuses_online_ones():
     invoice = open_invoice()
-    invoice.apply_payment(payment("cash", match="manual"), **who())
-    assert invoice.mark_unpaid(**who()) == ["cash"]
+    invoice.apply_payment(payment("cash", match="manual"), "EUR", **who())
+    invoice.take_recorded()
+    invoice.mark_unpaid(**who())
+    [unpaid] = invoice.take_recorded()
+    assert (unpaid.type_name, unpaid.removed_payment_ids) == ("invoice.marked_unpaid", ["cash"])
     assert invoice.status == "open" and invoice.payments == []
 
     online = open_invoice()
-    online.apply_payment(payment("card", online=True), **who())
+    online.apply_payment(payment("card", online=True), "EUR", **who())
     with pytest.raises(RuleViolation) as refused:
         online.mark_unpaid(**who())
     assert refused.value.reason == "online_payment_exists"
@@ -145,10 +151,10 @@ def test_mark_unpaid_removes_manual_payments_and_refuses_online_ones():
         (draft, lambda i: i.void(reason="", **who()), "invalid_status"),
         (draft, lambda i: i.mark_paid(**who()), "invalid_status"),
         (draft, lambda i: i.mark_uncollectible(reason="", **who()), "invalid_status"),
-        (draft, lambda i: i.request_send("m", ["a@b.example"], **who()), "invoice_not_finalized"),
+        (draft, lambda i: i.request_send(SendInvoice(invoice_id="inv_1", to=["a@b.example"]), **who()), "invoice_not_finalized"),
         (open_invoice, lambda i: i.request_finalization(ACCOUNT, "acct/x", **who()), "invalid_status"),
         (open_invoice, lambda i: i.mark_unpaid(**who()), "invalid_status"),
-        (open_invoice, lambda i: i.request_send("m", [], **who()), "no_recipient"),
+        (open_invoice, lambda i: i.request_send(SendInvoice(invoice_id="inv_1", to=[]), **who()), "no_recipient"),
     ],
 )
 def test_actions_the_table_forbids(setup, action, reason):
@@ -159,7 +165,7 @@ def test_actions_the_table_forbids(setup, action, reason):
 
 def test_void_needs_manual_payments_removed_first():
     invoice = open_invoice()
-    invoice.apply_payment(payment("cash", 100, match="manual"), **who())
+    invoice.apply_payment(payment("cash", 100, match="manual"), "EUR", **who())
     with pytest.raises(RuleViolation) as refused:
         invoice.void(reason="", **who())
     assert refused.value.reason == "payments_recorded"
@@ -206,7 +212,7 @@ def test_deleting_finalized_invoices_needs_the_account_setting_and_no_payment():
     assert refused.value.reason == "invoice_not_deletable"
     permissive = ACCOUNT.model_copy(update={"delete_finalized_invoices": True})
     invoice.check_deletable(permissive)
-    invoice.apply_payment(payment("p1", 100), **who())
+    invoice.apply_payment(payment("p1", 100), "EUR", **who())
     with pytest.raises(RuleViolation):
         invoice.check_deletable(permissive)
 
@@ -215,6 +221,105 @@ def test_clone_copies_content_into_a_new_draft():
     source = open_invoice(memo="Thanks")
     clone = Invoice.create(source.clone_command("inv_2"), "acct", **who())
     assert (clone.status, clone.number, clone.memo, clone.total) == ("draft", None, "Thanks", source.total)
+
+
+def recorded(invoice: Invoice) -> list[str]:
+    return [event.type_name for event in invoice.take_recorded()]
+
+
+def test_each_change_records_the_events_it_causes_with_the_version_it_commits():
+    invoice = draft()
+    [created] = invoice.take_recorded()
+    assert (created.type_name, created.invoice.version, created.invoice.status) == ("invoice.created", 1, "draft")
+    invoice.version = 1  # committed by the unit of work
+    invoice.request_finalization(ACCOUNT, "acct/INV-{yyyy}-{seq:05}", **who())
+    [allocate] = invoice.take_recorded()
+    assert (allocate.type_name, allocate.series_key, allocate.invoice_id) == ("number.allocate", "acct/INV-{yyyy}-{seq:05}", "inv_1")
+    invoice.version = 2
+    assert invoice.finalize("INV-2026-00001", **who())
+    [finalized] = invoice.take_recorded()
+    assert (finalized.type_name, finalized.invoice.number, finalized.invoice.version) == ("invoice.finalized", "INV-2026-00001", 3)
+
+
+def test_the_same_number_announced_again_changes_nothing():
+    invoice = open_invoice()
+    invoice.take_recorded()
+    assert not invoice.finalize("INV-2026-00001", **who())
+    assert recorded(invoice) == [] and invoice.history[-1].action == "finalized"
+
+
+def test_a_zero_invoice_is_announced_finalized_and_paid():
+    invoice = draft(lines=[])
+    invoice.request_finalization(ACCOUNT, "acct/x", **who())
+    invoice.take_recorded()
+    invoice.finalize("INV-2026-00009", **who())
+    assert recorded(invoice) == ["invoice.finalized", "invoice.paid"]
+
+
+def test_payments_announce_what_they_changed():
+    invoice = open_invoice()
+    invoice.take_recorded()
+    invoice.apply_payment(payment("p1", 5000), "EUR", **who())
+    assert recorded(invoice) == ["invoice.payment_applied"]
+    invoice.apply_payment(payment("p2", 6900), "EUR", **who())
+    assert recorded(invoice) == ["invoice.payment_applied", "invoice.paid"]
+    invoice.remove_payment("p2", **who())
+    assert recorded(invoice) == ["invoice.marked_unpaid"]
+    invoice.remove_payment("p1", **who())
+    [updated] = invoice.take_recorded()
+    assert (updated.type_name, updated.changes[0].field) == ("invoice.updated", "payments")
+    assert not invoice.remove_payment("p1", **who()) and recorded(invoice) == []
+
+
+def test_a_payment_in_another_currency_is_refused():
+    with pytest.raises(RuleViolation) as refused:
+        open_invoice().apply_payment(payment("p1"), "USD", **who())
+    assert refused.value.reason == "currency_mismatch"
+
+
+def test_sending_asks_the_mailer_for_the_customers_addresses_under_an_id_derived_from_the_command():
+    invoice = open_invoice()
+    invoice.take_recorded()
+    invoice.request_send(SendInvoice(invoice_id="inv_1"), now=NOW, actor="user:ann", message_id="cmd-1")
+    [mail] = invoice.take_recorded()
+    assert (mail.to, mail.kind, mail.language) == (["ap@globex.example"], "invoice", invoice.customer.language)
+    assert invoice.pending_sends == {mail.mail_id: "cmd-1"}
+    again = open_invoice()
+    again.request_send(SendInvoice(invoice_id="inv_1"), now=NOW, actor="user:ann", message_id="cmd-1")
+    assert again.take_recorded()[-1].mail_id == mail.mail_id
+
+
+def test_a_failed_email_answers_the_send_command_once():
+    invoice = open_invoice()
+    invoice.request_send(SendInvoice(invoice_id="inv_1"), now=NOW, actor="user:ann", message_id="cmd-1")
+    mail_id = invoice.take_recorded()[-1].mail_id
+    invoice.mail_failed(mail_id, "bounced", {}, reason="delivery_failed", message="bounced", **who())
+    [answer] = invoice.take_recorded()
+    assert (answer.command_id, answer.command_type, answer.reason) == ("cmd-1", "invoice.send", "delivery_failed")
+    invoice.mail_failed(mail_id, "bounced", {}, reason="delivery_failed", message="bounced", **who())
+    assert recorded(invoice) == [] and invoice.history[-1].action == "email_bounced"
+
+
+def test_deleting_a_finalized_invoice_announces_its_number_for_the_gap():
+    invoice = open_invoice()
+    invoice.take_recorded()
+    invoice.delete(ACCOUNT.model_copy(update={"delete_finalized_invoices": True}), reason="duplicate", **who())
+    [deleted] = invoice.take_recorded()
+    assert (deleted.status, deleted.number, deleted.series_key, deleted.reason) == (
+        "open", "INV-2026-00001", "acct/INV-{yyyy}-{seq:05}", "duplicate")
+
+
+def test_configuring_keeps_what_the_command_leaves_out_and_announces_every_setting():
+    account = AccountSettings(id="acct")
+    account.configure(ConfigureAccount(account_id="acct", company_name="Acme", default_days_until_due=10))
+    account.configure(ConfigureAccount(account_id="acct", payee_iban="DE89370400440532013000"))
+    assert (account.company_name, account.default_days_until_due) == ("Acme", 10)
+    announced = [event.settings for event in account.take_recorded()]
+    assert announced[-1]["account_id"] == "acct" and announced[-1]["company_name"] == "Acme"
+    assert "outbox" not in announced[-1] and "version" not in announced[-1]
+    with pytest.raises(RuleViolation) as refused:
+        account.configure(ConfigureAccount(account_id="acct_other"))
+    assert refused.value.reason == "account_mismatch"
 
 
 @pytest.mark.parametrize(
