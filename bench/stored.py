@@ -18,7 +18,7 @@ def sample_invoice_document(invoice_id: str = "inv_stored_0", account_id: str = 
     """A finalized invoice as the service stores it."""
     now = datetime.now(UTC)
     who = {"now": now, "actor": "user:bench", "message_id": f"bench-{invoice_id}"}
-    account = AccountSettings(account_id=account_id, company_name="Stored Ltd", sender_email="billing@stored.example",
+    account = AccountSettings(id=account_id, company_name="Stored Ltd", sender_email="billing@stored.example",
                               payee_iban=PAYEE_IBAN, default_days_until_due=14)
     invoice = Invoice.create(create_invoice(invoice_id), account_id, **who)
     invoice.request_finalization(account, f"{account_id}/INV-{{yyyy}}-{{seq:05}}", **who)
@@ -39,7 +39,7 @@ async def load_invoices(database_url: str, count: int, accounts: int = 1000) -> 
             chunk = []
             for position in range(start, min(start + CHUNK, count)):
                 account = f"acct_stored_{position % accounts}"
-                chunk.append({**template, "id": f"inv_stored_{position}", "account_id": account,
+                chunk.append({**template, "id": f"inv_stored_{position}", "version": 2, "account_id": account,
                               "number": f"INV-{position // accounts:07d}"})
             await invoices.documents.insert_new(chunk)
     finally:

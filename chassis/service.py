@@ -14,8 +14,6 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.security import SASLPlaintext, SASLScram256, SASLScram512
 from faststream.specification import AsyncAPI
 from prometheus_client import make_asgi_app
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
 
 from chassis.consumer import Consumer
 from chassis.inbox import Inbox
@@ -41,8 +39,6 @@ class Service:
     settings: ServiceSettings
     broker: KafkaBroker
     store: Store
-    mongo: AsyncMongoClient
-    db: AsyncDatabase
     metrics: MessagingMetrics
     publisher: Publisher
     consumer: Consumer
@@ -114,7 +110,6 @@ class Service:
     async def _start(self) -> None:
         await self._wait_for("the store", self.store.open)
         await self.store.prepare()
-        await self._wait_for("MongoDB", lambda: self.mongo.admin.command("ping"))
         # Connect the producer before the consumers start, so startup hooks can relay outboxes
         # ahead of any new message.
         await self._wait_for("Kafka", self.broker.connect)
@@ -159,7 +154,6 @@ class Service:
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
         await self.store.close()
-        await self.mongo.close()
 
     def _readiness(self):
         @get(include_in_schema=False)
@@ -171,10 +165,6 @@ class Service:
                 await asyncio.wait_for(self.store.ping(), timeout=2)
             except Exception:
                 problems.append("store")
-            try:
-                await asyncio.wait_for(self.mongo.admin.command("ping"), timeout=2)
-            except Exception:
-                problems.append("mongodb")
             if stalled := self.progress.stalled_partitions():
                 problems.append(f"consumer stalled on {', '.join(stalled)}")
             if problems:
@@ -230,8 +220,6 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
         acks="all",
         enable_idempotence=True,
     )
-    mongo = AsyncMongoClient(settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000)
-    db = mongo[settings.mongodb_database or name]
     store = MeasuredStore(
         open_store(settings.database_url, settings.database_name or name, pool_size=settings.database_pool_size),
         metrics.registry,
@@ -247,7 +235,7 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
         rejection=rejection,
     )
     progress = ConsumerProgress(metrics.registry, settings.consumer_stall_seconds)
-    return Service(name, settings, broker, store, mongo, db, metrics, publisher, consumer, progress, logger)
+    return Service(name, settings, broker, store, metrics, publisher, consumer, progress, logger)
 
 
 def serve(app: AsgiFastStream, settings: ServiceSettings) -> None:

@@ -18,8 +18,6 @@ class ServiceSettings(BaseSettings):
     database_name: str = ""
     database_pool_size: int = 10
     inbox_retention_hours: float = 168.0
-    mongodb_url: str = "mongodb://127.0.0.1:27017/"
-    mongodb_database: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: str = "INFO"

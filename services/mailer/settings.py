@@ -14,7 +14,6 @@ class MailerSettings(ServiceSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True, validate_by_name=True)
 
     http_port: int = 8004
-    mongodb_database: str = "mailer"
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025

@@ -7,4 +7,3 @@ class NumberingSettings(ServiceSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     http_port: int = 8002
-    mongodb_database: str = "numbering"

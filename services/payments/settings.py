@@ -7,4 +7,3 @@ class PaymentsSettings(ServiceSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     http_port: int = 8003
-    mongodb_database: str = "payments"

@@ -318,7 +318,7 @@ def test_compose_builds_services_from_the_dockerfile():
         env = service["environment"]
         assert str(env["HTTP_PORT"]) == str(port)
         assert env["HTTP_HOST"] == "0.0.0.0"
-        assert env["KAFKA_BOOTSTRAP_SERVERS"] and env["MONGODB_URL"].startswith("mongodb://mongo:")
+        assert env["KAFKA_BOOTSTRAP_SERVERS"] and env["DATABASE_URL"].startswith("mongodb://mongo:")
         assert f"{port}:{port}" in service["ports"]
         deps = service["depends_on"]
         assert deps["kafka"]["condition"] == "service_healthy"

@@ -62,11 +62,6 @@ def smtp_catcher_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def mongodb_url() -> str:
-    return os.environ.get("MONGODB_URL") or env("MONGODB_URL")
-
-
-@pytest.fixture(scope="session")
 async def payments_invoices(services):
     """payments' read model of invoices, read through payments' own store."""
     store = open_store(env("DATABASE_URL"), "payments")
