@@ -3,9 +3,8 @@ they are exactly what the service itself writes (same document, same keys, same 
 
 from datetime import UTC, datetime
 
-from services.invoices.adapters.invoices import Invoices
-
 from chassis.storage import open_store
+from services.invoices.adapters.invoices import Invoices
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.invoice import Invoice
 from tests.integration.factories import PAYEE_IBAN, create_invoice
