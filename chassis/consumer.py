@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -133,6 +133,7 @@ async def clear_outboxes(contexts: list[HandlerContext]) -> None:
 
 
 Handler = Callable[[HandlerContext, Any], Awaitable[None]]
+OrderedBy = Literal["aggregate", "account"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,8 +194,10 @@ class Consumer:
         metrics: MessagingMetrics,
         settings: ServiceSettings,
         rejection: type[CommandRejected],
+        in_order_per: "OrderedBy" = "aggregate",
     ) -> None:
         self.service = service
+        self.in_order_per = in_order_per
         self.group_id = service
         self.broker = broker
         self.publisher = publisher
@@ -302,9 +305,7 @@ class Consumer:
         for record, body in zip(message.raw_message, message.body, strict=True):
             decoded = await self._decode(record, body)
             if decoded is not None:
-                # A key names one aggregate on every topic it appears on: its messages stay in order.
-                by_key.setdefault(record.key if record.key is not None else (record.topic, record.partition),
-                                  []).append(decoded)
+                by_key.setdefault(self._order_key(decoded), []).append(decoded)
         if not by_key:
             return
         batch = Batch(already=await self.inbox.seen_among(
@@ -318,6 +319,20 @@ class Consumer:
         for context in batch.contexts:
             await context.run_after_publish()
         await self.inbox.mark_all(batch.handled)
+
+    def _order_key(self, decoded: "Decoded") -> Any:
+        """Messages with one order key are handled one after the other, in the batch's order.
+
+        A record key names one aggregate on every topic it appears on, so by default each
+        aggregate's messages stay in order and different aggregates go concurrently. A service
+        whose messages about different aggregates must meet (payments: a transfer and the
+        invoice it names, which arrive on different topics under different keys) keeps the
+        order per account instead.
+        """
+        if self.in_order_per == "account":
+            return decoded.envelope.accountid
+        record = decoded.record
+        return record.key if record.key is not None else (record.topic, record.partition)
 
     async def _decode(self, record: ConsumerRecord, body: bytes) -> "Decoded | None":
         """The record as a message for a handler; None when it is not for this service or is

@@ -15,7 +15,7 @@ from faststream.security import SASLPlaintext, SASLScram256, SASLScram512
 from faststream.specification import AsyncAPI
 from prometheus_client import make_asgi_app
 
-from chassis.consumer import Consumer
+from chassis.consumer import Consumer, OrderedBy
 from chassis.inbox import Inbox
 from chassis.logs import configure_logging
 from chassis.messaging import Publisher
@@ -206,8 +206,10 @@ def _security(settings: ServiceSettings):
     )
 
 
-def build_service(name: str, settings: ServiceSettings, *, rejection: type[CommandRejected]) -> Service:
-    """`rejection` is the event type that answers this service's refused commands."""
+def build_service(name: str, settings: ServiceSettings, *, rejection: type[CommandRejected],
+                  in_order_per: OrderedBy = "aggregate") -> Service:
+    """`rejection` is the event type that answers this service's refused commands; `in_order_per`
+    what the service's messages are handled in order for (see Consumer)."""
     logger = configure_logging(name, settings.log_level)
     metrics = MessagingMetrics()
     broker = KafkaBroker(
@@ -233,6 +235,7 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
         metrics=metrics,
         settings=settings,
         rejection=rejection,
+        in_order_per=in_order_per,
     )
     progress = ConsumerProgress(metrics.registry, settings.consumer_stall_seconds)
     return Service(name, settings, broker, store, metrics, publisher, consumer, progress, logger)

@@ -13,7 +13,9 @@ from services.payments.settings import PaymentsSettings
 
 def create_app(settings: PaymentsSettings | None = None):
     settings = settings or PaymentsSettings()
-    service = build_service("payments", settings, rejection=PaymentCommandRejected)
+    service = build_service("payments", settings, rejection=PaymentCommandRejected,
+                            # A transfer and the invoice it names must meet: see the README.
+                            in_order_per="account")
     handlers.register(
         service,
         InvoiceReadModel(service.store),
