@@ -42,17 +42,23 @@ async def store_seconds(url: str, operations: Counter, document: dict, workers: 
                             [Jsonb(document)])
     queue = [kind for kind, count in operations.items() if kind in STATEMENTS for _ in range(int(count))]
 
-    async def work(share: list[str]) -> None:
+    rows_each = 1000 // workers
+
+    async def work(worker: int, share: list[str]) -> None:
+        # Each worker writes rows of its own, as each aggregate has one writer in the services.
+        def row(position: int) -> str:
+            return f"r{worker * rows_each + position % rows_each + 1}"
+
         async with await AsyncConnection.connect(conninfo, autocommit=True) as connection:
             for position, kind in enumerate(share):
                 await connection.execute(STATEMENTS[kind], {
-                    "id": f"r{position % 1000 + 1}", "ids": [f"r{(position + i) % 1000 + 1}" for i in range(4)],
+                    "id": row(position), "ids": [row(position + i) for i in range(4)],
                     "new": f"n{uuid.uuid4().hex}", "doc": Jsonb(document), "status": "open",
                     "patch": Jsonb({"outbox": []}),
                 })
 
     started = time.perf_counter()
-    await asyncio.gather(*(work(queue[worker::workers]) for worker in range(workers)))
+    await asyncio.gather(*(work(worker, queue[worker::workers]) for worker in range(workers)))
     return time.perf_counter() - started
 
 
