@@ -1,6 +1,6 @@
 """Drives the platform the way an outside producer would: CloudEvents on Kafka, nothing else.
 
-`Platform` starts the four services as real processes against the test stack (Kafka, FerretDB,
+`Platform` starts the four services as real processes against the test stack (Kafka, PostgreSQL,
 the SMTP catcher) that deploy/run-tests.sh brought up, publishes commands and collects every
 event the services publish, so tests assert on what crossed the wire.
 """

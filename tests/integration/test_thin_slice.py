@@ -1,4 +1,4 @@
-"""One invoice travels the whole path through real Kafka, FerretDB and SMTP, driven only by Kafka.
+"""One invoice travels the whole path through real Kafka, PostgreSQL and SMTP, driven only by Kafka.
 
 create -> finalize -> numbering allocates INV-<year>-00001 -> invoice.finalized -> send -> the SMTP
 server receives the email with the PDF -> a bank transfer to the invoice's IBAN with its reference
