@@ -34,6 +34,7 @@ class Lifecycle:
     latencies: dict[str, float] = field(default_factory=dict)
     number: str | None = None
     mails: int = 0
+    mail_ids: list[str] = field(default_factory=list)
     paid: bool = False
     started: float = 0.0
     finished: float = 0.0
@@ -52,6 +53,9 @@ class LifecycleDriver:
                                          enable_auto_commit=False)
         self.lifecycles: dict[str, Lifecycle] = {}
         self.rejections: list[dict] = []
+        # Publishing is at least once (a crash between publish and outbox clear republishes the same
+        # event); like every consumer of the platform, the driver drops an event id seen before.
+        self._seen: set[str] = set()
         self.commands_sent = 0
         self._all_done = asyncio.Event()
         self._expected = 0
@@ -89,8 +93,9 @@ class LifecycleDriver:
         async for record in self.consumer:
             headers = {name: value.decode() for name, value in record.headers}
             lifecycle = self.lifecycles.get(headers.get("ce_subject", ""))
-            if lifecycle is None:
+            if lifecycle is None or headers["ce_id"] in self._seen:
                 continue
+            self._seen.add(headers["ce_id"])
             await self._on(lifecycle, headers["ce_type"], json.loads(record.value))
 
     async def _on(self, lifecycle: Lifecycle, type_name: str, data: dict) -> None:
@@ -111,6 +116,7 @@ class LifecycleDriver:
             ))
         elif type_name == "invoice.sent":
             lifecycle.mails += 1
+            lifecycle.mail_ids.append(data["mail_id"])
         elif type_name == "invoice.paid":
             lifecycle.paid = True
         elif type_name == "invoice.command_rejected":

@@ -64,6 +64,7 @@ class Store:
             "mail_from": mail_from,
             "rcpt_tos": rcpt_tos,
             "subject": str(parsed.get("Subject", "")),
+            "message_id": str(parsed.get("Message-ID", "")),
             "received_at": datetime.now(UTC).isoformat(),
         }
         # Write-then-rename: a concurrent GET never sees a half-written message.
