@@ -70,21 +70,32 @@ class BatchDelivery:
             await asyncio.sleep(self.settings.batch_interval_seconds)
 
     async def deliver_due(self) -> None:
+        """Send the due jobs, starting them at the rate limit, up to MAILER_CONCURRENCY at once so
+        one conversation's wait for the relay or the store does not hold up the next. Each job is
+        attempted by one task only, so it keeps one writer."""
         due = await self.jobs.due(datetime.now(UTC), self.settings.batch_size)
         started = time.monotonic()
-        for position, mail_id in enumerate(due):
+        in_flight = asyncio.Semaphore(self.settings.concurrency)
+
+        async def deliver(position: int, mail_id: str) -> None:
             await asyncio.sleep(max(0.0, started + position / self.settings.rate_per_second - time.monotonic()))
-            # Claimed just before its attempt, so a claim's lease covers one attempt, not a batch.
-            job = await self.jobs.claim(mail_id, datetime.now(UTC), self.incarnation, self.lease)
-            if job is None:
-                continue  # another mailer instance claimed it
-            try:
-                await self.attempt(job)
-            except Exception:
-                # One job that cannot be sent must not hold back the rest of the batch; its claim
-                # lapses and it is tried again then.
-                logger.exception("delivery attempt failed", extra={"mail_id": mail_id})
+            async with in_flight:
+                await self.claim_and_attempt(mail_id)
+
+        await asyncio.gather(*(deliver(position, mail_id) for position, mail_id in enumerate(due)))
         self.metrics.queue_depth.set(await self.jobs.queued_count())
+
+    async def claim_and_attempt(self, mail_id: str) -> None:
+        # Claimed just before its attempt, so a claim's lease covers one attempt, not a batch.
+        job = await self.jobs.claim(mail_id, datetime.now(UTC), self.incarnation, self.lease)
+        if job is None:
+            return  # another mailer instance claimed it
+        try:
+            await self.attempt(job)
+        except Exception:
+            # One job that cannot be sent must not hold back the rest of the batch; its claim
+            # lapses and it is tried again then.
+            logger.exception("delivery attempt failed", extra={"mail_id": mail_id})
 
     async def attempt(self, claimed: MailJob) -> None:
         # The attempt continues the flow of the command that queued the mail; the unit of work

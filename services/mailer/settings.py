@@ -27,6 +27,8 @@ class MailerSettings(ServiceSettings):
     batch_interval_seconds: float = Field(2, gt=0, validation_alias="mailer_batch_interval_seconds")
     batch_size: int = Field(50, gt=0, validation_alias="mailer_batch_size")
     rate_per_second: float = Field(10, gt=0, validation_alias="mailer_rate_per_second")
+    # Attempts in flight at once; each waits mostly for the relay and the store.
+    concurrency: int = Field(8, gt=0, validation_alias="mailer_concurrency")
     max_attempts: int = Field(5, ge=1, validation_alias="mailer_max_attempts")
     retry_base_seconds: float = Field(30, ge=0, validation_alias="mailer_retry_base_seconds")
     # Names this mailer among those sharing one database: a restart under the same name takes
