@@ -20,10 +20,10 @@ from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
+from chassis.context import HandlerContext, clear_outboxes
 from chassis.inbox import Inbox
 from chassis.logs import message_context
 from chassis.messaging import (
-    Outgoing,
     Publisher,
     UndecodableMessage,
     decode_data,
@@ -33,11 +33,11 @@ from chassis.messaging import (
     readable_headers,
 )
 from chassis.metrics import MessagingMetrics
-from chassis.repository import Repository
 from chassis.settings import ServiceSettings
 from chassis.storage import STORE_UNAVAILABLE
-from chassis.unit_of_work import AlreadyHandled, UnitOfWork
-from contracts.envelope import Envelope, InvalidEnvelope
+from chassis.unit_of_work import AlreadyHandled
+from chassis.unreadable import parse_despite_undecodable_headers, readable_envelope, skip_unreadable_record
+from contracts.envelope import Envelope
 from contracts.messages import REGISTRY, MessageData, model_for
 from contracts.messages.common import CommandRejected
 from contracts.reasons import REASONS, codes_for
@@ -50,86 +50,6 @@ TRANSIENT_ERRORS = (*STORE_UNAVAILABLE, KafkaError, asyncio.TimeoutError)
 DEAD_LETTER_REASONS = codes_for("dead_letter")
 
 M = TypeVar("M", bound=MessageData)
-
-
-class HandlerContext:
-    """What a handler sees of the message it handles, and where it puts what it causes."""
-
-    def __init__(self, envelope: Envelope, data: MessageData | None, source: str,
-                 rejection: type[CommandRejected], *, change_id: str | None = None, first_index: int = 0) -> None:
-        self.envelope = envelope
-        self.data = data
-        self.source = source
-        self._rejection = rejection
-        # Outside a consumer (a timer, a delivery loop) a change follows from an earlier message
-        # without being it: it names itself for the unit of work, and its events take causation
-        # indexes of their own in that message's flow.
-        self.change_id = change_id or str(envelope.id)
-        self.first_index = first_index
-        self.emitted: list[Outgoing] = []
-        self._after_publish: list[Callable[[], Awaitable[Any]]] = []
-        self._outboxes: dict[int, tuple[Repository, list[str]]] = {}
-        self.uow = UnitOfWork(self)
-
-    @property
-    def account_id(self) -> str:
-        return self.envelope.accountid
-
-    def emit(self, data: MessageData) -> Outgoing:
-        message = Outgoing(
-            self.envelope.caused(
-                source=self.source, type=data.type_name, subject=data.aggregate_id(),
-                index=self.first_index + len(self.emitted),
-            ),
-            data,
-        )
-        self.emitted.append(message)
-        return message
-
-    def rejection(self, reason: str, message: str) -> Outgoing:
-        """Answer the command with this service's rejection event, keyed like the command's aggregate."""
-        key = self._rejection.key_field
-        return self.emit(
-            self._rejection(
-                command_id=str(self.envelope.id),
-                command_type=self.envelope.type,
-                reason=reason,
-                message=message,
-                **{key: getattr(self.data, key, None) or self.envelope.subject},
-            )
-        )
-
-    def after_publish(self, callback: Callable[[], Awaitable[Any]]) -> None:
-        """Run once the emitted messages are on Kafka (clearing an outbox, typically)."""
-        self._after_publish.append(callback)
-
-    def republish(self, repository: Repository, pending: list[Outgoing], aggregate_id: str) -> None:
-        """Publish again what an aggregate this message changed before may not have published."""
-        self.emitted.extend(pending)
-        self.published_by(repository, aggregate_id)
-
-    def published_by(self, repository: Repository, aggregate_id: str) -> None:
-        """Once the emitted messages are on Kafka, clear this aggregate's outbox."""
-        self._outboxes.setdefault(id(repository), (repository, []))[1].append(aggregate_id)
-
-    async def published(self) -> None:
-        """Everything emitted is on Kafka: clear the outboxes, run the callbacks."""
-        await clear_outboxes([self])
-        await self.run_after_publish()
-
-    async def run_after_publish(self) -> None:
-        for callback in self._after_publish:
-            await callback()
-
-
-async def clear_outboxes(contexts: list[HandlerContext]) -> None:
-    """One write per repository for all the aggregates whose events the contexts published."""
-    by_repository: dict[int, tuple[Repository, list[str]]] = {}
-    for context in contexts:
-        for repository, aggregate_ids in context._outboxes.values():
-            by_repository.setdefault(id(repository), (repository, []))[1].extend(aggregate_ids)
-    for repository, aggregate_ids in by_repository.values():
-        await repository.clear_outboxes(sorted(set(aggregate_ids)))
 
 
 Handler = Callable[[HandlerContext, Any], Awaitable[None]]
@@ -157,30 +77,6 @@ class Batch:
 
 async def _raw_body(message: KafkaMessage) -> bytes:
     return message.body
-
-
-async def _parse_despite_undecodable_headers(records: tuple[ConsumerRecord, ...], parse) -> KafkaMessage:
-    """FastStream decodes every header value as UTF-8 before any handler runs, so a batch with a
-    record whose header is not would fail there and be committed past, unseen. Parse copies
-    without such values and hand on the original records: on_batch judges each record's headers
-    and dead-letters the broken ones."""
-    try:
-        return await parse(records)
-    except UnicodeDecodeError:
-        message = await parse(tuple(
-            dataclasses.replace(record, headers=[(name, value) for name, value in record.headers if _is_utf8(value)])
-            for record in records
-        ))
-        message.raw_message = records
-        return message
-
-
-def _is_utf8(value: bytes | None) -> bool:
-    try:
-        (value or b"").decode()
-        return True
-    except UnicodeDecodeError:
-        return False
 
 
 class Consumer:
@@ -258,7 +154,7 @@ class Consumer:
             # The chassis decodes and validates itself, so a malformed body reaches on_batch
             # (and the dead-letter topic) instead of failing inside FastStream's JSON decoder.
             decoder=_raw_body,
-            parser=_parse_despite_undecodable_headers,
+            parser=parse_despite_undecodable_headers,
             description=f"Handles {handled}. Other types on these topics are skipped.",
         )(self.on_batch)
 
@@ -434,7 +330,7 @@ class Consumer:
     async def _undecodable(self, record: ConsumerRecord, body: bytes, error: UndecodableMessage) -> None:
         self.logger.warning("undecodable message dead-lettered", extra={"reason": error.reason, "detail": error.detail})
         await self._dead_letter(record, body, error.reason, error.detail)
-        envelope = error.envelope or _readable_envelope(record)
+        envelope = error.envelope or readable_envelope(record)
         if envelope is not None and self._answers(envelope, record.topic, error.reason):
             context = HandlerContext(envelope, None, self.service, self.rejection)
             rejection = context.rejection(error.reason, error.detail)
@@ -471,32 +367,3 @@ class Consumer:
             "dlq_consumer_group": self.group_id,
             "dlq_time": datetime.now(UTC).isoformat(),
         }
-
-
-async def skip_unreadable_record(kafka_consumer: AIOKafkaConsumer, read=None) -> tuple[TopicPartition, int] | None:
-    """Find the partition whose next record the client cannot unpack, and move past that record.
-
-    Partitions are read one at a time so the failing one shows; a record read from a healthy
-    one on the way is given back (its partition is sought back to it). Returns the partition and
-    the offset skipped, or None when no partition fails right now.
-    """
-    read = read or kafka_consumer.getmany
-    for partition in sorted(kafka_consumer.assignment()):
-        try:
-            fetched = await read(partition, timeout_ms=2000, max_records=1)
-        except UnicodeDecodeError:
-            offset = await kafka_consumer.position(partition)
-            kafka_consumer.seek(partition, offset + 1)
-            return partition, offset
-        for record in fetched.get(partition, []):
-            kafka_consumer.seek(partition, record.offset)
-    return None
-
-
-def _readable_envelope(record: ConsumerRecord) -> Envelope | None:
-    """The envelope of a record whose headers are not all UTF-8, read leniently, so its sender
-    can still be answered; None when even that is no valid envelope."""
-    try:
-        return Envelope.from_headers(readable_headers(record.headers))
-    except InvalidEnvelope:
-        return None

@@ -8,7 +8,7 @@ the aggregate and only republishes what may not have been published (the chassis
 from datetime import UTC, datetime
 from typing import Any
 
-from chassis.consumer import HandlerContext
+from chassis.context import HandlerContext
 from chassis.service import Service
 from chassis.storage import DuplicateDocument
 from contracts.messages.invoices import (

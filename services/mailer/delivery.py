@@ -10,7 +10,7 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
-from chassis.consumer import HandlerContext
+from chassis.context import HandlerContext
 from chassis.service import Service
 from contracts.envelope import Envelope
 from contracts.messages.mail import MailBounced, MailCommandRejected, MailSent

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from chassis.consumer import HandlerContext
+from chassis.context import HandlerContext
 from chassis.service import Service
 from contracts.messages.common import InvoiceSnapshot, Issuer
 from contracts.messages.mail import (

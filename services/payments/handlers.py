@@ -10,7 +10,7 @@ leaves the payment and completes the transaction.
 
 import logging
 
-from chassis.consumer import HandlerContext
+from chassis.context import HandlerContext
 from chassis.messaging import Outgoing
 from chassis.service import Service
 from chassis.unit_of_work import AlreadyHandled

@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from chassis.consumer import skip_unreadable_record
 from chassis.storage import open_store
+from chassis.unreadable import skip_unreadable_record
 from contracts import topics
 from contracts.envelope import Envelope
 from contracts.messages import MessageData, model_for

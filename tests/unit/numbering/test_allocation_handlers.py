@@ -6,7 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from chassis.consumer import Consumer, HandlerContext
+from chassis.consumer import Consumer
+from chassis.context import HandlerContext
 from chassis.settings import ServiceSettings
 from chassis.storage.memory import MemoryStore
 from contracts.envelope import Envelope

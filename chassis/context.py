@@ -1,0 +1,91 @@
+"""What a handler sees of the message it handles, and where it puts what it causes."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from chassis.messaging import Outgoing
+from chassis.repository import Repository
+from chassis.unit_of_work import UnitOfWork
+from contracts.envelope import Envelope
+from contracts.messages import MessageData
+from contracts.messages.common import CommandRejected
+
+
+class HandlerContext:
+    """One message's handling: its envelope and data, its unit of work, what it emits."""
+
+    def __init__(self, envelope: Envelope, data: MessageData | None, source: str,
+                 rejection: type[CommandRejected], *, change_id: str | None = None, first_index: int = 0) -> None:
+        self.envelope = envelope
+        self.data = data
+        self.source = source
+        self._rejection = rejection
+        # Outside a consumer (a timer, a delivery loop) a change follows from an earlier message
+        # without being it: it names itself for the unit of work, and its events take causation
+        # indexes of their own in that message's flow.
+        self.change_id = change_id or str(envelope.id)
+        self.first_index = first_index
+        self.emitted: list[Outgoing] = []
+        self._after_publish: list[Callable[[], Awaitable[Any]]] = []
+        self._outboxes: dict[int, tuple[Repository, list[str]]] = {}
+        self.uow = UnitOfWork(self)
+
+    @property
+    def account_id(self) -> str:
+        return self.envelope.accountid
+
+    def emit(self, data: MessageData) -> Outgoing:
+        message = Outgoing(
+            self.envelope.caused(
+                source=self.source, type=data.type_name, subject=data.aggregate_id(),
+                index=self.first_index + len(self.emitted),
+            ),
+            data,
+        )
+        self.emitted.append(message)
+        return message
+
+    def rejection(self, reason: str, message: str) -> Outgoing:
+        """Answer the command with this service's rejection event, keyed like the command's aggregate."""
+        key = self._rejection.key_field
+        return self.emit(
+            self._rejection(
+                command_id=str(self.envelope.id),
+                command_type=self.envelope.type,
+                reason=reason,
+                message=message,
+                **{key: getattr(self.data, key, None) or self.envelope.subject},
+            )
+        )
+
+    def after_publish(self, callback: Callable[[], Awaitable[Any]]) -> None:
+        """Run once the emitted messages are on Kafka (clearing an outbox, typically)."""
+        self._after_publish.append(callback)
+
+    def republish(self, repository: Repository, pending: list[Outgoing], aggregate_id: str) -> None:
+        """Publish again what an aggregate this message changed before may not have published."""
+        self.emitted.extend(pending)
+        self.published_by(repository, aggregate_id)
+
+    def published_by(self, repository: Repository, aggregate_id: str) -> None:
+        """Once the emitted messages are on Kafka, clear this aggregate's outbox."""
+        self._outboxes.setdefault(id(repository), (repository, []))[1].append(aggregate_id)
+
+    async def published(self) -> None:
+        """Everything emitted is on Kafka: clear the outboxes, run the callbacks."""
+        await clear_outboxes([self])
+        await self.run_after_publish()
+
+    async def run_after_publish(self) -> None:
+        for callback in self._after_publish:
+            await callback()
+
+
+async def clear_outboxes(contexts: list[HandlerContext]) -> None:
+    """One write per repository for all the aggregates whose events the contexts published."""
+    by_repository: dict[int, tuple[Repository, list[str]]] = {}
+    for context in contexts:
+        for repository, aggregate_ids in context._outboxes.values():
+            by_repository.setdefault(id(repository), (repository, []))[1].extend(aggregate_ids)
+    for repository, aggregate_ids in by_repository.values():
+        await repository.clear_outboxes(sorted(set(aggregate_ids)))
