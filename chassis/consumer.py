@@ -273,7 +273,7 @@ class Consumer:
             context = await self._give_up(envelope, data)
             outcome = "failed"
         for outgoing in context.emitted:
-            batch.sends.append(self.publisher.send(outgoing))
+            batch.sends.append(await self.publisher.send(outgoing))
             if isinstance(outgoing.data, CommandRejected):
                 self.metrics.rejected.labels(envelope.type, outgoing.data.reason).inc()
         batch.contexts.append(context)

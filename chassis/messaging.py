@@ -121,28 +121,23 @@ class Publisher:
         self.metrics = metrics
 
     async def publish(self, message: Outgoing) -> None:
-        await self.broker.publish(
-            message.body(),
-            topic=message.topic,
-            key=message.envelope.subject.encode(),
-            headers=message.envelope.to_headers(),
-            correlation_id=message.envelope.correlationid,
-        )
-        self.metrics.published.labels(message.topic, message.envelope.type).inc()
+        """Publish and wait until the broker has it."""
+        await (await self.send(message))
 
-    def send(self, message: Outgoing) -> "asyncio.Future":
-        """Hand the message to the producer without waiting for the broker; await the returned
-        future (all of a batch's at once) to know it is on Kafka."""
-        sent = asyncio.ensure_future(self.broker.publish(
+    async def send(self, message: Outgoing) -> "asyncio.Future":
+        """Hand the message to the producer, in the order of the calls, without waiting for the
+        broker: the returned future is done once the broker has the message (await all of a
+        batch's at once)."""
+        delivery = await self.broker.publish(
             message.body(),
             topic=message.topic,
             key=message.envelope.subject.encode(),
             headers=message.envelope.to_headers(),
             correlation_id=message.envelope.correlationid,
             no_confirm=True,
-        ))
+        )
         self.metrics.published.labels(message.topic, message.envelope.type).inc()
-        return sent
+        return delivery
 
     async def publish_raw(self, topic: str, body: bytes, key: bytes | None, headers: dict[str, str]) -> None:
         await self.broker.publish(body, topic=topic, key=key, headers=headers)
