@@ -222,7 +222,7 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
         acks="all",
         enable_idempotence=True,
         # A batch's events go out in a few produce requests instead of one each: the services'
-        # CPU goes mostly to socket writes, and a few milliseconds of lingering removes most of them.
+        # CPU goes mostly to socket writes, and a millisecond of lingering removes many of them.
         linger_ms=settings.kafka_linger_ms,
     )
     store = MeasuredStore(

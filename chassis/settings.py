@@ -12,7 +12,7 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_mechanism: str = "PLAIN"
     kafka_sasl_username: str = ""
     kafka_sasl_password: str = ""
-    kafka_linger_ms: int = 5
+    kafka_linger_ms: int = 1
     # The service's store: postgresql://... (the local default) or mongodb://...; the service's
     # own database on it is DATABASE_NAME, by default the service's name.
     database_url: str = "postgresql://postgres@127.0.0.1:15432/"
