@@ -1,9 +1,10 @@
 """Idempotent, never-crashing consumption of CloudEvents, one handler per message type.
 
-For each record: decode it (or dead-letter it, answering a malformed command with a rejection),
-skip it when this consumer group handled its id before, run the handler, publish what the
-handler emitted, then remember the id. The Kafka offset is committed only after all of that, so
-a crash anywhere means redelivery, and redelivery means no second effect.
+Records come in batches. Each is decoded (or dead-lettered, a malformed command answered with a
+rejection), skipped when this consumer group handled its id before, and handed to its handler;
+what handlers emit is published, the outboxes cleared and the ids remembered once per batch. The
+Kafka offsets are committed only after all of that, so a crash anywhere means redelivery, and
+redelivery means no second effect.
 """
 
 import asyncio
@@ -212,8 +213,6 @@ class Consumer:
                 tasks.create_task(self._handle_in_order(group, batch))
         await asyncio.gather(*batch.sends)
         await clear_outboxes(batch.contexts)
-        for context in batch.contexts:
-            await context.run_after_publish()
         await self.inbox.mark_all(batch.handled)
 
     def _order_key(self, decoded: "Decoded") -> Any:

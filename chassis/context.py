@@ -1,8 +1,5 @@
 """What a handler sees of the message it handles, and where it puts what it causes."""
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 from chassis.messaging import Outgoing
 from chassis.repository import Repository
 from chassis.unit_of_work import UnitOfWork
@@ -26,7 +23,6 @@ class HandlerContext:
         self.change_id = change_id or str(envelope.id)
         self.first_index = first_index
         self.emitted: list[Outgoing] = []
-        self._after_publish: list[Callable[[], Awaitable[Any]]] = []
         self._outboxes: dict[int, tuple[Repository, list[str]]] = {}
         self.uow = UnitOfWork(self)
 
@@ -58,10 +54,6 @@ class HandlerContext:
             )
         )
 
-    def after_publish(self, callback: Callable[[], Awaitable[Any]]) -> None:
-        """Run once the emitted messages are on Kafka (clearing an outbox, typically)."""
-        self._after_publish.append(callback)
-
     def republish(self, repository: Repository, pending: list[Outgoing], aggregate_id: str) -> None:
         """Publish again what an aggregate this message changed before may not have published."""
         self.emitted.extend(pending)
@@ -72,13 +64,8 @@ class HandlerContext:
         self._outboxes.setdefault(id(repository), (repository, []))[1].append(aggregate_id)
 
     async def published(self) -> None:
-        """Everything emitted is on Kafka: clear the outboxes, run the callbacks."""
+        """Everything emitted is on Kafka: clear the outboxes."""
         await clear_outboxes([self])
-        await self.run_after_publish()
-
-    async def run_after_publish(self) -> None:
-        for callback in self._after_publish:
-            await callback()
 
 
 async def clear_outboxes(contexts: list[HandlerContext]) -> None:

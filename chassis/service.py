@@ -68,7 +68,7 @@ class Service:
                     "collection": repository.collection_name, "aggregates": len(pending)})
 
     def on_startup(self, hook: StartupHook) -> StartupHook:
-        """Run before consuming starts: indexes, outbox relay, read-model warm-up."""
+        """Run before consuming starts, after the store is prepared and leftover outboxes relayed."""
         self.startup_hooks.append(hook)
         return hook
 
