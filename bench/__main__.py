@@ -7,7 +7,8 @@ Each lifecycle: configure (once per account), create, finalize (numbered), send 
 the PDF to the SMTP catcher), bank transfer matched, paid. Prints, for a run at saturation and
 one at half that rate: lifecycles per second, p50/p99 from each command to its result event, the
 raw bound (the same store operations through psycopg alone plus the same Kafka records through
-aiokafka alone), the ratio, and each service's resident memory. Checks that numbers are gapless
+aiokafka alone), the ratio, the CPU time each component spent per lifecycle, and each service's
+resident memory. Checks that numbers are gapless
 and unique per account, every lifecycle ended paid, and each sent exactly one email. Asserts
 nothing; the last line reads `lifecycles: <n>/s; raw bound: <m>/s; ratio: <r>`.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.cpu import cpu_seconds, machine_busy_seconds
 from bench.lifecycles import STEPS, Lifecycle, LifecycleDriver
 from bench.raw import kafka_seconds, store_seconds
 from bench.stored import load_invoices, sample_invoice_document
@@ -100,14 +102,20 @@ async def measure(args, services: ServiceProcesses) -> None:
     try:
         await driver.run(accounts, min(100, args.lifecycles), None, timeout=120)  # warm-up
         before = scrape(services)
+        pids = {process.pid: name for name, process in services.processes.items()}
+        cpu_before, busy_before = cpu_seconds(pids), machine_busy_seconds()
         started = time.perf_counter()
         saturated = await driver.run(accounts, args.lifecycles, None, timeout=args.timeout)
         wall = max(lc.finished for lc in saturated if lc.finished) - started
+        cpu, busy = cpu_seconds(pids) - cpu_before, machine_busy_seconds() - busy_before
         await asyncio.sleep(1)
         work = scrape(services) - before
         rate = sum(lc.done for lc in saturated) / wall
         print(f"saturation: {args.lifecycles} lifecycles in {wall:.1f} s = {rate:.1f}/s")
         check(saturated, "saturation")
+        print(f"CPU per lifecycle at saturation (machine busy {busy / wall:.2f} of {os.cpu_count()} cores): "
+              + ", ".join(f"{name} {seconds / args.lifecycles * 1000:.1f} ms" for name, seconds in cpu.most_common())
+              + f"; all {busy / args.lifecycles * 1000:.1f} ms")
         latency_line("saturation latency", saturated)
 
         half = await driver.run(accounts, max(50, args.lifecycles // 2), rate / 2, timeout=args.timeout)
