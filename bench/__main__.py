@@ -42,8 +42,9 @@ def scrape(services: ServiceProcesses) -> Counter:
     totals: Counter = Counter()
     for name in SERVICES:
         for line in httpx.get(f"http://127.0.0.1:{services.port(name)}/metrics", timeout=5).text.splitlines():
-            if match := re.match(r'invoicing_store_operations_total\{.*operation="(\w+)".*\} (\S+)', line):
-                totals[f"store:{match[1]}"] += float(match[2])
+            if match := re.match(r'invoicing_store_operations_total\{collection="(\w+)",operation="(\w+)"\} (\S+)', line):
+                totals[f"store:{match[2]}"] += float(match[3])
+                totals[f"{name}/{match[1]}.{match[2]}"] += float(match[3])
             elif match := re.match(r"invoicing_messages_published_total\{.*\} (\S+)", line):
                 totals["kafka:published"] += float(match[1])
             elif match := re.match(r'invoicing_messages_consumed_total\{.*outcome="(\w+)".*\} (\S+)', line):
@@ -132,6 +133,11 @@ async def measure(args, services: ServiceProcesses) -> None:
     published = work["kafka:published"] + driver.commands_sent
     print("store operations per lifecycle: " + ", ".join(
         f"{kind} {count / args.lifecycles:.1f}" for kind, count in operations.most_common()))
+    for name in SERVICES:
+        detail = Counter({key.split("/", 1)[1]: value for key, value in work.items()
+                          if key.startswith(f"{name}/")})
+        print(f"  {name}: " + ", ".join(f"{kind} {count / args.lifecycles:.1f}" for kind, count in detail.most_common()
+                                        if count >= args.lifecycles / 20))
     print(f"Kafka records per lifecycle: {published / args.lifecycles:.1f} produced, "
           f"{work['kafka:consumed'] / args.lifecycles:.1f} consumed")
     store = await store_seconds(env("DATABASE_URL"), operations, sample_invoice_document())

@@ -2,9 +2,11 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic.networks import validate_email
 from pydantic_core import PydanticCustomError
 
 from contracts.messages.base import Event, Identifier
@@ -25,6 +27,17 @@ def _checked_iban(value: str) -> str:
 Iban = Annotated[str, AfterValidator(_checked_iban)]
 
 
+@lru_cache(maxsize=8192)
+def _checked_email(value: str) -> str:
+    return validate_email(value)[1]
+
+
+# pydantic's EmailStr rules and normalisation, remembered per address: every message and every
+# stored aggregate that carries an address validates it again, and the same few addresses come
+# back all the time (the international-domain checks cost more than the rest of a message).
+EmailAddress = Annotated[str, AfterValidator(_checked_email), WithJsonSchema({"type": "string", "format": "email"})]
+
+
 def _recipients(limit: int) -> AfterValidator:
     def at_most(addresses: list[str]) -> list[str]:
         if len(addresses) > limit:
@@ -38,8 +51,8 @@ def _recipients(limit: int) -> AfterValidator:
 
 
 # Up to 3 `to` and 9 `cc` addresses per mail; the schema says so with maxItems.
-ToAddresses = Annotated[list[EmailStr], _recipients(3), Field(json_schema_extra={"maxItems": 3})]
-CcAddresses = Annotated[list[EmailStr], _recipients(9), Field(json_schema_extra={"maxItems": 9})]
+ToAddresses = Annotated[list[EmailAddress], _recipients(3), Field(json_schema_extra={"maxItems": 3})]
+CcAddresses = Annotated[list[EmailAddress], _recipients(9), Field(json_schema_extra={"maxItems": 9})]
 Metadata = Annotated[dict[str, Annotated[str, StringConstraints(max_length=500)]], Field(max_length=50)]
 
 InvoiceStatus = Literal["draft", "open", "paid", "void", "uncollectible"]
@@ -72,8 +85,8 @@ class Issuer(ValueModel):
     """Who bills: the account's company details as printed on the invoice."""
 
     company_name: Name
-    email: EmailStr
-    reply_to: EmailStr | None = None
+    email: EmailAddress
+    reply_to: EmailAddress | None = None
     address: Address = Address()
     tax_id: Annotated[str, StringConstraints(max_length=50)] = ""
 

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import EmailStr, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from contracts import topics
 from contracts.messages.base import Command, Event, Identifier, message_type
@@ -12,6 +12,7 @@ from contracts.messages.common import (
     CcAddresses,
     CommandRejected,
     Customer,
+    EmailAddress,
     Iban,
     InvoiceSnapshot,
     Language,
@@ -133,8 +134,8 @@ class ConfigureAccount(Command):
     company_name: Name | None = None
     company_address: Address | None = None
     company_tax_id: Annotated[str, StringConstraints(max_length=50)] | None = None
-    sender_email: EmailStr | None = None
-    reply_to: EmailStr | None = None
+    sender_email: EmailAddress | None = None
+    reply_to: EmailAddress | None = None
     payee_iban: Iban | None = None
     number_format: NumberFormat | None = Field(default=None, examples=["INV-{yyyy}-{seq:05}"])
     default_days_until_due: DaysUntilDue | None = None

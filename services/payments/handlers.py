@@ -35,7 +35,7 @@ from contracts.messages.payments import (
     RemovePayment,
 )
 from services.payments.adapters.accounts import PayeeIbans
-from services.payments.adapters.invoices import InvoiceReadModel
+from services.payments.adapters.invoices import InvoiceReadModel, Remembered
 from services.payments.adapters.payments import PaymentBook
 from services.payments.adapters.transactions import TransactionBook
 from services.payments.domain.matching import (
@@ -78,13 +78,12 @@ def register(
 
     async def remember_invoice(context: HandlerContext, event: InvoiceStateEvent) -> None:
         invoice = InvoiceView.model_validate(event.invoice, from_attributes=True)
-        if not await invoices.remember(invoice):
-            logger.info("stale invoice snapshot ignored", extra={"invoice_id": event.invoice_id})
+        remembered = await invoices.remember(invoice)
+        if not remembered.stored:
+            logger.info("snapshot no newer than the stored one", extra={"invoice_id": event.invoice_id})
         if invoice.payee_iban is not None:
             await account_ibans.remember(invoice.account_id, invoice.payee_iban)
-        # Also after a stale or repeated snapshot: the rules read the stored invoice, and a
-        # redelivery must answer again for the transactions it matched the first time.
-        await match_waiting_transactions(context, invoice)
+        await match_waiting_transactions(context, invoice, remembered)
 
     for model in SNAPSHOT_EVENTS:
         consumer.handles(model)(remember_invoice)
@@ -98,7 +97,8 @@ def register(
         if iban := event.settings.get("payee_iban"):
             await account_ibans.remember(event.account_id, iban)
 
-    async def match_waiting_transactions(context: HandlerContext, invoice: InvoiceView) -> None:
+    async def match_waiting_transactions(context: HandlerContext, invoice: InvoiceView,
+                                         remembered: Remembered) -> None:
         """Transactions that came before an invoice they name, now that it is known: they match, or
         stay unmatched for the reason the rules now give, exactly as if they had come later.
 
@@ -107,9 +107,17 @@ def register(
         """
         message_id = str(context.envelope.id)
         names = names_of(invoice)
-        if not names:
-            return  # a draft: no transfer can name it yet
-        for found in await transactions.naming(invoice.account_id, names, message_id):
+        if remembered.stored:
+            # A newer snapshot means this message is handled for the first time, so it changed no
+            # transaction yet. And a transaction waits only for names no stored invoice had (the
+            # account's messages are handled in order), so only names new to the snapshot wake one.
+            new_names = names - names_of(remembered.earlier) if remembered.earlier else names
+            waking = await transactions.waiting_for(invoice.account_id, new_names) if new_names else []
+        else:
+            # Maybe a redelivery: the rules read the stored invoice, and the transactions the first
+            # delivery changed are answered for again.
+            waking = await transactions.naming(invoice.account_id, names, message_id) if names else []
+        for found in waking:
             if found.changed_by(message_id):
                 context.republish(transactions, [Outgoing.from_document(e) for e in found.outbox], found.id)
                 continue

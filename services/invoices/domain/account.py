@@ -1,9 +1,7 @@
 """An account's invoicing settings, as the invoices service keeps them. The aggregate's id is the account's."""
 
-from pydantic import EmailStr
-
 from chassis.aggregate import Aggregate
-from contracts.messages.common import Address, Issuer
+from contracts.messages.common import Address, EmailAddress, Issuer
 from contracts.messages.invoices import AccountConfigured, ConfigureAccount
 from services.invoices.domain.errors import RuleViolation
 
@@ -14,8 +12,8 @@ class AccountSettings(Aggregate):
     company_name: str | None = None
     company_address: Address = Address()
     company_tax_id: str = ""
-    sender_email: EmailStr | None = None
-    reply_to: EmailStr | None = None
+    sender_email: EmailAddress | None = None
+    reply_to: EmailAddress | None = None
     payee_iban: str | None = None
     number_format: str = DEFAULT_NUMBER_FORMAT
     default_days_until_due: int = 30

@@ -6,6 +6,8 @@ arrive late or twice, so a write only lands when it carries a newer version than
 the document's version is the invoice's.
 """
 
+from dataclasses import dataclass
+
 from chassis.storage import CollectionSpec, Condition, Index, Key, Store
 from services.payments.domain.matching import RemittanceReferences, number_token
 from services.payments.domain.model import InvoiceView
@@ -17,12 +19,22 @@ SPEC = CollectionSpec(
 )
 
 
+@dataclass(frozen=True)
+class Remembered:
+    """What storing a snapshot found: whether it was newer than the stored one (False: a snapshot
+    as new came before, from this very message or from another event of the same change), and
+    the snapshot stored before."""
+
+    stored: bool
+    earlier: InvoiceView | None
+
+
 class InvoiceReadModel:
     def __init__(self, store: Store) -> None:
         self.documents = store.collection(SPEC)
 
-    async def remember(self, invoice: InvoiceView) -> bool:
-        """Store the snapshot unless a newer one is stored already; False when it was stale."""
+    async def remember(self, invoice: InvoiceView) -> "Remembered":
+        """Store the snapshot unless one as new is stored already."""
         token = number_token(invoice.number) if invoice.number is not None else None
         document = {**invoice.model_dump(mode="json"), "number_token": token}
         stored = await self.documents.get(invoice.id)
@@ -31,8 +43,8 @@ class InvoiceReadModel:
         elif stored["version"] < invoice.version:
             await self.documents.update(document, stored["version"])
         else:
-            return False
-        return True
+            return Remembered(stored=False, earlier=InvoiceView.model_validate(stored))
+        return Remembered(stored=True, earlier=InvoiceView.model_validate(stored) if stored else None)
 
     async def forget(self, invoice_id: str) -> None:
         await self.documents.delete(invoice_id)
