@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.cpu import cpu_seconds, machine_busy_seconds
+from bench.cpu import by_component, cpu_seconds, machine_busy_seconds
 from bench.lifecycles import STEPS, Lifecycle, LifecycleDriver
 from bench.raw import kafka_seconds, store_seconds
 from bench.stored import load_invoices, sample_invoice_document
@@ -104,11 +104,12 @@ async def measure(args, services: ServiceProcesses) -> None:
         await driver.run(accounts, min(100, args.lifecycles), None, timeout=120)  # warm-up
         before = scrape(services)
         pids = {process.pid: name for name, process in services.processes.items()}
-        cpu_before, busy_before = cpu_seconds(pids), machine_busy_seconds()
+        cpu_before, busy_before = cpu_seconds(pids, env("STACK_DIR")), machine_busy_seconds()
         started = time.perf_counter()
         saturated = await driver.run(accounts, args.lifecycles, None, timeout=args.timeout)
         wall = max(lc.finished for lc in saturated if lc.finished) - started
-        cpu, busy = cpu_seconds(pids) - cpu_before, machine_busy_seconds() - busy_before
+        cpu = by_component(cpu_before, cpu_seconds(pids, env("STACK_DIR")))
+        busy = machine_busy_seconds() - busy_before
         await asyncio.sleep(1)
         work = scrape(services) - before
         rate = sum(lc.done for lc in saturated) / wall
@@ -116,7 +117,8 @@ async def measure(args, services: ServiceProcesses) -> None:
         check(saturated, "saturation")
         print(f"CPU per lifecycle at saturation (machine busy {busy / wall:.2f} of {os.cpu_count()} cores): "
               + ", ".join(f"{name} {seconds / args.lifecycles * 1000:.1f} ms" for name, seconds in cpu.most_common())
-              + f"; all {busy / args.lifecycles * 1000:.1f} ms")
+              + f"; the stack {sum(cpu.values()) / args.lifecycles * 1000:.1f} ms, the whole machine"
+              f" {busy / args.lifecycles * 1000:.1f} ms")
         latency_line("saturation latency", saturated)
 
         half = await driver.run(accounts, max(50, args.lifecycles // 2), rate / 2, timeout=args.timeout)

@@ -11,24 +11,30 @@ from pathlib import Path
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _component(pid: int, cmdline: str, services: dict[int, str]) -> str | None:
+def _component(pid: int, cmdline: str, parent: int, services: dict[int, str], stack_dir: str,
+               postmasters: set[int]) -> str | None:
     if pid in services:
         return services[pid]
     if pid == os.getpid():
         return "bench driver"
+    if parent in postmasters:
+        return "postgresql"
+    if stack_dir not in cmdline:
+        return None  # another stack's process on the same machine
     if "kafka.Kafka" in cmdline:
         return "kafka"
-    if cmdline.startswith("postgres") or "/bin/postgres" in cmdline:
+    if "/bin/postgres" in cmdline:
+        postmasters.add(pid)
         return "postgresql"
     if "smtp/catcher.py" in cmdline:
         return "smtp catcher"
     return None
 
 
-def cpu_seconds(services: dict[int, str]) -> Counter:
-    """CPU seconds (user + system) so far of every live process of the stack, by component;
-    `services` names the service processes by pid."""
-    totals: Counter = Counter()
+def cpu_seconds(services: dict[int, str], stack_dir: str) -> Counter:
+    """CPU seconds (user + system) so far of every live process of the stack in `stack_dir`, by
+    component and pid; `services` names the service processes by pid."""
+    processes = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -37,10 +43,24 @@ def cpu_seconds(services: dict[int, str]) -> Counter:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # the process ended meanwhile
-        if component := _component(int(entry.name), cmdline, services):
-            # utime and stime are fields 14 and 15 of stat; the split starts at field 3.
-            totals[component] += (int(fields[11]) + int(fields[12])) / _TICKS
+        # After the command: state, parent pid, ...; utime and stime are the 12th and 13th.
+        processes.append((int(entry.name), cmdline, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS))
+    postmasters: set[int] = set()
+    totals: Counter = Counter()
+    # Postmasters first, so their backends (children) are known for what they are.
+    for pid, cmdline, parent, seconds in sorted(processes, key=lambda process: "/bin/postgres" not in process[1]):
+        if component := _component(pid, cmdline, parent, services, stack_dir, postmasters):
+            totals[(component, pid)] += seconds
     return totals
+
+
+def by_component(before: Counter, after: Counter) -> Counter:
+    """CPU seconds spent between two readings, by component, counting only processes alive at both."""
+    spent: Counter = Counter()
+    for (component, pid), seconds in after.items():
+        if (component, pid) in before:
+            spent[component] += seconds - before[(component, pid)]
+    return spent
 
 
 def machine_busy_seconds() -> float:
