@@ -218,6 +218,9 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
         security=_security(settings),
         middlewares=[KafkaPrometheusMiddleware(registry=metrics.registry, app_name=name)],
         logger=logger,
+        # FastStream's "Received"/"Processed" lines per batch are debugging detail: the metrics
+        # count every message, and the logs keep what needs a person.
+        log_level=logging.DEBUG,
         # acks=all and idempotence: an event we report as published is on the broker.
         acks="all",
         enable_idempotence=True,

@@ -80,7 +80,9 @@ def register(
         invoice = InvoiceView.model_validate(event.invoice, from_attributes=True)
         remembered = await invoices.remember(invoice)
         if not remembered.stored:
-            logger.info("snapshot no newer than the stored one", extra={"invoice_id": event.invoice_id})
+            # Normal for the events of one change (invoice.payment_applied and invoice.paid carry
+            # the same version) and for redeliveries.
+            logger.debug("snapshot no newer than the stored one", extra={"invoice_id": event.invoice_id})
         if invoice.payee_iban is not None:
             await account_ibans.remember(invoice.account_id, invoice.payee_iban)
         await match_waiting_transactions(context, invoice, remembered)
