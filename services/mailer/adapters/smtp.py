@@ -7,7 +7,7 @@ unusable (a timeout, a lost connection, a failed login), and the next message op
 """
 
 import asyncio
-from email.message import EmailMessage
+from email.message import Message
 
 import aiosmtplib
 from aiosmtplib import (
@@ -50,7 +50,7 @@ class SmtpRelay:
         self.settings = settings
         self._idle: list[_Connection] = []
 
-    async def deliver(self, message: EmailMessage, *, sender: str, recipients: list[str]) -> DeliveryReport:
+    async def deliver(self, message: Message, *, sender: str, recipients: list[str]) -> DeliveryReport:
         try:
             # aiosmtplib's timeout is per command; the whole conversation must end within it too,
             # because the delivery claim's lease is derived from it.
@@ -77,7 +77,7 @@ class SmtpRelay:
         for connection in idle:
             await self._quit(connection)
 
-    async def _send(self, message: EmailMessage, sender: str, recipients: list[str]):
+    async def _send(self, message: Message, sender: str, recipients: list[str]):
         while self._idle:
             connection = self._idle.pop()
             if not connection.is_connected:
@@ -101,7 +101,7 @@ class SmtpRelay:
             raise
         return await self._transact(connection, message, sender, recipients)
 
-    async def _transact(self, connection: _Connection, message: EmailMessage, sender: str, recipients: list[str]):
+    async def _transact(self, connection: _Connection, message: Message, sender: str, recipients: list[str]):
         """Send one message over the connection, and keep the connection if it is still usable."""
         try:
             result = await connection.send_message(message, sender=sender, recipients=recipients)
