@@ -1,0 +1,55 @@
+"""The whole document: the printed invoice made PDF/A-3 with its CII XML embedded (Factur-X).
+
+The factur-x library embeds the XML as `factur-x.xml` (AFRelationship Data), writes the XMP metadata
+PDF/A-3 and Factur-X require (conformance level EN 16931) and the document information. It checks
+the XML against the official XSD only in the tests (documents/validation.py): parsing the XSD on
+every document would cost more than rendering it.
+"""
+
+import io
+import logging
+
+import facturx
+
+from contracts.messages.common import InvoiceSnapshot, Issuer
+from documents.cii import invoice_xml
+from documents.pdf import one_line, render_pdf
+from documents.texts import base_language, document_texts
+
+LEVEL = "en16931"
+# factur-x logs each step at INFO: one line per document is noise in a batch of thousands.
+logging.getLogger("factur-x").setLevel(logging.WARNING)
+
+
+def render_invoice_document(invoice: InvoiceSnapshot, issuer: Issuer, language: str) -> bytes:
+    texts = document_texts(language)
+    number = invoice.number or texts.draft
+    metadata = {
+        "author": one_line(issuer.company_name),
+        "keywords": "Factur-X, EN 16931",
+        "title": one_line(f"{texts.document_title} {number}"),
+        "subject": one_line(f"{texts.document_title} {number} - {invoice.customer.name}"),
+    }
+    document = _RewrittenInPlace(render_pdf(invoice, issuer, language))
+    facturx.generate_from_file(
+        document, invoice_xml(invoice, issuer), flavor="factur-x", level=LEVEL, check_xsd=False,
+        pdf_metadata=metadata, lang=base_language(language),
+    )
+    return document.getvalue()
+
+
+class _RewrittenInPlace(io.BytesIO):
+    """A PDF in memory that factur-x reads and then writes its result into, as it does with a file
+    (its `generate_from_binary` goes through a temporary file, which costs a fifth of a document).
+    The result replaces the input from its first byte on."""
+
+    def __init__(self, pdf: bytes) -> None:
+        super().__init__(pdf)
+        self._rewriting = False
+
+    def write(self, data) -> int:
+        if not self._rewriting:
+            self.seek(0)
+            self.truncate()
+            self._rewriting = True
+        return super().write(data)
