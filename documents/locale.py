@@ -38,7 +38,8 @@ def quantity(value: Decimal, language: str) -> str:
 
 
 def percentage(rate: Decimal, language: str) -> str:
-    return format_percent(rate / 100, format="#,##0.##%", locale=locale_for(language))
+    # The locale's pattern ("20 %" in German, "20%" in English) with the rate's own decimals (5.5).
+    return format_percent(rate / 100, locale=locale_for(language), decimal_quantization=False)
 
 
 def long_date(value: date, language: str) -> str:

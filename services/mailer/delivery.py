@@ -16,7 +16,7 @@ from chassis.service import Service
 from contracts.envelope import Envelope
 from contracts.messages.mail import MailBounced, MailCommandRejected, MailSent
 from services.mailer.adapters.mail_jobs import MailJobs
-from services.mailer.adapters.pdf import render_invoice_pdf
+from documents import render_invoice_document
 from services.mailer.adapters.smtp import SmtpRelay
 from services.mailer.adapters.suppressions import SuppressionList
 from services.mailer.domain.composition import build_message, message_id, render_content
@@ -127,7 +127,7 @@ class BatchDelivery:
             cc=job.cc,
             message_id=smtp_message_id,
             sent_at=now,
-            pdf=render_invoice_pdf(invoice, issuer, job.language) if job.attach_pdf else None,
+            pdf=render_invoice_document(invoice, issuer, job.language) if job.attach_pdf else None,
         )
         report = await self.relay.deliver(message, sender=issuer.email, recipients=job.pending)
         assessment = job.record_attempt(report, self.policy, smtp_message_id, now)

@@ -16,6 +16,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
+import facturx
 import pypdf
 import pytest
 from psycopg import AsyncConnection, sql
@@ -146,7 +147,10 @@ async def test_an_invoice_mail_is_queued_then_sent_with_its_headers_and_pdf(
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_filename() == f"{invoice.number}.pdf"
     document = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(attachment.get_content())).pages)
-    assert invoice.number in document and "1428.00 EUR" in document
+    assert invoice.number in document and "1.428,00 €" in document
+    # The attachment is the Factur-X document: its invoice as CII XML inside.
+    name, xml = facturx.get_facturx_xml_from_pdf(attachment.get_content(), check_xsd=False)
+    assert name == "factur-x.xml" and f"<ram:ID>{invoice.number}</ram:ID>".encode() in xml
 
 
 async def test_the_same_mail_id_twice_is_one_mail(services, event_log, producer, account_id, smtp_catcher_url):
@@ -423,9 +427,9 @@ async def test_a_partly_paid_invoice_sent_again_asks_for_what_is_still_owed(
     assert "Total: 1473.50 EUR" in body and "Amount paid: 500.00 EUR" in body
     assert "Amount outstanding: 973.50 EUR" in body
     [attachment] = list(mail.iter_attachments())
-    document = pypdf.PdfReader(io.BytesIO(attachment.get_content())).pages[0].extract_text().split("\n")
-    assert "Total 1473.50 EUR" in document and "Amount paid 500.00 EUR" in document
-    assert "Amount outstanding 973.50 EUR" in document
+    document = pypdf.PdfReader(io.BytesIO(attachment.get_content())).pages[0].extract_text()
+    assert "Total €1,473.50" in document and "Amount paid -€500.00" in document
+    assert "Amount outstanding €973.50" in document
 
 
 async def payments_know(payments_invoices: InvoiceReadModel, invoice_id: str) -> None:

@@ -1,4 +1,4 @@
-"""The built-in texts of invoice mails and documents, in the platform's five languages.
+"""The built-in texts of invoice mails (the attached document has its own: documents.texts), in the platform's five languages.
 
 Subjects and intros are format strings with the fields `number` and `company`. A typed
 dataclass rather than loose dictionaries, so a language missing a text fails at import time
@@ -18,20 +18,9 @@ class Texts:
     closing: str
     payment_instruction: str
     date_format: str
-    document_title: str
     draft: str
-    paid_mark: str
-    void_mark: str
     number: str
-    issue_date: str
     due_date: str
-    bill_to: str
-    description: str
-    quantity: str
-    unit_price: str
-    tax: str
-    amount: str
-    subtotal: str
     total: str
     amount_paid: str
     paid_on: str
@@ -60,20 +49,9 @@ ENGLISH = Texts(
         "so that your payment is matched automatically."
     ),
     date_format="%Y-%m-%d",
-    document_title="Invoice",
     draft="draft",
-    paid_mark="PAID",
-    void_mark="VOID",
     number="Invoice number",
-    issue_date="Issue date",
     due_date="Due date",
-    bill_to="Bill to",
-    description="Description",
-    quantity="Qty",
-    unit_price="Unit price",
-    tax="Tax",
-    amount="Amount",
-    subtotal="Subtotal",
     total="Total",
     amount_paid="Amount paid",
     paid_on="Paid on",
@@ -104,20 +82,9 @@ GERMAN = Texts(
         "Zahlungsreferenz an, damit Ihre Zahlung automatisch zugeordnet wird."
     ),
     date_format="%d.%m.%Y",
-    document_title="Rechnung",
     draft="Entwurf",
-    paid_mark="BEZAHLT",
-    void_mark="STORNIERT",
     number="Rechnungsnummer",
-    issue_date="Rechnungsdatum",
     due_date="Fällig am",
-    bill_to="Rechnung an",
-    description="Beschreibung",
-    quantity="Menge",
-    unit_price="Einzelpreis",
-    tax="MwSt.",
-    amount="Betrag",
-    subtotal="Zwischensumme",
     total="Gesamt",
     amount_paid="Bezahlter Betrag",
     paid_on="Bezahlt am",
@@ -146,20 +113,9 @@ FRENCH = Texts(
         "afin que votre paiement soit rapproché automatiquement."
     ),
     date_format="%d/%m/%Y",
-    document_title="Facture",
     draft="brouillon",
-    paid_mark="PAYÉE",
-    void_mark="ANNULÉE",
     number="Numéro de facture",
-    issue_date="Date de facture",
     due_date="Échéance",
-    bill_to="Facturé à",
-    description="Description",
-    quantity="Qté",
-    unit_price="Prix unitaire",
-    tax="TVA",
-    amount="Montant",
-    subtotal="Sous-total",
     total="Total",
     amount_paid="Montant payé",
     paid_on="Payée le",
@@ -188,20 +144,9 @@ ITALIAN = Texts(
         "riferimento di pagamento, affinché il pagamento venga abbinato automaticamente."
     ),
     date_format="%d/%m/%Y",
-    document_title="Fattura",
     draft="bozza",
-    paid_mark="PAGATA",
-    void_mark="ANNULLATA",
     number="Numero fattura",
-    issue_date="Data fattura",
     due_date="Scadenza",
-    bill_to="Fatturato a",
-    description="Descrizione",
-    quantity="Qtà",
-    unit_price="Prezzo unitario",
-    tax="IVA",
-    amount="Importo",
-    subtotal="Subtotale",
     total="Totale",
     amount_paid="Importo pagato",
     paid_on="Pagata il",
@@ -230,20 +175,9 @@ SPANISH = Texts(
         "para que su pago se concilie automáticamente."
     ),
     date_format="%d/%m/%Y",
-    document_title="Factura",
     draft="borrador",
-    paid_mark="PAGADA",
-    void_mark="ANULADA",
     number="Número de factura",
-    issue_date="Fecha de factura",
     due_date="Vencimiento",
-    bill_to="Facturar a",
-    description="Descripción",
-    quantity="Cant.",
-    unit_price="Precio unitario",
-    tax="IVA",
-    amount="Importe",
-    subtotal="Subtotal",
     total="Total",
     amount_paid="Importe pagado",
     paid_on="Pagada el",

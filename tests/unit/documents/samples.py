@@ -1,0 +1,35 @@
+"""Invoices to render: a French seller and a German buyer with names outside Latin-1, two VAT rates,
+a partial payment, and text that would be markup or PDF syntax if anything interpreted it."""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from contracts.messages.common import InvoiceSnapshot
+
+HOSTILE_MEMO = "Merci <b>beaucoup</b> & <script>alert(1)</script> ) Tj (BT /F1 12 Tf"
+
+
+def invoice(**changes: Any) -> InvoiceSnapshot:
+    data: dict[str, Any] = {
+        "id": "inv_9", "account_id": "acct_1", "status": "open", "number": "F-2026-00042", "currency": "EUR",
+        "issuer": {"company_name": "Électricité Łódź SARL", "email": "factures@elec.example",
+                   "address": {"line1": "12 rue de la Paix", "postal_code": "75002", "city": "Paris", "country": "FR"},
+                   "tax_id": "FR40303265045"},
+        "customer": {"name": "Дмитрий Šťastný GmbH", "email": ["ap@kunde.example"], "language": "de",
+                     "address": {"line1": "Hauptstraße 5", "postal_code": "10115", "city": "Berlin", "country": "DE"},
+                     "tax_id": "DE123456789"},
+        "lines": [
+            {"description": "Beratung vor Ort", "quantity": "10", "unit_amount": 12000, "tax_rate": "20",
+             "amount": 120000, "tax_amount": 24000},
+            {"description": "Fachbuch", "quantity": "2", "unit_amount": 1950, "tax_rate": "5.5",
+             "amount": 3900, "tax_amount": 215},
+        ],
+        "subtotal": 123900, "tax": 24215, "total": 148115, "amount_paid": 20000, "amount_due": 148115,
+        "amount_remaining": 128115, "due_date": date(2026, 10, 31),
+        "payee_iban": "FR7630006000011234567890189", "payment_reference": "RF18539007547034",
+        "memo": HOSTILE_MEMO,
+        "created_at": datetime(2026, 10, 1, 9, 0, tzinfo=UTC), "finalized_at": datetime(2026, 10, 1, 9, 5, tzinfo=UTC),
+        "version": 4,
+    }
+    data.update(changes)
+    return InvoiceSnapshot.model_validate(data)
