@@ -1,0 +1,43 @@
+"""The documents the platform sends, judged by an independent validator: every one must be valid
+PDF/A-3 and valid EN 16931 (Factur-X profile EN 16931), in each language and state."""
+
+import pytest
+
+from documents import render_invoice_document
+from tests.documents import mustang
+from tests.unit.documents.samples import invoice
+
+pytestmark = pytest.mark.integration
+
+LONG_LINE = {"description": "Wartung " * 30, "quantity": "1", "unit_amount": 1000, "tax_rate": "19",
+             "amount": 1000, "tax_amount": 190}
+CASES = {
+    "de-open-two-rates": (invoice(), "de"),
+    "fr-paid": (invoice(status="paid", amount_paid=148115, amount_remaining=0), "fr"),
+    "en-void": (invoice(status="void"), "en"),
+    "it-multi-page": (invoice(lines=[LONG_LINE] * 40, subtotal=40000, tax=7600, total=47600, amount_paid=0,
+                              amount_due=47600, amount_remaining=47600), "it"),
+    "es-zero-rated-no-iban": (invoice(lines=[{**LONG_LINE, "tax_rate": "0", "tax_amount": 0}], subtotal=1000,
+                                      tax=0, total=1000, amount_paid=0, amount_due=1000, amount_remaining=1000,
+                                      payee_iban=None, payment_reference=None), "es"),
+}
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("documents")
+    files = []
+    for name, (snapshot, language) in CASES.items():
+        path = folder / f"{name}.pdf"
+        path.write_bytes(render_invoice_document(snapshot, snapshot.issuer, language))
+        files.append(path)
+    by_file = mustang.validate(files)
+    return {name: by_file[str(folder / f"{name}.pdf")] for name in CASES}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_mustang_finds_the_document_valid_pdf_a_3_and_en_16931(reports, case):
+    report = reports[case]
+    assert mustang.errors(report) == []
+    assert "flavour=3b" in report and "isCompliant=true" in report  # veraPDF: PDF/A-3b
+    assert mustang.summaries(report) == ["valid", "valid", "valid"]  # PDF, XML, overall
