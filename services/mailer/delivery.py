@@ -15,8 +15,8 @@ from chassis.context import HandlerContext, clear_outboxes
 from chassis.service import Service
 from contracts.envelope import Envelope
 from contracts.messages.mail import MailBounced, MailCommandRejected, MailSent
-from services.mailer.adapters.mail_jobs import MailJobs
 from documents import render_invoice_document
+from services.mailer.adapters.mail_jobs import MailJobs
 from services.mailer.adapters.smtp import SmtpRelay
 from services.mailer.adapters.suppressions import SuppressionList
 from services.mailer.domain.composition import build_message, message_id, render_content

@@ -15,8 +15,8 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-import httpx
 import facturx
+import httpx
 import pypdf
 import pytest
 from psycopg import AsyncConnection, sql
