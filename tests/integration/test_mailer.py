@@ -427,7 +427,8 @@ async def test_a_partly_paid_invoice_sent_again_asks_for_what_is_still_owed(
     assert "Total: 1473.50 EUR" in body and "Amount paid: 500.00 EUR" in body
     assert "Amount outstanding: 973.50 EUR" in body
     [attachment] = list(mail.iter_attachments())
-    document = pypdf.PdfReader(io.BytesIO(attachment.get_content())).pages[0].extract_text()
+    # Words one space apart: a label and its right-aligned figure come out of the PDF as two lines.
+    document = " ".join(pypdf.PdfReader(io.BytesIO(attachment.get_content())).pages[0].extract_text().split())
     assert "Total €1,473.50" in document and "Amount paid -€500.00" in document
     assert "Amount outstanding €973.50" in document
 
