@@ -49,7 +49,8 @@ def snapshot(**changes) -> InvoiceSnapshot:
         id=INVOICE, account_id=ACCOUNT, status="open", number=NUMBER, currency="EUR", customer=CUSTOMER,
         issuer=ISSUER, lines=PRICED, subtotal=124550, tax=22800, total=147350, amount_paid=0, amount_due=147350,
         amount_remaining=147350, due_date=date(2026, 11, 16), days_until_due=14, payee_iban=IBAN,
-        payment_reference=REFERENCE, memo="Thank you for your business.", created_at=AT, finalized_at=AT, version=3,
+        payment_reference=REFERENCE, memo="Thank you for your business.", created_at=AT, finalized_at=AT,
+        hosted_token="q1W9cKx3V0Hn7bD2mT5sYf8RzL4pA6eJuN0gXiOkC3w", version=3,
     )
     return InvoiceSnapshot(**{**fields, **changes})
 
@@ -68,13 +69,15 @@ def examples() -> dict[str, MessageData]:
         inv.SendInvoice(invoice_id=INVOICE),
         inv.VoidInvoice(invoice_id=INVOICE, reason="Issued to the wrong customer"),
         inv.MarkInvoiceUncollectible(invoice_id=INVOICE, reason="Customer insolvent"),
+        inv.RotateHostedLink(invoice_id=INVOICE, reason="The page address was forwarded by mistake"),
         inv.MarkInvoicePaid(invoice_id=INVOICE, paid_on=date(2026, 11, 10), note="Paid in cash at the office"),
         inv.MarkInvoiceUnpaid(invoice_id=INVOICE, reason="Cash payment was recorded twice"),
         inv.ConfigureAccount(account_id=ACCOUNT, company_name=ISSUER.company_name, company_address=ISSUER.address,
                              sender_email=ISSUER.email, reply_to=ISSUER.reply_to, payee_iban=IBAN,
                              number_format="INV-{yyyy}-{seq:05}", default_days_until_due=14),
         inv.InvoiceCreated(invoice_id=INVOICE, invoice=snapshot(status="draft", number=None, payment_reference=None,
-                                                                  finalized_at=None, due_date=None, version=1)),
+                                                                  finalized_at=None, due_date=None, hosted_token=None,
+                                                                  version=1)),
         inv.InvoiceUpdated(invoice_id=INVOICE, invoice=open_invoice, changes=[
             inv.FieldChange(field="memo", before="Thank you for your business.", after="Payable within 14 days.")]),
         inv.InvoiceDeleted(invoice_id=INVOICE, status="open", number=NUMBER, series_key=SERIES,
@@ -89,6 +92,8 @@ def examples() -> dict[str, MessageData]:
                           reason="Issued to the wrong customer"),
         inv.InvoiceMarkedUncollectible(invoice_id=INVOICE, invoice=snapshot(status="uncollectible"),
                                        reason="Customer insolvent"),
+        inv.HostedLinkRotated(invoice_id=INVOICE, invoice=snapshot(hosted_token="Zp4Lm8Qw2Ks6Nd0Rf3Vb7Hj1Xc5Gt9Ye2Ua4Wo6Ie8"),
+                              reason="The page address was forwarded by mistake"),
         inv.InvoicePastDue(invoice_id=INVOICE, invoice=open_invoice, days_past_due=1),
         inv.AccountConfigured(account_id=ACCOUNT, settings={"company_name": ISSUER.company_name, "payee_iban": IBAN}),
         inv.InvoiceCommandRejected(command_type="invoice.finalize", reason="invalid_status", subject_id=INVOICE, **rejection),

@@ -107,6 +107,14 @@ class VoidInvoice(Command):
     reason: Text = ""
 
 
+@message_type("invoice.rotate_hosted_link", topic=topics.INVOICES_COMMANDS, key="invoice_id")
+class RotateHostedLink(Command):
+    """Revokes the hosted invoice page's address at once and gives the invoice a new one."""
+
+    invoice_id: Identifier
+    reason: Text = ""
+
+
 @message_type("invoice.mark_uncollectible", topic=topics.INVOICES_COMMANDS, key="invoice_id")
 class MarkInvoiceUncollectible(Command):
     invoice_id: Identifier
@@ -213,6 +221,13 @@ class InvoiceMarkedUnpaid(InvoiceStateEvent):
 
 @message_type("invoice.voided", topic=topics.INVOICES_EVENTS, key="invoice_id")
 class InvoiceVoided(InvoiceStateEvent):
+    reason: Text = ""
+
+
+@message_type("invoice.hosted_link_rotated", topic=topics.INVOICES_EVENTS, key="invoice_id")
+class HostedLinkRotated(InvoiceStateEvent):
+    """The previous hosted page address answers 404 from now on; the snapshot carries the new one."""
+
     reason: Text = ""
 
 

@@ -5,6 +5,7 @@ import asyncio
 from chassis.service import build_service
 from contracts.messages.invoices import (
     AccountConfigured,
+    HostedLinkRotated,
     InvoiceCommandRejected,
     InvoiceCreated,
     InvoiceDeleted,
@@ -35,7 +36,7 @@ def create_app(settings: InvoicesSettings | None = None):
     metrics = InvoiceMetrics(service.metrics.registry)
     service.document_publications([
         InvoiceCreated, InvoiceUpdated, InvoiceDeleted, InvoiceFinalized, InvoiceSent, InvoicePaymentApplied,
-        InvoicePaid, InvoiceMarkedUnpaid, InvoiceVoided, InvoiceMarkedUncollectible, AccountConfigured,
+        InvoicePaid, InvoiceMarkedUnpaid, InvoiceVoided, InvoiceMarkedUncollectible, HostedLinkRotated, AccountConfigured,
         InvoiceCommandRejected, AllocateNumber, SendInvoiceMail,
     ])
 

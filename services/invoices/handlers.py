@@ -19,6 +19,7 @@ from contracts.messages.invoices import (
     FinalizeInvoice,
     MarkInvoicePaid,
     MarkInvoiceUncollectible,
+    RotateHostedLink,
     MarkInvoiceUnpaid,
     SendInvoice,
     UpdateInvoice,
@@ -184,6 +185,12 @@ class InvoiceHandlers:
         async def void_invoice(context: HandlerContext, command: VoidInvoice) -> None:
             invoice = await self.load(context, command.invoice_id)
             invoice.void(reason=command.reason, **self.who(context))
+            await context.uow.commit()
+
+        @handles(RotateHostedLink)
+        async def rotate_hosted_link(context: HandlerContext, command: RotateHostedLink) -> None:
+            invoice = await self.load(context, command.invoice_id)
+            invoice.rotate_hosted_link(reason=command.reason, **self.who(context))
             await context.uow.commit()
 
         @handles(MarkInvoiceUncollectible)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chassis.aggregate import Aggregate
 from contracts.messages.common import Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
 from contracts.messages.invoices import (
+    HostedLinkRotated,
     CreateInvoice,
     FinalizeInvoice,
     InvoiceChanges,
@@ -35,6 +36,7 @@ from contracts.messages.mail import SendInvoiceMail
 from contracts.messages.numbering import AllocateNumber
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.errors import RuleViolation
+from services.invoices.domain.hosted_link import new_hosted_token
 from services.invoices.domain.payment_reference import payment_reference_for
 from services.invoices.domain.totals import price_line, totals
 
@@ -100,6 +102,7 @@ class Invoice(Aggregate):
     voided_at: datetime | None = None
     last_sent_at: datetime | None = None
     last_sent_to: list[str] = []
+    hosted_token: str | None = None
     pending_finalization: PendingFinalization | None = None
     pending_sends: dict[str, str] = Field(default_factory=dict, description="mail id -> invoice.send command id")
     deleted: bool = False
@@ -139,6 +142,7 @@ class Invoice(Aggregate):
                     "id", "account_id", "status", "number", "currency", "customer", "issuer", "lines",
                     "due_date", "days_until_due", "payee_iban", "payment_reference", "quote_id", "memo",
                     "metadata", "created_at", "finalized_at", "paid_at", "voided_at", "last_sent_at",
+                    "hosted_token",
                 }
             ),
             version=self.version + 1,
@@ -259,6 +263,7 @@ class Invoice(Aggregate):
         if self.due_date is None:
             self.due_date = self._due_date_from(self.days_until_due or 0)
         self.payment_reference = payment_reference_for(number)
+        self.hosted_token = new_hosted_token()
         self._add_history("finalized", now, actor, message_id, status_from="draft", status_to="open",
                           detail={"number": number})
         if self.amount_due == 0:
@@ -355,6 +360,14 @@ class Invoice(Aggregate):
         self.voided_at = now
         self._transition("void", now, actor, message_id, "voided", detail={"reason": reason})
         self.record(InvoiceVoided(invoice_id=self.id, invoice=self.snapshot(), reason=reason))
+
+    def rotate_hosted_link(self, *, now: datetime, actor: str, message_id: str, reason: str) -> None:
+        """The hosted page's old address stops working and a new one is issued. A draft has no page."""
+        if self.status == "draft":
+            raise RuleViolation("invalid_status", "A draft has no hosted page; finalize it first.")
+        self.hosted_token = new_hosted_token()
+        self._add_history("hosted_link_rotated", now, actor, message_id, detail={"reason": reason})
+        self.record(HostedLinkRotated(invoice_id=self.id, invoice=self.snapshot(), reason=reason))
 
     def mark_uncollectible(self, *, now: datetime, actor: str, message_id: str, reason: str) -> None:
         if self.status != "open":
