@@ -32,6 +32,9 @@ class DocumentTexts:
     iban: str
     reference: str
     void_notice: str
+    open_status: str  # the hosted page's status words; paid and void use the marks
+    uncollectible_status: str
+    download: str
 
 
 ENGLISH = DocumentTexts(
@@ -41,6 +44,7 @@ ENGLISH = DocumentTexts(
     tax_at_rate="VAT {rate} on {basis}", total="Total", amount_paid="Amount paid",
     amount_outstanding="Amount outstanding", payment="Payment by bank transfer", iban="IBAN",
     reference="Payment reference", void_notice="This invoice has been voided. Nothing is owed.",
+    open_status="Open", uncollectible_status="Uncollectible", download="Download PDF",
 )
 GERMAN = DocumentTexts(
     document_title="Rechnung", draft="Entwurf", paid_mark="BEZAHLT", void_mark="STORNIERT",
@@ -49,6 +53,7 @@ GERMAN = DocumentTexts(
     subtotal="Zwischensumme", tax_at_rate="USt. {rate} auf {basis}", total="Gesamt", amount_paid="Bezahlt",
     amount_outstanding="Offener Betrag", payment="Zahlung per Überweisung", iban="IBAN",
     reference="Zahlungsreferenz", void_notice="Diese Rechnung wurde storniert. Es ist nichts zu zahlen.",
+    open_status="Offen", uncollectible_status="Uneinbringlich", download="PDF herunterladen",
 )
 FRENCH = DocumentTexts(
     document_title="Facture", draft="brouillon", paid_mark="PAYÉE", void_mark="ANNULÉE",
@@ -58,6 +63,7 @@ FRENCH = DocumentTexts(
     amount_paid="Déjà payé", amount_outstanding="Reste à payer", payment="Paiement par virement",
     iban="IBAN", reference="Référence de paiement",
     void_notice="Cette facture a été annulée. Aucun montant n'est dû.",
+    open_status="À payer", uncollectible_status="Irrécouvrable", download="Télécharger le PDF",
 )
 ITALIAN = DocumentTexts(
     document_title="Fattura", draft="bozza", paid_mark="PAGATA", void_mark="ANNULLATA",
@@ -66,6 +72,7 @@ ITALIAN = DocumentTexts(
     subtotal="Imponibile", tax_at_rate="IVA {rate} su {basis}", total="Totale", amount_paid="Già pagato",
     amount_outstanding="Importo residuo", payment="Pagamento tramite bonifico", iban="IBAN",
     reference="Riferimento di pagamento", void_notice="Questa fattura è stata annullata. Non è dovuto nulla.",
+    open_status="Da pagare", uncollectible_status="Inesigibile", download="Scarica il PDF",
 )
 SPANISH = DocumentTexts(
     document_title="Factura", draft="borrador", paid_mark="PAGADA", void_mark="ANULADA",
@@ -74,6 +81,7 @@ SPANISH = DocumentTexts(
     amount="Importe", subtotal="Base imponible", tax_at_rate="IVA {rate} sobre {basis}", total="Total",
     amount_paid="Ya pagado", amount_outstanding="Importe pendiente", payment="Pago por transferencia",
     iban="IBAN", reference="Referencia de pago", void_notice="Esta factura ha sido anulada. No se debe nada.",
+    open_status="Pendiente", uncollectible_status="Incobrable", download="Descargar PDF",
 )
 
 BUILT_IN = {"en": ENGLISH, "de": GERMAN, "fr": FRENCH, "it": ITALIAN, "es": SPANISH}

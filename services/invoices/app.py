@@ -24,6 +24,7 @@ from services.invoices.adapters.accounts import Accounts
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.adapters.quote_links import QuoteLinks
 from services.invoices.handlers import InvoiceHandlers
+from services.invoices.hosted_page import HostedInvoicePages
 from services.invoices.metrics import InvoiceMetrics
 from services.invoices.settings import InvoicesSettings
 
@@ -46,4 +47,4 @@ def create_app(settings: InvoicesSettings | None = None):
             metrics.set_counts(await invoices.count_by_status())
             await asyncio.sleep(settings.status_gauge_interval_seconds)
 
-    return service.asgi_app(description=__doc__)
+    return HostedInvoicePages(service.asgi_app(description=__doc__), invoices)

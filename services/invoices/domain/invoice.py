@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from chassis.aggregate import Aggregate
 from contracts.messages.common import Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
 from contracts.messages.invoices import (
-    HostedLinkRotated,
     CreateInvoice,
     FinalizeInvoice,
+    HostedLinkRotated,
     InvoiceChanges,
     InvoiceCommandRejected,
     InvoiceCreated,

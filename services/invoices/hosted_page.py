@@ -1,0 +1,161 @@
+"""The hosted invoice page: a public page per invoice at /i/<invoice id>/<token>, for the customer.
+
+No API key and no login: the 256-bit token is the credential (services.invoices.domain.hosted_link),
+compared in constant time, and anything that does not match answers the same 404 as an invoice that
+does not exist. The page shows the invoice, its status and what is still owed, and links its
+Factur-X PDF (/i/<id>/<token>/pdf, rendered by documents/ from the same snapshot the mailer
+attaches). A void invoice stays reachable with a notice that nothing is owed; a rotated token or a
+deleted invoice is gone at once (nothing is cached: Cache-Control no-store).
+
+Every value from users is HTML-escaped; the page loads nothing but itself (Content-Security-Policy),
+and sends no Referer with the token in it when a visitor follows a link.
+"""
+
+import asyncio
+import hmac
+import html
+import re
+from typing import Any
+
+from contracts.messages.common import InvoiceSnapshot
+from contracts.references import format_in_groups
+from documents import locale, render_invoice_document
+from documents.cii import issue_date
+from documents.pdf import address_lines, one_line
+from documents.texts import DocumentTexts, document_texts
+from services.invoices.adapters.invoices import Invoices
+
+PREFIX = "/i/"
+_PATH = re.compile(r"^/i/(?P<invoice_id>[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99})/(?P<token>[A-Za-z0-9_\-]{43})(?P<pdf>/pdf)?$")
+_HEADERS = [
+    (b"cache-control", b"no-store"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-robots-tag", b"noindex, nofollow"),
+    (b"x-content-type-options", b"nosniff"),
+]
+_CSP = (b"content-security-policy", b"default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'")
+_STYLE = """
+body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}
+h1{margin:.2rem 0 1rem}.status{display:inline-block;padding:.15rem .6rem;border-radius:.3rem;font-weight:bold}
+.open,.uncollectible{background:#e8eefc;color:#1b3d91}.paid{background:#e3f4e5;color:#1d6b2a}
+.void{background:#fbe4e4;color:#a01c1c}.notice{border:2px solid #a01c1c;color:#a01c1c;padding:.7rem;font-weight:bold}
+table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{padding:.35rem;border-bottom:1px solid #ddd}
+td.n,th.n{text-align:right}.owed{font-size:1.4rem;font-weight:bold}.parties{display:flex;gap:3rem}
+a.download{display:inline-block;margin:1rem 0;padding:.6rem 1rem;background:#1b3d91;color:#fff;text-decoration:none;border-radius:.3rem}
+"""
+
+
+class HostedInvoicePages:
+    """Serves /i/... itself and hands every other request to the service's own ASGI app."""
+
+    def __init__(self, stream: Any, invoices: Invoices) -> None:
+        self.stream = stream
+        self.invoices = invoices
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+    async def __call__(self, scope: dict[str, Any], receive, send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(PREFIX):
+            await self._serve(scope, send)
+        else:
+            await self.stream(scope, receive, send)
+
+    async def _serve(self, scope: dict[str, Any], send) -> None:
+        if scope["method"] not in ("GET", "HEAD"):
+            await _respond(send, 405, b"text/plain; charset=utf-8", b"Method not allowed.\n")
+            return
+        snapshot = await self._invoice(scope["path"])
+        if snapshot is None:
+            await _respond(send, 404, b"text/plain; charset=utf-8", b"No such invoice page.\n")
+        elif scope["path"].endswith("/pdf"):
+            issuer = snapshot.issuer
+            language = snapshot.customer.language
+            # Rendering takes milliseconds of CPU: off the event loop that consumes Kafka.
+            pdf = await asyncio.to_thread(render_invoice_document, snapshot, issuer, language)
+            filename = re.sub(r"[^A-Za-z0-9._-]+", "_", snapshot.number or snapshot.id)
+            await _respond(send, 200, b"application/pdf", pdf,
+                           [(b"content-disposition", f'attachment; filename="{filename}.pdf"'.encode())])
+        else:
+            await _respond(send, 200, b"text/html; charset=utf-8", page(snapshot).encode(), [_CSP])
+
+    async def _invoice(self, path: str) -> InvoiceSnapshot | None:
+        match = _PATH.match(path)
+        if match is None:
+            return None
+        invoice = await self.invoices.get(match["invoice_id"])
+        if invoice is None or invoice.deleted or invoice.hosted_token is None or invoice.issuer is None:
+            return None
+        if not hmac.compare_digest(invoice.hosted_token.encode(), match["token"].encode()):
+            return None
+        return invoice.snapshot()
+
+
+async def _respond(send, status: int, content_type: bytes, body: bytes,
+                   headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+                            *_HEADERS, *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def page(invoice: InvoiceSnapshot) -> str:
+    """The page in the customer's language; every user value escaped."""
+    language = invoice.customer.language
+    texts = document_texts(language)
+    e = html.escape
+    currency = invoice.currency
+
+    def money(amount: int) -> str:
+        return e(locale.money(amount, currency, language))
+
+    issuer = invoice.issuer
+    title = f"{texts.document_title} {invoice.number or texts.draft}"
+    status = _status_label(invoice, texts)
+    rows = "".join(
+        f"<tr><td>{e(line.description)}</td><td class=n>{e(locale.quantity(line.quantity, language))}</td>"
+        f"<td class=n>{money(line.unit_amount)}</td><td class=n>{e(locale.percentage(line.tax_rate, language))}</td>"
+        f"<td class=n>{money(line.amount)}</td></tr>"
+        for line in invoice.lines
+    )
+    facts = [(texts.issue_date, e(locale.long_date(issue_date(invoice), language)))]
+    if invoice.due_date and invoice.status == "open":
+        facts.append((texts.due_date, e(locale.long_date(invoice.due_date, language))))
+    facts += [(texts.subtotal, money(invoice.subtotal)), (texts.tax_rate, money(invoice.tax)),
+              (texts.total, money(invoice.total))]
+    if invoice.amount_paid:
+        facts.append((texts.amount_paid, money(invoice.amount_paid)))
+    payment = ""
+    if invoice.status == "open" and invoice.payee_iban:
+        payment = (f"<h2>{e(texts.payment)}</h2><p>{e(texts.iban)}: <span id=iban>{e(format_in_groups(invoice.payee_iban))}"
+                   f"</span><br>{e(texts.reference)}: <span id=reference>"
+                   f"{e(format_in_groups(invoice.payment_reference or ''))}</span></p>")
+    notice = f"<p class=notice id=void-notice>{e(texts.void_notice)}</p>" if invoice.status == "void" else ""
+    pdf_link = f"{PREFIX}{e(invoice.id)}/{e(invoice.hosted_token or '')}/pdf"
+
+    def party(label: str, name: str, lines: list[str]) -> str:
+        return f"<div><small>{e(label)}</small><br><b>{e(one_line(name))}</b><br>" + "<br>".join(map(e, lines)) + "</div>"
+
+    return (
+        f"<!DOCTYPE html><html lang=\"{e(language)}\"><head><meta charset=\"utf-8\">"
+        f"<meta name=viewport content=\"width=device-width\"><title>{e(one_line(title))}</title>"
+        f"<style>{_STYLE}</style></head><body>"
+        f"<div class=parties>{party(texts.seller, issuer.company_name, address_lines(issuer.address))}"
+        f"{party(texts.bill_to, invoice.customer.name, address_lines(invoice.customer.address))}</div>"
+        f"<h1 id=number>{e(one_line(title))}</h1>"
+        f"<p><span class=\"status {invoice.status}\" id=status>{e(status)}</span></p>{notice}"
+        f"<p>{e(texts.amount_outstanding)}: <span class=owed id=amount-owed>{money(invoice.amount_remaining)}</span></p>"
+        f"<a class=download id=download href=\"{pdf_link}\" download>{e(texts.download)}</a>"
+        f"<table><thead><tr><th>{e(texts.description)}</th><th class=n>{e(texts.quantity)}</th>"
+        f"<th class=n>{e(texts.unit_price)}</th><th class=n>{e(texts.tax_rate)}</th><th class=n>{e(texts.amount)}</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+        "<table>" + "".join(f"<tr><td>{e(label)}</td><td class=n>{value}</td></tr>" for label, value in facts)
+        + f"</table>{payment}"
+        + (f"<p>{e(invoice.memo.strip())}</p>" if invoice.memo.strip() else "")
+        + "</body></html>"
+    )
+
+
+def _status_label(invoice: InvoiceSnapshot, texts: DocumentTexts) -> str:
+    return {"paid": texts.paid_mark, "void": texts.void_mark, "uncollectible": texts.uncollectible_status}.get(
+        invoice.status, texts.open_status)
