@@ -9,7 +9,11 @@ RF reference). Rules of EN 16931 that shape it:
   norm's rounding tolerance accepts; the totals are the snapshot's, never recomputed here;
 - the seller's tax id is its VAT identifier (BT-31) when it starts with a country prefix, else a tax
   registration (BT-32): either one satisfies the rules for categories S and Z;
-- payment means 58 (SEPA credit transfer) with the payee IBAN when the invoice has one.
+- payment means 58 (SEPA credit transfer) with the payee IBAN when the invoice has one;
+- what is due is the total less what was settled (BR-CO-16): payments, or the whole total for an
+  invoice marked paid by hand. EN 16931 has no void invoice (a cancellation is a credit note, which
+  the platform does not issue), so a void invoice's XML is the invoice as issued, with a note that it
+  is void; its PDF and hosted page say that nothing is owed.
 Both parties need a country in their address for a valid e-invoice (BR-09, BR-11); account and customer
 data without one yield XML that the validators reject, not a guessed country.
 """
@@ -85,6 +89,13 @@ def vat_breakdown(invoice: InvoiceSnapshot) -> list[tuple[Decimal, int, int]]:
     return [(rate, basis[rate], tax[rate]) for rate in sorted(basis, reverse=True)]
 
 
+def settled(invoice: InvoiceSnapshot) -> int:
+    """What the XML states as prepaid (BT-113), so that the amount due (BT-115) is what is owed."""
+    if invoice.status == "void":
+        return min(invoice.amount_paid, invoice.total)
+    return invoice.total - invoice.amount_remaining
+
+
 def issue_date(invoice: InvoiceSnapshot) -> date:
     return (invoice.finalized_at or invoice.created_at).date()
 
@@ -105,6 +116,9 @@ def invoice_xml(invoice: InvoiceSnapshot, issuer: Issuer) -> bytes:
     _date(document, "IssueDateTime", issue_date(invoice))
     if invoice.memo.strip():
         _ram(_ram(document, "IncludedNote"), "Content", invoice.memo.strip())
+    if invoice.status == "void":
+        _ram(_ram(document, "IncludedNote"), "Content", f"VOID: this invoice was voided on {invoice.voided_at:%Y-%m-%d}."
+             if invoice.voided_at else "VOID: this invoice was voided.")
 
     transaction = _element(root, _RSM, "SupplyChainTradeTransaction")
     for index, line in enumerate(invoice.lines, start=1):
@@ -150,6 +164,6 @@ def invoice_xml(invoice: InvoiceSnapshot, issuer: Issuer) -> bytes:
     _ram(totals, "TaxBasisTotalAmount", amount(invoice.subtotal))
     _ram(totals, "TaxTotalAmount", amount(invoice.tax), currencyID=currency)
     _ram(totals, "GrandTotalAmount", amount(invoice.total))
-    _ram(totals, "TotalPrepaidAmount", amount(invoice.amount_paid))
-    _ram(totals, "DuePayableAmount", amount(invoice.amount_remaining))
+    _ram(totals, "TotalPrepaidAmount", amount(settled(invoice)))
+    _ram(totals, "DuePayableAmount", amount(invoice.total - settled(invoice)))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

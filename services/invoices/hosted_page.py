@@ -39,7 +39,7 @@ body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0
 h1{margin:.2rem 0 1rem}.status{display:inline-block;padding:.15rem .6rem;border-radius:.3rem;font-weight:bold}
 .open,.uncollectible{background:#e8eefc;color:#1b3d91}.paid{background:#e3f4e5;color:#1d6b2a}
 .void{background:#fbe4e4;color:#a01c1c}.notice{border:2px solid #a01c1c;color:#a01c1c;padding:.7rem;font-weight:bold}
-table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{padding:.35rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{padding:.35rem;border-bottom:1px solid #ddd;text-align:left}
 td.n,th.n{text-align:right}.owed{font-size:1.4rem;font-weight:bold}.parties{display:flex;gap:3rem}
 a.download{display:inline-block;margin:1rem 0;padding:.6rem 1rem;background:#1b3d91;color:#fff;text-decoration:none;border-radius:.3rem}
 """

@@ -116,3 +116,18 @@ def test_a_long_invoice_runs_over_pages_with_the_table_heading_on_each():
     assert len(pages) > 2
     assert all("Beschreibung" in page.extract_text() for page in pages[:-1])
     assert "Offener Betrag 476,00 €" in text_of(pdf)
+
+
+@pytest.mark.parametrize(("changes", "prepaid", "due"), [
+    ({"status": "paid", "amount_paid": 0, "amount_remaining": 0}, "1481.15", "0.00"),  # marked paid by hand
+    ({"status": "paid", "amount_paid": 150000, "amount_remaining": 0}, "1481.15", "0.00"),  # overpaid
+    ({"status": "void", "amount_remaining": 0}, "200.00", "1281.15"),  # the invoice as issued, noted void
+])
+def test_the_xml_amount_due_is_the_total_less_what_was_settled(changes, prepaid, due):
+    snapshot = invoice(**changes)
+    root = etree.fromstring(invoice_xml(snapshot, snapshot.issuer))
+    summation = "string(//ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:{})"
+    assert root.xpath(summation.format("TotalPrepaidAmount"), namespaces=NS) == prepaid
+    assert root.xpath(summation.format("DuePayableAmount"), namespaces=NS) == due
+    void_noted = any(note.startswith("VOID") for note in root.xpath("//ram:IncludedNote/ram:Content/text()", namespaces=NS))
+    assert void_noted == (snapshot.status == "void")
