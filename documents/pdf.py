@@ -1,12 +1,15 @@
-"""The printed invoice, drawn with ReportLab's canvas in DejaVu Sans (shipped in documents/fonts).
+"""The printed invoice, drawn with ReportLab's canvas in DejaVu Sans, and Droid Sans Fallback for the
+characters DejaVu lacks (Chinese, Japanese, Korean); both ship in documents/fonts with their licences.
 
 ReportLab was chosen over fpdf2 by bench/documents.py: it parses the font once per process and
 subsets it per document, where fpdf2 parses the whole TrueType file for every document (about
 100 ms). The canvas is used directly, without ReportLab's flowables, for the same reason.
 
-Every string is drawn as text in an embedded Unicode font, so any name DejaVu covers (Latin, Greek,
-Cyrillic, Arabic, Hebrew, Georgian, Armenian...) prints as typed, and nothing a user types can
-become PDF syntax. Controls and line breaks in one-line fields are reduced to spaces.
+Every string is drawn as text in embedded Unicode fonts, so names in Latin, Greek, Cyrillic,
+Armenian, Georgian, Chinese, Japanese or Korean print as typed (a string is cut into runs, each in
+the first font that has its characters), and nothing a user types can become PDF syntax. Controls
+and line breaks in one-line fields are reduced to spaces. Scripts that need shaping (Arabic, the
+Indic scripts) print their letters unjoined: ReportLab's canvas does no shaping.
 
 The page is what PDF/A-3 asks for (checked by Mustang's validator in the tests): every font
 embedded, no transparency, and an sRGB output intent; documents.document adds the XMP metadata and
@@ -34,6 +37,7 @@ from documents.texts import DocumentTexts, document_texts
 
 REGULAR = "DejaVuSans"
 BOLD = "DejaVuSans-Bold"
+FALLBACK = "DroidSansFallback"  # no bold cut: bold text falls back to its regular weight
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _WIDTH, _HEIGHT = A4
 _LEFT = 20 * mm
@@ -52,8 +56,34 @@ _GREY = (0.4, 0.4, 0.4)
 @cache
 def _register_fonts() -> None:
     fonts = resources.files("documents") / "fonts"
-    for name in (REGULAR, BOLD):
+    for name in (REGULAR, BOLD, FALLBACK):
         pdfmetrics.registerFont(TTFont(name, str(fonts / f"{name}.ttf")))
+
+
+@cache
+def _covered(font: str) -> frozenset[int]:
+    return frozenset(pdfmetrics.getFont(font).face.charToGlyph)
+
+
+def runs(text: str, font: str) -> list[tuple[str, str]]:
+    """`text` cut into (segment, font) runs: `font` where it has the character, else the fallback
+    font where that has it, else `font` (which draws its missing-glyph box)."""
+    primary, fallback = _covered(font), _covered(FALLBACK)
+    if all(ord(char) in primary for char in text):
+        return [(text, font)]  # nearly every string: one run
+    result: list[tuple[str, str]] = []
+    for char in text:
+        code = ord(char)
+        chosen = FALLBACK if code not in primary and code in fallback else font
+        if result and result[-1][1] == chosen:
+            result[-1] = (result[-1][0] + char, chosen)
+        else:
+            result.append((char, chosen))
+    return result
+
+
+def text_width(text: str, font: str, size: float) -> float:
+    return sum(pdfmetrics.stringWidth(segment, run_font, size) for segment, run_font in runs(text, font))
 
 
 @cache
@@ -78,9 +108,14 @@ class _Page:
     def text(self, text: str, *, x: float = _LEFT, size: float = 10, bold: bool = False, align: str = "left",
              colour: tuple[float, float, float] = (0, 0, 0)) -> None:
         self.canvas.setFillColorRGB(*colour)
-        self.canvas.setFont(BOLD if bold else REGULAR, size)
-        draw = {"left": self.canvas.drawString, "right": self.canvas.drawRightString}[align]
-        draw(x, self.y, text)
+        font = BOLD if bold else REGULAR
+        pieces = runs(text, font)
+        if align == "right":
+            x -= text_width(text, font, size)
+        for segment, run_font in pieces:
+            self.canvas.setFont(run_font, size)
+            self.canvas.drawString(x, self.y, segment)
+            x += pdfmetrics.stringWidth(segment, run_font, size)
         self.canvas.setFillColorRGB(0, 0, 0)
 
     def down(self, height: float) -> None:
@@ -97,13 +132,13 @@ def _wrap(text: str, width: float, size: float, font: str = REGULAR) -> list[str
         line = ""
         for word in paragraph.split():
             candidate = f"{line} {word}" if line else word
-            if pdfmetrics.stringWidth(candidate, font, size) <= width:
+            if text_width(candidate, font, size) <= width:
                 line = candidate
                 continue
             if line:
                 lines.append(line)
-            while pdfmetrics.stringWidth(word, font, size) > width:
-                cut = next(i for i in range(len(word), 0, -1) if pdfmetrics.stringWidth(word[:i], font, size) <= width)
+            while text_width(word, font, size) > width:
+                cut = next(i for i in range(len(word), 0, -1) if text_width(word[:i], font, size) <= width)
                 lines.append(word[:max(cut, 1)])
                 word = word[max(cut, 1):]
             line = word
@@ -160,7 +195,7 @@ def _header(page: _Page, invoice: InvoiceSnapshot, issuer: Issuer, texts: Docume
     if mark:
         page.down(8 * mm)
         page.text(mark, x=_RIGHT, size=26, bold=True, align="right", colour=_MARK_RED)
-        width = pdfmetrics.stringWidth(mark, BOLD, 26)
+        width = text_width(mark, BOLD, 26)
         page.canvas.setStrokeColorRGB(*_MARK_RED)
         page.canvas.setLineWidth(2)
         page.canvas.rect(_RIGHT - width - 3 * mm, page.y - 3 * mm, width + 6 * mm, 12 * mm)
@@ -244,9 +279,10 @@ def _totals(page: _Page, invoice: InvoiceSnapshot, texts: DocumentTexts, languag
 
 def _payment(page: _Page, invoice: InvoiceSnapshot, texts: DocumentTexts, language: str) -> None:
     rows = []
-    if invoice.payee_iban:
+    # Transfer details only while something is owed: a paid or void invoice must not invite a payment.
+    if invoice.payee_iban and invoice.amount_remaining > 0:
         rows.append(f"{texts.iban}: {format_in_groups(invoice.payee_iban)}")
-    if invoice.payment_reference:
+    if rows and invoice.payment_reference:
         rows.append(f"{texts.reference}: {format_in_groups(invoice.payment_reference)}")
     if rows and invoice.due_date:
         rows.append(f"{texts.due_date}: {locale.long_date(invoice.due_date, language)}")

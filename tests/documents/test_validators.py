@@ -14,7 +14,8 @@ LONG_LINE = {"description": "Wartung " * 30, "quantity": "1", "unit_amount": 100
 CASES = {
     "de-open-two-rates": (invoice(), "de"),
     "fr-paid": (invoice(status="paid", amount_paid=148115, amount_remaining=0), "fr"),
-    "en-void": (invoice(status="void", amount_remaining=0), "en"),
+    "en-void-cjk-name": (invoice(status="void", amount_remaining=0,
+                                 customer={"name": "東京株式会社 김민준", "address": {"country": "JP"}}), "en"),
     "de-paid-by-hand": (invoice(status="paid", amount_paid=0, amount_remaining=0), "de"),
     "it-multi-page": (invoice(lines=[LONG_LINE] * 40, subtotal=40000, tax=7600, total=47600, amount_paid=0,
                               amount_due=47600, amount_remaining=47600), "it"),

@@ -55,9 +55,11 @@ def test_numbers_dates_and_amounts_follow_the_customers_language(language, total
 
 
 @pytest.mark.parametrize(("status", "language", "mark"), [("paid", "en", "PAID"), ("void", "fr", "ANNULÉE")])
-def test_paid_and_void_invoices_carry_a_visible_mark(status, language, mark):
-    snapshot = invoice(status=status)
-    assert f" {mark} " in text_of(render_invoice_document(snapshot, snapshot.issuer, language))
+def test_paid_and_void_invoices_carry_a_visible_mark_and_invite_no_payment(status, language, mark):
+    snapshot = invoice(status=status, amount_remaining=0)
+    text = text_of(render_invoice_document(snapshot, snapshot.issuer, language))
+    assert f" {mark} " in text
+    assert "FR76" not in text and "RF18" not in text
 
 
 def test_user_text_is_printed_as_typed_never_interpreted():
@@ -131,3 +133,13 @@ def test_the_xml_amount_due_is_the_total_less_what_was_settled(changes, prepaid,
     assert root.xpath(summation.format("DuePayableAmount"), namespaces=NS) == due
     void_noted = any(note.startswith("VOID") for note in root.xpath("//ram:IncludedNote/ram:Content/text()", namespaces=NS))
     assert void_noted == (snapshot.status == "void")
+
+
+def test_names_in_chinese_japanese_and_korean_print_in_the_fallback_font():
+    name = "東京株式会社 김민준 Łukasz"
+    snapshot = invoice(customer={"name": name, "address": {"country": "JP"}, "language": "en"})
+    pdf = render_invoice_document(snapshot, snapshot.issuer, "en")
+    assert name in text_of(pdf)
+    fonts = {str(font["/BaseFont"]) for page in pypdf.PdfReader(io.BytesIO(pdf)).pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert any("DroidSansFallback" in font for font in fonts) and any("DejaVuSans" in font for font in fonts)
