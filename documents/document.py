@@ -43,13 +43,9 @@ class _RewrittenInPlace(io.BytesIO):
     (its `generate_from_binary` goes through a temporary file, which costs a fifth of a document).
     The result replaces the input from its first byte on."""
 
-    def __init__(self, pdf: bytes) -> None:
-        super().__init__(pdf)
-        self._rewriting = False
-
     def write(self, data) -> int:
-        if not self._rewriting:
-            self.seek(0)
-            self.truncate()
-            self._rewriting = True
-        return super().write(data)
+        self.seek(0)
+        self.truncate()
+        # From now on the plain write: pypdf writes a document in over a thousand small pieces.
+        self.write = super().write
+        return self.write(data)

@@ -19,7 +19,7 @@ the embedded XML.
 import io
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from PIL import ImageCms
@@ -65,12 +65,13 @@ def _covered(font: str) -> frozenset[int]:
     return frozenset(pdfmetrics.getFont(font).face.charToGlyph)
 
 
-def runs(text: str, font: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=8192)  # labels and many figures come back in every document
+def runs(text: str, font: str) -> tuple[tuple[str, str], ...]:
     """`text` cut into (segment, font) runs: `font` where it has the character, else the fallback
     font where that has it, else `font` (which draws its missing-glyph box)."""
     primary, fallback = _covered(font), _covered(FALLBACK)
     if all(ord(char) in primary for char in text):
-        return [(text, font)]  # nearly every string: one run
+        return ((text, font),)  # nearly every string: one run
     result: list[tuple[str, str]] = []
     for char in text:
         code = ord(char)
@@ -79,7 +80,7 @@ def runs(text: str, font: str) -> list[tuple[str, str]]:
             result[-1] = (result[-1][0] + char, chosen)
         else:
             result.append((char, chosen))
-    return result
+    return tuple(result)
 
 
 def text_width(text: str, font: str, size: float) -> float:
