@@ -169,7 +169,9 @@ def _mailboxes(name: str, boxes: list[tuple[str, str]]) -> Header:
     header = Header(header_name=name)
     for index, (display_name, address) in enumerate(boxes):
         local, domain = address.rsplit("@", 1)
-        address = f"{local}@{_ascii_domain(domain)}"
+        # A local part outside ASCII needs SMTPUTF8 and UTF-8 headers, which this mailer does not
+        # write: it fails here (UnicodeEncodeError) instead of going out garbled.
+        address = f"{local.encode('ascii').decode()}@{_ascii_domain(domain)}"
         separator = "," if index < len(boxes) - 1 else ""
         if display_name.isascii():
             header.append(formataddr((display_name, address)) + separator)
