@@ -15,6 +15,11 @@ Simulated delivery failures, so the mailer's retry/bounce handling can be tested
     RCPT TO slowack*@...   -> the message is stored (and listed) at once, but the 250 after DATA
                               comes SLOW_ACK_SECONDS later: a window in which a test can kill the
                               sender after the relay took the mail and before the sender knows
+    RCPT TO hangup*@...    -> the message is stored and acknowledged, then the catcher closes the
+                              connection, as a relay does at its idle timeout or when restarting
+
+Each stored message's envelope names the client's address and port (`peer`), so a test can tell
+which messages came over one connection.
 
 Only the standard library and aiosmtpd: aiohttp is not a project dependency.
 """
@@ -56,13 +61,14 @@ class Store:
         with self._lock:
             return f"{time.time_ns():020d}-{next(self._seq) % 1_000_000:06d}"
 
-    def save(self, raw: bytes, mail_from: str, rcpt_tos: list[str]) -> str:
+    def save(self, raw: bytes, mail_from: str, rcpt_tos: list[str], peer: str) -> str:
         msg_id = self.new_id()
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         meta = {
             "id": msg_id,
             "mail_from": mail_from,
             "rcpt_tos": rcpt_tos,
+            "peer": peer,
             "subject": str(parsed.get("Subject", "")),
             "message_id": str(parsed.get("Message-ID", "")),
             "received_at": datetime.now(UTC).isoformat(),
@@ -111,10 +117,16 @@ class CatchingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        msg_id = self.store.save(envelope.original_content or envelope.content, envelope.mail_from, list(envelope.rcpt_tos))
+        peer = ":".join(str(part) for part in session.peer[:2])
+        msg_id = self.store.save(envelope.original_content or envelope.content, envelope.mail_from,
+                                 list(envelope.rcpt_tos), peer)
         print(f"stored {msg_id} from={envelope.mail_from} to={envelope.rcpt_tos}", flush=True)
-        if any(address.split("@", 1)[0].lower().startswith("slowack") for address in envelope.rcpt_tos):
+        mailboxes = [address.split("@", 1)[0].lower() for address in envelope.rcpt_tos]
+        if any(local.startswith("slowack") for local in mailboxes):
             await asyncio.sleep(SLOW_ACK_SECONDS)
+        if any(local.startswith("hangup") for local in mailboxes):
+            # Runs once the reply below is written (no await comes between); close() sends it first.
+            asyncio.get_running_loop().call_soon(server.transport.close)
         return f"250 Message accepted for delivery as {msg_id}"
 
 

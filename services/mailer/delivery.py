@@ -2,7 +2,8 @@
 
 The loop is not a message handler, yet an attempt is committed like a handled message: by a
 unit of work, the job with its recorded events in its outbox in one write, then the events
-published and the outbox cleared; the relay at startup covers a crash in between.
+published, and the outboxes of a batch's attempts cleared together; the relay at startup
+covers a crash in between.
 """
 
 import asyncio
@@ -10,7 +11,7 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
-from chassis.context import HandlerContext
+from chassis.context import HandlerContext, clear_outboxes
 from chassis.service import Service
 from contracts.envelope import Envelope
 from contracts.messages.mail import MailBounced, MailCommandRejected, MailSent
@@ -65,45 +66,55 @@ class BatchDelivery:
             )
 
     async def deliver_in_batches(self) -> None:
-        while True:
-            await self.deliver_due()
-            await asyncio.sleep(self.settings.batch_interval_seconds)
+        try:
+            while True:
+                await self.deliver_due()
+                await asyncio.sleep(self.settings.batch_interval_seconds)
+        finally:
+            await self.relay.close()
 
     async def deliver_due(self) -> None:
         """Send the due jobs, starting them at the rate limit, up to MAILER_CONCURRENCY at once so
         one conversation's wait for the relay or the store does not hold up the next. Each job is
-        attempted by one task only, so it keeps one writer."""
+        attempted by one task only, so it keeps one writer. The outboxes of the attempts whose
+        events are on Kafka are cleared once for the batch, as the consumer does."""
         due = await self.jobs.due(datetime.now(UTC), self.settings.batch_size)
         started = time.monotonic()
         in_flight = asyncio.Semaphore(self.settings.concurrency)
+        published: list[HandlerContext] = []
 
-        async def deliver(position: int, mail_id: str) -> None:
+        async def deliver(position: int, job: MailJob) -> None:
             await asyncio.sleep(max(0.0, started + position / self.settings.rate_per_second - time.monotonic()))
             async with in_flight:
-                await self.claim_and_attempt(mail_id)
+                context = await self.claim_and_attempt(job)
+            if context is not None:
+                published.append(context)
 
-        await asyncio.gather(*(deliver(position, mail_id) for position, mail_id in enumerate(due)))
+        await asyncio.gather(*(deliver(position, job) for position, job in enumerate(due)))
+        await clear_outboxes(published)
         self.metrics.queue_depth.set(await self.jobs.queued_count())
 
-    async def claim_and_attempt(self, mail_id: str) -> None:
+    async def claim_and_attempt(self, job: MailJob) -> HandlerContext | None:
+        """The attempt's context once its events are on Kafka; None when there was no attempt
+        or it failed."""
         # Claimed just before its attempt, so a claim's lease covers one attempt, not a batch.
-        job = await self.jobs.claim(mail_id, datetime.now(UTC), self.incarnation, self.lease)
-        if job is None:
-            return  # another mailer instance claimed it
+        if not await self.jobs.claim(job, datetime.now(UTC), self.incarnation, self.lease):
+            return None  # another mailer instance claimed it
         try:
-            await self.attempt(job)
+            return await self.attempt(job)
         except Exception:
             # One job that cannot be sent must not hold back the rest of the batch; its claim
             # lapses and it is tried again then.
-            logger.exception("delivery attempt failed", extra={"mail_id": mail_id})
+            logger.exception("delivery attempt failed", extra={"mail_id": job.id})
+            return None
 
-    async def attempt(self, claimed: MailJob) -> None:
+    async def attempt(self, claimed: MailJob) -> HandlerContext:
         # The attempt continues the flow of the command that queued the mail; the unit of work
         # remembers the attempt itself as the change (that command changed the job already).
         context = HandlerContext(Envelope.from_headers(claimed.cause), None, self.service.name, MailCommandRejected,
                                  change_id=f"{claimed.id}/attempt-{claimed.attempts}",
                                  first_index=claimed.attempts * _INDEXES_PER_ATTEMPT)
-        job = await context.uow.get(self.jobs, claimed.id)
+        job = context.uow.attach(self.jobs, claimed)
         invoice = job.invoice
         issuer = invoice.issuer  # the queueing handler refused invoices without one
         now = datetime.now(UTC)
@@ -123,12 +134,11 @@ class BatchDelivery:
         if assessment.suppress:
             await self.suppressions.suppress(job.account_id, job.id, assessment.suppress, now)
         await context.uow.commit()
-        for outgoing in context.emitted:
-            await self.service.publisher.publish(outgoing)
-        await context.published()
+        await asyncio.gather(*[await self.service.publisher.send(outgoing) for outgoing in context.emitted])
 
         if assessment.retry:
             self.metrics.retries.inc()
         for outgoing in context.emitted:
             if isinstance(outgoing.data, (MailSent, MailBounced)):
                 self.metrics.mails.labels("sent" if isinstance(outgoing.data, MailSent) else "bounced").inc()
+        return context

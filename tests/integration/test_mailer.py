@@ -339,12 +339,26 @@ async def test_a_job_whose_outbox_holds_events_is_not_claimable(private_jobs):
     job.outbox = [{"headers": {}, "body": {}}]  # what the unit of work commits with a new job
     await jobs.insert(job)
     assert await jobs.due(now, 10) == []
-    assert await jobs.claim("mail_1", now, Incarnation(instance="mailer-test"), timedelta(seconds=45)) is None
+    assert not await jobs.claim(await jobs.get("mail_1"), now, Incarnation(instance="mailer-test"),
+                                timedelta(seconds=45))
 
     await jobs.clear_outboxes(["mail_1"])
-    assert await jobs.due(now, 10) == ["mail_1"]
-    claimed = await jobs.claim("mail_1", now, Incarnation(instance="mailer-test"), timedelta(seconds=45))
+    [due] = await jobs.due(now, 10)
+    assert await jobs.claim(due, now, Incarnation(instance="mailer-test"), timedelta(seconds=45))
+    claimed = await jobs.get("mail_1")
     assert claimed.attempts == 1 and claimed.outbox == []
+
+
+async def test_a_job_claimed_by_another_instance_since_it_was_read_is_not_claimed_again(private_jobs):
+    jobs = private_jobs
+    now = datetime.now(UTC)
+    await jobs.insert(queued_job("mail_1", now))
+    [seen_by_a] = await jobs.due(now, 10)
+    [seen_by_b] = await jobs.due(now, 10)
+
+    assert await jobs.claim(seen_by_b, now, Incarnation(instance="mailer-b"), timedelta(seconds=45))
+    assert not await jobs.claim(seen_by_a, now, Incarnation(instance="mailer-a"), timedelta(seconds=45))
+    assert (await jobs.get("mail_1")).claimed_by.instance == "mailer-b"
 
 
 async def test_a_restarted_mailer_releases_only_the_claims_of_its_own_earlier_runs(private_jobs):
@@ -355,11 +369,11 @@ async def test_a_restarted_mailer_releases_only_the_claims_of_its_own_earlier_ru
               "mail_peer": Incarnation(instance="mailer-b")}
     for mail_id, claimant in claims.items():
         await jobs.insert(queued_job(mail_id, now))
-        assert await jobs.claim(mail_id, now, claimant, timedelta(seconds=45)) is not None
+        assert await jobs.claim(await jobs.get(mail_id), now, claimant, timedelta(seconds=45))
     assert await jobs.due(now, 10) == []
 
     assert await jobs.release_claims_of_earlier_runs(current, now) == 1
-    assert await jobs.due(now, 10) == ["mail_earlier"]
+    assert [job.id for job in await jobs.due(now, 10)] == ["mail_earlier"]
 
 
 async def test_a_mailer_killed_after_the_relay_took_a_mail_sends_it_again_within_seconds(

@@ -24,24 +24,23 @@ class MailJobs(Repository[MailJob]):
     # finds its earlier claims by the other.
     indexes = (Index(("status", "pending_outbox", "next_attempt_at")), Index(("claimed_instance",)))
 
-    async def due(self, now: datetime, limit: int) -> list[str]:
-        """The ids of up to `limit` jobs that the delivery loop owns and that are due for an attempt."""
-        due = await self.find([Condition("status", "eq", QUEUED), Condition("pending_outbox", "eq", False),
-                               Condition("next_attempt_at", "lte", now)],
-                              order_by=[Order("next_attempt_at")], limit=limit)
-        return [job.id for job in due]
+    async def due(self, now: datetime, limit: int) -> list[MailJob]:
+        """Up to `limit` jobs that the delivery loop owns and that are due for an attempt."""
+        return await self.find([Condition("status", "eq", QUEUED), Condition("pending_outbox", "eq", False),
+                                Condition("next_attempt_at", "lte", now)],
+                               order_by=[Order("next_attempt_at")], limit=limit)
 
-    async def claim(self, mail_id: str, now: datetime, claimant: Incarnation, lease: timedelta) -> MailJob | None:
-        """The job, claimed for an attempt until the lease ends; None when it is no longer due.
+    async def claim(self, job: MailJob, now: datetime, claimant: Incarnation, lease: timedelta) -> bool:
+        """Claim the job, as read by `due`, for an attempt until the lease ends; False when it is
+        no longer due or was written since it was read (another instance claimed it).
 
         Another mailer instance skips the job until then; the next run of the claimant's own
         instance releases it at once (release_claims_of_earlier_runs).
         """
-        job = await self.get(mail_id)
-        if job is None or not job.is_due(now):
-            return None
+        if not job.is_due(now):
+            return False
         job.claim(claimant, now, lease)
-        return job if await self._save(job) else None
+        return await self._save(job)
 
     async def release_claims_of_earlier_runs(self, current: Incarnation, now: datetime) -> int:
         """Make the jobs whose attempt died with an earlier run of this instance due now; how many."""

@@ -22,7 +22,8 @@ _TYPOGRAPHY = str.maketrans(
     {"€": "EUR", "‘": "'", "’": "'", "‚": ",", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-", "…": "...",
      "•": "*", "\u2009": " ", "\u202f": " "}
 )
-_COLUMN_WIDTHS = (86, 20, 32, 20, 32)
+_COLUMN_WIDTHS = (86, 20, 32, 20, 32)  # mm, the page's width between its margins
+_ROW_HEIGHT = 6  # mm, one line of the lines table
 _MARK_COLOUR = (200, 30, 30)
 
 
@@ -112,25 +113,39 @@ def render_invoice_pdf(invoice: InvoiceSnapshot, issuer: Issuer, language: str) 
 
 
 def _lines_table(pdf: _Document, invoice: InvoiceSnapshot, texts: Texts) -> None:
-    pdf.set_font("Helvetica", "", 9)
-    with pdf.table(
-        col_widths=_COLUMN_WIDTHS,
-        text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
-        first_row_as_headings=True,
-    ) as table:
-        for cells in [
-            (texts.description, texts.quantity, texts.unit_price, texts.tax, texts.amount),
-            *(
-                (
-                    line.description,
-                    _decimal(line.quantity),
-                    money(line.unit_amount, invoice.currency),
-                    f"{_decimal(line.tax_rate)} %",
-                    money(line.amount, invoice.currency),
-                )
-                for line in invoice.lines
-            ),
-        ]:
-            row = table.row()
-            for cell in cells:
-                row.cell(latin1(cell))
+    # Drawn cell by cell: fpdf2's table API lays out every cell as a paragraph, and took most of
+    # the time spent on a document.
+    heading = (texts.description, texts.quantity, texts.unit_price, texts.tax, texts.amount)
+    _table_row(pdf, heading)
+    for line in invoice.lines:
+        _table_row(pdf, (line.description, _decimal(line.quantity), money(line.unit_amount, invoice.currency),
+                         f"{_decimal(line.tax_rate)} %", money(line.amount, invoice.currency)), heading)
+
+
+def _table_row(pdf: _Document, cells: tuple[str, ...], heading: tuple[str, ...] | None = None) -> None:
+    """One row at the cursor, framed; the description wraps, the figures are right-aligned. A row
+    under `heading` that starts a new page repeats the heading there; the heading is bold."""
+    pdf.set_font("Helvetica", "" if heading else "B", 9)
+    description, *figures = (latin1(cell) for cell in cells)
+    description_width, *figure_widths = _COLUMN_WIDTHS
+    if "\n" not in description and pdf.get_string_width(description) <= description_width - 2 * pdf.c_margin:
+        wrapped = [description]  # most descriptions: no need for fpdf2's slower line breaking
+    else:
+        wrapped = pdf.multi_cell(description_width, _ROW_HEIGHT, description, dry_run=True, output="LINES")
+    height = len(wrapped) * _ROW_HEIGHT
+    if pdf.will_page_break(height):
+        pdf.add_page()
+        if heading:
+            _table_row(pdf, heading)
+            pdf.set_font("Helvetica", "", 9)
+    x, y = pdf.l_margin, pdf.get_y()
+    for width in _COLUMN_WIDTHS:
+        pdf.rect(x, y, width, height)
+        x += width
+    for index, text in enumerate(wrapped):
+        pdf.set_xy(pdf.l_margin, y + index * _ROW_HEIGHT)
+        pdf.cell(description_width, _ROW_HEIGHT, text)
+    pdf.set_xy(pdf.l_margin + description_width, y)
+    for width, figure in zip(figure_widths, figures, strict=True):
+        pdf.cell(width, _ROW_HEIGHT, figure, align="R")
+    pdf.set_xy(pdf.l_margin, y + height)

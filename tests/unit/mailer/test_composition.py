@@ -1,8 +1,10 @@
 import email
 import email.policy
 from datetime import UTC, datetime
+from email.header import decode_header, make_header
 
 import pytest
+from aiosmtplib.email import flatten_message
 
 from services.mailer.domain.composition import build_message, message_id, money, render_content
 from tests.unit.mailer.factories import invoice
@@ -23,7 +25,7 @@ def compose(snapshot, *, kind="invoice", language="en", to=("ap@globex.example",
         pdf=pdf,
     )
     # What a receiver parses from the wire, not the object we built.
-    return email.message_from_bytes(message.as_bytes(policy=email.policy.SMTP), policy=email.policy.default)
+    return email.message_from_bytes(flatten_message(message), policy=email.policy.default)
 
 
 @pytest.mark.parametrize(
@@ -130,16 +132,43 @@ def test_non_ascii_names_are_encoded_in_headers():
         issuer={"company_name": "Müller & Söhne, Zürich", "email": "billing@acme.example"},
     )
     message = render_content(snapshot, snapshot.issuer, "invoice", "de")
-    raw = build_message(
+    raw = flatten_message(build_message(
         snapshot, snapshot.issuer, message, to=["ap@globex.example"], cc=[], message_id="<x@acme.example>",
         sent_at=SENT_AT, pdf=None,
-    ).as_bytes(policy=email.policy.SMTP)
+    ))
 
     raw.decode("ascii")  # 7-bit clean on the wire: non-ASCII went through RFC 2047 encoding
     received = email.message_from_bytes(raw, policy=email.policy.default)
     assert received["From"].addresses[0].display_name == "Müller & Söhne, Zürich"
     assert received["To"].addresses[0].display_name == "Łukasz Żółć"
     assert received["Subject"] == "Rechnung INV-2025-00042 von Müller & Söhne, Zürich"
+
+
+def test_a_long_non_ascii_name_is_split_into_encoded_words_that_fit_header_lines():
+    name = "Łukasz Żółć und Söhne Maschinenbau Gesellschaft mit beschränkter Haftung & Co. KG, Zürich"
+    snapshot = invoice(customer={"name": name, "email": ["ap@globex.example"]})
+    raw = flatten_message(build_message(
+        snapshot, snapshot.issuer, render_content(snapshot, snapshot.issuer, "invoice", "de"),
+        to=["ap@globex.example", "cfo@globex.example"], cc=[], message_id="<x@acme.example>", sent_at=SENT_AT, pdf=None,
+    ))
+
+    assert max(len(line) for line in raw.splitlines()) <= 78
+    to = email.message_from_bytes(raw, policy=email.policy.compat32)["To"]
+    # RFC 2047 readers join adjacent encoded words (Python's address parser keeps a space between them).
+    assert str(make_header(decode_header(to))) == f"{name} <ap@globex.example>, {name} <cfo@globex.example>"
+
+
+def test_an_internationalised_domain_is_written_in_its_ascii_form():
+    snapshot = invoice(issuer={"company_name": "Bücher AG", "email": "billing@bücher.example"})
+    received = compose(snapshot, to=["ap@zürich.example"])
+
+    assert received["From"].addresses[0].addr_spec == "billing@xn--bcher-kva.example"
+    assert received["To"].addresses[0].addr_spec == "ap@xn--zrich-kva.example"
+
+
+def test_a_local_part_outside_ascii_is_not_written_garbled():
+    with pytest.raises(UnicodeEncodeError):
+        compose(invoice(), to=["jörg@globex.example"])
 
 
 def test_user_text_is_escaped_in_the_html_body():

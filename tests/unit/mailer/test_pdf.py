@@ -77,3 +77,18 @@ def test_a_partly_paid_invoice_states_total_paid_and_what_is_still_owed():
     assert "Total 270.25 EUR" in lines
     assert "Amount paid 100.00 EUR" in lines
     assert "Amount outstanding 170.25 EUR" in lines
+
+
+def test_a_long_table_wraps_long_descriptions_and_repeats_its_heading_on_each_page():
+    lines = [{"description": f"Item {number}", "quantity": "1", "unit_amount": 100, "amount": 100, "tax_amount": 0}
+             for number in range(60)]
+    lines[1]["description"] = "Maintenance of the customer's whole fleet of machines, including spare parts and travel"
+    snapshot = invoice(lines=lines, subtotal=6000, tax=0, total=6000, amount_due=6000, amount_remaining=6000)
+    reader = pypdf.PdfReader(io.BytesIO(render_invoice_pdf(snapshot, snapshot.issuer, "en")))
+    pages = [page.extract_text() for page in reader.pages]
+
+    assert len(pages) > 1
+    assert all("Description Qty Unit price Tax Amount" in page for page in pages)
+    text = "\n".join(pages)
+    assert all(f"Item {number} 1 1.00 EUR" in text for number in (0, *range(2, 60)))
+    assert "Maintenance of the customer's whole fleet" in text and "spare parts and travel" in text
