@@ -165,13 +165,11 @@ def _boundary() -> str:
 def _mailboxes(name: str, boxes: list[tuple[str, str]]) -> Header:
     """An address header: names with specials quoted, names outside ASCII encoded per RFC 2047
     (a long one in several encoded words, each short enough for a header line), domains in IDNA
-    form, which needs no SMTPUTF8."""
+    form, which needs no SMTPUTF8 (local parts are ASCII: the contracts refuse others)."""
     header = Header(header_name=name)
     for index, (display_name, address) in enumerate(boxes):
         local, domain = address.rsplit("@", 1)
-        # A local part outside ASCII needs SMTPUTF8 and UTF-8 headers, which this mailer does not
-        # write: it fails here (UnicodeEncodeError) instead of going out garbled.
-        address = f"{local.encode('ascii').decode()}@{_ascii_domain(domain)}"
+        address = f"{local}@{_ascii_domain(domain)}"
         separator = "," if index < len(boxes) - 1 else ""
         if display_name.isascii():
             header.append(formataddr((display_name, address)) + separator)
