@@ -123,9 +123,10 @@ class _Document:
             described = self.described(details[0]) if details else {}
             reference = reference or (self.text(details[0], "Refs/AcctSvcrRef") if details else "") or None
             return [Booking(self.at(entry), reference, None, amount, currency, credit, **terms, **described)]
-        return self.batch(entry, details, reference, amount, currency, credit, terms)
+        return self.batch(details, reference, amount, currency, credit, terms)
 
-    def batch(self, entry, details, reference, amount, currency, credit, terms) -> list[Booking]:
+    def batch(self, details: list[etree._Element], reference: str | None, amount: Decimal, currency: str,
+              credit: bool, terms: dict) -> list[Booking]:
         """A batch booking: each transaction detail is a booking of its own, named after the entry's
         reference and its position (or after its own reference, when the entry has none)."""
         parts = []

@@ -53,7 +53,7 @@ def import_statements(
                 for path, statements in read.items()}
     transactions = [o for found in outcomes.values() for o in found if isinstance(o, BankTransactionReceived)]
     if not dry_run:
-        asyncio.run(_publish(bootstrap, transactions, account, actor))
+        asyncio.run(publish_transactions(bootstrap, transactions, account, actor))
     for path, found in outcomes.items():
         reported = [o for o in found if isinstance(o, Reported)]
         for item in reported:
@@ -63,7 +63,7 @@ def import_statements(
         typer.echo(json.dumps(summary))
 
 
-async def _publish(bootstrap: str, transactions: list[BankTransactionReceived], account: str, actor: str) -> None:
+async def publish_transactions(bootstrap: str, transactions: list[BankTransactionReceived], account: str, actor: str) -> None:
     """All of the import's transactions are one flow (one correlation id), sent without waiting
     per message and confirmed at the end: the command exits 0 only once Kafka has them all."""
     correlation_id = str(uuid.uuid4())

@@ -50,10 +50,11 @@ class Reported:
 
 def classify(statement: Statement) -> Iterator[BankTransactionReceived | Reported]:
     iban = compact(statement.account)
+    account_is_iban = is_valid_iban(iban)
     seen: Counter[str] = Counter()
     for booking in statement.bookings:
         transaction_id = _transaction_id(iban, booking, seen)
-        refusal = _refusal(statement, iban, booking)
+        refusal = _refusal(statement, account_is_iban, booking)
         if refusal is not None:
             yield Reported(booking.where, *refusal, transaction_id=transaction_id)
             continue
@@ -77,7 +78,7 @@ def classify(statement: Statement) -> Iterator[BankTransactionReceived | Reporte
         yield transaction
 
 
-def _refusal(statement: Statement, iban: str, booking: Booking) -> tuple[ReportReason, str] | None:
+def _refusal(statement: Statement, account_is_iban: bool, booking: Booking) -> tuple[ReportReason, str] | None:
     amount = f"{booking.amount} {booking.currency}"
     if booking.problem:
         return "inconsistent", booking.problem
@@ -91,7 +92,7 @@ def _refusal(statement: Statement, iban: str, booking: Booking) -> tuple[ReportR
         return "other_currency", f"a credit of {amount} to an account in {statement.currency}"
     if booking.currency not in CURRENCY_EXPONENTS:
         return "unknown_currency", f"{booking.currency} is not an active ISO 4217 currency"
-    if not is_valid_iban(iban):
+    if not account_is_iban:
         return "account_not_iban", f"the account {statement.account!r} is not an IBAN"
     if booking.booked_on is None:
         return "no_booking_date", "the entry has neither booking nor value date"
