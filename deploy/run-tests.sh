@@ -59,7 +59,7 @@ POSTGRES_RESET_DATABASES="$stop_stack" deploy/stack.sh up
 if [[ "${1:-}" == --bench ]]; then
     shift
     set +e
-    "$PY" -m bench "$@"
+    "$PY" -m "${BENCH_MODULE:-bench}" "$@"
     rc=$?
     set -e
     exit "$rc"

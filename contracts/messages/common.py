@@ -17,7 +17,11 @@ from contracts.references import compact, is_valid_iban
 Text = Annotated[str, StringConstraints(max_length=500)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
+
+
+@lru_cache(maxsize=8192)
 def _checked_iban(value: str) -> str:
+    # Remembered per IBAN like addresses below: a statement import validates one IBAN per booking.
     iban = compact(value)
     if not is_valid_iban(iban):
         raise ValueError("not a valid IBAN (its country's length and format, and its check digits, must agree)")
