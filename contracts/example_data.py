@@ -72,7 +72,9 @@ def examples() -> dict[str, MessageData]:
         inv.MarkInvoiceUnpaid(invoice_id=INVOICE, reason="Cash payment was recorded twice"),
         inv.ConfigureAccount(account_id=ACCOUNT, company_name=ISSUER.company_name, company_address=ISSUER.address,
                              sender_email=ISSUER.email, reply_to=ISSUER.reply_to, payee_iban=IBAN,
-                             number_format="INV-{yyyy}-{seq:05}", default_days_until_due=14),
+                             number_format="INV-{yyyy}-{seq:05}", default_days_until_due=14,
+                             reminder_schedule=[-3, 1, 7]),
+        inv.RunInvoiceClock(invoice_id=INVOICE, at=datetime(2026, 11, 17, tzinfo=UTC)),
         inv.InvoiceCreated(invoice_id=INVOICE, invoice=snapshot(status="draft", number=None, payment_reference=None,
                                                                   finalized_at=None, due_date=None, version=1)),
         inv.InvoiceUpdated(invoice_id=INVOICE, invoice=open_invoice, changes=[
