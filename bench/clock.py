@@ -18,10 +18,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
-
 from bench.__main__ import percentile
-from contracts import topics
 from contracts.messages.invoices import FinalizeInvoice
 from tests.integration.factories import configure_account, create_invoice
 from tests.integration.harness import EventLog, Producer, ServiceProcesses, env
@@ -29,45 +26,32 @@ from tests.integration.harness import EventLog, Producer, ServiceProcesses, env
 WATCHED = ("invoice.finalized", "invoice.past_due", "mail.send_reminder")
 
 
-class Arrivals:
-    """When each watched message first arrived, per type and invoice, and how many distinct ids."""
+class Arrivals(EventLog):
+    """When each watched message first arrived, per type and invoice, and how many distinct ids
+    (the event log's list of every record would be scanned at every wait)."""
 
     def __init__(self, bootstrap: str) -> None:
-        self.consumer = AIOKafkaConsumer(topics.INVOICES_EVENTS, topics.MAIL_COMMANDS, bootstrap_servers=bootstrap,
-                                         group_id=f"bench-clock-{uuid.uuid4()}", auto_offset_reset="latest",
-                                         enable_auto_commit=False)
+        super().__init__(bootstrap)
         self.first: dict[tuple[str, str], float] = {}
         self.ids: dict[tuple[str, str], set[str]] = {}
-        self.records: dict[tuple[str, str], dict] = {}
+        self.data: dict[tuple[str, str], dict] = {}
 
-    async def start(self) -> None:
-        await self.consumer.start()
-        while not self.consumer.assignment():
-            await asyncio.sleep(0.05)
-        for partition in self.consumer.assignment():
-            await self.consumer.position(partition)
-        self.task = asyncio.create_task(self._collect())
-
-    async def _collect(self) -> None:
+    async def _collect_until_unreadable(self) -> None:
         async for record in self.consumer:
             headers = {name: value.decode() for name, value in record.headers}
             if headers.get("ce_type") in WATCHED:
                 key = (headers["ce_type"], headers["ce_subject"])
                 self.first.setdefault(key, time.perf_counter())
                 self.ids.setdefault(key, set()).add(headers["ce_id"])
-                self.records.setdefault(key, json.loads(record.value))
+                self.data.setdefault(key, json.loads(record.value))
 
     def count(self, type_name: str) -> int:
         return sum(1 for kind, _ in self.first if kind == type_name)
 
-    async def wait_for(self, type_name: str, count: int, timeout: float) -> None:
+    async def wait_for_count(self, type_name: str, count: int, timeout: float) -> None:
         deadline = time.perf_counter() + timeout
         while self.count(type_name) < count and time.perf_counter() < deadline:
             await asyncio.sleep(0.05)
-
-    async def stop(self) -> None:
-        self.task.cancel()
-        await self.consumer.stop()
 
 
 async def measure(args) -> None:
@@ -91,8 +75,8 @@ async def measure(args) -> None:
         await producer.send(create_invoice(invoice_id, days_until_due=14), account_id=account)
         await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account)
     await producer.stop()
-    await arrivals.wait_for("invoice.finalized", args.invoices, timeout=600)
-    due = date.fromisoformat(next(iter(arrivals.records.values()))["invoice"]["due_date"])
+    await arrivals.wait_for_count("invoice.finalized", args.invoices, timeout=600)
+    due = date.fromisoformat(next(iter(arrivals.data.values()))["invoice"]["due_date"])
     print(f"opened: {arrivals.count('invoice.finalized')}/{args.invoices} invoices, due {due}")
 
     past_due_from = datetime(due.year, due.month, due.day, tzinfo=UTC) + timedelta(days=1)
@@ -102,8 +86,8 @@ async def measure(args) -> None:
     scratch.write_text(json.dumps({account: offset for account in accounts}))
     scratch.replace(offsets_file)
     moment = time.perf_counter()
-    await arrivals.wait_for("invoice.past_due", args.invoices, timeout=600)
-    await arrivals.wait_for("mail.send_reminder", args.invoices, timeout=60)
+    await arrivals.wait_for_count("invoice.past_due", args.invoices, timeout=600)
+    await arrivals.wait_for_count("mail.send_reminder", args.invoices, timeout=60)
     await asyncio.sleep(2 * float(os.environ["INVOICES_CLOCK_INTERVAL_SECONDS"]))  # for late duplicates
     await arrivals.stop()
     offsets_file.write_text("{}")
