@@ -38,13 +38,13 @@ def create_app(settings: InvoicesSettings | None = None):
     clock = Clock(settings.clock_offsets_file)
     InvoiceHandlers(service, invoices, service.repository(Accounts), QuoteLinks(service.store), clock).register()
     metrics = InvoiceMetrics(service.metrics.registry)
+    service.background(ClockScheduler(service, invoices, clock, settings, metrics).tick_forever)
     service.document_publications([
         InvoiceCreated, InvoiceUpdated, InvoiceDeleted, InvoiceFinalized, InvoiceSent, InvoicePaymentApplied,
         InvoicePaid, InvoiceMarkedUnpaid, InvoiceVoided, InvoiceMarkedUncollectible, InvoicePastDue,
         AccountConfigured, InvoiceCommandRejected, AllocateNumber, SendInvoiceMail, SendReminderMail,
         RunInvoiceClock,
     ])
-    service.background(ClockScheduler(service, invoices, clock, settings).tick_forever)
 
     @service.background
     async def count_invoices_by_status() -> None:

@@ -25,6 +25,7 @@ from contracts.messages.invoices import RunInvoiceClock
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.clock import Clock
 from services.invoices.domain.invoice import Invoice
+from services.invoices.metrics import InvoiceMetrics
 from services.invoices.settings import InvoicesSettings
 
 _CLOCK_ID_NAMESPACE = uuid.UUID("3e0f6d52-9b7a-4c1e-8d2f-5a4b3c2d1e0f")
@@ -43,11 +44,13 @@ def clock_command(invoice: Invoice, at: datetime) -> Outgoing:
 
 
 class ClockScheduler:
-    def __init__(self, service: Service, invoices: Invoices, clock: Clock, settings: InvoicesSettings) -> None:
+    def __init__(self, service: Service, invoices: Invoices, clock: Clock, settings: InvoicesSettings,
+                 metrics: InvoiceMetrics) -> None:
         self.service = service
         self.invoices = invoices
         self.clock = clock
         self.settings = settings
+        self.metrics = metrics
         self._asked: dict[uuid.UUID, float] = {}
 
     async def tick_forever(self) -> None:
@@ -58,7 +61,10 @@ class ClockScheduler:
     async def ask_due(self) -> int:
         """Send the clock command of every invoice due now; returns how many were sent."""
         self.clock.reload()
-        due = await self.invoices.clock_due(self.clock.now(), self.settings.clock_batch_size)
+        now = self.clock.now()
+        due = await self.invoices.clock_due(now, self.settings.clock_batch_size)
+        # The earliest first: how late the oldest moment still waiting is.
+        self.metrics.clock_delay.set((now - due[0].next_clock_at).total_seconds() if due else 0)
         for account_id, now in self.clock.accounts_ahead().items():
             due += await self.invoices.clock_due(now, self.settings.clock_batch_size, account_id=account_id)
         started = time.monotonic()

@@ -5,9 +5,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
+from prometheus_client import CollectorRegistry
+
 from chassis.storage.memory import MemoryStore
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.clock import Clock
+from services.invoices.metrics import InvoiceMetrics
 from services.invoices.scheduler import ClockScheduler
 from services.invoices.settings import InvoicesSettings
 from tests.unit.invoices.test_lifecycle import open_invoice
@@ -36,7 +39,12 @@ async def stored(invoices: Invoices, invoice_id: str, account_id: str = "acct"):
 
 def scheduler(invoices: Invoices, clock: Clock) -> tuple[ClockScheduler, Sent]:
     sent = Sent()
-    return ClockScheduler(SimpleNamespace(publisher=sent), invoices, clock, InvoicesSettings()), sent
+    metrics = InvoiceMetrics(CollectorRegistry())
+    return ClockScheduler(SimpleNamespace(publisher=sent), invoices, clock, InvoicesSettings(), metrics), sent
+
+
+def delay(loop: ClockScheduler) -> float:
+    return loop.metrics.clock_delay.collect()[0].samples[0].value
 
 
 class FixedClock(Clock):
@@ -63,6 +71,10 @@ async def test_every_instance_asks_with_the_same_command_and_once_until_it_is_ha
     assert a.envelope.id == b.envelope.id and a.data.invoice_id == "inv_due" and a.data.at == DUE_PAST
     assert a.envelope.subject == "inv_due" and a.envelope.accountid == "acct"
     assert await first.ask_due() == 0  # asked already, not handled yet: not sent at every interval
+
+    late, _ = scheduler(invoices, FixedClock(DUE_PAST + timedelta(seconds=30)))
+    await late.ask_due()
+    assert delay(late) == 30 and delay(first) == 0
 
 
 async def test_an_account_with_a_test_clock_offset_is_asked_for_by_its_own_time(tmp_path):
