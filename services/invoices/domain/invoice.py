@@ -143,7 +143,12 @@ class Invoice(Aggregate):
         if self.status != "open" or self.deleted or self.due_date is None:
             return None
         return dunning.next_moment(self.due_date, self.reminder_schedule, self._clock_ran_at,
-                                   past_due_announced=self.past_due_on == self.due_date)
+                                   past_due_announced=self.past_due)
+
+    @property
+    def past_due(self) -> bool:
+        """Open and announced past its due date (a due date moved later is current again)."""
+        return self.status == "open" and self.past_due_on == self.due_date
 
     @property
     def _clock_ran_at(self) -> datetime:
@@ -163,6 +168,7 @@ class Invoice(Aggregate):
                 }
             ),
             version=self.version + 1,
+            past_due=self.past_due,
             subtotal=figures.subtotal,
             tax=figures.tax,
             total=figures.total,
@@ -455,7 +461,7 @@ class Invoice(Aggregate):
         after, self.clock_ran_at = self._clock_ran_at, max(self._clock_ran_at, now)
         self.reminder_schedule = list(schedule)
         announced = False
-        if self.past_due_on != self.due_date and now >= dunning.past_due_from(self.due_date):
+        if not self.past_due and now >= dunning.past_due_from(self.due_date):
             self.past_due_on = self.due_date
             days = (now.date() - self.due_date).days
             self._add_history("past_due", now, actor, message_id, detail={"due_date": self.due_date.isoformat(),

@@ -39,7 +39,7 @@ def test_the_clock_runs_at_each_reminder_and_at_the_past_due_moment_each_once():
     assert invoice.next_clock_at == on(DUE + timedelta(days=1))
 
     past_due, reminder = run(invoice, on(DUE + timedelta(days=1), hour=0))
-    assert isinstance(past_due, InvoicePastDue) and past_due.days_past_due == 1
+    assert isinstance(past_due, InvoicePastDue) and past_due.days_past_due == 1 and past_due.invoice.past_due
     assert isinstance(reminder, SendReminderMail) and reminder.days_relative_to_due == 1
     assert invoice.past_due_on == DUE and invoice.next_clock_at == on(DUE + timedelta(days=7))
 
@@ -109,7 +109,7 @@ def test_a_later_due_date_makes_the_invoice_current_again_and_past_due_again_lat
     invoice = scheduled()
     run(invoice, on(DUE + timedelta(days=1)))
     invoice.due_date = DUE + timedelta(days=30)
-    assert invoice.next_clock_at == on(invoice.due_date - timedelta(days=3))
+    assert invoice.next_clock_at == on(invoice.due_date - timedelta(days=3)) and not invoice.snapshot().past_due
     events = run(invoice, on(invoice.due_date + timedelta(days=1)))
     assert isinstance(events[0], InvoicePastDue) and invoice.past_due_on == invoice.due_date
 
