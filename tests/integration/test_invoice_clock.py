@@ -112,6 +112,7 @@ async def test_past_due_once_and_reminders_on_the_accounts_schedule(
     test_clock.move_to(account_id, day_start(due, 1, hours=0) + timedelta(seconds=5))
     past_due = await event_log.wait_for_type("invoice.past_due", invoice_id)
     assert past_due.data["days_past_due"] == 1 and past_due.data["invoice"]["status"] == "open"
+    assert past_due.data["invoice"]["past_due"] is True
     await event_log.wait_for(lambda r: r.type == "mail.send_reminder" and r.key == invoice_id
                              and r.data["days_relative_to_due"] == 1)
 
