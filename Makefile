@@ -43,3 +43,7 @@ docs: setup
 
 bench: setup
 	bash deploy/run-tests.sh --bench $(BENCH_ARGS)
+
+# The other benchmarks, each on the test stack like `make bench`: bench-<name> runs bench/<name>.py.
+bench-%: setup
+	BENCH_MODULE=bench.$* bash deploy/run-tests.sh --bench $(BENCH_ARGS)

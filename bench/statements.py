@@ -1,8 +1,8 @@
 """Bank statement import on the test stack: bookings per second read from camt.053 and MT940
 files (parsed and classified), published to Kafka, and answered by payments.
 
-    BENCH_MODULE=bench.statements make bench                                 (20,000 bookings a file)
-    BENCH_MODULE=bench.statements make bench BENCH_ARGS="--bookings 100000"
+    make bench-statements                                  (20,000 bookings a file)
+    make bench-statements BENCH_ARGS="--bookings 100000"
 
 Writes one camt.053.001.08 file and one MT940 file (German dialect) of as many booked credits as
 asked, each naming no invoice, reads both as `invoicing statements import` does, publishes the
