@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := .cache/uv/bin/uv
 PY := .venv/bin/python
 
-.PHONY: setup up down status logs test test-unit docs bench bench-documents clean
+.PHONY: setup up down status logs test test-unit docs bench clean
 
 $(UV):
 	python3 -m venv .cache/uv
@@ -44,5 +44,6 @@ docs: setup
 bench: setup
 	bash deploy/run-tests.sh --bench $(BENCH_ARGS)
 
-bench-documents: setup
-	PYTHONPATH=. $(PY) -m bench.documents $(BENCH_ARGS)
+# The other benchmarks, each on the test stack like `make bench`: bench-<name> runs bench/<name>.py.
+bench-%: setup
+	BENCH_MODULE=bench.$* bash deploy/run-tests.sh --bench $(BENCH_ARGS)

@@ -4,6 +4,7 @@
     invoicing example invoice.create          a valid data document to start from
     invoicing publish invoice.create FILE --account acct_1 --wait
     invoicing watch --correlation-id ID       follow one flow as JSON lines
+    invoicing statements import FILE... --account acct_1   bank statements (camt.053, MT940)
 
 Settings come from the environment like the services' (KAFKA_BOOTSTRAP_SERVERS).
 """
@@ -20,6 +21,7 @@ import typer
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
+from cli.statements import command as statements
 from contracts import topics
 from contracts.envelope import Envelope, describe_validation_error
 from contracts.example_data import examples
@@ -31,6 +33,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+app.add_typer(statements.app, name="statements")
 
 Bootstrap = Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers")]
 

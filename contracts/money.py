@@ -1,5 +1,6 @@
 """Money on the wire: an integer amount in minor units plus an ISO 4217 currency code."""
 
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -46,3 +47,13 @@ def format_amount(amount: int, currency: str) -> str:
     sign = "-" if amount < 0 else ""
     whole, fraction = divmod(abs(amount), 10**exponent)
     return f"{sign}{whole}.{fraction:0{exponent}d}" if exponent else f"{sign}{whole}"
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """A decimal amount in minor units, exactly: ValueError when the currency cannot hold it
+    (e.g. 10.005 EUR), as rounding would change what was paid."""
+    exponent = minor_unit_exponent(currency)
+    minor = amount.scaleb(exponent)
+    if minor != minor.to_integral_value():
+        raise ValueError(f"{amount} {currency} has more decimals than {currency}'s {exponent}")
+    return int(minor)

@@ -77,6 +77,9 @@ _CODES = (
                "The payment's currency is not the invoice's."),
     ReasonCode("delivery_failed", ("rejection",),
                "The invoice email bounced or every retry was refused; `mail.bounced` has the SMTP diagnostic."),
+    ReasonCode("nothing_due", ("rejection",),
+               "The invoice's clock found nothing due at the moment the clock command names: the invoice was "
+               "paid, voided or changed meanwhile, or the moment has not come yet."),
     ReasonCode("recipient_suppressed", ("rejection",),
                "Every recipient bounced permanently before and is suppressed; nothing was sent."),
     # --- numbering ----------------------------------------------------------------------------
@@ -87,6 +90,10 @@ _CODES = (
                "The invoice takes no payment: it is a draft, paid or void."),
     ReasonCode("unknown_transaction", ("rejection",), "The account received no bank transaction with this id."),
     ReasonCode("transaction_already_matched", ("rejection",), "The transaction is matched to an invoice already."),
+    ReasonCode("invalid_split", ("rejection", "dead_letter"),
+               "A split of a transaction names an invoice twice, or not the invoice the command is keyed by."),
+    ReasonCode("split_mismatch", ("rejection",),
+               "The amounts of a split do not add up to the transaction's amount."),
     ReasonCode("payment_already_exists", ("rejection",), "Another payment has this id; payment ids are not reused."),
     ReasonCode("unknown_payment", ("rejection",), "The invoice has no payment with this id."),
     ReasonCode("payment_already_removed", ("rejection",), "The payment was removed already."),

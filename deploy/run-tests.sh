@@ -3,7 +3,7 @@
 # dir, see deploy/env/test.env), so tests never touch a running dev stack.
 #
 #   deploy/run-tests.sh [pytest args...]     default args: -q
-#   deploy/run-tests.sh --bench [args...]    runs `python -m bench` instead of pytest
+#   deploy/run-tests.sh --bench [args...]    runs `python -m $BENCH_MODULE` (default: bench) instead of pytest
 #
 # If the test stack was already fully running before (someone keeps it up to iterate quickly), it is
 # left running; otherwise whatever this run started is stopped on exit. KEEP_STACK=1 always keeps it.
@@ -59,7 +59,7 @@ POSTGRES_RESET_DATABASES="$stop_stack" deploy/stack.sh up
 if [[ "${1:-}" == --bench ]]; then
     shift
     set +e
-    "$PY" -m bench "$@"
+    "$PY" -m "${BENCH_MODULE:-bench}" "$@"
     rc=$?
     set -e
     exit "$rc"

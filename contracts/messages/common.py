@@ -17,7 +17,11 @@ from contracts.references import compact, is_valid_iban
 Text = Annotated[str, StringConstraints(max_length=500)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
+
+
+@lru_cache(maxsize=8192)
 def _checked_iban(value: str) -> str:
+    # Remembered per IBAN like addresses below: a statement import validates one IBAN per booking.
     iban = compact(value)
     if not is_valid_iban(iban):
         raise ValueError("not a valid IBAN (its country's length and format, and its check digits, must agree)")
@@ -29,12 +33,20 @@ Iban = Annotated[str, AfterValidator(_checked_iban)]
 
 @lru_cache(maxsize=8192)
 def _checked_email(value: str) -> str:
-    return validate_email(value)[1]
+    address = validate_email(value)[1]
+    if not address.rsplit("@", 1)[0].isascii():
+        # Such an address needs SMTPUTF8 from end to end, which the mailer does not use: refused
+        # where the sender hears why, not at every delivery attempt. (Domains outside ASCII are
+        # fine: they have an ASCII form.)
+        raise PydanticCustomError("value_error", "value is not a valid email address: {reason}",
+                                  {"reason": "the part before the @ must be ASCII (SMTPUTF8 is not supported)"})
+    return address
 
 
-# pydantic's EmailStr rules and normalisation, remembered per address: every message and every
-# stored aggregate that carries an address validates it again, and the same few addresses come
-# back all the time (the international-domain checks cost more than the rest of a message).
+# pydantic's EmailStr rules and normalisation, less local parts outside ASCII, remembered per
+# address: every message and every stored aggregate that carries an address validates it again,
+# and the same few addresses come back all the time (the international-domain checks cost more
+# than the rest of a message).
 EmailAddress = Annotated[str, AfterValidator(_checked_email), WithJsonSchema({"type": "string", "format": "email"})]
 
 
@@ -126,6 +138,7 @@ class InvoiceSnapshot(ValueModel):
     amount_remaining: int
     due_date: date | None = None
     days_until_due: int | None = None
+    past_due: bool = Field(default=False, description="Open and announced past its due date (invoice.past_due)")
     payee_iban: Iban | None = None
     payment_reference: str | None = None
     quote_id: str | None = None

@@ -3,11 +3,12 @@
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from contracts import topics
 from contracts.messages.base import Command, Event, Identifier, message_type
-from contracts.messages.common import CommandRejected, Iban, Text
+from contracts.messages.common import CommandRejected, Iban, Text, ValueModel
 from contracts.money import Currency
 from contracts.reasons import UnmatchedReason
 
@@ -44,12 +45,35 @@ class RecordPayment(Command):
     note: Text = ""
 
 
-@message_type("payment.apply", topic=topics.PAYMENTS_COMMANDS, key="invoice_id")
-class ApplyTransaction(Command):
-    """Apply an unmatched bank transaction to an invoice by hand."""
+class TransactionShare(ValueModel):
+    """The part of a bank transaction one invoice takes in a split."""
 
     invoice_id: Identifier
+    amount: PositiveAmount
+
+
+@message_type("payment.apply", topic=topics.PAYMENTS_COMMANDS, key="invoice_id")
+class ApplyTransaction(Command):
+    """Apply an unmatched bank transaction by hand: to one invoice, or split over several."""
+
+    invoice_id: Identifier = Field(description="The invoice it pays; with a split, one of the split's invoices")
     transaction_id: Identifier
+    split: list[TransactionShare] = Field(
+        default=[],
+        max_length=50,
+        description=(
+            "To split the transaction over several invoices: each invoice once, with the amount it takes; the "
+            "amounts add up to the transaction's. Empty: the whole transaction pays invoice_id."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _one_share_per_invoice(self) -> "ApplyTransaction":
+        invoices = [share.invoice_id for share in self.split]
+        if self.split and (len(set(invoices)) < len(invoices) or self.invoice_id not in invoices):
+            # The error type is the reason code the rejection carries (see contracts.reasons).
+            raise PydanticCustomError("invalid_split", "a split names each invoice once, invoice_id among them")
+        return self
 
 
 @message_type("payment.remove", topic=topics.PAYMENTS_COMMANDS, key="invoice_id")

@@ -164,19 +164,24 @@ def register(
 
     @consumer.handles(ApplyTransaction)
     async def apply_transaction(context: HandlerContext, command: ApplyTransaction) -> None:
-        await owned_invoice(context, command.invoice_id)
+        invoice_ids = [share.invoice_id for share in command.split] or [command.invoice_id]
+        for invoice_id in invoice_ids:
+            await owned_invoice(context, invoice_id)
         key = BankTransaction.key(context.account_id, command.transaction_id)
-        # Read to decide; loaded through the unit of work after its payment (see the module's doc).
+        # Read to decide; loaded through the unit of work after its payments (see the module's doc).
         found = await transactions.get(key)
         if found is None:
             raise PaymentRefused("unknown_transaction", "The account received no bank transaction with this id.")
         if found.changed_by(str(context.envelope.id)):
             raise AlreadyHandled(transactions, found)
-        payment = await payments.get(Payment.key(context.account_id, found.payment_id))
-        found.check_applicable(await invoices.get(command.invoice_id), payment is not None and payment.counts)
-        await settle(context, found.payment(command.invoice_id, "applied"))
+        made = [await payments.get(Payment.key(context.account_id, pid)) for pid in found.payment_ids]
+        found.check_applicable(
+            [await invoices.get(i) for i in invoice_ids], any(p is not None and p.counts for p in made), command.split
+        )
+        for payment in found.applied_payments(command.invoice_id, command.split):
+            await settle(context, payment)
         transaction = await context.uow.get(transactions, key)
-        transaction.apply_to(command.invoice_id)
+        transaction.apply_to(command.invoice_id, command.split)
         await context.uow.commit()
 
     async def owned_invoice(context: HandlerContext, invoice_id: str) -> None:

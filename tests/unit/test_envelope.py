@@ -99,3 +99,19 @@ def test_a_validator_that_names_a_rule_gives_its_reason_code():
 
 def test_ids_are_uuids():
     assert isinstance(command_envelope().id, uuid.UUID)
+
+
+@pytest.mark.parametrize("address", ["jörg@globex.example", "not-an-address"])
+def test_an_address_the_mailer_cannot_write_is_refused_as_invalid_data(address):
+    envelope = Envelope.originate(source="t", type="invoice.send", subject="inv_1", accountid="a", actor="u")
+    body = json.dumps({"invoice_id": "inv_1", "to": [address]}).encode()
+    with pytest.raises(UndecodableMessage) as error:
+        decode_data(envelope, SendInvoice, body)
+    assert error.value.reason == "invalid_data"
+    assert "not a valid email address" in error.value.detail
+
+
+def test_a_domain_outside_ascii_is_accepted():
+    envelope = Envelope.originate(source="t", type="invoice.send", subject="inv_1", accountid="a", actor="u")
+    body = json.dumps({"invoice_id": "inv_1", "to": ["ap@zürich.example"]}).encode()
+    assert decode_data(envelope, SendInvoice, body).to == ["ap@zürich.example"]

@@ -44,6 +44,15 @@ class _Connection(aiosmtplib.SMTP):
         except SMTPServerDisconnected as error:
             raise _ClosedWhileIdle(str(error)) from error
 
+    async def rset(self, *args, **kwargs):
+        # aiosmtplib resets after a refusal and ignores a reset the relay refuses; a transaction
+        # left open would make the next message's MAIL fail, so such a connection is not kept.
+        try:
+            return await super().rset(*args, **kwargs)
+        except SMTPResponseException:
+            self.close()
+            raise
+
 
 class SmtpRelay:
     def __init__(self, settings: MailerSettings) -> None:

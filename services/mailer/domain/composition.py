@@ -165,7 +165,7 @@ def _boundary() -> str:
 def _mailboxes(name: str, boxes: list[tuple[str, str]]) -> Header:
     """An address header: names with specials quoted, names outside ASCII encoded per RFC 2047
     (a long one in several encoded words, each short enough for a header line), domains in IDNA
-    form, which needs no SMTPUTF8."""
+    form, which needs no SMTPUTF8 (local parts are ASCII: the contracts refuse others)."""
     header = Header(header_name=name)
     for index, (display_name, address) in enumerate(boxes):
         local, domain = address.rsplit("@", 1)

@@ -4,7 +4,8 @@ Banks issue the ids, so two tenants can receive the same one: the aggregate's id
 account, and one tenant's transaction is never taken for a duplicate of another's.
 
 Its receipt runs the matching rules: it pays the invoice they find (an automatic payment), or it
-goes to the unmatched queue with their reason, where a person may apply it to an invoice. One
+goes to the unmatched queue with their reason, where a person may apply it to an invoice, or
+split it over several invoices (one payment each, for the amount the person gives each). One
 whose text named no invoice payments knew waits for one: it keeps the names its text may name an
 invoice by, and the rules run again when an invoice by one of those names becomes known.
 """
@@ -14,7 +15,7 @@ from datetime import date
 from pydantic import model_validator
 
 from chassis.aggregate import Aggregate
-from contracts.messages.payments import BankTransactionReceived, PaymentUnmatched
+from contracts.messages.payments import BankTransactionReceived, PaymentUnmatched, TransactionShare
 from contracts.reasons import UnmatchedReason
 from services.payments.domain.matching import AwaitingInvoice, Match, NoMatch, RemittanceReferences
 from services.payments.domain.model import InvoiceView, PaymentMatch, PaymentRefused, check_payable
@@ -39,7 +40,10 @@ class BankTransaction(Aggregate):
     debtor_iban: str | None = None
     end_to_end_id: str = ""
     invoice_id: str | None = None
-    """The invoice the transaction pays, automatically or as a person applied it."""
+    """The invoice the transaction pays, automatically or as a person applied it (the command's, for a split)."""
+    split: list[TransactionShare] = []
+    """The invoices a person split it over last, with their amounts; their payments are named after
+    their positions (see payment_ids)."""
     match: PaymentMatch | None = None
     unmatched_reason: UnmatchedReason | None = None
     """Why the rules gave it to the unmatched queue, while no invoice takes it."""
@@ -61,9 +65,14 @@ class BankTransaction(Aggregate):
 
     @property
     def payment_id(self) -> str:
-        # A transaction settles at most one invoice at a time, so it names its payment; applying
-        # it again after that payment was removed reuses the name.
+        # A transaction settles one invoice, or the invoices of one split, at a time, so it names
+        # its payments; applying it again after they were removed reuses the names.
         return f"bt-{self.transaction_id}"
+
+    @property
+    def payment_ids(self) -> list[str]:
+        """Every payment it may have made: the whole, and each share of its last split."""
+        return [self.payment_id, *(f"{self.payment_id}-{n}" for n in range(1, len(self.split) + 1))]
 
     @property
     def waiting(self) -> bool:
@@ -71,9 +80,22 @@ class BankTransaction(Aggregate):
 
     def payment(self, invoice_id: str, match: PaymentMatch) -> Payment:
         """The payment it makes when it pays `invoice_id`."""
+        return self._payment(self.payment_id, invoice_id, self.amount, match)
+
+    def applied_payments(self, invoice_id: str, split: list[TransactionShare]) -> list[Payment]:
+        """The payments a person applying it makes: the whole to `invoice_id`, or one per share of a
+        split, for the amount the person gave that invoice."""
+        if not split:
+            return [self.payment(invoice_id, "applied")]
+        return [
+            self._payment(f"{self.payment_id}-{n}", share.invoice_id, share.amount, "applied")
+            for n, share in enumerate(split, start=1)
+        ]
+
+    def _payment(self, payment_id: str, invoice_id: str, amount: int, match: PaymentMatch) -> Payment:
         return Payment(
-            id=Payment.key(self.account_id, self.payment_id), payment_id=self.payment_id, account_id=self.account_id,
-            invoice_id=invoice_id, amount=self.amount, currency=self.currency, paid_on=self.booked_on,
+            id=Payment.key(self.account_id, payment_id), payment_id=payment_id, account_id=self.account_id,
+            invoice_id=invoice_id, amount=amount, currency=self.currency, paid_on=self.booked_on,
             method="bank_transfer", match=match, transaction_id=self.transaction_id,
         )
 
@@ -97,16 +119,28 @@ class BankTransaction(Aggregate):
         self.reconcile(outcome)
         return True
 
-    def check_applicable(self, invoice: InvoiceView | None, payment_counts: bool) -> None:
-        """Whether a person may apply it to `invoice`: not while its payment counts towards one."""
-        if self.invoice_id is not None and payment_counts:
+    def check_applicable(
+        self, invoices: list[InvoiceView | None], payments_count: bool, split: list[TransactionShare]
+    ) -> None:
+        """Whether a person may apply it to `invoices` (one, or those of a split): not while one of its
+        payments counts towards an invoice, only to invoices that take a payment in its currency, and
+        a split only for exactly its amount."""
+        if payments_count:
             raise PaymentRefused("transaction_already_matched", f"The transaction pays {self.invoice_id} already.")
-        check_payable(invoice, self.account_id, self.currency)
+        for invoice in invoices:
+            check_payable(invoice, self.account_id, self.currency)
+        total = sum(share.amount for share in split)
+        if split and total != self.amount:
+            raise PaymentRefused(
+                "split_mismatch", f"The split adds up to {total}; the transaction is {self.amount} {self.currency}."
+            )
 
-    def apply_to(self, invoice_id: str) -> None:
-        """A person applies it to an invoice (see check_applicable)."""
-        self.waiting_for = []
-        self._pays(invoice_id, "applied")
+    def apply_to(self, invoice_id: str, split: list[TransactionShare]) -> None:
+        """A person applies it to an invoice, or splits it over several (see check_applicable)."""
+        self.waiting_for, self.split = [], list(split)
+        self.invoice_id, self.match, self.unmatched_reason = invoice_id, "applied", None
+        for payment in self.applied_payments(invoice_id, split):
+            self.record(payment.matched())
 
     def _pays(self, invoice_id: str, match: PaymentMatch) -> None:
         self.invoice_id, self.match, self.unmatched_reason = invoice_id, match, None

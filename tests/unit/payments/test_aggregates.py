@@ -3,8 +3,16 @@
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
 
-from contracts.messages.payments import BankTransactionReceived, PaymentMatched, PaymentRemoved, RecordPayment
+from contracts.messages.payments import (
+    ApplyTransaction,
+    BankTransactionReceived,
+    PaymentMatched,
+    PaymentRemoved,
+    RecordPayment,
+    TransactionShare,
+)
 from contracts.references import creditor_reference
 from services.payments.domain.matching import AwaitingInvoice, Match, NoMatch
 from services.payments.domain.model import InvoiceView, PaymentRefused
@@ -78,9 +86,9 @@ class TestBankTransaction:
         transaction.reconcile(Match(INVOICE))
 
         with pytest.raises(PaymentRefused) as refused:
-            transaction.check_applicable(INVOICE, payment_counts=True)
+            transaction.check_applicable([INVOICE], payments_count=True, split=[])
         assert refused.value.reason == "transaction_already_matched"
-        transaction.check_applicable(INVOICE, payment_counts=False)
+        transaction.check_applicable([INVOICE], payments_count=False, split=[])
 
     @pytest.mark.parametrize(("invoice", "reason"), [
         (None, "unknown_invoice"),
@@ -89,7 +97,7 @@ class TestBankTransaction:
     ])
     def test_applying_follows_the_payment_rules(self, invoice, reason):
         with pytest.raises(PaymentRefused) as refused:
-            received().check_applicable(invoice, payment_counts=False)
+            received().check_applicable([invoice], payments_count=False, split=[])
         assert refused.value.reason == reason
 
     def test_applying_ends_a_wait_and_announces_an_applied_payment(self):
@@ -97,11 +105,45 @@ class TestBankTransaction:
         transaction.reconcile(AwaitingInvoice("no_reference"))
         transaction.take_recorded()
 
-        transaction.apply_to("inv_2")
+        transaction.apply_to("inv_2", [])
 
         [matched] = transaction.take_recorded()
         assert (matched.invoice_id, matched.match) == ("inv_2", "applied")
         assert not transaction.waiting
+
+    def test_a_split_pays_each_invoice_its_share_under_a_payment_of_its_own(self):
+        transaction = received()
+        transaction.reconcile(NoMatch("ambiguous_reference"))
+        transaction.take_recorded()
+        split = [TransactionShare(invoice_id="inv_1", amount=3_000), TransactionShare(invoice_id="inv_2", amount=2_000)]
+        transaction.check_applicable([INVOICE, INVOICE.model_copy(update={"id": "inv_2"})], False, split)
+
+        transaction.apply_to("inv_1", split)
+
+        assert [(m.invoice_id, m.payment_id, m.amount, m.match) for m in transaction.take_recorded()] == [
+            ("inv_1", "bt-tx-1-1", 3_000, "applied"), ("inv_2", "bt-tx-1-2", 2_000, "applied")
+        ]
+        assert transaction.payment_ids == ["bt-tx-1", "bt-tx-1-1", "bt-tx-1-2"]
+
+    @pytest.mark.parametrize(("amounts", "invoice", "reason"), [
+        ((3_000, 1_999), INVOICE, "split_mismatch"),
+        ((3_000, 2_001), INVOICE, "split_mismatch"),
+        ((3_000, 2_000), INVOICE.model_copy(update={"status": "void"}), "invoice_not_open"),
+    ])
+    def test_a_split_is_refused_unless_it_adds_up_and_every_invoice_is_payable(self, amounts, invoice, reason):
+        split = [TransactionShare(invoice_id="inv_1", amount=amounts[0]),
+                 TransactionShare(invoice_id="inv_2", amount=amounts[1])]
+
+        with pytest.raises(PaymentRefused) as refused:
+            received().check_applicable([INVOICE, invoice], payments_count=False, split=split)
+
+        assert refused.value.reason == reason
+
+    def test_a_split_names_each_invoice_once_and_the_command_s_invoice_among_them(self):
+        share = {"invoice_id": "inv_1", "amount": 100}
+        for split, invoice_id in (([share, share], "inv_1"), ([share], "inv_9")):
+            with pytest.raises(ValidationError, match="invalid_split|names each invoice once"):
+                ApplyTransaction(invoice_id=invoice_id, transaction_id="tx-1", split=split)
 
 
 class TestPayment:

@@ -1,0 +1,84 @@
+"""`invoicing statements import FILE...`: bank statements into `bank_transaction.received`.
+
+Every file is read whole before anything is published: one malformed file refuses the import
+(exit 2), and nothing of any file is published. The account (tenant) the transactions belong to
+is `--account`, required: whoever imports a statement acts for one account, as with `publish`.
+The statement's IBAN is the credited IBAN of its transactions; payments matches them against the
+account's payee IBANs and queues a transfer to another IBAN as unmatched (`unknown_iban`).
+"""
+
+import asyncio
+import json
+import os
+import sys
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from faststream.kafka import KafkaBroker
+
+from cli.statements import MalformedStatement, read_statements
+from cli.statements.transactions import Reported, classify
+from contracts.envelope import Envelope
+from contracts.messages.payments import BankTransactionReceived
+
+app = typer.Typer(help="Import bank statement files (camt.053, MT940).", no_args_is_help=True)
+
+
+@app.command("import")
+def import_statements(
+    files: Annotated[list[Path], typer.Argument(help="camt.053 (XML) or MT940 files", exists=True, dir_okay=False)],
+    account: Annotated[str, typer.Option("--account", "-a", help="The account (tenant) the statements are for")],
+    actor: Annotated[str, typer.Option(help="Who is asking")] = f"user:{os.environ.get('USER', 'cli')}",
+    dry_run: Annotated[bool, typer.Option(help="Read and report only; publish nothing")] = False,
+    bootstrap: Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers")] = "127.0.0.1:9092",
+) -> None:
+    """Publish one bank_transaction.received per booked credit of each statement; report the rest.
+
+    Prints one JSON line per booking that is not published (reason and detail), then one summary
+    line per file. Importing a file twice publishes the same transaction ids, which payments
+    takes once.
+    """
+    read = {}
+    with typer.progressbar(files, label="reading", file=sys.stderr) as progress:
+        for path in progress:
+            try:
+                read[path] = read_statements(path)
+            except MalformedStatement as error:
+                typer.secho(f"refused {error.where}: {error.reason}", fg="red", err=True)
+                raise typer.Exit(2) from None
+    outcomes = {path: [outcome for statement in statements for outcome in classify(statement)]
+                for path, statements in read.items()}
+    transactions = [o for found in outcomes.values() for o in found if isinstance(o, BankTransactionReceived)]
+    if not dry_run:
+        asyncio.run(publish_transactions(bootstrap, transactions, account, actor))
+    for path, found in outcomes.items():
+        reported = [o for o in found if isinstance(o, Reported)]
+        for item in reported:
+            typer.echo(json.dumps({"file": str(path), **asdict(item)}))
+        summary = {"file": str(path), "statements": len(read[path]), "bookings": len(found),
+                   "published": 0 if dry_run else len(found) - len(reported), "reported": len(reported)}
+        typer.echo(json.dumps(summary))
+
+
+async def publish_transactions(bootstrap: str, transactions: list[BankTransactionReceived], account: str, actor: str) -> None:
+    """All of the import's transactions are one flow (one correlation id), sent without waiting
+    per message and confirmed at the end: the command exits 0 only once Kafka has them all."""
+    correlation_id = str(uuid.uuid4())
+    async with KafkaBroker(bootstrap, logger=None) as broker:
+        deliveries = []
+        with typer.progressbar(transactions, label="publishing", file=sys.stderr) as progress:
+            for transaction in progress:
+                envelope = Envelope.originate(
+                    source="cli", type=transaction.type_name, subject=transaction.aggregate_id(),
+                    accountid=account, actor=actor,
+                ).model_copy(update={"correlationid": correlation_id})
+                deliveries.append(await broker.publish(
+                    transaction.model_dump_json().encode(), topic=transaction.topic, key=envelope.subject.encode(),
+                    headers=envelope.to_headers(), correlation_id=correlation_id, no_confirm=True,
+                ))
+        await asyncio.gather(*deliveries)
+    typer.secho(f"published {len(transactions)} bank_transaction.received to {BankTransactionReceived.topic}",
+                fg="green", err=True)
