@@ -32,11 +32,15 @@ class Repository(Generic[A]):
     async def get(self, aggregate_id: str) -> A | None:
         return self._load(await self.documents.get(aggregate_id))
 
+    def document(self, aggregate: A) -> dict:
+        """What is stored of an aggregate; a repository may add what its reads need beside it."""
+        return aggregate.model_dump(mode="json")
+
     async def insert(self, aggregate: A) -> None:
-        await self.documents.insert(aggregate.model_dump(mode="json"))
+        await self.documents.insert(self.document(aggregate))
 
     async def update(self, aggregate: A, expected_version: int) -> None:
-        await self.documents.update(aggregate.model_dump(mode="json"), expected_version)
+        await self.documents.update(self.document(aggregate), expected_version)
 
     async def find(self, where: Sequence[Condition], **options) -> list[A]:
         return [self.model.model_validate(document) for document in await self.documents.find(where, **options)]

@@ -4,6 +4,12 @@
     invoicing example invoice.create          a valid data document to start from
     invoicing publish invoice.create FILE --account acct_1 --wait
     invoicing watch --correlation-id ID       follow one flow as JSON lines
+    invoicing keys create --account acct_1    an API key for the read commands below
+    invoicing invoices list --status open     the account's invoices (also show, history, export)
+    invoicing payments unmatched              the unmatched queue
+
+Read commands print tables, or JSON with --json; they exit with 1 when something is not found,
+2 for refused input, 3 when the API key is refused, 4 when the service does not answer.
 
 Settings come from the environment like the services' (KAFKA_BOOTSTRAP_SERVERS).
 """
@@ -20,6 +26,7 @@ import typer
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
+from cli import invoices, keys, payments
 from contracts import topics
 from contracts.envelope import Envelope, describe_validation_error
 from contracts.example_data import examples
@@ -31,6 +38,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+app.add_typer(keys.app, name="keys")
+app.add_typer(invoices.app, name="invoices")
+app.add_typer(payments.app, name="payments")
 
 Bootstrap = Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers")]
 

@@ -5,7 +5,7 @@ so every write is one atomic statement, and every query filters and sorts on ind
 Connections come from a pool in autocommit mode; psycopg prepares statements it sees repeatedly.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 from psycopg import errors, sql
@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from chassis.storage.base import (
+    STREAM_BATCH,
     CollectionSpec,
     Condition,
     Document,
@@ -135,19 +136,34 @@ class PostgresDocuments(Documents):
                 params.append(key.typed(condition.value))
         return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses), params
 
-    async def find(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),
-                   limit: int | None = None) -> list[Document]:
+    def _select(self, where: Sequence[Condition], order_by: Sequence[Order],
+                fields: Sequence[str] | None = None) -> tuple[sql.Composable, list[Any]]:
         self._check(where, order_by)
         clause, params = self._where(where)
-        query = sql.SQL("SELECT doc FROM {}{}").format(self.table, clause)
+        selected = sql.SQL("doc") if fields is None else sql.SQL("jsonb_build_object({})").format(
+            sql.SQL(", ").join(sql.SQL("{}::text, doc->{}").format(sql.Literal(f), sql.Literal(f)) for f in fields)
+        )
+        query = sql.SQL("SELECT {} FROM {}{}").format(selected, self.table, clause)
         if order_by:
             query += sql.SQL(" ORDER BY ") + sql.SQL(", ").join(
                 sql.SQL("{} DESC" if order.descending else "{}").format(_column(order.key)) for order in order_by
             )
+        return query, params
+
+    async def find(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),
+                   limit: int | None = None) -> list[Document]:
+        query, params = self._select(where, order_by)
         if limit is not None:
             query += sql.SQL(" LIMIT %s")
             params.append(limit)
         return [row[0] for row in await self._rows(query, params)]
+
+    async def stream(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),
+                     fields: Sequence[str] | None = None) -> AsyncIterator[Document]:
+        query, params = self._select(where, order_by, fields)
+        async with self.pool.connection() as connection:
+            async for row in connection.cursor().stream(query, params, size=STREAM_BATCH):
+                yield row[0]
 
     async def count(self, where: Sequence[Condition] = ()) -> int:
         self._check(where)

@@ -2,6 +2,7 @@
 
 import asyncio
 
+from chassis.http.api import ReadApi
 from chassis.service import build_service
 from contracts.messages.invoices import (
     AccountConfigured,
@@ -19,6 +20,7 @@ from contracts.messages.invoices import (
 )
 from contracts.messages.mail import SendInvoiceMail
 from contracts.messages.numbering import AllocateNumber
+from services.invoices import api
 from services.invoices.adapters.accounts import Accounts
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.adapters.quote_links import QuoteLinks
@@ -45,4 +47,6 @@ def create_app(settings: InvoicesSettings | None = None):
             metrics.set_counts(await invoices.count_by_status())
             await asyncio.sleep(settings.status_gauge_interval_seconds)
 
-    return service.asgi_app(description=__doc__)
+    read_api = ReadApi(service, description=api.__doc__)
+    api.routes(read_api, invoices)
+    return read_api.serve_with(service.asgi_app(description=__doc__))
