@@ -2,6 +2,7 @@
 one with their flags and payments, and their history. Served from the invoices' own documents."""
 
 import csv
+import dataclasses
 import io
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -42,7 +43,7 @@ class InvoiceQuery(BaseModel):
     def to_filter(self) -> InvoiceFilter:
         if self.past_due is False:
             raise HTTPException(400, "past_due filters for past-due invoices only: use past_due=true or leave it out.")
-        fields = self.model_dump(exclude={"past_due", "sort"})
+        fields = self.model_dump(include={field.name for field in dataclasses.fields(InvoiceFilter)})
         return InvoiceFilter(**fields, past_due_on=_today() if self.past_due else None)
 
     @property

@@ -74,7 +74,8 @@ async def books(services, producer, event_log, accounts, keys):
 
     async def ask(message: MessageData, answer_type: str, account: str) -> None:
         sent = await producer.send(message, account_id=account)
-        await event_log.wait_for(lambda r: r.type == answer_type and r.headers.get("ce_causationid") == str(sent.id))
+        await event_log.wait_for(lambda r: r.type == answer_type
+                                 and r.headers.get("ce_correlationid") == str(sent.correlationid))
 
     a, b = accounts["a"], accounts["b"]
     ids = {name: f"inv_{name}_{uuid.uuid4().hex[:8]}" for name in ("a1", "a2", "a3", "b1")}

@@ -11,6 +11,11 @@ from services.invoices.adapters.listing import InvoiceFilter, SortField
 from services.invoices.domain.invoice import Invoice, Status
 
 
+def stored(invoice: Invoice) -> dict:
+    """An invoice as the repository stores it: its state, and its listing beside it."""
+    return {**invoice.model_dump(mode="json"), "listing": listing.listing_of(invoice)}
+
+
 class Invoices(Repository[Invoice]):
     model = Invoice
     collection_name = "invoices"
@@ -18,7 +23,7 @@ class Invoices(Repository[Invoice]):
     indexes = (Index(("status", "deleted")), *listing.INDEXES)
 
     def document(self, invoice: Invoice) -> dict:
-        return {**invoice.model_dump(mode="json"), "listing": listing.listing_of(invoice)}
+        return stored(invoice)
 
     async def count_by_status(self) -> dict[str, int]:
         """Invoices that are not deleted, by status: one indexed count each."""
