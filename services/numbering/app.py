@@ -4,6 +4,7 @@ from chassis.service import build_service
 from contracts.messages.numbering import NumberAllocated, NumberRejected, NumberReleased
 from services.numbering import handlers
 from services.numbering.adapters.ledger import Ledger
+from services.numbering.continuity import watch_continuity
 from services.numbering.metrics import NumberingMetrics
 from services.numbering.settings import NumberingSettings
 
@@ -12,7 +13,12 @@ def create_app(settings: NumberingSettings | None = None):
     settings = settings or NumberingSettings()
     service = build_service("numbering", settings, rejection=NumberRejected)
     ledger = service.repository(Ledger)
-    handlers.register(service, ledger, NumberingMetrics(service.metrics.registry))
+    metrics = NumberingMetrics(service.metrics.registry)
+    handlers.register(service, ledger, metrics)
     service.document_publications([NumberAllocated, NumberReleased, NumberRejected])
+
+    @service.background
+    async def check_continuity() -> None:
+        await watch_continuity(ledger, metrics, settings.continuity_interval_seconds)
 
     return service.asgi_app(description=__doc__)
