@@ -2,7 +2,7 @@
 failed request tells the person at the terminal (with an exit code scripts can test).
 
 Exit codes: 0 done, 1 not found, 2 refused input, 3 the API key was refused, 4 the service
-did not answer.
+did not answer (cli/numbering.py adds 5: the continuity report flags numbers).
 """
 
 import json
