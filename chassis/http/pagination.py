@@ -23,9 +23,12 @@ def encode_cursor(position: str) -> str:
 
 def decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        position = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
-        raise HTTPException(400, "The cursor is not one this API gave out.") from None
+        position = ""
+    if not position:
+        raise HTTPException(400, "The cursor is not one this API gave out.")
+    return position
 
 
 def page_of(items: list[T], limit: int, position_of) -> Page[T]:

@@ -22,11 +22,12 @@ from contracts.messages.payments import BankTransactionReceived, RecordPayment
 from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
 from tests.integration.harness import env
 
-READERS = ("invoices", "payments")
+READERS = ("invoices", "payments", "numbering")
 
 
 def invoicing(*args: str, api_key: str | None = None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, **({"INVOICING_API_KEY": api_key} if api_key else {})}
+    # Wide enough for every column of a table, as in a terminal window.
+    environment = {**os.environ, "COLUMNS": "250", **({"INVOICING_API_KEY": api_key} if api_key else {})}
     return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=60,
                           env=environment)
 
@@ -42,7 +43,8 @@ def read(service: str, path: str, key: str | None, **params) -> httpx.Response:
 
 async def accepted_everywhere(key: str, accepted: bool = True) -> None:
     """Keys travel as events: each reading service knows a new one (or its revocation) soon."""
-    probes = {"invoices": "/v1/invoices", "payments": "/v1/payments/unmatched"}
+    probes = {"invoices": "/v1/invoices", "payments": "/v1/payments/unmatched",
+              "numbering": "/v1/numbering/continuity"}
     for _ in range(200):
         if all((read(service, probes[service], key).status_code == 200) == accepted for service in READERS):
             return
@@ -173,6 +175,18 @@ async def test_one_invoice_its_flags_history_and_payments(books, keys, accounts)
     assert queue["data"][0]["reason_text"]
 
 
+async def test_the_continuity_report_of_the_accounts_series(books, keys, accounts):
+    [report] = read("numbering", "/v1/numbering/continuity", keys["a"]["key"]).json()
+    assert report["series_key"] == f"{accounts['a']}/INV-{{yyyy}}-{{seq:05}}" and report["breaks"] == 0
+    [sequence] = report["sequences"]
+    assert (sequence["first"], sequence["last"], sequence["held"], sequence["gaps"]) == (1, 2, 2, [])
+    only = read("numbering", "/v1/numbering/continuity", keys["a"]["key"], number_format="INV-{yyyy}-{seq:05}")
+    assert only.json() == [report]
+    assert read("numbering", "/v1/numbering/continuity", keys["a"]["key"], number_format="X-{seq}").json() == []
+    table = invoicing("numbering", "continuity", api_key=keys["a"]["key"])
+    assert table.returncode == 0 and "1-2" in table.stdout
+
+
 async def test_the_csv_export_has_a_header_and_amounts_in_major_units(books, keys):
     response = read("invoices", "/v1/invoices/export.csv", keys["a"]["key"], sort="due_date")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
@@ -192,7 +206,8 @@ async def test_another_accounts_key_gets_nothing_from_any_route(books, keys, acc
     """Every route, with account b's key and account a's ids: 404 like a missing invoice, or an
     answer that names nothing of a's; without a key or with a wrong one: 401."""
     a_values = {*books.values(), "tx-a-1", "cash-1", accounts["a"]} - {books["b1"]}
-    a_number = read("invoices", f"/v1/invoices/{books['a1']}", keys["a"]["key"]).json()["invoice"]["number"]
+    # Numbers count per account: b's only invoice holds the first, a's second is a's alone.
+    a_number = read("invoices", f"/v1/invoices/{books['a2']}", keys["a"]["key"]).json()["invoice"]["number"]
     walked = 0
     for service in READERS:
         for route in routes_of(service):
@@ -207,7 +222,7 @@ async def test_another_accounts_key_gets_nothing_from_any_route(books, keys, acc
                 assert answer.status_code == 200, (service, route, answer.text)
                 assert not any(value in answer.text for value in a_values), (service, route, answer.text)
             walked += 1
-    assert walked == len(routes_of("invoices")) + len(routes_of("payments")) >= 8
+    assert walked == sum(len(routes_of(service)) for service in READERS) >= 9
     assert read("invoices", f"/v1/invoices/{books['b1']}", keys["b"]["key"]).status_code == 200
     assert read("invoices", "/v1/invoices/inv_missing_at_all", keys["b"]["key"]).json() == {
         "detail": "No such invoice."}

@@ -6,9 +6,11 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
+from fastapi import HTTPException
 
 from chassis.http.api import ReadApi
 from chassis.http.keys import created, new_api_key
+from chassis.http.pagination import decode_cursor, encode_cursor
 from chassis.storage.memory import MemoryStore
 from contracts.messages.common import Customer, LineItem
 from contracts.messages.invoices import CreateInvoice
@@ -121,3 +123,10 @@ async def test_totals_count_void_invoices_as_zero(client, invoices):
     await invoices.update(voided, voided.version - 1)
     totals = (await client.get("/v1/invoices/totals")).json()
     assert totals == [{"currency": "EUR", "count": 3, "total": 1020, "amount_paid": 0, "amount_remaining": 1020}]
+
+
+def test_a_cursor_comes_back_as_the_position_it_was_made_of():
+    assert decode_cursor(encode_cursor("2026-11-30 inv_ü")) == "2026-11-30 inv_ü"
+    for forged in ("%%%", "", "////"):
+        with pytest.raises(HTTPException):
+            decode_cursor(forged)
