@@ -58,9 +58,10 @@ def _varied(template: dict, position: int, invoice_id: str, account_id: str, seq
     return {
         **template, "id": invoice_id, "account_id": account_id, "number": number,
         "due_date": due.isoformat() if due else None, "finalized_at": issued.isoformat() if finalized else None,
-        "listing": {**listing, "issued_on": issued.date().isoformat() if finalized else None,
-                    "sort": sort_positions(invoice_id, due_date=due, issued_on=issued.date() if finalized else None,
-                                           total=listing["total"], number=number)},
+        "listing": {**listing, "id": invoice_id, "number": number, "due_date": due.isoformat() if due else None,
+                    "issued_on": issued.date().isoformat() if finalized else None},
+        "positions": sort_positions(invoice_id, due_date=due, issued_on=issued.date() if finalized else None,
+                                    total=listing["total"], number=number),
     }
 
 

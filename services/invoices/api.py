@@ -2,7 +2,6 @@
 one with their flags and payments, and their history. Served from the invoices' own documents."""
 
 import csv
-import dataclasses
 import io
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -17,7 +16,7 @@ from chassis.http.pagination import Page, decode_cursor, page_of
 from contracts.messages.common import InvoiceSnapshot
 from contracts.money import format_amount
 from services.invoices.adapters.invoices import Invoices
-from services.invoices.adapters.listing import SORT_FIELDS, InvoiceFilter
+from services.invoices.adapters.listing import SORT_FIELDS, InvoiceFilter, position
 from services.invoices.domain.figures import counted_total, is_partially_paid, is_past_due
 from services.invoices.domain.invoice import HistoryEntry, Invoice, Payment, Status
 
@@ -25,26 +24,9 @@ Sort = Literal[tuple(f"{sign}{field}" for field in SORT_FIELDS for sign in ("", 
 EXPORT_BATCH = 1000  # rows written to the response at once
 
 
-class InvoiceQuery(BaseModel):
-    status: list[Status] = Field([], description="Any of these statuses (repeat the parameter)")
-    customer: str | None = Field(None, description="The customer's name, exactly")
-    currency: str | None = None
-    number: str | None = None
-    issued_from: date | None = None
-    issued_to: date | None = None
-    due_from: date | None = None
-    due_to: date | None = None
-    amount_min: int | None = Field(None, description="Total at least this, in minor units")
-    amount_max: int | None = Field(None, description="Total at most this, in minor units")
-    past_due: bool | None = Field(None, description="true: only invoices past due today")
+class InvoiceQuery(InvoiceFilter):
     sort: Sort = Field("-issued_on", description="A field, with `-` for descending; drafts (no date, no number) "
                                                  "sort last ascending, first descending")
-
-    def to_filter(self) -> InvoiceFilter:
-        if self.past_due is False:
-            raise HTTPException(400, "past_due filters for past-due invoices only: use past_due=true or leave it out.")
-        fields = self.model_dump(include={field.name for field in dataclasses.fields(InvoiceFilter)})
-        return InvoiceFilter(**fields, past_due_on=_today() if self.past_due else None)
 
     @property
     def sorted_by(self) -> tuple[str, bool]:
@@ -97,48 +79,37 @@ class CurrencyTotals(BaseModel):
     amount_remaining: int
 
 
-# What lists read of each document: the listing and the few fields it does not repeat.
-SUMMARY_FIELDS = ["id", "number", "status", "currency", "due_date", "last_sent_at", "listing"]
 CSV_COLUMNS = ["id", "number", "status", "customer", "customer_email", "currency", "total", "amount_paid",
                "amount_remaining", "issued_on", "due_date", "past_due", "last_sent_at"]
+_AMOUNTS = ("total", "amount_paid", "amount_remaining")
 
 
 def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def summary(document: dict, today: date) -> InvoiceSummary:
-    listing = document["listing"]
-    return InvoiceSummary(
-        id=document["id"], number=document["number"], status=document["status"], customer=listing["customer"],
-        currency=document["currency"], total=listing["total"], amount_paid=listing["amount_paid"],
-        amount_remaining=listing["amount_remaining"], issued_on=listing["issued_on"], due_date=document["due_date"],
-        past_due=is_past_due(document["status"], document["due_date"] and date.fromisoformat(document["due_date"]),
-                             today),
-        last_sent_at=document["last_sent_at"],
-    )
+def _past_due(listing: dict, today: date) -> bool:
+    return is_past_due(listing["status"], listing["due_date"] and date.fromisoformat(listing["due_date"]), today)
 
 
-def csv_row(document: dict, today: date) -> list:
-    listing, currency = document["listing"], document["currency"]
-    due = document["due_date"]
-    return [
-        document["id"], document["number"] or "", document["status"], listing["customer"],
-        listing["customer_email"] or "", currency, format_amount(listing["total"], currency),
-        format_amount(listing["amount_paid"], currency), format_amount(listing["amount_remaining"], currency),
-        listing["issued_on"] or "", due or "",
-        "true" if is_past_due(document["status"], due and date.fromisoformat(due), today) else "false",
-        document["last_sent_at"] or "",
-    ]
+def summary(listing: dict, today: date) -> InvoiceSummary:
+    return InvoiceSummary.model_validate({**listing, "past_due": _past_due(listing, today)})
 
 
-async def csv_lines(documents: AsyncIterator[dict]) -> AsyncIterator[str]:
-    today, buffer = _today(), io.StringIO()
+def csv_row(listing: dict, today: date) -> list:
+    currency = listing["currency"]
+    values = {**listing, "past_due": "true" if _past_due(listing, today) else "false"}
+    values.update((name, format_amount(listing[name], currency)) for name in _AMOUNTS)
+    return [values[column] for column in CSV_COLUMNS]
+
+
+async def csv_lines(documents: AsyncIterator[dict], today: date) -> AsyncIterator[str]:
+    buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     rows = 0
     async for document in documents:
-        writer.writerow(csv_row(document, today))
+        writer.writerow(csv_row(document["listing"], today))
         rows += 1
         if rows % EXPORT_BATCH == 0:
             yield buffer.getvalue()
@@ -175,10 +146,11 @@ def routes(api: ReadApi, invoices: Invoices) -> None:
         """The account's invoices, filtered and sorted, a page at a time."""
         sort, descending = query.sorted_by
         after = decode_cursor(query.cursor) if query.cursor else None
-        documents = await invoices.page(account, query.to_filter(), sort, descending, query.limit + 1, after)
-        page = page_of(documents, query.limit, lambda document: document["listing"]["sort"][sort])
         today = _today()
-        return Page[InvoiceSummary](data=[summary(document, today) for document in page.data], has_more=page.has_more,
+        documents = await invoices.page(account, query, sort, descending, query.limit + 1, after, today=today)
+        page = page_of(documents, query.limit, lambda document: position(document, sort))
+        return Page[InvoiceSummary](data=[summary(document["listing"], today) for document in page.data],
+                                    has_more=page.has_more,
                                     next_cursor=page.next_cursor)
 
     @app.get("/v1/invoices/export.csv", tags=["invoices"], response_class=StreamingResponse,
@@ -187,21 +159,23 @@ def routes(api: ReadApi, invoices: Invoices) -> None:
     async def export_invoices(account: Account, query: Annotated[InvoiceQuery, Query()]) -> StreamingResponse:
         """Every invoice the filters select, as CSV, streamed as it is read."""
         sort, descending = query.sorted_by
-        documents = invoices.export(account, query.to_filter(), sort, descending, SUMMARY_FIELDS)
-        return StreamingResponse(csv_lines(documents), media_type="text/csv; charset=utf-8",
+        today = _today()
+        documents = invoices.export(account, query, sort, descending, today=today)
+        return StreamingResponse(csv_lines(documents, today), media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": 'attachment; filename="invoices.csv"'})
 
     @app.get("/v1/invoices/totals", response_model=list[CurrencyTotals], tags=["invoices"])
     async def invoice_totals(account: Account, query: Annotated[InvoiceQuery, Query()]) -> list[CurrencyTotals]:
         """Sums per currency of the invoices the filters select; void invoices count as zero."""
         sums: dict[str, CurrencyTotals] = {}
-        async for document in invoices.export(account, query.to_filter(), "due_date", False, SUMMARY_FIELDS):
-            listing, currency = document["listing"], document["currency"]
+        async for document in invoices.export(account, query, "due_date", False, today=_today()):
+            listing = document["listing"]
+            currency = listing["currency"]
             sums.setdefault(currency, CurrencyTotals(currency=currency, count=0, total=0, amount_paid=0,
                                                      amount_remaining=0))
             entry = sums[currency]
             entry.count += 1
-            entry.total += counted_total(document["status"], listing["total"])
+            entry.total += counted_total(listing["status"], listing["total"])
             entry.amount_paid += listing["amount_paid"]
             entry.amount_remaining += listing["amount_remaining"]
         return [sums[currency] for currency in sorted(sums)]

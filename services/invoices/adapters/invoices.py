@@ -2,6 +2,7 @@
 and its listing (what lists filter, sort and show: see listing.py)."""
 
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import get_args
 
 from chassis.repository import Repository
@@ -12,8 +13,8 @@ from services.invoices.domain.invoice import Invoice, Status
 
 
 def stored(invoice: Invoice) -> dict:
-    """An invoice as the repository stores it: its state, and its listing beside it."""
-    return {**invoice.model_dump(mode="json"), "listing": listing.listing_of(invoice)}
+    """An invoice as the repository stores it: its state, and what lists read beside it."""
+    return {**invoice.model_dump(mode="json"), **listing.listed(invoice)}
 
 
 class Invoices(Repository[Invoice]):
@@ -33,17 +34,18 @@ class Invoices(Repository[Invoice]):
         }
 
     async def page(self, account_id: str, wanted: InvoiceFilter, sort: SortField, descending: bool, limit: int,
-                   after: str | None = None) -> list[dict]:
+                   after: str | None = None, *, today: date) -> list[dict]:
         """Up to `limit` of the account's invoices in the sort's order, after the position `after`."""
-        where = listing.conditions(account_id, wanted)
+        where = listing.conditions(account_id, wanted, today)
         if after is not None:
             where.append(listing.after(sort, descending, after))
         return await self.documents.find(where, order_by=[listing.order(sort, descending)], limit=limit)
 
-    def export(self, account_id: str, wanted: InvoiceFilter, sort: SortField, descending: bool,
-               fields: list[str]) -> AsyncIterator[dict]:
-        return self.documents.stream(listing.conditions(account_id, wanted), [listing.order(sort, descending)],
-                                     fields=fields)
+    def export(self, account_id: str, wanted: InvoiceFilter, sort: SortField, descending: bool, *,
+               today: date) -> AsyncIterator[dict]:
+        """All of the account's invoices the filter selects, in order, as `{"listing": ...}` each."""
+        return self.documents.stream(listing.conditions(account_id, wanted, today), [listing.order(sort, descending)],
+                                     fields=["listing"])
 
     async def by_number(self, account_id: str, number: str) -> dict | None:
         found = await self.documents.find(listing.conditions(account_id, InvoiceFilter(number=number)), limit=1)

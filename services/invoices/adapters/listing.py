@@ -1,8 +1,9 @@
 """What the invoices list reads of an invoice, stored with it, and how list queries become
 indexed store queries.
 
-Each invoice's document carries a `listing`: the figures lists filter and show (totals, issue
-date, customer) and one sort position per sort order. A sort position is text that sorts like the
+Each invoice's document carries a `listing`, everything a list shows of it and filters by (one
+field to read, so an export reads and decodes a few hundred bytes per invoice, not the whole
+document), and its `positions`, one per sort order. A sort position is text that sorts like the
 order it stands for and ends with the invoice id, so it is unique: `2026-11-30 inv_7`, a padded
 amount, a number; an invoice without the value (a draft has no number) sorts last, as `~`.
 Pages continue after the last position they showed, on an index that starts with the account, so
@@ -10,14 +11,14 @@ a page costs the same on the first and the thousandth page, and no account's row
 another's.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from pydantic import BaseModel, Field
+
 from chassis.storage import Condition, Index, Key, Order
 from services.invoices.domain.figures import PAST_DUE_STATUS
-from services.invoices.domain.invoice import Invoice
+from services.invoices.domain.invoice import Invoice, Status
 
 SortField = Literal["due_date", "issued_on", "amount", "number"]
 SORT_FIELDS: tuple[SortField, ...] = ("due_date", "issued_on", "amount", "number")
@@ -32,7 +33,7 @@ KEYS = (
     Key("customer", "text", path="listing.customer"),
     Key("total", "integer", path="listing.total"),
     Key("issued_on", "date", path="listing.issued_on"),
-    *(Key(f"sort_{field}", "text", path=f"listing.sort.{field}") for field in SORT_FIELDS),
+    *(Key(f"sort_{field}", "text", path=f"positions.{field}") for field in SORT_FIELDS),
 )
 INDEXES = tuple(Index(("account_id", f"sort_{field}")) for field in SORT_FIELDS)
 
@@ -50,43 +51,55 @@ def sort_positions(invoice_id: str, *, due_date: date | None, issued_on: date | 
     }
 
 
-def listing_of(invoice: Invoice) -> dict:
+def listed(invoice: Invoice) -> dict:
+    """What is stored beside the invoice for lists: its `listing` and its `positions`."""
     issued_on = invoice.finalized_at.date() if invoice.finalized_at else None
     total = invoice.total
-    return {
+    listing = {
+        "id": invoice.id,
+        "number": invoice.number,
+        "status": invoice.status,
+        "currency": invoice.currency,
         "customer": invoice.customer.name,
         "customer_email": invoice.customer.email[0] if invoice.customer.email else None,
         "total": total,
         "amount_paid": invoice.amount_paid,
         "amount_remaining": invoice.amount_remaining,
         "issued_on": issued_on.isoformat() if issued_on else None,
-        "sort": sort_positions(invoice.id, due_date=invoice.due_date, issued_on=issued_on, total=total,
-                               number=invoice.number),
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
+        "last_sent_at": invoice.last_sent_at.isoformat() if invoice.last_sent_at else None,
     }
+    positions = sort_positions(invoice.id, due_date=invoice.due_date, issued_on=issued_on, total=total,
+                               number=invoice.number)
+    return {"listing": listing, "positions": positions}
 
 
-@dataclass(frozen=True)
-class InvoiceFilter:
-    """Every field narrows the list; None leaves it open. Ranges include both ends."""
+def position(document: dict, sort: SortField) -> str:
+    """Where a stored invoice stands in a sort order: the place a page that ends with it ends."""
+    return document["positions"][sort]
 
-    status: Sequence[str] = ()
-    customer: str | None = None
+
+class InvoiceFilter(BaseModel):
+    """Every field given narrows the list. Ranges include both ends."""
+
+    status: list[Status] = Field([], description="Any of these statuses (repeat the parameter)")
+    customer: str | None = Field(None, description="The customer's name, exactly")
     currency: str | None = None
     number: str | None = None
     issued_from: date | None = None
     issued_to: date | None = None
     due_from: date | None = None
     due_to: date | None = None
-    amount_min: int | None = None
-    amount_max: int | None = None
-    past_due_on: date | None = None
-    """Only invoices past due on this day."""
+    amount_min: int | None = Field(None, description="Total at least this, in minor units")
+    amount_max: int | None = Field(None, description="Total at most this, in minor units")
+    past_due: Literal[True] | None = Field(None, description="true: only invoices past due today")
 
 
-def conditions(account_id: str, wanted: InvoiceFilter) -> list[Condition]:
+def conditions(account_id: str, wanted: InvoiceFilter, today: date | None = None) -> list[Condition]:
+    """`today` is the day past due is judged on, when the filter asks for past-due invoices."""
     where = [Condition("account_id", "eq", account_id), Condition("deleted", "eq", False)]
     if wanted.status:
-        where.append(Condition("status", "in", list(wanted.status)))
+        where.append(Condition("status", "in", wanted.status))
     for key, value in (("customer", wanted.customer), ("currency", wanted.currency)):
         if value is not None:
             where.append(Condition(key, "eq", value))
@@ -99,8 +112,8 @@ def conditions(account_id: str, wanted: InvoiceFilter) -> list[Condition]:
             where.append(Condition(key, "gte", low))
         if high is not None:
             where.append(Condition(key, "lte", high))
-    if wanted.past_due_on is not None:
-        where += [Condition("status", "eq", PAST_DUE_STATUS), Condition("due_date", "lt", wanted.past_due_on)]
+    if wanted.past_due:
+        where += [Condition("status", "eq", PAST_DUE_STATUS), Condition("due_date", "lt", today)]
     return where
 
 
