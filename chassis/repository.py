@@ -45,6 +45,19 @@ class Repository(Generic[A]):
     async def find(self, where: Sequence[Condition], **options) -> list[A]:
         return [self.model.model_validate(document) for document in await self.documents.find(where, **options)]
 
+    async def store_again(self, where: Sequence[Condition], batch: int = 500) -> int:
+        """Write the matching documents again as this repository writes them now, at the same
+        version: for documents stored before a key or a derived field was added (their new key is
+        empty), so that queries by it find them. Run before consuming starts (a startup hook)."""
+        rewritten: set[str] = set()
+        while found := [document for document in await self.documents.find(where, limit=batch)
+                        if document["id"] not in rewritten]:
+            for document in found:
+                aggregate = self.model.model_validate(document)
+                await self.documents.update(self.document(aggregate), aggregate.version)
+                rewritten.add(aggregate.id)
+        return len(rewritten)
+
     async def clear_outboxes(self, aggregate_ids: Sequence[str]) -> None:
         """After publishing: one write for all, by the one writer of these aggregates."""
         await self.documents.set_fields(aggregate_ids, {"outbox": []})

@@ -191,6 +191,9 @@ class PostgresDocuments(Documents):
         statements: list[sql.Composable] = [sql.SQL(
             "CREATE TABLE IF NOT EXISTS {} (id text PRIMARY KEY, version bigint NOT NULL, doc jsonb NOT NULL{})"
         ).format(self.table, columns)]
+        # A key declared after the table was created: its column starts empty (see Repository.store_again).
+        statements += [sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+            self.table, _column(key.name), sql.SQL(_COLUMN_TYPES[key.type])) for key in self.spec.keys]
         for index in self.spec.indexes:
             keys = [self.spec.key(name) for name in index.keys]
             method = sql.SQL("gin") if any(key.type == "text_list" for key in keys) else sql.SQL("btree")

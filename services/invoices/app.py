@@ -4,6 +4,7 @@ import asyncio
 
 from chassis.http.api import ReadApi
 from chassis.service import build_service
+from chassis.storage import Condition
 from contracts.messages.invoices import (
     AccountConfigured,
     InvoiceCommandRejected,
@@ -40,6 +41,11 @@ def create_app(settings: InvoicesSettings | None = None):
         InvoicePaid, InvoiceMarkedUnpaid, InvoiceVoided, InvoiceMarkedUncollectible, AccountConfigured,
         InvoiceCommandRejected, AllocateNumber, SendInvoiceMail,
     ])
+
+    @service.on_startup
+    async def list_invoices_stored_before_lists() -> None:
+        # Their listing (and so their account key) is missing until they are stored again.
+        await invoices.store_again([Condition("account_id", "eq", None)])
 
     @service.background
     async def count_invoices_by_status() -> None:

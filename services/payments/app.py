@@ -2,6 +2,7 @@
 
 from chassis.http.api import ReadApi
 from chassis.service import build_service
+from chassis.storage import Condition
 from contracts.messages.payments import PaymentCommandRejected, PaymentMatched, PaymentRemoved, PaymentUnmatched
 from services.payments import api, handlers
 from services.payments.adapters.accounts import PayeeIbans
@@ -22,6 +23,13 @@ def create_app(settings: PaymentsSettings | None = None):
     handlers.register(service, invoices, PayeeIbans(service.store), transactions, payments,
                       PaymentsMetrics(service.metrics.registry))
     service.document_publications([PaymentMatched, PaymentRemoved, PaymentUnmatched, PaymentCommandRejected])
+
+    @service.on_startup
+    async def read_what_was_stored_before_reads() -> None:
+        # Their account key (and a transaction's place in the unmatched queue) is missing until
+        # they are stored again.
+        for repository in (transactions, payments):
+            await repository.store_again([Condition("account_id", "eq", None)])
 
     read_api = ReadApi(service, description=api.__doc__)
     api.routes(read_api, transactions, payments, invoices)

@@ -207,3 +207,22 @@ async def test_postgresql_answers_key_queries_from_an_index(store, things):
         )
         plan = "\n".join(row[0] for row in await cursor.fetchall())
     assert "Index" in plan and "Seq Scan" not in plan, plan
+
+
+async def test_a_key_declared_after_documents_were_stored_is_empty_until_they_are_written_again(store, things):
+    if store.kind == "memory":
+        pytest.skip("the memory store lives as long as its process: it never meets an older collection")
+    await things.insert(thing("old", region="north"))
+    # The same collection, as a later release of its repository declares it: one key more.
+    later = CollectionSpec(things.spec.name, keys=(*things.spec.keys, Key("region", "text")),
+                           indexes=(*things.spec.indexes, Index(("region", "status"))))
+    reopened = open_store(os.environ["DATABASE_URL" if store.kind == "postgresql" else "MONGODB_URL"], DATABASE)
+    await reopened.open()
+    try:
+        evolved = reopened.collection(later)
+        await reopened.prepare()
+        assert [d["id"] for d in await evolved.find([Condition("region", "eq", None)])] == ["old"]
+        await evolved.update(await evolved.get("old"), expected_version=1)
+        assert [d["id"] for d in await evolved.find([Condition("region", "eq", "north")])] == ["old"]
+    finally:
+        await reopened.close()

@@ -11,6 +11,7 @@ from fastapi import HTTPException
 from chassis.http.api import ReadApi
 from chassis.http.keys import created, new_api_key
 from chassis.http.pagination import decode_cursor, encode_cursor
+from chassis.storage import Condition
 from chassis.storage.memory import MemoryStore
 from contracts.messages.common import Customer, LineItem
 from contracts.messages.invoices import CreateInvoice
@@ -132,3 +133,12 @@ def test_a_cursor_comes_back_as_the_position_it_was_made_of():
     for forged in ("%%%", "", "////"):
         with pytest.raises(HTTPException):
             decode_cursor(forged)
+
+
+async def test_invoices_stored_before_lists_are_listed_once_stored_again(invoices):
+    older = invoice("old", amount=7)
+    await invoices.documents.insert(older.model_dump(mode="json"))  # no listing, as stored before lists
+    assert "old" not in await ids(invoices)
+    assert await invoices.store_again([Condition("sort_due_date", "eq", None)]) == 1
+    assert "old" in await ids(invoices)
+    assert (await invoices.get("old")).version == older.version
