@@ -14,7 +14,7 @@ another's.
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from chassis.storage import Condition, Index, Key, Order
 from services.invoices.domain.figures import PAST_DUE_STATUS
@@ -92,7 +92,14 @@ class InvoiceFilter(BaseModel):
     due_to: date | None = None
     amount_min: int | None = Field(None, description="Total at least this, in minor units")
     amount_max: int | None = Field(None, description="Total at most this, in minor units")
-    past_due: Literal[True] | None = Field(None, description="true: only invoices past due today")
+    past_due: bool | None = Field(None, description="true: only invoices past due today")
+
+    @field_validator("past_due")
+    @classmethod
+    def _past_due_only(cls, past_due: bool | None) -> bool | None:
+        if past_due is False:
+            raise ValueError("past_due selects past-due invoices only: use past_due=true, or leave it out")
+        return past_due
 
 
 def conditions(account_id: str, wanted: InvoiceFilter, today: date | None = None) -> list[Condition]:

@@ -42,7 +42,7 @@ def invoice(invoice_id: str, account: str = "acct", *, amount: int = 5000, numbe
 async def invoices():
     repository = Invoices(MemoryStore())
     for stored in [invoice("i1", amount=300, number="INV-9", due=date(2026, 11, 1)),
-                   invoice("i2", amount=20, number="INV-10", due=date(2026, 12, 1), customer="Initech"),
+                   invoice("i2", amount=20, number="INV-10", due=date(2036, 12, 1), customer="Initech"),
                    invoice("i3", amount=1000),
                    invoice("other", "acct_other", amount=20, number="INV-1", due=date(2026, 1, 1))]:
         await repository.insert(stored)
@@ -105,7 +105,9 @@ async def test_the_api_pages_with_cursors_and_refuses_what_it_cannot_do(client):
             break
         cursor = page["next_cursor"]
     assert walked == ["i3", "i1", "i2"]
-    assert (await client.get("/v1/invoices", params={"past_due": "false"})).status_code == 422
+    assert [i["id"] for i in (await client.get("/v1/invoices", params={"past_due": "true"})).json()["data"]] == ["i1"]
+    refused = await client.get("/v1/invoices", params={"past_due": "false"})
+    assert refused.status_code == 422 and "past-due invoices only" in refused.text
     assert (await client.get("/v1/invoices", params={"limit": 0})).status_code == 422
     assert (await client.get("/v1/invoices/other")).status_code == 404
     assert (await client.get("/v1/invoices", headers={"Authorization": "Bearer key_1.x"})).status_code == 401
