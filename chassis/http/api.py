@@ -4,11 +4,13 @@ endpoints (/metrics, /healthz, /readyz, /docs/asyncapi), with its OpenAPI docume
 
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
 from faststream.asgi import AsgiFastStream
 
 from chassis.http.keys import api_keys, caller
 from chassis.service import Service
+from chassis.storage import STORE_UNAVAILABLE
 
 API_PREFIX = "/v1/"
 OPENAPI_PATH = "/docs/openapi.json"
@@ -21,6 +23,8 @@ class ReadApi:
                            openapi_url=OPENAPI_PATH, docs_url=None, redoc_url=None)
         # The caller's account: every route declares a parameter of this type.
         self.Account = Annotated[str, Depends(caller(self.keys))]
+        for unavailable in STORE_UNAVAILABLE:
+            self.app.add_exception_handler(unavailable, _store_unavailable)
 
     def serve_with(self, stream: AsgiFastStream) -> "ServiceApp":
         return ServiceApp(stream, self.app)
@@ -43,6 +47,11 @@ class ServiceApp:
             await self.api(scope, receive, send)
         else:
             await self.stream(scope, receive, send)
+
+
+async def _store_unavailable(request: Request, error: Exception) -> JSONResponse:
+    return JSONResponse({"detail": "The store is unavailable; try again shortly."}, status_code=503,
+                        headers={"Retry-After": "5"})
 
 
 def owned(document: dict | None, account_id: str, what: str) -> dict:

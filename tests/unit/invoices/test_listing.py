@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 from fastapi import HTTPException
+from psycopg import OperationalError
 
 from chassis.http.api import ReadApi
 from chassis.http.keys import created, new_api_key
@@ -144,3 +145,12 @@ async def test_invoices_stored_before_lists_are_listed_once_stored_again(invoice
     assert position(await invoices.documents.get("old"), "amount").endswith(" old")
     assert await ids(invoices, "amount") == ["old", "i2", "i1", "i3"]
     assert (await invoices.get("old")).version == older.version
+
+
+async def test_a_store_that_is_away_answers_503_not_500(client, invoices, monkeypatch):
+    async def away(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(invoices.documents, "find", away)
+    answer = await client.get("/v1/invoices")
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
