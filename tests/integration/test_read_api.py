@@ -75,7 +75,7 @@ async def keys(accounts):
 
 @pytest.fixture(scope="module")
 async def books(services, producer, event_log, accounts, keys):
-    """Account a: a partly paid and sent invoice, a void one, a draft, an unmatched transfer.
+    """Account a: a past-due, partly paid and sent invoice, a void one, a draft, an unmatched transfer.
     Account b: one open invoice and an unmatched transfer."""
 
     async def ask(message: MessageData, answer_type: str, account: str) -> None:
@@ -94,6 +94,7 @@ async def books(services, producer, event_log, accounts, keys):
     await ask(create_invoice(ids["b1"]), "invoice.created", b)
     for name, account in (("a1", a), ("a2", a), ("b1", b)):
         await ask(FinalizeInvoice(invoice_id=ids[name]), "invoice.finalized", account)
+    await event_log.wait_for_type("invoice.past_due", ids["a1"])  # its clock: due in 2020
     await ask(UpdateInvoice(invoice_id=ids["a1"], changes={"memo": "Second reminder"}), "invoice.updated", a)
     await ask(RecordPayment(invoice_id=ids["a1"], payment_id="cash-1", amount=10_000, currency="EUR",
                             paid_on=date(2026, 11, 3), method="cash"), "invoice.payment_applied", a)
