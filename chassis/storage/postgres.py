@@ -5,7 +5,7 @@ so every write is one atomic statement, and every query filters and sorts on ind
 Connections come from a pool in autocommit mode; psycopg prepares statements it sees repeatedly.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -15,6 +15,7 @@ from psycopg.types.json import Jsonb, set_json_dumps, set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
 from chassis.storage.base import (
+    STREAM_BATCH,
     CollectionSpec,
     Condition,
     Document,
@@ -144,15 +145,21 @@ class PostgresDocuments(Documents):
         return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses), params
 
     def _query(self, head: str, where: Sequence[Condition], order_by: Sequence[Order] = (),
-               limit: int | None = None) -> tuple[str, list[Any]]:
-        """`head` (with `{}` for the table) filtered, sorted and limited; the statement's text is
-        composed once per shape of the query, its parameters every time."""
+               limit: int | None = None, fields: Sequence[str] | None = None) -> tuple[str, list[Any]]:
+        """`head` (naming `{table}`, and `{selected}`: the document, or only `fields` of it)
+        filtered, sorted and limited; the statement's text is composed once per shape of the
+        query, its parameters every time."""
+        self._check(where, order_by)
         clause, params = self._where(where)
         if limit is not None:
             params.append(limit)
-        shape = (head, tuple((c.key, c.op, c.value is None) for c in where), tuple(order_by), limit is not None)
+        shape = (head, tuple((c.key, c.op, c.value is None) for c in where), tuple(order_by), limit is not None,
+                 None if fields is None else tuple(fields))
         if (text := self._queries.get(shape)) is None:
-            query = sql.SQL(head).format(self.table) + clause
+            selected = sql.SQL("doc") if fields is None else sql.SQL("jsonb_build_object({})").format(
+                sql.SQL(", ").join(sql.SQL("{}::text, doc->{}").format(sql.Literal(f), sql.Literal(f)) for f in fields)
+            )
+            query = sql.SQL(head).format(table=self.table, selected=selected) + clause
             if order_by:
                 query += sql.SQL(" ORDER BY ") + sql.SQL(", ").join(
                     sql.SQL("{} DESC" if order.descending else "{}").format(_column(order.key)) for order in order_by
@@ -164,17 +171,29 @@ class PostgresDocuments(Documents):
 
     async def find(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),
                    limit: int | None = None) -> list[Document]:
-        self._check(where, order_by)
-        return [row[0] for row in await self._rows(*self._query("SELECT doc FROM {}", where, order_by, limit))]
+        return [row[0] for row in await self._rows(*self._query("SELECT {selected} FROM {table}", where, order_by, limit))]
+
+    async def stream(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),
+                     fields: Sequence[str] | None = None) -> AsyncIterator[Document]:
+        query, params = self._query("SELECT {selected} FROM {table}", where, order_by, fields=fields)
+        # A server-side cursor: PostgreSQL plans it to start fast (an index read in order rather
+        # than a sort of the whole result first), and sends a batch per fetch.
+        async with self.pool.connection() as connection, connection.transaction():
+            cursor = connection.cursor(name="stream")
+            cursor.itersize = STREAM_BATCH
+            try:
+                await cursor.execute(query, params)
+                async for row in cursor:
+                    yield row[0]
+            finally:
+                await cursor.close()
 
     async def count(self, where: Sequence[Condition] = ()) -> int:
-        self._check(where)
-        rows = await self._rows(*self._query("SELECT count(*) FROM {}", where))
+        rows = await self._rows(*self._query("SELECT count(*) FROM {table}", where))
         return rows[0][0]
 
     async def delete_where(self, where: Sequence[Condition]) -> int:
-        self._check(where)
-        return await self._execute(*self._query("DELETE FROM {}", where))
+        return await self._execute(*self._query("DELETE FROM {table}", where))
 
     def ddl(self) -> list[sql.Composable]:
         statements: list[sql.Composable] = [sql.SQL(

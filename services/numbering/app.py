@@ -1,8 +1,9 @@
 """The numbering service: gapless, never-reused, idempotent invoice numbers per series."""
 
+from chassis.http.api import ReadApi
 from chassis.service import build_service
 from contracts.messages.numbering import NumberAllocated, NumberRejected, NumberReleased
-from services.numbering import handlers
+from services.numbering import api, handlers
 from services.numbering.adapters.ledger import Ledger
 from services.numbering.continuity import watch_continuity
 from services.numbering.metrics import NumberingMetrics
@@ -21,4 +22,6 @@ def create_app(settings: NumberingSettings | None = None):
     async def check_continuity() -> None:
         await watch_continuity(ledger, metrics, settings.continuity_interval_seconds)
 
-    return service.asgi_app(description=__doc__)
+    read_api = ReadApi(service, description=api.__doc__)
+    api.routes(read_api, ledger)
+    return read_api.serve_with(service.asgi_app(description=__doc__))
