@@ -26,27 +26,32 @@ class ReadApi:
         for unavailable in STORE_UNAVAILABLE:
             self.app.add_exception_handler(unavailable, _store_unavailable)
 
-    def serve_with(self, stream: AsgiFastStream) -> "ServiceApp":
-        return ServiceApp(stream, self.app)
+    def serve_with(self, stream: AsgiFastStream, public: dict[str, Any] | None = None) -> "ServiceApp":
+        """The service's one ASGI app; `public` maps path prefixes to ASGI apps served without an
+        API key (their own credential, if any, is theirs to check)."""
+        return ServiceApp(stream, {API_PREFIX: self.app, OPENAPI_PATH: self.app, **(public or {})})
 
 
 class ServiceApp:
-    """One ASGI app on the service's port: API paths go to FastAPI, everything else (the
-    lifespan that starts the consumer and the store, and FastStream's endpoints) to FastStream."""
+    """One ASGI app on the service's port: the paths of `routes` (by prefix) go to their apps,
+    everything else (the lifespan that starts the consumer and the store, and FastStream's
+    endpoints) to FastStream."""
 
-    def __init__(self, stream: AsgiFastStream, api: FastAPI) -> None:
+    def __init__(self, stream: AsgiFastStream, routes: dict[str, Any]) -> None:
         self.stream = stream
-        self.api = api
+        self.routes = routes
 
     def __getattr__(self, name: str) -> Any:
         # Otherwise it is the FastStream app: its broker, its AsyncAPI schema.
         return getattr(self.stream, name)
 
     async def __call__(self, scope: dict[str, Any], receive, send) -> None:
-        if scope["type"] == "http" and (scope["path"].startswith(API_PREFIX) or scope["path"] == OPENAPI_PATH):
-            await self.api(scope, receive, send)
-        else:
-            await self.stream(scope, receive, send)
+        if scope["type"] == "http":
+            for prefix, app in self.routes.items():
+                if scope["path"].startswith(prefix):
+                    await app(scope, receive, send)
+                    return
+        await self.stream(scope, receive, send)
 
 
 async def _store_unavailable(request: Request, error: Exception) -> JSONResponse:

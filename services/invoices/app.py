@@ -30,7 +30,7 @@ from services.invoices.adapters.invoices import Invoices
 from services.invoices.adapters.quote_links import QuoteLinks
 from services.invoices.clock import Clock
 from services.invoices.handlers import InvoiceHandlers
-from services.invoices.hosted_page import HostedInvoicePages
+from services.invoices.hosted_page import PREFIX, HostedInvoicePages
 from services.invoices.metrics import InvoiceMetrics
 from services.invoices.scheduler import ClockScheduler
 from services.invoices.settings import InvoicesSettings
@@ -65,4 +65,4 @@ def create_app(settings: InvoicesSettings | None = None):
     read_api = ReadApi(service, description=api.__doc__)
     api.routes(read_api, invoices)
     # The hosted pages are public (their token is the key), so they stay outside the keyed API.
-    return HostedInvoicePages(read_api.serve_with(service.asgi_app(description=__doc__)), invoices)
+    return read_api.serve_with(service.asgi_app(description=__doc__), public={PREFIX: HostedInvoicePages(invoices)})

@@ -46,22 +46,12 @@ a.download{display:inline-block;margin:1rem 0;padding:.6rem 1rem;background:#1b3
 
 
 class HostedInvoicePages:
-    """Serves /i/... itself and hands every other request to the service's own ASGI app."""
+    """The ASGI app of the paths under PREFIX."""
 
-    def __init__(self, stream: Any, invoices: Invoices) -> None:
-        self.stream = stream
+    def __init__(self, invoices: Invoices) -> None:
         self.invoices = invoices
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.stream, name)
-
     async def __call__(self, scope: dict[str, Any], receive, send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(PREFIX):
-            await self._serve(scope, send)
-        else:
-            await self.stream(scope, receive, send)
-
-    async def _serve(self, scope: dict[str, Any], send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
             await _respond(send, 405, b"text/plain; charset=utf-8", b"Method not allowed.\n")
             return
