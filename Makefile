@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := .cache/uv/bin/uv
 PY := .venv/bin/python
 
-.PHONY: setup up down status logs test test-unit docs bench clean
+.PHONY: setup up down status logs test test-unit docs bench bench-reads clean
 
 $(UV):
 	python3 -m venv .cache/uv
@@ -43,3 +43,6 @@ docs: setup
 
 bench: setup
 	bash deploy/run-tests.sh --bench $(BENCH_ARGS)
+
+bench-reads: setup
+	bash deploy/run-tests.sh --bench-reads $(BENCH_ARGS)

@@ -32,14 +32,31 @@ class Repository(Generic[A]):
     async def get(self, aggregate_id: str) -> A | None:
         return self._load(await self.documents.get(aggregate_id))
 
+    def document(self, aggregate: A) -> dict:
+        """What is stored of an aggregate; a repository may add what its reads need beside it."""
+        return aggregate.model_dump(mode="json")
+
     async def insert(self, aggregate: A) -> None:
-        await self.documents.insert(aggregate.model_dump(mode="json"))
+        await self.documents.insert(self.document(aggregate))
 
     async def update(self, aggregate: A, expected_version: int) -> None:
-        await self.documents.update(aggregate.model_dump(mode="json"), expected_version)
+        await self.documents.update(self.document(aggregate), expected_version)
 
     async def find(self, where: Sequence[Condition], **options) -> list[A]:
         return [self.model.model_validate(document) for document in await self.documents.find(where, **options)]
+
+    async def store_again(self, where: Sequence[Condition], batch: int = 500) -> int:
+        """Write the matching documents again as this repository writes them now, at the same
+        version: for documents stored before a key or a derived field was added (their new key is
+        empty), so that queries by it find them. Run before consuming starts (a startup hook)."""
+        rewritten: set[str] = set()
+        while found := [document for document in await self.documents.find(where, limit=batch)
+                        if document["id"] not in rewritten]:
+            for document in found:
+                aggregate = self.model.model_validate(document)
+                await self.documents.update(self.document(aggregate), aggregate.version)
+                rewritten.add(aggregate.id)
+        return len(rewritten)
 
     async def clear_outboxes(self, aggregate_ids: Sequence[str]) -> None:
         """After publishing: one write for all, by the one writer of these aggregates."""

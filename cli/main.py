@@ -5,6 +5,14 @@
     invoicing publish invoice.create FILE --account acct_1 --wait
     invoicing watch --correlation-id ID       follow one flow as JSON lines
     invoicing statements import FILE... --account acct_1   bank statements (camt.053, MT940)
+    invoicing keys create --account acct_1    an API key for the read commands below
+    invoicing invoices list --status open     the account's invoices (also show, history, export)
+    invoicing payments unmatched              the unmatched queue
+    invoicing numbering continuity            every number held or a gap with its reason
+
+Read commands print tables, or JSON with --json; they exit with 1 when something is not found,
+2 for refused input, 3 when the API key is refused, 4 when the service does not answer (and
+`numbering continuity` with 5 when the report flags numbers).
 
 Settings come from the environment like the services' (KAFKA_BOOTSTRAP_SERVERS).
 """
@@ -21,6 +29,7 @@ import typer
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
+from cli import invoices, keys, numbering, payments
 from cli.statements import command as statements
 from contracts import topics
 from contracts.envelope import Envelope, describe_validation_error
@@ -35,6 +44,10 @@ app = typer.Typer(
 )
 
 app.add_typer(statements.app, name="statements")
+app.add_typer(keys.app, name="keys")
+app.add_typer(invoices.app, name="invoices")
+app.add_typer(payments.app, name="payments")
+app.add_typer(numbering.app, name="numbering")
 
 Bootstrap = Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers")]
 

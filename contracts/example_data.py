@@ -7,7 +7,7 @@ INV-2026-00001, mails it, and is paid by bank transfer.
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from contracts.messages import MessageData, mail, numbering, payments
+from contracts.messages import MessageData, access, mail, numbering, payments
 from contracts.messages import invoices as inv
 from contracts.messages.common import Address, Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
 
@@ -135,5 +135,8 @@ def examples() -> dict[str, MessageData]:
         mail.MailPreviewed(invoice_id=INVOICE, kind="invoice", language="de", subject="Rechnung INV-2026-00001 von Acme Tooling GmbH",
                            body_text="Guten Tag, ..."),
         mail.MailCommandRejected(command_type="mail.send_invoice", reason="account_mismatch", invoice_id=INVOICE, **rejection),
+        access.ApiKeyCreated(key_id="key_3f9a1c2b7d4e", account_id=ACCOUNT, digest="0" * 64, label="accounting export",
+                             created_at=AT),
+        access.ApiKeyRevoked(key_id="key_3f9a1c2b7d4e", account_id=ACCOUNT, revoked_at=AT),
     ]
     return {item.type_name: item for item in items}

@@ -1,5 +1,6 @@
 """Writes the published form of the contracts: JSON Schema and an example per message type, an
-AsyncAPI document per service, and the list of reason codes. `python -m contracts.export` (or
+AsyncAPI document per service, an OpenAPI document per service with a read API, and the list of
+reason codes. `python -m contracts.export` (or
 `make docs`) regenerates them; tests/contracts/test_published_contracts.py fails when the
 committed files drift from the code.
 """
@@ -21,6 +22,7 @@ SCHEMAS = ROOT / "schemas"
 EXAMPLES = ROOT / "examples"
 DOCS = ROOT.parent / "docs"
 ASYNCAPI = DOCS / "asyncapi"
+OPENAPI = DOCS / "openapi"
 REASON_CODES = DOCS / "reason-codes.md"
 SERVICES = ("invoices", "numbering", "payments", "mailer")
 
@@ -50,7 +52,8 @@ def example_documents() -> dict[Path, str]:
     }
 
 
-def asyncapi_documents() -> dict[Path, str]:
+def service_documents() -> dict[Path, str]:
+    """Each service's AsyncAPI document, and its OpenAPI document if it serves a read API."""
     documents = {}
     # The document names the broker from the environment; pin it so the output does not depend
     # on which stack the generating shell points at.
@@ -60,6 +63,8 @@ def asyncapi_documents() -> dict[Path, str]:
             specification = app.schema.to_specification().to_jsonable()
             # Sorted keys: FastStream's channel order follows set iteration, which varies by run.
             documents[ASYNCAPI / f"{service}.yaml"] = yaml.safe_dump(specification, sort_keys=True, allow_unicode=True)
+            if hasattr(app, "api"):
+                documents[OPENAPI / f"{service}.json"] = json.dumps(app.api.openapi(), indent=2) + "\n"
     return documents
 
 
@@ -67,20 +72,20 @@ def all_documents() -> dict[Path, str]:
     return {
         **schema_documents(),
         **example_documents(),
-        **asyncapi_documents(),
+        **service_documents(),
         REASON_CODES: reason_codes_document(),
     }
 
 
 def main() -> None:
     documents = all_documents()
-    for folder in (SCHEMAS, EXAMPLES, ASYNCAPI):
+    for folder in (SCHEMAS, EXAMPLES, ASYNCAPI, OPENAPI):
         folder.mkdir(parents=True, exist_ok=True)
         for stale in set(folder.iterdir()) - set(documents):
             stale.unlink()
     for path, text in documents.items():
         path.write_text(text)
-    print(f"wrote {len(documents)} files under {SCHEMAS.name}/, {EXAMPLES.name}/, docs/asyncapi/ and docs/")
+    print(f"wrote {len(documents)} files under {SCHEMAS.name}/, {EXAMPLES.name}/, docs/asyncapi/, docs/openapi/ and docs/")
 
 
 if __name__ == "__main__":

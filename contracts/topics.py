@@ -9,6 +9,7 @@ PAYMENTS_COMMANDS = "payments.commands"
 PAYMENTS_EVENTS = "payments.events"
 MAIL_COMMANDS = "mail.commands"
 MAIL_EVENTS = "mail.events"
+API_KEYS_EVENTS = "api_keys.events"
 
 ALL = (
     INVOICES_COMMANDS,
@@ -20,6 +21,7 @@ ALL = (
     PAYMENTS_EVENTS,
     MAIL_COMMANDS,
     MAIL_EVENTS,
+    API_KEYS_EVENTS,
 )
 
 # A command published to a topic other than its own is dead-lettered by every service that reads
@@ -35,7 +37,11 @@ MISROUTED_COMMANDS_ANSWERED_BY = {
     PAYMENTS_EVENTS: "invoices",
     MAIL_COMMANDS: "mailer",
     MAIL_EVENTS: "invoices",
+    API_KEYS_EVENTS: "invoices",
 }
+
+# Kept forever, one record per key: the latest word on each API key (see contracts.messages.access).
+COMPACTED = frozenset({API_KEYS_EVENTS})
 
 DLQ_SUFFIX = ".dlq"
 

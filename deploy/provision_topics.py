@@ -15,7 +15,7 @@ import sys
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
-from contracts.topics import all_with_dead_letters
+from contracts.topics import COMPACTED, all_with_dead_letters
 
 PARTITIONS = 3
 REPLICATION_FACTOR = 1
@@ -51,7 +51,9 @@ async def provision(bootstrap: str) -> int:
                 return 0
             try:
                 response = await admin.create_topics(
-                    [NewTopic(t, PARTITIONS, REPLICATION_FACTOR) for t in missing]
+                    [NewTopic(t, PARTITIONS, REPLICATION_FACTOR,
+                               topic_configs={"cleanup.policy": "compact"} if t in COMPACTED else {})
+                     for t in missing]
                 )
             except KafkaError as exc:
                 print(f"topics: create attempt {attempt} failed: {exc!r}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """The storage interface: what repositories may ask of a store, and nothing more."""
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -14,6 +14,9 @@ Document = dict[str, Any]
 @dataclass(frozen=True)
 class Key:
     """A document field repositories query or sort by. `path` is dotted for nested fields.
+
+    Text keys compare by code point in every store (PostgreSQL runs with the C collation), so a
+    key built to sort (a padded number, an ISO date) sorts the same everywhere.
 
     Each store keeps it next to the document in its typed form (a column, a subdocument field),
     written in the same atomic write, and indexes it where an `Index` names it.
@@ -77,6 +80,10 @@ class Condition:
     value: Any
 
 
+# How many documents a stream fetches per round trip.
+STREAM_BATCH = 1000
+
+
 @dataclass(frozen=True)
 class Order:
     key: str
@@ -124,6 +131,13 @@ class Documents(ABC):
     @abstractmethod
     async def find(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),
                    limit: int | None = None) -> list[Document]: ...
+
+    @abstractmethod
+    def stream(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),
+               fields: Sequence[str] | None = None) -> AsyncIterator[Document]:
+        """Every matching document in order, fetched in batches as the caller consumes them, so a
+        caller that writes each one out (an export) holds a batch at a time, not the result.
+        `fields` names the top-level fields to fetch, when the caller needs only those."""
 
     @abstractmethod
     async def count(self, where: Sequence[Condition] = ()) -> int: ...

@@ -3,7 +3,7 @@ store shows on /metrics (`invoicing_store_operations_total`, `invoicing_store_op
 and the benchmark replays the same operations against the bare driver to find the raw bound."""
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -62,6 +62,17 @@ class MeasuredDocuments(Documents):
     async def find(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),
                    limit: int | None = None) -> list[Document]:
         return await self._timed("find", self.inner.find(where, order_by, limit))
+
+    async def stream(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),
+                     fields: Sequence[str] | None = None) -> AsyncIterator[Document]:
+        """Counted and timed as one operation, from the first fetch to the last document."""
+        started = time.perf_counter()
+        try:
+            async for document in self.inner.stream(where, order_by, fields):
+                yield document
+        finally:
+            self.metrics.seconds.labels("stream").observe(time.perf_counter() - started)
+            self.metrics.operations.labels(self.spec.name, "stream").inc()
 
     async def count(self, where: Sequence[Condition] = ()) -> int:
         return await self._timed("count", self.inner.count(where))

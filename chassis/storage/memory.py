@@ -6,7 +6,7 @@ adapters), so a handler tested with it behaves the same on PostgreSQL and MongoD
 
 import copy
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 from chassis.storage.base import (
@@ -113,6 +113,11 @@ class MemoryDocuments(Documents):
             # the contract leaves it open, so here they go first.
             found.sort(key=lambda d, k=key: (k.value_in(d) is not None, k.value_in(d)), reverse=order.descending)
         return [copy.deepcopy(document) for document in found[:limit]]
+
+    async def stream(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),
+                     fields: Sequence[str] | None = None) -> AsyncIterator[Document]:
+        for document in await self.find(where, order_by):
+            yield document if fields is None else {field: document[field] for field in fields if field in document}
 
     async def count(self, where: Sequence[Condition] = ()) -> int:
         return len(self._matching(where))

@@ -8,7 +8,7 @@ sake; it uses no index and does not apply concurrent updates atomically, so it i
 store for this platform (real MongoDB in docker-compose.yml is).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from chassis.storage.base import (
+    STREAM_BATCH,
     CollectionSpec,
     Condition,
     Document,
@@ -103,16 +104,24 @@ class MongoDocuments(Documents):
             query.setdefault(f"k.{key.name}", {})[_OPERATORS[condition.op]] = _bson(value)
         return query
 
+    def _sort(self, order_by: Sequence[Order]) -> list | None:
+        return [(f"k.{order.key}", DESCENDING if order.descending else ASCENDING) for order in order_by] or None
+
     async def find(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),
                    limit: int | None = None) -> list[Document]:
         self._check(where, order_by)
-        cursor = self.collection.find(
-            self._filter(where),
-            projection={"doc": 1},
-            sort=[(f"k.{order.key}", DESCENDING if order.descending else ASCENDING) for order in order_by] or None,
-            limit=limit or 0,
-        )
+        cursor = self.collection.find(self._filter(where), projection={"doc": 1}, sort=self._sort(order_by),
+                                      limit=limit or 0)
         return [stored["doc"] async for stored in cursor]
+
+    async def stream(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),
+                     fields: Sequence[str] | None = None) -> AsyncIterator[Document]:
+        self._check(where, order_by)
+        projection = {"doc": 1} if fields is None else {f"doc.{field}": 1 for field in fields}
+        cursor = self.collection.find(self._filter(where), projection=projection, sort=self._sort(order_by),
+                                      batch_size=STREAM_BATCH)
+        async for stored in cursor:
+            yield stored["doc"]
 
     async def count(self, where: Sequence[Condition] = ()) -> int:
         self._check(where)

@@ -5,7 +5,7 @@ so every write is one atomic statement, and every query filters and sorts on ind
 Connections come from a pool in autocommit mode; psycopg prepares statements it sees repeatedly.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -15,6 +15,7 @@ from psycopg.types.json import Jsonb, set_json_dumps, set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
 from chassis.storage.base import (
+    STREAM_BATCH,
     CollectionSpec,
     Condition,
     Document,
@@ -167,6 +168,25 @@ class PostgresDocuments(Documents):
         self._check(where, order_by)
         return [row[0] for row in await self._rows(*self._query("SELECT doc FROM {}", where, order_by, limit))]
 
+    async def stream(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),
+                     fields: Sequence[str] | None = None) -> AsyncIterator[Document]:
+        self._check(where, order_by)
+        selected = "doc" if fields is None else _text(sql.SQL("jsonb_build_object({})").format(
+            sql.SQL(", ").join(sql.SQL("{}::text, doc->{}").format(sql.Literal(f), sql.Literal(f)) for f in fields)
+        ))
+        query, params = self._query(f"SELECT {selected} FROM {{}}", where, order_by)
+        # A server-side cursor: PostgreSQL plans it to start fast (an index read in order rather
+        # than a sort of the whole result first), and sends a batch per fetch.
+        async with self.pool.connection() as connection, connection.transaction():
+            cursor = connection.cursor(name="stream")
+            cursor.itersize = STREAM_BATCH
+            try:
+                await cursor.execute(query, params)
+                async for row in cursor:
+                    yield row[0]
+            finally:
+                await cursor.close()
+
     async def count(self, where: Sequence[Condition] = ()) -> int:
         self._check(where)
         rows = await self._rows(*self._query("SELECT count(*) FROM {}", where))
@@ -183,6 +203,9 @@ class PostgresDocuments(Documents):
         statements: list[sql.Composable] = [sql.SQL(
             "CREATE TABLE IF NOT EXISTS {} (id text PRIMARY KEY, version bigint NOT NULL, doc jsonb NOT NULL{})"
         ).format(self.table, columns)]
+        # A key declared after the table was created: its column starts empty (see Repository.store_again).
+        statements += [sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+            self.table, _column(key.name), sql.SQL(_COLUMN_TYPES[key.type])) for key in self.spec.keys]
         for index in self.spec.indexes:
             keys = [self.spec.key(name) for name in index.keys]
             method = sql.SQL("gin") if any(key.type == "text_list" for key in keys) else sql.SQL("btree")

@@ -2,7 +2,9 @@
 
 import asyncio
 
+from chassis.http.api import ReadApi
 from chassis.service import build_service
+from chassis.storage import Condition
 from contracts.messages.invoices import (
     AccountConfigured,
     InvoiceCommandRejected,
@@ -19,6 +21,7 @@ from contracts.messages.invoices import (
 )
 from contracts.messages.mail import SendInvoiceMail
 from contracts.messages.numbering import AllocateNumber
+from services.invoices import api
 from services.invoices.adapters.accounts import Accounts
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.adapters.quote_links import QuoteLinks
@@ -39,10 +42,17 @@ def create_app(settings: InvoicesSettings | None = None):
         InvoiceCommandRejected, AllocateNumber, SendInvoiceMail,
     ])
 
+    @service.on_startup
+    async def list_invoices_stored_before_lists() -> None:
+        # Their listing (and so their account key) is missing until they are stored again.
+        await invoices.store_again([Condition("account_id", "eq", None)])
+
     @service.background
     async def count_invoices_by_status() -> None:
         while True:
             metrics.set_counts(await invoices.count_by_status())
             await asyncio.sleep(settings.status_gauge_interval_seconds)
 
-    return service.asgi_app(description=__doc__)
+    read_api = ReadApi(service, description=api.__doc__)
+    api.routes(read_api, invoices)
+    return read_api.serve_with(service.asgi_app(description=__doc__))

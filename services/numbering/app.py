@@ -1,9 +1,11 @@
 """The numbering service: gapless, never-reused, idempotent invoice numbers per series."""
 
+from chassis.http.api import ReadApi
 from chassis.service import build_service
 from contracts.messages.numbering import NumberAllocated, NumberRejected, NumberReleased
-from services.numbering import handlers
+from services.numbering import api, handlers
 from services.numbering.adapters.ledger import Ledger
+from services.numbering.continuity import watch_continuity
 from services.numbering.metrics import NumberingMetrics
 from services.numbering.settings import NumberingSettings
 
@@ -12,7 +14,14 @@ def create_app(settings: NumberingSettings | None = None):
     settings = settings or NumberingSettings()
     service = build_service("numbering", settings, rejection=NumberRejected)
     ledger = service.repository(Ledger)
-    handlers.register(service, ledger, NumberingMetrics(service.metrics.registry))
+    metrics = NumberingMetrics(service.metrics.registry)
+    handlers.register(service, ledger, metrics)
     service.document_publications([NumberAllocated, NumberReleased, NumberRejected])
 
-    return service.asgi_app(description=__doc__)
+    @service.background
+    async def check_continuity() -> None:
+        await watch_continuity(ledger, metrics, settings.continuity_interval_seconds)
+
+    read_api = ReadApi(service, description=api.__doc__)
+    api.routes(read_api, ledger)
+    return read_api.serve_with(service.asgi_app(description=__doc__))

@@ -1,8 +1,10 @@
 """The payments service: reconciles bank transactions with invoices, and records manual payments."""
 
+from chassis.http.api import ReadApi
 from chassis.service import build_service
+from chassis.storage import Condition
 from contracts.messages.payments import PaymentCommandRejected, PaymentMatched, PaymentRemoved, PaymentUnmatched
-from services.payments import handlers
+from services.payments import api, handlers
 from services.payments.adapters.accounts import PayeeIbans
 from services.payments.adapters.invoices import InvoiceReadModel
 from services.payments.adapters.payments import PaymentBook
@@ -16,14 +18,19 @@ def create_app(settings: PaymentsSettings | None = None):
     service = build_service("payments", settings, rejection=PaymentCommandRejected,
                             # A transfer and the invoice it names must meet: see the README.
                             in_order_per="account")
-    handlers.register(
-        service,
-        InvoiceReadModel(service.store),
-        PayeeIbans(service.store),
-        service.repository(TransactionBook),
-        service.repository(PaymentBook),
-        PaymentsMetrics(service.metrics.registry),
-    )
+    invoices, transactions, payments = (InvoiceReadModel(service.store), service.repository(TransactionBook),
+                                        service.repository(PaymentBook))
+    handlers.register(service, invoices, PayeeIbans(service.store), transactions, payments,
+                      PaymentsMetrics(service.metrics.registry))
     service.document_publications([PaymentMatched, PaymentRemoved, PaymentUnmatched, PaymentCommandRejected])
 
-    return service.asgi_app(description=__doc__)
+    @service.on_startup
+    async def read_what_was_stored_before_reads() -> None:
+        # Their account key (and a transaction's place in the unmatched queue) is missing until
+        # they are stored again.
+        for repository in (transactions, payments):
+            await repository.store_again([Condition("account_id", "eq", None)])
+
+    read_api = ReadApi(service, description=api.__doc__)
+    api.routes(read_api, transactions, payments, invoices)
+    return read_api.serve_with(service.asgi_app(description=__doc__))

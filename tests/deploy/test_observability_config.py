@@ -57,6 +57,7 @@ GAUGES = {
     "invoicing_mail_queue_depth",
     "invoicing_consumer_lag_records",
     "invoicing_consumer_stalled_seconds",
+    "invoicing_numbering_continuity_breaks",
 }
 HISTOGRAMS = {"invoicing_handler_duration_seconds", "invoicing_store_operation_seconds"}
 KNOWN_METRICS = (
@@ -215,6 +216,7 @@ def test_required_alerts_exist():
         "mail queue depth": "invoicing_mail_queue_depth",
         "unmatched bank transactions": "invoicing_bank_transactions_total",
         "numbering gaps": "invoicing_number_gaps_total",
+        "numbering continuity": "invoicing_numbering_continuity_breaks",
     }
     for what, metric in wanted.items():
         assert any(metric in metric_names(expr) for expr in exprs.values()), f"no alert for {what} ({metric})"

@@ -1,17 +1,30 @@
-"""Invoices in the service's store: one document each, holding its state, its history and its outbox."""
+"""Invoices in the service's store: one document each, holding its state, its history, its outbox,
+and its listing (what lists filter, sort and show: see listing.py)."""
 
+from collections.abc import AsyncIterator
+from datetime import date
 from typing import get_args
 
 from chassis.repository import Repository
 from chassis.storage import Condition, Index, Key
+from services.invoices.adapters import listing
+from services.invoices.adapters.listing import InvoiceFilter, SortField
 from services.invoices.domain.invoice import Invoice, Status
+
+
+def stored(invoice: Invoice) -> dict:
+    """An invoice as the repository stores it: its state, and what lists read beside it."""
+    return {**invoice.model_dump(mode="json"), **listing.listed(invoice)}
 
 
 class Invoices(Repository[Invoice]):
     model = Invoice
     collection_name = "invoices"
-    keys = (Key("status", "text"), Key("deleted", "boolean"))
-    indexes = (Index(("status", "deleted")),)
+    keys = (Key("status", "text"), Key("deleted", "boolean"), *listing.KEYS)
+    indexes = (Index(("status", "deleted")), *listing.INDEXES)
+
+    def document(self, invoice: Invoice) -> dict:
+        return stored(invoice)
 
     async def count_by_status(self) -> dict[str, int]:
         """Invoices that are not deleted, by status: one indexed count each."""
@@ -19,3 +32,21 @@ class Invoices(Repository[Invoice]):
             status: await self.documents.count([Condition("status", "eq", status), Condition("deleted", "eq", False)])
             for status in get_args(Status)
         }
+
+    async def page(self, account_id: str, wanted: InvoiceFilter, sort: SortField, descending: bool, limit: int,
+                   after: str | None = None, *, today: date) -> list[dict]:
+        """Up to `limit` of the account's invoices in the sort's order, after the position `after`."""
+        where = listing.conditions(account_id, wanted, today)
+        if after is not None:
+            where.append(listing.after(sort, descending, after))
+        return await self.documents.find(where, order_by=[listing.order(sort, descending)], limit=limit)
+
+    def export(self, account_id: str, wanted: InvoiceFilter, sort: SortField, descending: bool, *,
+               today: date) -> AsyncIterator[dict]:
+        """All of the account's invoices the filter selects, in order, as `{"listing": ...}` each."""
+        return self.documents.stream(listing.conditions(account_id, wanted, today), [listing.order(sort, descending)],
+                                     fields=["listing"])
+
+    async def by_number(self, account_id: str, number: str) -> dict | None:
+        found = await self.documents.find(listing.conditions(account_id, InvoiceFilter(number=number)), limit=1)
+        return found[0] if found else None

@@ -5,15 +5,26 @@ invoice that becomes known finds the transactions waiting for it without reading
 """
 
 from chassis.repository import Repository
-from chassis.storage import Condition, Index, Key
+from chassis.storage import Condition, Index, Key, Order
 from services.payments.domain.transactions import BankTransaction, invoice_names
 
 
 class TransactionBook(Repository[BankTransaction]):
     model = BankTransaction
     collection_name = "transactions"
-    keys = (Key("waiting_for", "text_list"), Key("changed_by", "text_list", path="handled"))
-    indexes = (Index(("waiting_for",)), Index(("changed_by",)))
+    keys = (Key("waiting_for", "text_list"), Key("changed_by", "text_list", path="handled"),
+            Key("account_id", "text"), Key("queue_position", "text"))
+    indexes = (Index(("waiting_for",)), Index(("changed_by",)), Index(("account_id", "queue_position")))
+
+    def document(self, transaction: BankTransaction) -> dict:
+        """With its place in the account's unmatched queue while it is in it."""
+        return {**transaction.model_dump(mode="json"),
+                "queue_position": queue_position(transaction) if transaction.unmatched_reason is not None else None}
+
+    async def unmatched(self, account_id: str, limit: int, after: str = "") -> list[BankTransaction]:
+        """The account's unmatched queue, oldest booking first, after the position `after`."""
+        where = [Condition("account_id", "eq", account_id), Condition("queue_position", "gt", after)]
+        return await self.find(where, order_by=[Order("queue_position")], limit=limit)
 
     async def waiting_for(self, account_id: str, names: frozenset[str]) -> list[BankTransaction]:
         """The account's transactions waiting for an invoice by one of `names`."""
@@ -26,3 +37,8 @@ class TransactionBook(Repository[BankTransaction]):
         found |= {transaction.id: transaction
                   for transaction in await self.find([Condition("changed_by", "contains_any", [message_id])])}
         return [found[transaction_id] for transaction_id in sorted(found)]
+
+
+def queue_position(transaction: BankTransaction) -> str:
+    """By booking day, then id: unique, so a page of the queue continues after the last one shown."""
+    return f"{transaction.booked_on.isoformat()} {transaction.transaction_id}"

@@ -1,0 +1,127 @@
+"""`invoicing invoices`: the account's invoices as tables, one invoice, its history, a CSV export."""
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.http import ApiKey, AsJson, get, print_json, stream_to
+from contracts.money import format_amount
+
+app = typer.Typer(help="Read the account's invoices (needs an API key).", no_args_is_help=True)
+console = Console()
+
+Status = Annotated[list[str] | None, typer.Option("--status", help="draft, open, paid, void, uncollectible (repeatable)")]
+Customer = Annotated[str | None, typer.Option(help="The customer's name, exactly")]
+Currency = Annotated[str | None, typer.Option(help="ISO 4217 code")]
+Number = Annotated[str | None, typer.Option(help="The invoice number")]
+Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")]
+Amount = Annotated[int | None, typer.Option(help="In minor units (cents)")]
+PastDue = Annotated[bool, typer.Option("--past-due", help="Only invoices past due today")]
+Sort = Annotated[str, typer.Option(help="due_date, issued_on, amount or number; prefix - for descending")]
+
+
+def _filters(status, customer, currency, number, issued_from, issued_to, due_from, due_to, amount_min, amount_max,
+             past_due, sort) -> dict:
+    days = {name: day.date().isoformat() for name, day in (("issued_from", issued_from), ("issued_to", issued_to),
+                                                           ("due_from", due_from), ("due_to", due_to)) if day}
+    return days | {"status": status, "customer": customer, "currency": currency, "number": number,
+            "amount_min": amount_min, "amount_max": amount_max, "past_due": "true" if past_due else None,
+            "sort": sort}
+
+
+def money(amount: int, currency: str) -> str:
+    return f"{format_amount(amount, currency)} {currency}"
+
+
+@app.command("list")
+def list_invoices(
+    api_key: ApiKey = "", status: Status = None, customer: Customer = None, currency: Currency = None,
+    number: Number = None, issued_from: Day = None, issued_to: Day = None, due_from: Day = None, due_to: Day = None,
+    amount_min: Amount = None, amount_max: Amount = None, past_due: PastDue = False, sort: Sort = "-issued_on",
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 25,
+    cursor: Annotated[str | None, typer.Option(help="Continue after a page (its next cursor)")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """A page of invoices, filtered and sorted."""
+    params = _filters(status, customer, currency, number, issued_from, issued_to, due_from, due_to, amount_min,
+                      amount_max, past_due, sort) | {"limit": limit, "cursor": cursor}
+    page = get("invoices", "/v1/invoices", api_key, params, what="invoices")
+    if as_json:
+        print_json(page)
+        return
+    table = Table("id", "number", "status", "customer", "total", "remaining", "issued", "due", "flags")
+    for invoice in page["data"]:
+        flags = "past due" if invoice["past_due"] else ""
+        table.add_row(invoice["id"], invoice["number"] or "", invoice["status"], invoice["customer"],
+                      money(invoice["total"], invoice["currency"]),
+                      money(invoice["amount_remaining"], invoice["currency"]), invoice["issued_on"] or "",
+                      invoice["due_date"] or "", flags)
+    console.print(table)
+    if page["has_more"]:
+        console.print(f"more: --cursor {page['next_cursor']}", style="dim")
+
+
+@app.command("show")
+def show(reference: Annotated[str, typer.Argument(help="The invoice id (or its number with --number)")],
+         api_key: ApiKey = "", by_number: Annotated[bool, typer.Option("--number", help="REFERENCE is a number")] = False,
+         as_json: AsJson = False) -> None:
+    """One invoice with its flags and payments."""
+    path = f"/v1/invoices/by-number/{reference}" if by_number else f"/v1/invoices/{reference}"
+    found = get("invoices", path, api_key, what=f"invoice {reference}")
+    if as_json:
+        print_json(found)
+        return
+    invoice, flags, currency = found["invoice"], found["flags"], found["invoice"]["currency"]
+    table = Table(show_header=False, title=f"invoice {invoice['id']}")
+    rows = [
+        ("number", invoice["number"] or "(draft)"), ("status", invoice["status"]),
+        ("customer", invoice["customer"]["name"]), ("total", money(invoice["total"], currency)),
+        ("paid", money(invoice["amount_paid"], currency)), ("remaining", money(invoice["amount_remaining"], currency)),
+        ("due", invoice["due_date"] or ""), ("past due", "yes" if flags["past_due"] else "no"),
+        ("partially paid", "yes" if flags["partially_paid"] else "no"),
+        ("last sent", f"{flags['last_sent_at']} to {', '.join(flags['last_sent_to'])}" if flags["last_sent_at"] else "never"),
+        ("payment reference", invoice["payment_reference"] or ""),
+    ]
+    rows += [(f"payment {p['payment_id']}", f"{money(p['amount'], currency)} on {p['paid_on']} ({p['match']})")
+             for p in found["payments"]]
+    for name, value in rows:
+        table.add_row(name, str(value))
+    console.print(table)
+
+
+@app.command("history")
+def history(invoice_id: str, api_key: ApiKey = "", as_json: AsJson = False) -> None:
+    """Every change of an invoice: who, when, what changed."""
+    found = get("invoices", f"/v1/invoices/{invoice_id}/history", api_key, what=f"invoice {invoice_id}")
+    if as_json:
+        print_json(found)
+        return
+    table = Table("at", "actor", "action", "status", "changes")
+    for entry in found["data"]:
+        status = f"{entry['status_from'] or ''} -> {entry['status_to']}" if entry["status_to"] else ""
+        changes = [f"{c['field']}: {c['before']!r} -> {c['after']!r}" for c in entry["changes"]]
+        changes += [f"{name}: {value}" for name, value in entry["detail"].items()]
+        table.add_row(entry["at"], entry["actor"], entry["action"], status, "\n".join(changes))
+    console.print(table)
+
+
+@app.command("export")
+def export(
+    api_key: ApiKey = "", status: Status = None, customer: Customer = None, currency: Currency = None,
+    number: Number = None, issued_from: Day = None, issued_to: Day = None, due_from: Day = None, due_to: Day = None,
+    amount_min: Amount = None, amount_max: Amount = None, past_due: PastDue = False, sort: Sort = "-issued_on",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout)")] = None,
+) -> None:
+    """Every invoice the filters select, as CSV with a header row (amounts in major units)."""
+    params = _filters(status, customer, currency, number, issued_from, issued_to, due_from, due_to, amount_min,
+                      amount_max, past_due, sort)
+    if output is None:
+        stream_to(sys.stdout, "invoices", "/v1/invoices/export.csv", api_key, params, what="export")
+        return
+    with output.open("w", newline="") as out:
+        stream_to(out, "invoices", "/v1/invoices/export.csv", api_key, params, what="export")

@@ -1,0 +1,201 @@
+"""invoices' read API: the account's invoices listed, filtered, sorted, exported as CSV, one by
+one with their flags and payments, and their history. Served from the invoices' own documents."""
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from fastapi import HTTPException, Path, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from chassis.http.api import ReadApi, owned
+from chassis.http.pagination import Page, decode_cursor, page_of
+from contracts.messages.common import InvoiceSnapshot
+from contracts.money import format_amount
+from services.invoices.adapters.invoices import Invoices
+from services.invoices.adapters.listing import SORT_FIELDS, InvoiceFilter, position
+from services.invoices.domain.figures import counted_total, is_partially_paid, is_past_due
+from services.invoices.domain.invoice import HistoryEntry, Invoice, Payment, Status
+
+Sort = Literal[tuple(f"{sign}{field}" for field in SORT_FIELDS for sign in ("", "-"))]
+EXPORT_BATCH = 1000  # rows written to the response at once
+
+
+class InvoiceQuery(InvoiceFilter):
+    sort: Sort = Field("-issued_on", description="A field, with `-` for descending; drafts (no date, no number) "
+                                                 "sort last ascending, first descending")
+
+    @property
+    def sorted_by(self) -> tuple[str, bool]:
+        return self.sort.lstrip("-"), self.sort.startswith("-")
+
+
+class ListQuery(InvoiceQuery):
+    limit: int = Field(25, ge=1, le=100)
+    cursor: str | None = Field(None, description="`next_cursor` of the previous page")
+
+
+class InvoiceSummary(BaseModel):
+    id: str
+    number: str | None
+    status: Status
+    customer: str
+    currency: str
+    total: int
+    amount_paid: int
+    amount_remaining: int
+    issued_on: date | None
+    due_date: date | None
+    past_due: bool
+    last_sent_at: datetime | None
+
+
+class Flags(BaseModel):
+    past_due: bool
+    partially_paid: bool
+    last_sent_at: datetime | None
+    last_sent_to: list[str]
+
+
+class InvoiceDetail(BaseModel):
+    invoice: InvoiceSnapshot
+    flags: Flags
+    payments: list[Payment]
+
+
+class History(BaseModel):
+    invoice_id: str
+    data: list[HistoryEntry]
+
+
+class CurrencyTotals(BaseModel):
+    currency: str
+    count: int
+    total: int = Field(description="Void invoices count as zero")
+    amount_paid: int
+    amount_remaining: int
+
+
+CSV_COLUMNS = ["id", "number", "status", "customer", "customer_email", "currency", "total", "amount_paid",
+               "amount_remaining", "issued_on", "due_date", "past_due", "last_sent_at"]
+_AMOUNTS = ("total", "amount_paid", "amount_remaining")
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _past_due(listing: dict, today: date) -> bool:
+    return is_past_due(listing["status"], listing["due_date"] and date.fromisoformat(listing["due_date"]), today)
+
+
+def summary(listing: dict, today: date) -> InvoiceSummary:
+    return InvoiceSummary.model_validate({**listing, "past_due": _past_due(listing, today)})
+
+
+def csv_row(listing: dict, today: date) -> list:
+    currency = listing["currency"]
+    values = {**listing, "past_due": "true" if _past_due(listing, today) else "false"}
+    values.update((name, format_amount(listing[name], currency)) for name in _AMOUNTS)
+    return [values[column] for column in CSV_COLUMNS]
+
+
+async def csv_lines(documents: AsyncIterator[dict], today: date) -> AsyncIterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    rows = 0
+    async for document in documents:
+        writer.writerow(csv_row(document["listing"], today))
+        rows += 1
+        if rows % EXPORT_BATCH == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def detail(invoice: Invoice) -> InvoiceDetail:
+    snapshot = invoice.snapshot()
+    return InvoiceDetail(
+        invoice=snapshot.model_copy(update={"version": invoice.version}),
+        flags=Flags(
+            past_due=is_past_due(invoice.status, invoice.due_date, _today()),
+            partially_paid=is_partially_paid(invoice.status, invoice.amount_paid, invoice.amount_remaining),
+            last_sent_at=invoice.last_sent_at, last_sent_to=invoice.last_sent_to,
+        ),
+        payments=invoice.payments,
+    )
+
+
+def routes(api: ReadApi, invoices: Invoices) -> None:
+    app, Account = api.app, api.Account
+    InvoiceId = Annotated[str, Path(description="The invoice id")]
+
+    async def invoice_of(account: str, invoice_id: str) -> Invoice:
+        document = owned(await invoices.documents.get(invoice_id), account, "invoice")
+        if document.get("deleted"):
+            raise HTTPException(404, "No such invoice.")
+        return Invoice.model_validate(document)
+
+    @app.get("/v1/invoices", response_model=Page[InvoiceSummary], tags=["invoices"])
+    async def list_invoices(account: Account, query: Annotated[ListQuery, Query()]) -> Page[InvoiceSummary]:
+        """The account's invoices, filtered and sorted, a page at a time."""
+        sort, descending = query.sorted_by
+        after = decode_cursor(query.cursor) if query.cursor else None
+        today = _today()
+        documents = await invoices.page(account, query, sort, descending, query.limit + 1, after, today=today)
+        page = page_of(documents, query.limit, lambda document: position(document, sort))
+        return Page[InvoiceSummary](data=[summary(document["listing"], today) for document in page.data],
+                                    has_more=page.has_more,
+                                    next_cursor=page.next_cursor)
+
+    @app.get("/v1/invoices/export.csv", tags=["invoices"], response_class=StreamingResponse,
+             responses={200: {"content": {"text/csv": {}}, "description": "A header row, then one row per "
+                                                                         "invoice; amounts in major units"}})
+    async def export_invoices(account: Account, query: Annotated[InvoiceQuery, Query()]) -> StreamingResponse:
+        """Every invoice the filters select, as CSV, streamed as it is read."""
+        sort, descending = query.sorted_by
+        today = _today()
+        documents = invoices.export(account, query, sort, descending, today=today)
+        return StreamingResponse(csv_lines(documents, today), media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition": 'attachment; filename="invoices.csv"'})
+
+    @app.get("/v1/invoices/totals", response_model=list[CurrencyTotals], tags=["invoices"])
+    async def invoice_totals(account: Account, query: Annotated[InvoiceQuery, Query()]) -> list[CurrencyTotals]:
+        """Sums per currency of the invoices the filters select; void invoices count as zero."""
+        sums: dict[str, CurrencyTotals] = {}
+        async for document in invoices.export(account, query, "due_date", False, today=_today()):
+            listing = document["listing"]
+            currency = listing["currency"]
+            sums.setdefault(currency, CurrencyTotals(currency=currency, count=0, total=0, amount_paid=0,
+                                                     amount_remaining=0))
+            entry = sums[currency]
+            entry.count += 1
+            entry.total += counted_total(listing["status"], listing["total"])
+            entry.amount_paid += listing["amount_paid"]
+            entry.amount_remaining += listing["amount_remaining"]
+        return [sums[currency] for currency in sorted(sums)]
+
+    @app.get("/v1/invoices/by-number/{number:path}", response_model=InvoiceDetail, tags=["invoices"])
+    async def invoice_by_number(account: Account, number: str) -> InvoiceDetail:
+        """The invoice with this number (void ones too)."""
+        document = await invoices.by_number(account, number)
+        if document is None:
+            raise HTTPException(404, "No such invoice.")
+        return detail(Invoice.model_validate(document))
+
+    @app.get("/v1/invoices/{invoice_id}", response_model=InvoiceDetail, tags=["invoices"])
+    async def show_invoice(account: Account, invoice_id: InvoiceId) -> InvoiceDetail:
+        """One invoice with its flags and payments (void ones too)."""
+        return detail(await invoice_of(account, invoice_id))
+
+    @app.get("/v1/invoices/{invoice_id}/history", response_model=History, tags=["invoices"])
+    async def invoice_history(account: Account, invoice_id: InvoiceId) -> History:
+        """Every change, oldest first: who, when, what changed from what to what, status changes,
+        sends and every delivery attempt, payments."""
+        invoice = await invoice_of(account, invoice_id)
+        return History(invoice_id=invoice.id, data=invoice.history)

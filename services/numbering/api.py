@@ -1,0 +1,37 @@
+"""numbering's read API: the continuity report of each of the account's series, from the
+allocation ledger in numbering's own store."""
+
+from itertools import groupby
+from typing import Annotated
+
+from fastapi import Query
+
+from chassis.http.api import ReadApi
+from chassis.storage import Condition, Order
+from services.numbering.adapters.ledger import Ledger
+from services.numbering.continuity import series_continuity
+from services.numbering.domain.continuity import ContinuityReport, continuity_report
+
+
+async def account_continuity(ledger: Ledger, account_id: str) -> list[ContinuityReport]:
+    """Every series of the account. Its series keys are `<account>/<format>`, and account ids hold
+    no `/`, so they are exactly the keys from `<account>/` up to `<account>0` (`0` follows `/`)."""
+    entries = await ledger.find([Condition("series_key", "gte", f"{account_id}/"),
+                                 Condition("series_key", "lt", f"{account_id}0")],
+                                order_by=[Order("series_key"), Order("sequence_key"), Order("sequence")])
+    return [continuity_report(key, series) for key, series in groupby(entries, key=lambda entry: entry.series_key)]
+
+
+def routes(api: ReadApi, ledger: Ledger) -> None:
+    app, Account = api.app, api.Account
+
+    @app.get("/v1/numbering/continuity", response_model=list[ContinuityReport], tags=["numbering"])
+    async def continuity(account: Account, number_format: Annotated[
+            str | None, Query(description="Only the series of this format, e.g. INV-{yyyy}-{seq:05}")] = None,
+    ) -> list[ContinuityReport]:
+        """Per series and sequence: every number from the first to the last is held by an invoice or
+        a gap with its reason; anything else is flagged (`flagged`, counted in `breaks`)."""
+        if number_format is not None:
+            report = await series_continuity(ledger, account, number_format)
+            return [report] if report.sequences else []
+        return await account_continuity(ledger, account)

@@ -1,0 +1,66 @@
+"""payments' read API: the account's unmatched queue (each transaction with the reason the rules
+gave), and the payments recorded for an invoice. Served from payments' own store."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import HTTPException, Query
+from pydantic import BaseModel, Field
+
+from chassis.http.api import ReadApi
+from chassis.http.pagination import Page, decode_cursor, page_of
+from contracts.reasons import REASONS, UnmatchedReason
+from services.payments.adapters.invoices import InvoiceReadModel
+from services.payments.adapters.payments import PaymentBook
+from services.payments.adapters.transactions import TransactionBook, queue_position
+from services.payments.domain.payments import Payment
+from services.payments.domain.transactions import BankTransaction
+
+
+class UnmatchedTransaction(BaseModel):
+    transaction_id: str
+    iban: str
+    amount: int
+    currency: str
+    booked_on: date
+    remittance_information: str
+    debtor_name: str
+    debtor_iban: str | None
+    reason: UnmatchedReason
+    reason_text: str = Field(description="The rule behind the reason")
+    waiting_for_invoice: bool = Field(description="It names an invoice payments does not know yet, and is "
+                                                  "matched as soon as one by that name is finalized")
+
+
+class InvoicePayments(BaseModel):
+    invoice_id: str
+    data: list[Payment]
+
+
+def unmatched(transaction: BankTransaction) -> UnmatchedTransaction:
+    reason = transaction.unmatched_reason
+    return UnmatchedTransaction(**transaction.model_dump(include=set(UnmatchedTransaction.model_fields)),
+                                reason=reason, reason_text=REASONS[reason].rule,
+                                waiting_for_invoice=transaction.waiting)
+
+
+def routes(api: ReadApi, transactions: TransactionBook, payments: PaymentBook, invoices: InvoiceReadModel) -> None:
+    app, Account = api.app, api.Account
+
+    @app.get("/v1/payments/unmatched", response_model=Page[UnmatchedTransaction], tags=["payments"])
+    async def unmatched_queue(account: Account, limit: Annotated[int, Query(ge=1, le=100)] = 25,
+                              cursor: str | None = None) -> Page[UnmatchedTransaction]:
+        """Transactions no invoice takes, oldest booking first, each with the reason why; a person
+        applies one with `payment.apply`."""
+        found = await transactions.unmatched(account, limit + 1, decode_cursor(cursor) if cursor else "")
+        page = page_of(found, limit, queue_position)
+        return Page[UnmatchedTransaction](data=[unmatched(t) for t in page.data], has_more=page.has_more,
+                                          next_cursor=page.next_cursor)
+
+    @app.get("/v1/invoices/{invoice_id}/payments", response_model=InvoicePayments, tags=["payments"])
+    async def invoice_payments(account: Account, invoice_id: str) -> InvoicePayments:
+        """Every payment recorded for the invoice, removed ones too (with the reason), oldest first."""
+        invoice = await invoices.get(invoice_id)
+        if invoice is None or invoice.account_id != account:
+            raise HTTPException(404, "No such invoice.")
+        return InvoicePayments(invoice_id=invoice_id, data=await payments.of_invoice(account, invoice_id))
