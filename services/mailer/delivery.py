@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 
 from chassis.context import HandlerContext, clear_outboxes
 from chassis.service import Service
@@ -68,16 +69,19 @@ class BatchDelivery:
     async def deliver_in_batches(self) -> None:
         try:
             while True:
-                await self.deliver_due()
-                await asyncio.sleep(self.settings.batch_interval_seconds)
+                # A full batch most likely left due jobs behind: the next one starts at once, still
+                # under the rate limit, instead of letting a backlog wait an interval per batch.
+                if not await self.deliver_due():
+                    await asyncio.sleep(self.settings.batch_interval_seconds)
         finally:
             await self.relay.close()
 
-    async def deliver_due(self) -> None:
-        """Send the due jobs, starting them at the rate limit, up to MAILER_CONCURRENCY at once so
-        one conversation's wait for the relay or the store does not hold up the next. Each job is
-        attempted by one task only, so it keeps one writer. The outboxes of the attempts whose
-        events are on Kafka are cleared once for the batch, as the consumer does."""
+    async def deliver_due(self) -> bool:
+        """Send a batch of due jobs, starting them at the rate limit, up to MAILER_CONCURRENCY at
+        once so one conversation's wait for the relay or the store does not hold up the next. Each
+        job is attempted by one task only, so it keeps one writer. The outboxes of the attempts
+        whose events are on Kafka are cleared once for the batch, as the consumer does. True when
+        the batch was full."""
         due = await self.jobs.due(datetime.now(UTC), self.settings.batch_size)
         started = time.monotonic()
         in_flight = asyncio.Semaphore(self.settings.concurrency)
@@ -93,6 +97,7 @@ class BatchDelivery:
         await asyncio.gather(*(deliver(position, job) for position, job in enumerate(due)))
         await clear_outboxes(published)
         self.metrics.queue_depth.set(await self.jobs.queued_count())
+        return len(due) == self.settings.batch_size
 
     async def claim_and_attempt(self, job: MailJob) -> HandlerContext | None:
         """The attempt's context once its events are on Kafka; None when there was no attempt
@@ -115,21 +120,9 @@ class BatchDelivery:
                                  change_id=f"{claimed.id}/attempt-{claimed.attempts}",
                                  first_index=claimed.attempts * _INDEXES_PER_ATTEMPT)
         job = context.uow.attach(self.jobs, claimed)
-        invoice = job.invoice
-        issuer = invoice.issuer  # the queueing handler refused invoices without one
         now = datetime.now(UTC)
-        smtp_message_id = message_id(job.account_id, job.id, issuer.email)
-        message = build_message(
-            invoice,
-            issuer,
-            render_content(invoice, issuer, job.kind, job.language),
-            to=job.to,
-            cc=job.cc,
-            message_id=smtp_message_id,
-            sent_at=now,
-            pdf=render_invoice_pdf(invoice, issuer, job.language) if job.attach_pdf else None,
-        )
-        report = await self.relay.deliver(message, sender=issuer.email, recipients=job.pending)
+        message, smtp_message_id = compose(job, now)
+        report = await self.relay.deliver(message, sender=job.invoice.issuer.email, recipients=job.pending)
         assessment = job.record_attempt(report, self.policy, smtp_message_id, now)
         if assessment.suppress:
             await self.suppressions.suppress(job.account_id, job.id, assessment.suppress, now)
@@ -142,3 +135,21 @@ class BatchDelivery:
             if isinstance(outgoing.data, (MailSent, MailBounced)):
                 self.metrics.mails.labels("sent" if isinstance(outgoing.data, MailSent) else "bounced").inc()
         return context
+
+
+def compose(job: MailJob, now: datetime) -> tuple[Message, str]:
+    """The job's mail as it goes out at `now`, and its SMTP Message-ID."""
+    invoice = job.invoice
+    issuer = invoice.issuer  # the queueing handler refused invoices without one
+    smtp_message_id = message_id(job.account_id, job.id, issuer.email)
+    message = build_message(
+        invoice,
+        issuer,
+        render_content(invoice, issuer, job.kind, job.language),
+        to=job.to,
+        cc=job.cc,
+        message_id=smtp_message_id,
+        sent_at=now,
+        pdf=render_invoice_pdf(invoice, issuer, job.language) if job.attach_pdf else None,
+    )
+    return message, smtp_message_id
