@@ -48,7 +48,10 @@ PAGE = 100  # invoices per list request, the most the list serves
 _FINAL = {"mail.sent": "sent", "mail.bounced": "bounced", "mail.dropped": "dropped",
           "email_sent": "sent", "email_bounced": "bounced", "email_dropped": "dropped"}
 _REJECTED = {"invoice.command_rejected", "mail.rejected"}
-_QUIET_SECONDS = 5  # with no answer this long, silent invoices' outcomes are looked up in their history
+# How the invoices service answers a send whose mail bounced or was dropped: counted as such.
+_MAIL_FAILED = {"delivery_failed": "bounced", "recipient_suppressed": "dropped"}
+_QUIET_SECONDS = 5
+_TRAILING_SECONDS = 1  # with no answer this long, silent invoices' outcomes are looked up in their history
 
 stderr = Console(stderr=True)
 
@@ -95,6 +98,8 @@ class Outcome:
             self.queued = True
         elif kind in _FINAL:
             self.final.add(_FINAL[kind])
+        elif kind in _REJECTED and data.get("reason") in _MAIL_FAILED:
+            self.final.add(_MAIL_FAILED[data["reason"]])
         elif kind in _REJECTED:
             self.rejected, self.message = data.get("reason", "rejected"), data.get("message", "")
 
@@ -144,7 +149,14 @@ class BulkSend:
     async def _follow(self, watcher, show) -> None:
         deadline = time.monotonic() + self.timeout
         last_answer, looked_up = time.monotonic(), False
-        while time.monotonic() < deadline and self.settled_count < len(self.outcomes):
+
+        def waiting() -> bool:
+            # Once all are settled, a moment more for answers that come with the last ones (a mail
+            # dropped for one recipient is queued for the others right after).
+            settled = self.settled_count == len(self.outcomes)
+            return time.monotonic() < (min(deadline, last_answer + _TRAILING_SECONDS) if settled else deadline)
+
+        while waiting():
             message = await watcher.get_one(timeout=0.2)
             if message is None:
                 if not looked_up and time.monotonic() - last_answer > _QUIET_SECONDS:

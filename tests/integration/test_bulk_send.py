@@ -1,6 +1,7 @@
 """`invoicing invoices send` against the real stack: the list's filters select the invoices, each
 gets one mail, the summary tells what became of every one, and running it again sends nothing."""
 
+import asyncio
 import json
 import uuid
 from datetime import date
@@ -18,9 +19,11 @@ PAST = date(2020, 1, 31)
 LATER = date(2030, 6, 30)
 
 
-def send(key: str, account: str, *args: str) -> dict:
-    result = invoicing("invoices", "send", "--account", account, "--status", "open", "--past-due", "--json",
-                       "--bootstrap", env("KAFKA_BOOTSTRAP_SERVERS"), *args, api_key=key)
+async def send(key: str, account: str, *args: str) -> dict:
+    # In a thread: the session's event log must keep heartbeating to Kafka while the command runs.
+    result = await asyncio.to_thread(invoicing, "invoices", "send", "--account", account, "--status", "open",
+                                     "--past-due", "--json", "--bootstrap", env("KAFKA_BOOTSTRAP_SERVERS"), *args,
+                                     api_key=key)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -48,7 +51,7 @@ async def test_bulk_send_of_the_past_due_invoices_reports_every_outcome_and_neve
         return invoice_id
 
     await ask(configure_account(account_id), "account.configured")
-    key = new_key(account_id)["key"]
+    key = (await asyncio.to_thread(new_key, account_id))["key"]
     gone = f"bounce-gone@{domain}"
     # An earlier mail bounced at this address, so the account's mails to it are dropped from now on.
     earlier = await invoice("earlier", [gone], LATER)
@@ -64,13 +67,14 @@ async def test_bulk_send_of_the_past_due_invoices_reports_every_outcome_and_neve
     await invoice("draft", [f"draft@{domain}"], PAST, finalize=False)
     await accepted_everywhere(key)
 
-    listed = invoicing("invoices", "list", "--status", "open", "--past-due", "--json", api_key=key)
-    dry = send(key, account_id, "--dry-run")
+    listed = await asyncio.to_thread(invoicing, "invoices", "list", "--status", "open", "--past-due", "--json",
+                                     api_key=key)
+    dry = await send(key, account_id, "--dry-run")
     assert {i["id"] for i in dry["invoices"]} == {i["id"] for i in json.loads(listed.stdout)["data"]} \
         == set(past_due.values())
     assert mails_to(smtp_catcher_url, domain) == []
 
-    summary = send(key, account_id, "--yes", "--timeout", "60")
+    summary = await send(key, account_id, "--yes", "--timeout", "60")
     assert summary["run_id"] == dry["run_id"]
     assert (summary["selected"], summary["queued"], summary["sent"], summary["bounced"], summary["dropped"],
             summary["rejected"], summary["no_outcome"]) == (5, 3, 2, 1, 1, {"no_recipient": 1}, 0)
@@ -80,7 +84,7 @@ async def test_bulk_send_of_the_past_due_invoices_reports_every_outcome_and_neve
     assert outcomes[past_due["no_email"]]["rejected"] == "no_recipient"
     assert mails_to(smtp_catcher_url, domain) == [f"ap-one@{domain}", f"ap-two@{domain}"]
 
-    again = send(key, account_id, "--yes", "--timeout", "30")
+    again = await send(key, account_id, "--yes", "--timeout", "30")
     assert (again["sent"], again["bounced"], again["dropped"], again["rejected_before"], again["no_outcome"]) \
         == (2, 1, 1, 1, 0)
     assert mails_to(smtp_catcher_url, domain) == [f"ap-one@{domain}", f"ap-two@{domain}"]
