@@ -8,7 +8,9 @@ covers a crash in between.
 
 import asyncio
 import logging
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 
@@ -55,6 +57,7 @@ class BatchDelivery:
         self.policy = RetryPolicy(max_attempts=settings.max_attempts, base_seconds=settings.retry_base_seconds)
         self.incarnation = Incarnation(instance=settings.instance)
         self.lease = timedelta(seconds=settings.smtp_timeout_seconds) + _CLAIM_MARGIN
+        self.composer = Composer(settings.compose_processes)
 
     async def release_claims_of_earlier_runs(self) -> None:
         """Before delivering: the attempts this instance's previous run had claimed died with it."""
@@ -74,6 +77,7 @@ class BatchDelivery:
                 if not await self.deliver_due():
                     await asyncio.sleep(self.settings.batch_interval_seconds)
         finally:
+            self.composer.close()
             await self.relay.close()
 
     async def deliver_due(self) -> bool:
@@ -121,7 +125,7 @@ class BatchDelivery:
                                  first_index=claimed.attempts * _INDEXES_PER_ATTEMPT)
         job = context.uow.attach(self.jobs, claimed)
         now = datetime.now(UTC)
-        message, smtp_message_id = compose(job, now)
+        message, smtp_message_id = await self.composer.compose(job, now)
         report = await self.relay.deliver(message, sender=job.invoice.issuer.email, recipients=job.pending)
         assessment = job.record_attempt(report, self.policy, smtp_message_id, now)
         if assessment.suppress:
@@ -135,6 +139,25 @@ class BatchDelivery:
             if isinstance(outgoing.data, (MailSent, MailBounced)):
                 self.metrics.mails.labels("sent" if isinstance(outgoing.data, MailSent) else "bounced").inc()
         return context
+
+
+class Composer:
+    """Composes mails in worker processes (MAILER_COMPOSE_PROCESSES, one per core by default):
+    rendering the attached document is the largest CPU cost of a mail, and on the event loop's
+    one core it would bound delivery. With 0, mails are composed on the event loop."""
+
+    def __init__(self, processes: int) -> None:
+        # Spawned, not forked: a fork would copy the service's threads' locks in whatever state.
+        self.pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) if processes else None
+
+    async def compose(self, job: MailJob, now: datetime) -> tuple[Message, str]:
+        if self.pool is None:
+            return compose(job, now)
+        return await asyncio.get_running_loop().run_in_executor(self.pool, compose, job, now)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def compose(job: MailJob, now: datetime) -> tuple[Message, str]:
