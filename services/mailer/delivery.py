@@ -9,6 +9,8 @@ covers a crash in between.
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -148,7 +150,8 @@ class Composer:
 
     def __init__(self, processes: int) -> None:
         # Spawned, not forked: a fork would copy the service's threads' locks in whatever state.
-        self.pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) if processes else None
+        self.pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_exit_with, initargs=(os.getpid(),)) if processes else None
 
     async def compose(self, job: MailJob, now: datetime) -> tuple[Message, str]:
         if self.pool is None:
@@ -158,6 +161,18 @@ class Composer:
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _exit_with(parent: int) -> None:
+    """In a worker: end when the mailer has, even killed outright (the pool's queue would keep
+    the worker waiting for ever)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def compose(job: MailJob, now: datetime) -> tuple[Message, str]:
