@@ -9,6 +9,7 @@ from chassis.storage import open_store
 from contracts.messages.common import Customer, LineItem
 from services.invoices.adapters.invoices import Invoices, stored
 from services.invoices.adapters.listing import sort_positions
+from services.invoices.domain import dunning
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.invoice import Invoice
 from tests.integration.factories import PAYEE_IBAN, create_invoice
@@ -49,17 +50,22 @@ def sample_invoice_document() -> dict:
 
 
 def _varied(template: dict, position: int, invoice_id: str, account_id: str, sequence: int) -> dict:
-    """The template invoice as the `sequence`th of its account: its own id, number and dates."""
+    """The template invoice as the `sequence`th of its account: its own id, number and dates, and
+    as its clock leaves it (an open invoice whose due date passed is announced past due)."""
     issued = NOW - timedelta(days=position % 400, minutes=position % 1440)
     finalized = template["status"] != "draft"
     number = f"INV-{sequence:07d}" if finalized else None
     due = (issued + timedelta(days=14 + position % 30)).date() if finalized else None
+    past_due = template["status"] == "open" and due < NOW.date()
+    waits_for_clock = template["status"] == "open" and not past_due
     listing = template["listing"]
     return {
         **template, "id": invoice_id, "account_id": account_id, "number": number,
         "due_date": due.isoformat() if due else None, "finalized_at": issued.isoformat() if finalized else None,
+        "past_due_on": due.isoformat() if past_due else None,
+        "next_clock_at": dunning.past_due_from(due).isoformat() if waits_for_clock else None,
         "listing": {**listing, "id": invoice_id, "number": number, "due_date": due.isoformat() if due else None,
-                    "issued_on": issued.date().isoformat() if finalized else None},
+                    "issued_on": issued.date().isoformat() if finalized else None, "past_due": past_due},
         "positions": sort_positions(invoice_id, due_date=due, issued_on=issued.date() if finalized else None,
                                     total=listing["total"], number=number),
     }

@@ -56,6 +56,7 @@ def snapshot(**changes) -> InvoiceSnapshot:
 
 def examples() -> dict[str, MessageData]:
     open_invoice = snapshot()
+    past_due = snapshot(past_due=True, version=4)
     paid = snapshot(status="paid", amount_paid=147350, amount_remaining=0, paid_at=AT, version=5)
     rejection = dict(command_id="9b2f7c1e-3a44-4d1b-8f0e-5c6a7b8d9e01", message="Only a draft can be finalized; this invoice is open.")
     items: list[MessageData] = [
@@ -72,7 +73,9 @@ def examples() -> dict[str, MessageData]:
         inv.MarkInvoiceUnpaid(invoice_id=INVOICE, reason="Cash payment was recorded twice"),
         inv.ConfigureAccount(account_id=ACCOUNT, company_name=ISSUER.company_name, company_address=ISSUER.address,
                              sender_email=ISSUER.email, reply_to=ISSUER.reply_to, payee_iban=IBAN,
-                             number_format="INV-{yyyy}-{seq:05}", default_days_until_due=14),
+                             number_format="INV-{yyyy}-{seq:05}", default_days_until_due=14,
+                             reminder_schedule=[-3, 1, 7]),
+        inv.RunInvoiceClock(invoice_id=INVOICE, at=datetime(2026, 11, 17, tzinfo=UTC)),
         inv.InvoiceCreated(invoice_id=INVOICE, invoice=snapshot(status="draft", number=None, payment_reference=None,
                                                                   finalized_at=None, due_date=None, version=1)),
         inv.InvoiceUpdated(invoice_id=INVOICE, invoice=open_invoice, changes=[
@@ -89,7 +92,7 @@ def examples() -> dict[str, MessageData]:
                           reason="Issued to the wrong customer"),
         inv.InvoiceMarkedUncollectible(invoice_id=INVOICE, invoice=snapshot(status="uncollectible"),
                                        reason="Customer insolvent"),
-        inv.InvoicePastDue(invoice_id=INVOICE, invoice=open_invoice, days_past_due=1),
+        inv.InvoicePastDue(invoice_id=INVOICE, invoice=past_due, days_past_due=1),
         inv.AccountConfigured(account_id=ACCOUNT, settings={"company_name": ISSUER.company_name, "payee_iban": IBAN}),
         inv.InvoiceCommandRejected(command_type="invoice.finalize", reason="invalid_status", subject_id=INVOICE, **rejection),
         numbering.AllocateNumber(series_key=SERIES, number_format="INV-{yyyy}-{seq:05}", invoice_id=INVOICE,
@@ -118,7 +121,7 @@ def examples() -> dict[str, MessageData]:
                                         **rejection),
         mail.SendInvoiceMail(mail_id="mail-5f0c", invoice_id=INVOICE, invoice=open_invoice, to=["ap@globex.example"],
                              cc=["cfo@globex.example"]),
-        mail.SendReminderMail(mail_id="mail-7a1d", invoice_id=INVOICE, invoice=open_invoice, to=["ap@globex.example"],
+        mail.SendReminderMail(mail_id="mail-7a1d", invoice_id=INVOICE, invoice=past_due, to=["ap@globex.example"],
                               days_relative_to_due=7),
         mail.PreviewMail(invoice_id=INVOICE, invoice=open_invoice, language="de"),
         mail.MailQueued(mail_id="mail-5f0c", invoice_id=INVOICE, kind="invoice", to=["ap@globex.example"],

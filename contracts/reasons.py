@@ -77,6 +77,9 @@ _CODES = (
                "The payment's currency is not the invoice's."),
     ReasonCode("delivery_failed", ("rejection",),
                "The invoice email bounced or every retry was refused; `mail.bounced` has the SMTP diagnostic."),
+    ReasonCode("nothing_due", ("rejection",),
+               "The invoice's clock found nothing due at the moment the clock command names: the invoice was "
+               "paid, voided or changed meanwhile, or the moment has not come yet."),
     ReasonCode("recipient_suppressed", ("rejection",),
                "Every recipient bounced permanently before and is suppressed; nothing was sent."),
     # --- numbering ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #   deploy/run-tests.sh [pytest args...]     default args: -q
 #   deploy/run-tests.sh --bench [args...]    runs `python -m bench` instead of pytest
 #   deploy/run-tests.sh --bench-reads [args...]  runs `python -m bench.reads` (the read API at scale)
+#   deploy/run-tests.sh --bench-clock [args...]  runs `python -m bench.clock` (the invoice clock)
 #
 # If the test stack was already fully running before (someone keeps it up to iterate quickly), it is
 # left running; otherwise whatever this run started is stopped on exit. KEEP_STACK=1 always keeps it.
@@ -57,12 +58,13 @@ fi
 # alone was left running, where deleting its data dir would pull the files from under a live server).
 POSTGRES_RESET_DATABASES="$stop_stack" deploy/stack.sh up
 
-if [[ "${1:-}" == --bench || "${1:-}" == --bench-reads ]]; then
-    module=bench
-    [[ "$1" == --bench-reads ]] && module=bench.reads
+if [[ "${1:-}" == --bench || "${1:-}" == --bench-reads || "${1:-}" == --bench-clock ]]; then
+    bench=bench
+    [[ "$1" == --bench-reads ]] && bench=bench.reads
+    [[ "$1" == --bench-clock ]] && bench=bench.clock
     shift
     set +e
-    "$PY" -m "${BENCH_MODULE:-$module}" "$@"
+    "$PY" -m "${BENCH_MODULE:-$bench}" "$@"
     rc=$?
     set -e
     exit "$rc"

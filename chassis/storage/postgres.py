@@ -197,13 +197,11 @@ class PostgresDocuments(Documents):
         return await self._execute(*self._query("DELETE FROM {}", where))
 
     def ddl(self) -> list[sql.Composable]:
-        columns = sql.SQL("").join(
-            sql.SQL(", {} {}").format(_column(key.name), sql.SQL(_COLUMN_TYPES[key.type])) for key in self.spec.keys
-        )
         statements: list[sql.Composable] = [sql.SQL(
-            "CREATE TABLE IF NOT EXISTS {} (id text PRIMARY KEY, version bigint NOT NULL, doc jsonb NOT NULL{})"
-        ).format(self.table, columns)]
-        # A key declared after the table was created: its column starts empty (see Repository.store_again).
+            "CREATE TABLE IF NOT EXISTS {} (id text PRIMARY KEY, version bigint NOT NULL, doc jsonb NOT NULL)"
+        ).format(self.table)]
+        # One column per key, also for a key added to a collection that exists already: rows written
+        # before have NULL there until their aggregate is written again.
         statements += [sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
             self.table, _column(key.name), sql.SQL(_COLUMN_TYPES[key.type])) for key in self.spec.keys]
         for index in self.spec.indexes:

@@ -138,6 +138,7 @@ class InvoiceSnapshot(ValueModel):
     amount_remaining: int
     due_date: date | None = None
     days_until_due: int | None = None
+    past_due: bool = Field(default=False, description="Open and announced past its due date (invoice.past_due)")
     payee_iban: Iban | None = None
     payment_reference: str | None = None
     quote_id: str | None = None

@@ -26,6 +26,7 @@ from contracts.messages.common import (
 from contracts.money import Currency
 
 DaysUntilDue = Annotated[int, Field(ge=0, le=365)]
+ReminderDay = Annotated[int, Field(ge=-60, le=365, description="Days relative to the due date: negative before, positive after")]
 NumberFormat = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9\-_/.]*(\{(yyyy|yy|mm|seq(:0[1-9])?)\}[A-Za-z0-9\-_/.]*)+$"),
@@ -91,6 +92,20 @@ class FinalizeInvoice(Command):
     invoice_id: Identifier
 
 
+@message_type("invoice.run_clock", topic=topics.INVOICES_COMMANDS, key="invoice_id")
+class RunInvoiceClock(Command):
+    """The invoices service's clock: the invoice's next moment (past due, a reminder) has come.
+
+    Published by the invoices service itself, with an id derived from the invoice and the moment,
+    so every instance and every restart publishes the same message and it is handled once. The
+    invoice decides what is due by the service's own clock: a clock command from anyone else
+    cannot make anything due early; one that finds nothing due is answered with `nothing_due`.
+    """
+
+    invoice_id: Identifier
+    at: datetime = Field(description="The moment the clock found due (the invoice's next clock moment)")
+
+
 @message_type("invoice.send", topic=topics.INVOICES_COMMANDS, key="invoice_id")
 class SendInvoice(Command):
     invoice_id: Identifier
@@ -141,6 +156,17 @@ class ConfigureAccount(Command):
     default_days_until_due: DaysUntilDue | None = None
     edit_finalized_invoices: bool | None = None
     delete_finalized_invoices: bool | None = None
+    reminder_schedule: Annotated[list[ReminderDay], Field(max_length=10)] | None = Field(
+        default=None, examples=[[-3, 1, 7]],
+        description="When open invoices remind their customer, in days relative to the due date (-3: three days "
+                    "before, 0: on the day, 7: a week after); an empty list sends no reminders",
+    )
+
+    @model_validator(mode="after")
+    def _distinct_reminder_days(self):
+        if self.reminder_schedule is not None and len(set(self.reminder_schedule)) != len(self.reminder_schedule):
+            raise ValueError("reminder_schedule names a day twice")
+        return self
 
 
 # --- events -----------------------------------------------------------------------------------

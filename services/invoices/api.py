@@ -4,7 +4,7 @@ one with their flags and payments, and their history. Served from the invoices' 
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import HTTPException, Path, Query
@@ -17,7 +17,7 @@ from contracts.messages.common import InvoiceSnapshot
 from contracts.money import format_amount
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.adapters.listing import SORT_FIELDS, InvoiceFilter, position
-from services.invoices.domain.figures import counted_total, is_partially_paid, is_past_due
+from services.invoices.domain.figures import counted_total, is_partially_paid
 from services.invoices.domain.invoice import HistoryEntry, Invoice, Payment, Status
 
 Sort = Literal[tuple(f"{sign}{field}" for field in SORT_FIELDS for sign in ("", "-"))]
@@ -84,32 +84,24 @@ CSV_COLUMNS = ["id", "number", "status", "customer", "customer_email", "currency
 _AMOUNTS = ("total", "amount_paid", "amount_remaining")
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
+def summary(listing: dict) -> InvoiceSummary:
+    return InvoiceSummary.model_validate(listing)
 
 
-def _past_due(listing: dict, today: date) -> bool:
-    return is_past_due(listing["status"], listing["due_date"] and date.fromisoformat(listing["due_date"]), today)
-
-
-def summary(listing: dict, today: date) -> InvoiceSummary:
-    return InvoiceSummary.model_validate({**listing, "past_due": _past_due(listing, today)})
-
-
-def csv_row(listing: dict, today: date) -> list:
+def csv_row(listing: dict) -> list:
     currency = listing["currency"]
-    values = {**listing, "past_due": "true" if _past_due(listing, today) else "false"}
+    values = {**listing, "past_due": "true" if listing["past_due"] else "false"}
     values.update((name, format_amount(listing[name], currency)) for name in _AMOUNTS)
     return [values[column] for column in CSV_COLUMNS]
 
 
-async def csv_lines(documents: AsyncIterator[dict], today: date) -> AsyncIterator[str]:
+async def csv_lines(documents: AsyncIterator[dict]) -> AsyncIterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     rows = 0
     async for document in documents:
-        writer.writerow(csv_row(document["listing"], today))
+        writer.writerow(csv_row(document["listing"]))
         rows += 1
         if rows % EXPORT_BATCH == 0:
             yield buffer.getvalue()
@@ -123,7 +115,7 @@ def detail(invoice: Invoice) -> InvoiceDetail:
     return InvoiceDetail(
         invoice=snapshot.model_copy(update={"version": invoice.version}),
         flags=Flags(
-            past_due=is_past_due(invoice.status, invoice.due_date, _today()),
+            past_due=invoice.past_due,
             partially_paid=is_partially_paid(invoice.status, invoice.amount_paid, invoice.amount_remaining),
             last_sent_at=invoice.last_sent_at, last_sent_to=invoice.last_sent_to,
         ),
@@ -146,10 +138,9 @@ def routes(api: ReadApi, invoices: Invoices) -> None:
         """The account's invoices, filtered and sorted, a page at a time."""
         sort, descending = query.sorted_by
         after = decode_cursor(query.cursor) if query.cursor else None
-        today = _today()
-        documents = await invoices.page(account, query, sort, descending, query.limit + 1, after, today=today)
+        documents = await invoices.page(account, query, sort, descending, query.limit + 1, after)
         page = page_of(documents, query.limit, lambda document: position(document, sort))
-        return Page[InvoiceSummary](data=[summary(document["listing"], today) for document in page.data],
+        return Page[InvoiceSummary](data=[summary(document["listing"]) for document in page.data],
                                     has_more=page.has_more,
                                     next_cursor=page.next_cursor)
 
@@ -159,16 +150,15 @@ def routes(api: ReadApi, invoices: Invoices) -> None:
     async def export_invoices(account: Account, query: Annotated[InvoiceQuery, Query()]) -> StreamingResponse:
         """Every invoice the filters select, as CSV, streamed as it is read."""
         sort, descending = query.sorted_by
-        today = _today()
-        documents = invoices.export(account, query, sort, descending, today=today)
-        return StreamingResponse(csv_lines(documents, today), media_type="text/csv; charset=utf-8",
+        documents = invoices.export(account, query, sort, descending)
+        return StreamingResponse(csv_lines(documents), media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": 'attachment; filename="invoices.csv"'})
 
     @app.get("/v1/invoices/totals", response_model=list[CurrencyTotals], tags=["invoices"])
     async def invoice_totals(account: Account, query: Annotated[InvoiceQuery, Query()]) -> list[CurrencyTotals]:
         """Sums per currency of the invoices the filters select; void invoices count as zero."""
         sums: dict[str, CurrencyTotals] = {}
-        async for document in invoices.export(account, query, "due_date", False, today=_today()):
+        async for document in invoices.export(account, query, "due_date", False):
             listing = document["listing"]
             currency = listing["currency"]
             sums.setdefault(currency, CurrencyTotals(currency=currency, count=0, total=0, amount_paid=0,

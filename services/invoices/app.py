@@ -14,19 +14,23 @@ from contracts.messages.invoices import (
     InvoiceMarkedUncollectible,
     InvoiceMarkedUnpaid,
     InvoicePaid,
+    InvoicePastDue,
     InvoicePaymentApplied,
     InvoiceSent,
     InvoiceUpdated,
     InvoiceVoided,
+    RunInvoiceClock,
 )
-from contracts.messages.mail import SendInvoiceMail
+from contracts.messages.mail import SendInvoiceMail, SendReminderMail
 from contracts.messages.numbering import AllocateNumber
 from services.invoices import api
 from services.invoices.adapters.accounts import Accounts
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.adapters.quote_links import QuoteLinks
+from services.invoices.clock import Clock
 from services.invoices.handlers import InvoiceHandlers
 from services.invoices.metrics import InvoiceMetrics
+from services.invoices.scheduler import ClockScheduler
 from services.invoices.settings import InvoicesSettings
 
 
@@ -34,12 +38,15 @@ def create_app(settings: InvoicesSettings | None = None):
     settings = settings or InvoicesSettings()
     service = build_service("invoices", settings, rejection=InvoiceCommandRejected)
     invoices = service.repository(Invoices)
-    InvoiceHandlers(service, invoices, service.repository(Accounts), QuoteLinks(service.store)).register()
+    clock = Clock(settings.clock_offsets_file)
+    InvoiceHandlers(service, invoices, service.repository(Accounts), QuoteLinks(service.store), clock).register()
     metrics = InvoiceMetrics(service.metrics.registry)
+    service.background(ClockScheduler(service, invoices, clock, settings, metrics).tick_forever)
     service.document_publications([
         InvoiceCreated, InvoiceUpdated, InvoiceDeleted, InvoiceFinalized, InvoiceSent, InvoicePaymentApplied,
-        InvoicePaid, InvoiceMarkedUnpaid, InvoiceVoided, InvoiceMarkedUncollectible, AccountConfigured,
-        InvoiceCommandRejected, AllocateNumber, SendInvoiceMail,
+        InvoicePaid, InvoiceMarkedUnpaid, InvoiceVoided, InvoiceMarkedUncollectible, InvoicePastDue,
+        AccountConfigured, InvoiceCommandRejected, AllocateNumber, SendInvoiceMail, SendReminderMail,
+        RunInvoiceClock,
     ])
 
     @service.on_startup

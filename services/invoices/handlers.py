@@ -5,7 +5,7 @@ Each loads the aggregate the message changes through the unit of work, calls one
 the aggregate and only republishes what may not have been published (the chassis does that).
 """
 
-from datetime import UTC, datetime
+from datetime import timedelta
 from typing import Any
 
 from chassis.context import HandlerContext
@@ -20,6 +20,7 @@ from contracts.messages.invoices import (
     MarkInvoicePaid,
     MarkInvoiceUncollectible,
     MarkInvoiceUnpaid,
+    RunInvoiceClock,
     SendInvoice,
     UpdateInvoice,
     VoidInvoice,
@@ -30,16 +31,24 @@ from contracts.messages.payments import PaymentMatched, PaymentRemoved
 from services.invoices.adapters.accounts import Accounts
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.adapters.quote_links import QuoteLinks
+from services.invoices.clock import Clock
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.errors import RuleViolation
 from services.invoices.domain.invoice import Invoice, Payment
 
+# How far ahead of this instance's clock another instance's may be: a clock command for a moment
+# up to this much later is run as of that moment (so the command is not spent for nothing), a
+# later one is refused.
+CLOCK_SKEW = timedelta(minutes=1)
+
 
 class InvoiceHandlers:
-    def __init__(self, service: Service, invoices: Invoices, accounts: Accounts, quotes: QuoteLinks):
+    def __init__(self, service: Service, invoices: Invoices, accounts: Accounts, quotes: QuoteLinks,
+                 clock: Clock):
         self.invoices = invoices
         self.accounts = accounts
         self.quotes = quotes
+        self.clock = clock
         self.consumer = service.consumer
 
     async def load(self, context: HandlerContext, invoice_id: str) -> Invoice:
@@ -47,9 +56,9 @@ class InvoiceHandlers:
         for an event that means it is not applied (and logged)."""
         return _owned(context, invoice_id, await context.uow.get(self.invoices, invoice_id))
 
-    @staticmethod
-    def who(context: HandlerContext) -> dict[str, Any]:
-        return {"now": datetime.now(UTC), "actor": context.envelope.actor, "message_id": str(context.envelope.id)}
+    def who(self, context: HandlerContext) -> dict[str, Any]:
+        return {"now": self.clock.now(context.account_id), "actor": context.envelope.actor,
+                "message_id": str(context.envelope.id)}
 
     def register(self) -> None:
         handles = self.consumer.handles
@@ -112,6 +121,16 @@ class InvoiceHandlers:
                 "invoice: finalize again once the fault is fixed, or delete the draft to record it as a gap.",
                 number=event.number,
             )
+
+        @handles(RunInvoiceClock)
+        async def run_clock(context: HandlerContext, command: RunInvoiceClock) -> None:
+            invoice = await self.load(context, command.invoice_id)
+            who = self.who(context)
+            if command.at > who["now"] + CLOCK_SKEW:
+                raise RuleViolation("nothing_due", f"The moment {command.at.isoformat()} has not come yet.")
+            schedule = (await self.accounts.settings_of(context.account_id)).reminder_schedule
+            invoice.run_clock(schedule, **{**who, "now": max(who["now"], command.at)})
+            await context.uow.commit()
 
         @handles(SendInvoice)
         async def send_invoice(context: HandlerContext, command: SendInvoice) -> None:

@@ -10,3 +10,9 @@ class InvoicesSettings(ServiceSettings):
     http_port: int = 8001
     # How often the invoices-by-status gauge is recounted.
     status_gauge_interval_seconds: float = Field(15.0, gt=0, validation_alias="invoices_status_gauge_interval_seconds")
+    # How often the invoice clock looks for invoices that became past due or owe a reminder, and
+    # how many it takes at a time.
+    clock_interval_seconds: float = Field(5.0, gt=0, validation_alias="invoices_clock_interval_seconds")
+    clock_batch_size: int = Field(1000, gt=0, validation_alias="invoices_clock_batch_size")
+    # Tests only: per-account offsets of the service's time (services/invoices/clock.py).
+    clock_offsets_file: str = Field("", validation_alias="invoices_clock_offsets_file")

@@ -58,6 +58,7 @@ GAUGES = {
     "invoicing_consumer_lag_records",
     "invoicing_consumer_stalled_seconds",
     "invoicing_numbering_continuity_breaks",
+    "invoicing_invoice_clock_delay_seconds",
 }
 HISTOGRAMS = {"invoicing_handler_duration_seconds", "invoicing_store_operation_seconds"}
 KNOWN_METRICS = (
@@ -217,6 +218,7 @@ def test_required_alerts_exist():
         "unmatched bank transactions": "invoicing_bank_transactions_total",
         "numbering gaps": "invoicing_number_gaps_total",
         "numbering continuity": "invoicing_numbering_continuity_breaks",
+        "invoice clock behind": "invoicing_invoice_clock_delay_seconds",
     }
     for what, metric in wanted.items():
         assert any(metric in metric_names(expr) for expr in exprs.values()), f"no alert for {what} ({metric})"

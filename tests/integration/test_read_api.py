@@ -25,20 +25,23 @@ from tests.integration.harness import env
 READERS = ("invoices", "payments", "numbering")
 
 
-def invoicing(*args: str, api_key: str | None = None) -> subprocess.CompletedProcess:
+async def invoicing(*args: str, api_key: str | None = None) -> subprocess.CompletedProcess:
+    """The CLI as a person runs it, in a thread: the test's event loop keeps serving the Kafka
+    consumers of the session (a loop blocked past their session timeout drops them from their group)."""
     # Wide enough for every column of a table, as in a terminal window.
     environment = {**os.environ, "COLUMNS": "250", **({"INVOICING_API_KEY": api_key} if api_key else {})}
-    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=60,
-                          env=environment)
+    return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "cli", *args], capture_output=True,
+                                   text=True, timeout=60, env=environment)
 
 
 def url(service: str, path: str) -> str:
     return f"http://127.0.0.1:{env(f'{service.upper()}_HTTP_PORT')}{path}"
 
 
-def read(service: str, path: str, key: str | None, **params) -> httpx.Response:
+async def read(service: str, path: str, key: str | None, **params) -> httpx.Response:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    return httpx.get(url(service, path), params=params, headers=headers, timeout=10)
+    async with httpx.AsyncClient(timeout=10) as client:
+        return await client.get(url(service, path), params=params, headers=headers)
 
 
 async def accepted_everywhere(key: str, accepted: bool = True) -> None:
@@ -46,14 +49,15 @@ async def accepted_everywhere(key: str, accepted: bool = True) -> None:
     probes = {"invoices": "/v1/invoices", "payments": "/v1/payments/unmatched",
               "numbering": "/v1/numbering/continuity"}
     for _ in range(200):
-        if all((read(service, probes[service], key).status_code == 200) == accepted for service in READERS):
+        answers = [await read(service, probes[service], key) for service in READERS]
+        if all((answer.status_code == 200) == accepted for answer in answers):
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"key not {'accepted' if accepted else 'refused'} by every reading service")
 
 
-def new_key(account: str) -> dict:
-    created = invoicing("keys", "create", "--account", account, "--label", "tests", "--json",
+async def new_key(account: str) -> dict:
+    created = await invoicing("keys", "create", "--account", account, "--label", "tests", "--json",
                         "--bootstrap", env("KAFKA_BOOTSTRAP_SERVERS"))
     assert created.returncode == 0, created.stderr
     return json.loads(created.stdout)
@@ -65,13 +69,13 @@ def accounts():
 
 
 @pytest.fixture(scope="module")
-def keys(accounts):
-    return {name: new_key(account) for name, account in accounts.items()}
+async def keys(accounts):
+    return {name: await new_key(account) for name, account in accounts.items()}
 
 
 @pytest.fixture(scope="module")
 async def books(services, producer, event_log, accounts, keys):
-    """Account a: a partly paid and sent invoice, a void one, a draft, an unmatched transfer.
+    """Account a: a past-due, partly paid and sent invoice, a void one, a draft, an unmatched transfer.
     Account b: one open invoice and an unmatched transfer."""
 
     async def ask(message: MessageData, answer_type: str, account: str) -> None:
@@ -90,6 +94,7 @@ async def books(services, producer, event_log, accounts, keys):
     await ask(create_invoice(ids["b1"]), "invoice.created", b)
     for name, account in (("a1", a), ("a2", a), ("b1", b)):
         await ask(FinalizeInvoice(invoice_id=ids[name]), "invoice.finalized", account)
+    await event_log.wait_for_type("invoice.past_due", ids["a1"])  # its clock: due in 2020
     await ask(UpdateInvoice(invoice_id=ids["a1"], changes={"memo": "Second reminder"}), "invoice.updated", a)
     await ask(RecordPayment(invoice_id=ids["a1"], payment_id="cash-1", amount=10_000, currency="EUR",
                             paid_on=date(2026, 11, 3), method="cash"), "invoice.payment_applied", a)
@@ -106,50 +111,51 @@ async def books(services, producer, event_log, accounts, keys):
 
 async def test_an_account_lists_filters_sorts_and_pages_its_invoices(books, keys):
     key = keys["a"]["key"]
-    listed = read("invoices", "/v1/invoices", key, sort="due_date").json()
+    listed = (await read("invoices", "/v1/invoices", key, sort="due_date")).json()
     assert [i["id"] for i in listed["data"]] == [books["a1"], books["a2"], books["a3"]]  # the draft's date: last
     assert listed["data"][0]["past_due"] and not listed["data"][1]["past_due"]
     assert listed["data"][0]["amount_paid"] == 10_000 and listed["data"][0]["last_sent_at"]
 
-    def ids(**params):
-        response = read("invoices", "/v1/invoices", key, **params)
+    async def ids(**params):
+        response = await read("invoices", "/v1/invoices", key, **params)
         assert response.status_code == 200, response.text
         return [i["id"] for i in response.json()["data"]]
 
-    assert ids(status="void") == [books["a2"]]
-    assert set(ids(status=["open", "draft"])) == {books["a1"], books["a3"]}
-    assert ids(customer="Initech") == [books["a2"]]
-    assert ids(past_due="true") == [books["a1"]]
-    assert ids(due_from="2030-01-01", due_to="2030-12-31") == [books["a2"]]
-    assert ids(currency="USD") == []
-    number = read("invoices", f"/v1/invoices/{books['a2']}", key).json()["invoice"]["number"]
-    assert ids(number=number) == [books["a2"]]
-    total = read("invoices", f"/v1/invoices/{books['a1']}", key).json()["invoice"]["total"]
-    assert set(ids(amount_min=total, amount_max=total)) == {books["a1"], books["a2"], books["a3"]}
-    assert ids(amount_min=total + 1) == []
-    assert ids(sort="-due_date") == [books["a3"], books["a2"], books["a1"]]
+    assert await ids(status="void") == [books["a2"]]
+    assert set(await ids(status=["open", "draft"])) == {books["a1"], books["a3"]}
+    assert await ids(customer="Initech") == [books["a2"]]
+    assert await ids(past_due="true") == [books["a1"]]
+    assert await ids(due_from="2030-01-01", due_to="2030-12-31") == [books["a2"]]
+    assert await ids(currency="USD") == []
+    number = (await read("invoices", f"/v1/invoices/{books['a2']}", key)).json()["invoice"]["number"]
+    assert await ids(number=number) == [books["a2"]]
+    total = (await read("invoices", f"/v1/invoices/{books['a1']}", key)).json()["invoice"]["total"]
+    assert set(await ids(amount_min=total, amount_max=total)) == {books["a1"], books["a2"], books["a3"]}
+    assert await ids(amount_min=total + 1) == []
+    assert await ids(sort="-due_date") == [books["a3"], books["a2"], books["a1"]]
 
     walked, cursor = [], None
     while True:
-        page = read("invoices", "/v1/invoices", key, sort="number", limit=1, **({"cursor": cursor} if cursor else {}))
+        page = await read("invoices", "/v1/invoices", key, sort="number", limit=1,
+                          **({"cursor": cursor} if cursor else {}))
         walked += [i["id"] for i in page.json()["data"]]
         if not page.json()["has_more"]:
             break
         cursor = page.json()["next_cursor"]
-    assert walked == ids(sort="number") and len(walked) == 3
+    assert walked == await ids(sort="number") and len(walked) == 3
 
-    assert read("invoices", "/v1/invoices", key, sort="customer").status_code == 422
-    assert read("invoices", "/v1/invoices", key, cursor="%%%").status_code == 400
+    assert (await read("invoices", "/v1/invoices", key, sort="customer")).status_code == 422
+    assert (await read("invoices", "/v1/invoices", key, cursor="%%%")).status_code == 400
 
 
 async def test_one_invoice_its_flags_history_and_payments(books, keys, accounts):
     key = keys["a"]["key"]
-    shown = read("invoices", f"/v1/invoices/{books['a1']}", key).json()
+    shown = (await read("invoices", f"/v1/invoices/{books['a1']}", key)).json()
     assert shown["flags"] == {"past_due": True, "partially_paid": True, "last_sent_at": shown["flags"]["last_sent_at"],
                               "last_sent_to": ["ap@globex.example"]}
     assert [p["payment_id"] for p in shown["payments"]] == ["cash-1"]
 
-    history = read("invoices", f"/v1/invoices/{books['a1']}/history", key).json()["data"]
+    history = (await read("invoices", f"/v1/invoices/{books['a1']}/history", key)).json()["data"]
     actions = [entry["action"] for entry in history]
     assert actions[:3] == ["created", "finalization_requested", "finalized"]
     assert {"updated", "payment_applied", "send_requested", "email_sent"} <= set(actions)
@@ -160,45 +166,46 @@ async def test_one_invoice_its_flags_history_and_payments(books, keys, accounts)
     finalized = next(entry for entry in history if entry["action"] == "finalized")
     assert (finalized["status_from"], finalized["status_to"]) == ("draft", "open")
 
-    void = read("invoices", f"/v1/invoices/{books['a2']}", key).json()["invoice"]
+    void = (await read("invoices", f"/v1/invoices/{books['a2']}", key)).json()["invoice"]
     assert void["status"] == "void"
-    by_number = read("invoices", f"/v1/invoices/by-number/{void['number']}", key)
+    by_number = await read("invoices", f"/v1/invoices/by-number/{void['number']}", key)
     assert by_number.status_code == 200 and by_number.json()["invoice"]["id"] == books["a2"]
-    totals = read("invoices", "/v1/invoices/totals", key).json()
+    totals = (await read("invoices", "/v1/invoices/totals", key)).json()
     assert totals == [{"currency": "EUR", "count": 3, "total": 2 * shown["invoice"]["total"], "amount_paid": 10_000,
                        "amount_remaining": shown["invoice"]["amount_remaining"] + shown["invoice"]["total"]}]
 
-    payments = read("payments", f"/v1/invoices/{books['a1']}/payments", key).json()["data"]
+    payments = (await read("payments", f"/v1/invoices/{books['a1']}/payments", key)).json()["data"]
     assert [(p["payment_id"], p["amount"], p["match"]) for p in payments] == [("cash-1", 10_000, "manual")]
-    queue = read("payments", "/v1/payments/unmatched", key).json()
+    queue = (await read("payments", "/v1/payments/unmatched", key)).json()
     assert [(t["transaction_id"], t["reason"]) for t in queue["data"]] == [("tx-a-1", "no_reference")]
     assert queue["data"][0]["reason_text"]
 
 
 async def test_the_continuity_report_of_the_accounts_series(books, keys, accounts):
-    [report] = read("numbering", "/v1/numbering/continuity", keys["a"]["key"]).json()
+    [report] = (await read("numbering", "/v1/numbering/continuity", keys["a"]["key"])).json()
     assert report["series_key"] == f"{accounts['a']}/INV-{{yyyy}}-{{seq:05}}" and report["breaks"] == 0
     [sequence] = report["sequences"]
     assert (sequence["first"], sequence["last"], sequence["held"], sequence["gaps"]) == (1, 2, 2, [])
-    only = read("numbering", "/v1/numbering/continuity", keys["a"]["key"], number_format="INV-{yyyy}-{seq:05}")
+    only = await read("numbering", "/v1/numbering/continuity", keys["a"]["key"], number_format="INV-{yyyy}-{seq:05}")
     assert only.json() == [report]
-    assert read("numbering", "/v1/numbering/continuity", keys["a"]["key"], number_format="X-{seq}").json() == []
-    table = invoicing("numbering", "continuity", api_key=keys["a"]["key"])
+    assert (await read("numbering", "/v1/numbering/continuity", keys["a"]["key"], number_format="X-{seq}")).json() == []
+    table = await invoicing("numbering", "continuity", api_key=keys["a"]["key"])
     assert table.returncode == 0 and "1-2" in table.stdout
 
 
 async def test_the_csv_export_has_a_header_and_amounts_in_major_units(books, keys):
-    response = read("invoices", "/v1/invoices/export.csv", keys["a"]["key"], sort="due_date")
+    response = await read("invoices", "/v1/invoices/export.csv", keys["a"]["key"], sort="due_date")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [row["id"] for row in rows] == [books["a1"], books["a2"], books["a3"]]
-    shown = read("invoices", f"/v1/invoices/{books['a1']}", keys["a"]["key"]).json()["invoice"]
+    shown = (await read("invoices", f"/v1/invoices/{books['a1']}", keys["a"]["key"])).json()["invoice"]
     assert rows[0]["total"] == f"{shown['total'] // 100}.{shown['total'] % 100:02d}"
     assert rows[0]["amount_paid"] == "100.00" and rows[0]["past_due"] == "true" and rows[1]["status"] == "void"
 
 
-def routes_of(service: str) -> list[str]:
-    document = httpx.get(url(service, "/docs/openapi.json"), timeout=10).json()
+async def routes_of(service: str) -> list[str]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        document = (await client.get(url(service, "/docs/openapi.json"))).json()
     return [path for path, operations in document["paths"].items() if "get" in operations]
 
 
@@ -207,14 +214,14 @@ async def test_another_accounts_key_gets_nothing_from_any_route(books, keys, acc
     answer that names nothing of a's; without a key or with a wrong one: 401."""
     a_values = {*books.values(), "tx-a-1", "cash-1", accounts["a"]} - {books["b1"]}
     # Numbers count per account: b's only invoice holds the first, a's second is a's alone.
-    a_number = read("invoices", f"/v1/invoices/{books['a2']}", keys["a"]["key"]).json()["invoice"]["number"]
+    a_number = (await read("invoices", f"/v1/invoices/{books['a2']}", keys["a"]["key"])).json()["invoice"]["number"]
     walked = 0
     for service in READERS:
-        for route in routes_of(service):
+        for route in await routes_of(service):
             path = route.replace("{invoice_id}", books["a1"]).replace("{number}", a_number)
             for key in (None, "key_0000000000000000.wrong", keys["a"]["key"].split(".")[0] + ".forged"):
-                assert read(service, path, key).status_code == 401, (service, route)
-            answer = read(service, path, keys["b"]["key"])
+                assert (await read(service, path, key)).status_code == 401, (service, route)
+            answer = await read(service, path, keys["b"]["key"])
             if "{" in route:
                 assert answer.status_code == 404, (service, route, answer.text)
                 assert answer.json() == {"detail": "No such invoice."}
@@ -222,43 +229,43 @@ async def test_another_accounts_key_gets_nothing_from_any_route(books, keys, acc
                 assert answer.status_code == 200, (service, route, answer.text)
                 assert not any(value in answer.text for value in a_values), (service, route, answer.text)
             walked += 1
-    assert walked == sum(len(routes_of(service)) for service in READERS) >= 9
-    assert read("invoices", f"/v1/invoices/{books['b1']}", keys["b"]["key"]).status_code == 200
-    assert read("invoices", "/v1/invoices/inv_missing_at_all", keys["b"]["key"]).json() == {
+    assert walked == sum([len(await routes_of(service)) for service in READERS]) >= 9
+    assert (await read("invoices", f"/v1/invoices/{books['b1']}", keys["b"]["key"])).status_code == 200
+    assert (await read("invoices", "/v1/invoices/inv_missing_at_all", keys["b"]["key"])).json() == {
         "detail": "No such invoice."}
 
 
 async def test_the_cli_reads_as_tables_or_json_and_says_what_went_wrong(books, keys):
     key = keys["a"]["key"]
-    table = invoicing("invoices", "list", "--sort", "due_date", api_key=key)
+    table = await invoicing("invoices", "list", "--sort", "due_date", api_key=key)
     assert table.returncode == 0, table.stderr
     assert books["a1"] in table.stdout and "past due" in table.stdout
-    listed = json.loads(invoicing("invoices", "list", "--status", "void", "--json", api_key=key).stdout)
+    listed = json.loads((await invoicing("invoices", "list", "--status", "void", "--json", api_key=key)).stdout)
     assert [i["id"] for i in listed["data"]] == [books["a2"]]
-    shown = invoicing("invoices", "show", books["a1"], api_key=key)
+    shown = await invoicing("invoices", "show", books["a1"], api_key=key)
     assert shown.returncode == 0 and "ap@globex.example" in shown.stdout
-    history = json.loads(invoicing("invoices", "history", books["a1"], "--json", api_key=key).stdout)
+    history = json.loads((await invoicing("invoices", "history", books["a1"], "--json", api_key=key)).stdout)
     assert history["data"][0]["action"] == "created"
-    assert "Second reminder" in invoicing("invoices", "history", books["a1"], api_key=key).stdout
-    exported = invoicing("invoices", "export", "--past-due", api_key=key)
+    assert "Second reminder" in (await invoicing("invoices", "history", books["a1"], api_key=key)).stdout
+    exported = await invoicing("invoices", "export", "--past-due", api_key=key)
     assert exported.stdout.splitlines()[0].startswith("id,number,status") and len(exported.stdout.splitlines()) == 2
-    unmatched = invoicing("payments", "unmatched", api_key=key)
+    unmatched = await invoicing("payments", "unmatched", api_key=key)
     assert unmatched.returncode == 0 and "tx-a-1" in unmatched.stdout and "no_reference" in unmatched.stdout
 
-    missing = invoicing("invoices", "show", books["b1"], api_key=key)
+    missing = await invoicing("invoices", "show", books["b1"], api_key=key)
     assert missing.returncode == 1 and "not found" in missing.stderr
-    refused = invoicing("invoices", "list", api_key="key_0000000000000000.nope")
+    refused = await invoicing("invoices", "list", api_key="key_0000000000000000.nope")
     assert refused.returncode == 3 and "API key was refused" in refused.stderr
-    bad = invoicing("invoices", "list", "--sort", "colour", api_key=key)
+    bad = await invoicing("invoices", "list", "--sort", "colour", api_key=key)
     assert bad.returncode == 2 and "sort" in bad.stderr
 
 
 async def test_a_revoked_key_is_refused_everywhere(services, accounts):
-    created = new_key(accounts["b"])
+    created = await new_key(accounts["b"])
     await accepted_everywhere(created["key"])
-    revoked = invoicing("keys", "revoke", created["key_id"], "--account", accounts["b"],
+    revoked = await invoicing("keys", "revoke", created["key_id"], "--account", accounts["b"],
                         "--bootstrap", env("KAFKA_BOOTSTRAP_SERVERS"))
     assert revoked.returncode == 0, revoked.stderr
     await accepted_everywhere(created["key"], accepted=False)
-    refused = invoicing("keys", "revoke", created["key"], "--account", accounts["b"])
+    refused = await invoicing("keys", "revoke", created["key"], "--account", accounts["b"])
     assert refused.returncode == 2 and "key id" in refused.stderr

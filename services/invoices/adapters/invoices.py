@@ -1,12 +1,12 @@
 """Invoices in the service's store: one document each, holding its state, its history, its outbox,
-and its listing (what lists filter, sort and show: see listing.py)."""
+and what lists read of it (see listing.py)."""
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import datetime
 from typing import get_args
 
 from chassis.repository import Repository
-from chassis.storage import Condition, Index, Key
+from chassis.storage import Condition, Index, Key, Order
 from services.invoices.adapters import listing
 from services.invoices.adapters.listing import InvoiceFilter, SortField
 from services.invoices.domain.invoice import Invoice, Status
@@ -20,8 +20,9 @@ def stored(invoice: Invoice) -> dict:
 class Invoices(Repository[Invoice]):
     model = Invoice
     collection_name = "invoices"
-    keys = (Key("status", "text"), Key("deleted", "boolean"), *listing.KEYS)
-    indexes = (Index(("status", "deleted")), *listing.INDEXES)
+    keys = (Key("status", "text"), Key("deleted", "boolean"), Key("account_id", "text"),
+            Key("next_clock_at", "timestamp"), *listing.KEYS)
+    indexes = (Index(("status", "deleted")), Index(("next_clock_at",)), *listing.INDEXES)
 
     def document(self, invoice: Invoice) -> dict:
         return stored(invoice)
@@ -33,18 +34,24 @@ class Invoices(Repository[Invoice]):
             for status in get_args(Status)
         }
 
+    async def clock_due(self, now: datetime, limit: int, account_id: str | None = None) -> list[Invoice]:
+        """Invoices whose clock must run by `now`, earliest first, through the next_clock_at index."""
+        where = [Condition("next_clock_at", "lte", now)]
+        if account_id is not None:
+            where.append(Condition("account_id", "eq", account_id))
+        return await self.find(where, order_by=[Order("next_clock_at")], limit=limit)
+
     async def page(self, account_id: str, wanted: InvoiceFilter, sort: SortField, descending: bool, limit: int,
-                   after: str | None = None, *, today: date) -> list[dict]:
+                   after: str | None = None) -> list[dict]:
         """Up to `limit` of the account's invoices in the sort's order, after the position `after`."""
-        where = listing.conditions(account_id, wanted, today)
+        where = listing.conditions(account_id, wanted)
         if after is not None:
             where.append(listing.after(sort, descending, after))
         return await self.documents.find(where, order_by=[listing.order(sort, descending)], limit=limit)
 
-    def export(self, account_id: str, wanted: InvoiceFilter, sort: SortField, descending: bool, *,
-               today: date) -> AsyncIterator[dict]:
+    def export(self, account_id: str, wanted: InvoiceFilter, sort: SortField, descending: bool) -> AsyncIterator[dict]:
         """All of the account's invoices the filter selects, in order, as `{"listing": ...}` each."""
-        return self.documents.stream(listing.conditions(account_id, wanted, today), [listing.order(sort, descending)],
+        return self.documents.stream(listing.conditions(account_id, wanted), [listing.order(sort, descending)],
                                      fields=["listing"])
 
     async def by_number(self, account_id: str, number: str) -> dict | None:

@@ -17,7 +17,6 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from chassis.storage import Condition, Index, Key, Order
-from services.invoices.domain.figures import PAST_DUE_STATUS
 from services.invoices.domain.invoice import Invoice, Status
 
 SortField = Literal["due_date", "issued_on", "amount", "number"]
@@ -26,13 +25,14 @@ _NONE = "~"  # after every character a number, a date or a padded amount is writ
 _SEPARATOR = " "  # before all of them, so "INV-1 x" sorts before "INV-10 y"
 _AMOUNT_OFFSET = 10**18  # amounts sort as 19 digits, negative ones too
 
+# With the repository's own keys: account_id, status, deleted.
 KEYS = (
-    Key("account_id", "text"),
     Key("currency", "text"),
     Key("due_date", "date"),
     Key("customer", "text", path="listing.customer"),
     Key("total", "integer", path="listing.total"),
     Key("issued_on", "date", path="listing.issued_on"),
+    Key("past_due", "boolean", path="listing.past_due"),
     *(Key(f"sort_{field}", "text", path=f"positions.{field}") for field in SORT_FIELDS),
 )
 INDEXES = tuple(Index(("account_id", f"sort_{field}")) for field in SORT_FIELDS)
@@ -68,6 +68,7 @@ def listed(invoice: Invoice) -> dict:
         "issued_on": issued_on.isoformat() if issued_on else None,
         "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
         "last_sent_at": invoice.last_sent_at.isoformat() if invoice.last_sent_at else None,
+        "past_due": invoice.past_due,
     }
     positions = sort_positions(invoice.id, due_date=invoice.due_date, issued_on=issued_on, total=total,
                                number=invoice.number)
@@ -92,7 +93,7 @@ class InvoiceFilter(BaseModel):
     due_to: date | None = None
     amount_min: int | None = Field(None, description="Total at least this, in minor units")
     amount_max: int | None = Field(None, description="Total at most this, in minor units")
-    past_due: bool | None = Field(None, description="true: only invoices past due today")
+    past_due: bool | None = Field(None, description="true: only invoices past due (announced by the clock)")
 
     @field_validator("past_due")
     @classmethod
@@ -102,8 +103,7 @@ class InvoiceFilter(BaseModel):
         return past_due
 
 
-def conditions(account_id: str, wanted: InvoiceFilter, today: date | None = None) -> list[Condition]:
-    """`today` is the day past due is judged on, when the filter asks for past-due invoices."""
+def conditions(account_id: str, wanted: InvoiceFilter) -> list[Condition]:
     where = [Condition("account_id", "eq", account_id), Condition("deleted", "eq", False)]
     if wanted.status:
         where.append(Condition("status", "in", wanted.status))
@@ -120,7 +120,7 @@ def conditions(account_id: str, wanted: InvoiceFilter, today: date | None = None
         if high is not None:
             where.append(Condition(key, "lte", high))
     if wanted.past_due:
-        where += [Condition("status", "eq", PAST_DUE_STATUS), Condition("due_date", "lt", today)]
+        where.append(Condition("past_due", "eq", True))
     return where
 
 

@@ -19,6 +19,7 @@ class AccountSettings(Aggregate):
     default_days_until_due: int = 30
     edit_finalized_invoices: bool = False
     delete_finalized_invoices: bool = False
+    reminder_schedule: list[int] = []
 
     def configure(self, command: ConfigureAccount) -> None:
         """Apply the settings the command names; the others keep their values."""

@@ -1,14 +1,5 @@
-"""How an invoice shows in lists and reports: the flags shown besides its status (docs/design.md,
-"Invoice lifecycle"), and what it counts for in totals."""
-
-from datetime import date
-
-# Past due: open and its due date passed. An uncollectible invoice is written off, not late.
-PAST_DUE_STATUS = "open"
-
-
-def is_past_due(status: str, due_date: date | None, today: date) -> bool:
-    return status == PAST_DUE_STATUS and due_date is not None and due_date < today
+"""How an invoice shows in lists and reports besides its status: whether it is partly paid, and
+what it counts for in totals. (Past due is the invoice's own: announced by its clock.)"""
 
 
 def is_partially_paid(status: str, amount_paid: int, amount_remaining: int) -> bool:

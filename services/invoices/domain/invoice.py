@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from chassis.aggregate import Aggregate
 from contracts.messages.common import Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
@@ -25,14 +25,17 @@ from contracts.messages.invoices import (
     InvoiceMarkedUncollectible,
     InvoiceMarkedUnpaid,
     InvoicePaid,
+    InvoicePastDue,
     InvoicePaymentApplied,
     InvoiceSent,
     InvoiceUpdated,
     InvoiceVoided,
+    RunInvoiceClock,
     SendInvoice,
 )
-from contracts.messages.mail import SendInvoiceMail
+from contracts.messages.mail import SendInvoiceMail, SendReminderMail
 from contracts.messages.numbering import AllocateNumber
+from services.invoices.domain import dunning
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.errors import RuleViolation
 from services.invoices.domain.payment_reference import payment_reference_for
@@ -102,6 +105,9 @@ class Invoice(Aggregate):
     last_sent_to: list[str] = []
     pending_finalization: PendingFinalization | None = None
     pending_sends: dict[str, str] = Field(default_factory=dict, description="mail id -> invoice.send command id")
+    reminder_schedule: list[int] = Field(default=[], description="The account's, as the clock last saw it")
+    clock_ran_at: datetime | None = Field(default=None, description="Moments up to this one are dealt with")
+    past_due_on: date | None = Field(default=None, description="The due date announced past due")
     deleted: bool = False
     history: list[HistoryEntry] = []
 
@@ -129,6 +135,26 @@ class Invoice(Aggregate):
     def overpaid_amount(self) -> int:
         return max(self.amount_paid - self.total, 0)
 
+    @computed_field
+    @property
+    def next_clock_at(self) -> datetime | None:
+        """When the clock must next run for this invoice: stored with it, as the index the clock scans.
+        Derived from the state, so every change of status, due date or schedule moves it."""
+        if self.status != "open" or self.deleted or self.due_date is None:
+            return None
+        return dunning.next_moment(self.due_date, self.reminder_schedule, self._clock_ran_at,
+                                   past_due_announced=self.past_due)
+
+    @property
+    def past_due(self) -> bool:
+        """Open and announced past its due date (a due date moved later is current again)."""
+        return self.status == "open" and self.past_due_on == self.due_date
+
+    @property
+    def _clock_ran_at(self) -> datetime:
+        """Invoices finalized before the clock existed have it start at their finalization."""
+        return self.clock_ran_at or self.finalized_at
+
     def snapshot(self) -> InvoiceSnapshot:
         """The invoice as the change being made leaves it. The unit of work stores that change as
         the next version, and readers keep the newest version they saw, so the snapshot says so."""
@@ -142,6 +168,7 @@ class Invoice(Aggregate):
                 }
             ),
             version=self.version + 1,
+            past_due=self.past_due,
             subtotal=figures.subtotal,
             tax=figures.tax,
             total=figures.total,
@@ -231,6 +258,7 @@ class Invoice(Aggregate):
             raise RuleViolation("finalization_pending", "The invoice is being finalized by an earlier command.")
         self.issuer = account.issuer()
         self.payee_iban = account.payee_iban
+        self.reminder_schedule = list(account.reminder_schedule)
         if self.due_date is None and self.days_until_due is None:
             self.days_until_due = account.default_days_until_due
         pending = self.pending_finalization = PendingFinalization(
@@ -256,6 +284,7 @@ class Invoice(Aggregate):
         self.pending_finalization = None
         self.status = "open"
         self.finalized_at = now
+        self.clock_ran_at = now
         if self.due_date is None:
             self.due_date = self._due_date_from(self.days_until_due or 0)
         self.payment_reference = payment_reference_for(number)
@@ -423,6 +452,47 @@ class Invoice(Aggregate):
         self.mail_progress(outcome, mail_id, detail, now=now, actor=actor, message_id=message_id)
         if command_id is not None:
             self._answer(command_id, SendInvoice.type_name, reason, message)
+
+    def run_clock(self, schedule: list[int], *, now: datetime, actor: str, message_id: str) -> None:
+        """The invoice's clock runs at `now` (see dunning): announce the invoice past due, request
+        the reminder that is due. A run that finds nothing due is answered `nothing_due`."""
+        if self.next_clock_at is None:
+            raise RuleViolation("nothing_due", f"A {self.status} invoice is neither past due nor reminded.")
+        after, self.clock_ran_at = self._clock_ran_at, max(self._clock_ran_at, now)
+        self.reminder_schedule = list(schedule)
+        announced = False
+        if not self.past_due and now >= dunning.past_due_from(self.due_date):
+            self.past_due_on = self.due_date
+            days = (now.date() - self.due_date).days
+            self._add_history("past_due", now, actor, message_id, detail={"due_date": self.due_date.isoformat(),
+                                                                          "days_past_due": days})
+            self.record(InvoicePastDue(invoice_id=self.id, invoice=self.snapshot(), days_past_due=days))
+            announced = True
+        reminder = dunning.reminder_due(self.due_date, schedule, after, now)
+        for day in dunning.reminders_between(self.due_date, schedule, after, now):
+            if day != reminder:
+                self._add_history("reminder_skipped", now, actor, message_id,
+                                  detail={"days_relative_to_due": day, "reason": "its day passed"})
+        if reminder is not None:
+            announced = self._request_reminder(reminder, now=now, actor=actor, message_id=message_id) or announced
+        if not announced:
+            self._answer(message_id, RunInvoiceClock.type_name, "nothing_due",
+                         "Nothing was due: the invoice changed since the clock looked.")
+
+    def _request_reminder(self, days_relative_to_due: int, *, now: datetime, actor: str, message_id: str) -> bool:
+        """Ask the mailer for a reminder to the customer. False when the customer has no address."""
+        detail: dict[str, Any] = {"days_relative_to_due": days_relative_to_due}
+        if not self.customer.email:
+            self._add_history("reminder_skipped", now, actor, message_id, detail={**detail, "reason": "no_recipient"})
+            return False
+        # One per invoice, due date and schedule day, so asking again is the same mail.
+        mail_id = f"mail-{uuid.uuid5(_MAIL_ID_NAMESPACE, f'{self.id}/{self.due_date}/{days_relative_to_due}').hex}"
+        self._add_history("reminder_requested", now, actor, message_id,
+                          detail={**detail, "mail_id": mail_id, "to": self.customer.email})
+        self.record(SendReminderMail(mail_id=mail_id, invoice_id=self.id, invoice=self.snapshot(),
+                                     to=self.customer.email, cc=self.customer.cc, language=self.customer.language,
+                                     days_relative_to_due=days_relative_to_due))
+        return True
 
     # --- helpers --------------------------------------------------------------------------------
 
