@@ -113,6 +113,7 @@ class BulkSend:
     bootstrap: str
     timeout: float
     outcomes: dict[str, Outcome] = field(default_factory=dict)
+    settled: int = 0  # outcomes settled, counted as they settle
 
     async def run(self, invoices: list[dict]) -> None:
         self.outcomes = {invoice["id"]: Outcome() for invoice in invoices}
@@ -130,12 +131,14 @@ class BulkSend:
                     progress.advance(publishing)
                 await asyncio.gather(*deliveries)
                 settling = progress.add_task("settled", total=len(invoices))
-                await self._follow(watcher, lambda: progress.update(settling, completed=self.settled_count))
+                await self._follow(watcher, lambda: progress.update(settling, completed=self.settled))
             await watcher.stop()
 
-    @property
-    def settled_count(self) -> int:
-        return sum(outcome.settled for outcome in self.outcomes.values())
+    def _note(self, outcome: Outcome, kind: str, data: dict, *, unrecorded: bool = False) -> None:
+        was = outcome.settled
+        outcome.note(kind, data)
+        outcome.unrecorded = outcome.unrecorded or unrecorded
+        self.settled += outcome.settled - was
 
     async def _publish(self, broker: KafkaBroker, invoice_id: str):
         envelope = Envelope(id=command_id(self.run_id, invoice_id), source="cli", type=SendInvoice.type_name,
@@ -153,7 +156,7 @@ class BulkSend:
         def waiting() -> bool:
             # Once all are settled, a moment more for answers that come with the last ones (a mail
             # dropped for one recipient is queued for the others right after).
-            settled = self.settled_count == len(self.outcomes)
+            settled = self.settled == len(self.outcomes)
             return time.monotonic() < (min(deadline, last_answer + _TRAILING_SECONDS) if settled else deadline)
 
         while waiting():
@@ -169,7 +172,7 @@ class BulkSend:
             if headers.get("ce_correlationid") != self.run_id or outcome is None:
                 continue
             last_answer = time.monotonic()
-            outcome.note(headers.get("ce_type", ""), json.loads(message.body))
+            self._note(outcome, headers.get("ce_type", ""), json.loads(message.body))
             show()
 
     def _look_up_silent(self) -> None:
@@ -183,8 +186,8 @@ class BulkSend:
                         if entry["action"] == "send_requested" and entry["message_id"] == ours}
             for entry in history["data"]:
                 if mail_ids and entry["detail"].get("mail_id") in mail_ids:
-                    outcome.note(entry["action"], entry["detail"])
-            outcome.unrecorded = not mail_ids
+                    self._note(outcome, entry["action"], entry["detail"])
+            self._note(outcome, "", {}, unrecorded=not mail_ids)
 
     def summary(self) -> dict[str, Any]:
         outcomes = self.outcomes.values()
