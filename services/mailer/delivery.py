@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 
@@ -146,21 +147,32 @@ class BatchDelivery:
 class Composer:
     """Composes mails in worker processes (MAILER_COMPOSE_PROCESSES, one per core by default):
     rendering the attached document is the largest CPU cost of a mail, and on the event loop's
-    one core it would bound delivery. With 0, mails are composed on the event loop."""
+    one core it would bound delivery. With 0, mails are composed on the event loop.
+
+    The pool starts with the first mail after it was closed or broken: the delivery loop closes
+    it when it stops, and starts again after a failure (a store outage)."""
 
     def __init__(self, processes: int) -> None:
-        # Spawned, not forked: a fork would copy the service's threads' locks in whatever state.
-        self.pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_exit_with, initargs=(os.getpid(),)) if processes else None
+        self.processes = processes
+        self.pool: ProcessPoolExecutor | None = None
 
     async def compose(self, job: MailJob, now: datetime) -> tuple[Message, str]:
-        if self.pool is None:
+        if not self.processes:
             return compose(job, now)
-        return await asyncio.get_running_loop().run_in_executor(self.pool, compose, job, now)
+        if self.pool is None:
+            # Spawned, not forked: a fork would copy the service's threads' locks in whatever state.
+            self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_exit_with, initargs=(os.getpid(),))
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, compose, job, now)
+        except BrokenProcessPool:
+            self.close()  # a worker died (killed, out of memory): the next mail starts a new pool
+            raise
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _exit_with(parent: int) -> None:
