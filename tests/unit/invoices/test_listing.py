@@ -120,7 +120,9 @@ async def test_the_export_streams_every_selected_invoice_in_major_units(client):
     lines = response.text.splitlines()
     assert lines[0] == ",".join(api.CSV_COLUMNS)
     assert [line.split(",")[0] for line in lines[1:]] == ["i2", "i1", "i3"]
-    assert lines[1].split(",")[6] == "0.20"
+    first = dict(zip(api.CSV_COLUMNS, lines[1].split(","), strict=True))
+    assert first["total"] == "0.20" and first["amount_remaining"] == "0.20" and first["customer"] == "Initech"
+    assert first["past_due"] == "false" and first["number"] == "INV-10" and first["last_sent_at"] == ""
 
 
 async def test_totals_count_void_invoices_as_zero(client, invoices):
