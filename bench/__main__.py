@@ -3,6 +3,9 @@
     make bench                                   (1,000 stored invoices)
     make bench BENCH_ARGS="--stored 1000000"     (bulk-loads a million first)
 
+First, bench/mail.py measures invoice mails per second through the mailer next to raw
+aiosmtplib sends of the same mails (`--mails`).
+
 Each lifecycle: configure (once per account), create, finalize (numbered), send (an email with
 the PDF to the SMTP catcher), bank transfer matched, paid. Prints, for a run at saturation and
 one at half that rate: lifecycles per second, p50/p99 from each command to its result event, the
@@ -24,6 +27,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import mail
 from bench.cpu import by_component, cpu_seconds, machine_busy_seconds
 from bench.lifecycles import STEPS, Lifecycle, LifecycleDriver
 from bench.raw import kafka_seconds, store_seconds
@@ -157,6 +161,8 @@ def main() -> None:
     parser.add_argument("--stored", type=int, default=1000, help="invoices stored before the run (default 1000)")
     parser.add_argument("--accounts", type=int, default=50, help="accounts the lifecycles are spread over")
     parser.add_argument("--timeout", type=float, default=600, help="seconds a run may take")
+    parser.add_argument("--mails", type=int, default=2000, help="invoice mails through the mailer first (bench/mail.py;"
+                                                                " default 2000, 0 skips)")
     args = parser.parse_args()
     started = time.perf_counter()
     asyncio.run(load_invoices(env("DATABASE_URL"), args.stored))
@@ -168,6 +174,8 @@ def main() -> None:
     os.environ.setdefault("MAILER_BATCH_INTERVAL_SECONDS", "0.05")
     services.start_all()
     try:
+        if args.mails:
+            asyncio.run(mail.measure(args.mails, services, args.timeout))
         asyncio.run(measure(args, services))
     finally:
         services.stop_all()

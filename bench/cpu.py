@@ -15,6 +15,8 @@ def _component(pid: int, cmdline: str, parent: int, services: dict[int, str], st
                postmasters: set[int]) -> str | None:
     if pid in services:
         return services[pid]
+    if parent in services:
+        return services[parent]  # a service's worker process (the mailer's composers)
     if pid == os.getpid():
         return "bench driver"
     if parent in postmasters:

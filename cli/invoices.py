@@ -1,7 +1,6 @@
 """`invoicing invoices`: the account's invoices as tables, one invoice, its history, a CSV export."""
 
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -9,29 +8,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.filters import filtered
 from cli.http import ApiKey, AsJson, get, print_json, stream_to
 from contracts.money import format_amount
 
 app = typer.Typer(help="Read the account's invoices (needs an API key).", no_args_is_help=True)
 console = Console()
-
-Status = Annotated[list[str] | None, typer.Option("--status", help="draft, open, paid, void, uncollectible (repeatable)")]
-Customer = Annotated[str | None, typer.Option(help="The customer's name, exactly")]
-Currency = Annotated[str | None, typer.Option(help="ISO 4217 code")]
-Number = Annotated[str | None, typer.Option(help="The invoice number")]
-Day = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")]
-Amount = Annotated[int | None, typer.Option(help="In minor units (cents)")]
-PastDue = Annotated[bool, typer.Option("--past-due", help="Only invoices past due today")]
-Sort = Annotated[str, typer.Option(help="due_date, issued_on, amount or number; prefix - for descending")]
-
-
-def _filters(status, customer, currency, number, issued_from, issued_to, due_from, due_to, amount_min, amount_max,
-             past_due, sort) -> dict:
-    days = {name: day.date().isoformat() for name, day in (("issued_from", issued_from), ("issued_to", issued_to),
-                                                           ("due_from", due_from), ("due_to", due_to)) if day}
-    return days | {"status": status, "customer": customer, "currency": currency, "number": number,
-            "amount_min": amount_min, "amount_max": amount_max, "past_due": "true" if past_due else None,
-            "sort": sort}
 
 
 def money(amount: int, currency: str) -> str:
@@ -39,18 +21,14 @@ def money(amount: int, currency: str) -> str:
 
 
 @app.command("list")
+@filtered
 def list_invoices(
-    api_key: ApiKey = "", status: Status = None, customer: Customer = None, currency: Currency = None,
-    number: Number = None, issued_from: Day = None, issued_to: Day = None, due_from: Day = None, due_to: Day = None,
-    amount_min: Amount = None, amount_max: Amount = None, past_due: PastDue = False, sort: Sort = "-issued_on",
-    limit: Annotated[int, typer.Option(min=1, max=100)] = 25,
+    filters: dict, api_key: ApiKey = "", limit: Annotated[int, typer.Option(min=1, max=100)] = 25,
     cursor: Annotated[str | None, typer.Option(help="Continue after a page (its next cursor)")] = None,
     as_json: AsJson = False,
 ) -> None:
     """A page of invoices, filtered and sorted."""
-    params = _filters(status, customer, currency, number, issued_from, issued_to, due_from, due_to, amount_min,
-                      amount_max, past_due, sort) | {"limit": limit, "cursor": cursor}
-    page = get("invoices", "/v1/invoices", api_key, params, what="invoices")
+    page = get("invoices", "/v1/invoices", api_key, filters | {"limit": limit, "cursor": cursor}, what="invoices")
     if as_json:
         print_json(page)
         return
@@ -111,15 +89,13 @@ def history(invoice_id: str, api_key: ApiKey = "", as_json: AsJson = False) -> N
 
 
 @app.command("export")
+@filtered
 def export(
-    api_key: ApiKey = "", status: Status = None, customer: Customer = None, currency: Currency = None,
-    number: Number = None, issued_from: Day = None, issued_to: Day = None, due_from: Day = None, due_to: Day = None,
-    amount_min: Amount = None, amount_max: Amount = None, past_due: PastDue = False, sort: Sort = "-issued_on",
+    filters: dict, api_key: ApiKey = "",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout)")] = None,
 ) -> None:
     """Every invoice the filters select, as CSV with a header row (amounts in major units)."""
-    params = _filters(status, customer, currency, number, issued_from, issued_to, due_from, due_to, amount_min,
-                      amount_max, past_due, sort)
+    params = filters
     if output is None:
         stream_to(sys.stdout, "invoices", "/v1/invoices/export.csv", api_key, params, what="export")
         return

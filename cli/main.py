@@ -29,7 +29,8 @@ import typer
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
-from cli import invoices, keys, numbering, payments
+from cli import bulk_send, invoices, keys, numbering, payments
+from cli.kafka import until_assigned
 from cli.statements import command as statements
 from contracts import topics
 from contracts.envelope import Envelope, describe_validation_error
@@ -45,6 +46,7 @@ app = typer.Typer(
 
 app.add_typer(keys.app, name="keys")
 app.add_typer(invoices.app, name="invoices")
+invoices.app.command("send")(bulk_send.send)
 app.add_typer(payments.app, name="payments")
 app.add_typer(numbering.app, name="numbering")
 app.add_typer(statements.app, name="statements")
@@ -99,7 +101,7 @@ async def _publish_and_watch(
         watcher = broker.subscriber(*topics.ALL, auto_offset_reset="latest", persistent=False)
         if wait:
             await watcher.start()
-            await _until_assigned(watcher)
+            await until_assigned(watcher)
         await broker.publish(
             body, topic=topic, key=envelope.subject.encode(), headers=envelope.to_headers(),
             correlation_id=envelope.correlationid,
@@ -129,13 +131,6 @@ def watch(
         asyncio.run(run())
     except KeyboardInterrupt:
         pass
-
-
-async def _until_assigned(watcher) -> None:
-    while not watcher.consumer.assignment():
-        await asyncio.sleep(0.05)
-    for partition in watcher.consumer.assignment():
-        await watcher.consumer.position(partition)
 
 
 async def _follow(watcher, correlation_id: str | None, deadline: float | None, settle: float | None = None) -> None:

@@ -29,17 +29,18 @@ class ReadApi:
     def serve_with(self, stream: AsgiFastStream, public: dict[str, Any] | None = None) -> "ServiceApp":
         """The service's one ASGI app; `public` maps path prefixes to ASGI apps served without an
         API key (their own credential, if any, is theirs to check)."""
-        return ServiceApp(stream, {API_PREFIX: self.app, OPENAPI_PATH: self.app, **(public or {})})
+        return ServiceApp(stream, self.app, public or {})
 
 
 class ServiceApp:
-    """One ASGI app on the service's port: the paths of `routes` (by prefix) go to their apps,
-    everything else (the lifespan that starts the consumer and the store, and FastStream's
+    """One ASGI app on the service's port: API paths go to FastAPI, the `public` prefixes to their
+    apps, everything else (the lifespan that starts the consumer and the store, and FastStream's
     endpoints) to FastStream."""
 
-    def __init__(self, stream: AsgiFastStream, routes: dict[str, Any]) -> None:
+    def __init__(self, stream: AsgiFastStream, api: FastAPI, public: dict[str, Any]) -> None:
         self.stream = stream
-        self.routes = routes
+        self.api = api
+        self.routes = {API_PREFIX: api, OPENAPI_PATH: api, **public}
 
     def __getattr__(self, name: str) -> Any:
         # Otherwise it is the FastStream app: its broker, its AsyncAPI schema.

@@ -27,7 +27,7 @@ Only the standard library and aiosmtpd: aiohttp is not a project dependency.
 from __future__ import annotations
 
 import asyncio
-import email
+import email.parser
 import email.policy
 import itertools
 import json
@@ -63,7 +63,8 @@ class Store:
 
     def save(self, raw: bytes, mail_from: str, rcpt_tos: list[str], peer: str) -> str:
         msg_id = self.new_id()
-        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        # The headers alone: parsing the body's parts too cost ten times as much CPU per message.
+        parsed = email.parser.BytesParser(policy=email.policy.default).parsebytes(raw, headersonly=True)
         meta = {
             "id": msg_id,
             "mail_from": mail_from,

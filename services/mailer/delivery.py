@@ -8,8 +8,14 @@ covers a crash in between.
 
 import asyncio
 import logging
+import multiprocessing
+import os
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 
 from chassis.context import HandlerContext, clear_outboxes
 from chassis.service import Service
@@ -54,6 +60,7 @@ class BatchDelivery:
         self.policy = RetryPolicy(max_attempts=settings.max_attempts, base_seconds=settings.retry_base_seconds)
         self.incarnation = Incarnation(instance=settings.instance)
         self.lease = timedelta(seconds=settings.smtp_timeout_seconds) + _CLAIM_MARGIN
+        self.composer = Composer(settings.compose_processes)
 
     async def release_claims_of_earlier_runs(self) -> None:
         """Before delivering: the attempts this instance's previous run had claimed died with it."""
@@ -68,16 +75,20 @@ class BatchDelivery:
     async def deliver_in_batches(self) -> None:
         try:
             while True:
-                await self.deliver_due()
-                await asyncio.sleep(self.settings.batch_interval_seconds)
+                # A full batch most likely left due jobs behind: the next one starts at once, still
+                # under the rate limit, instead of letting a backlog wait an interval per batch.
+                if not await self.deliver_due():
+                    await asyncio.sleep(self.settings.batch_interval_seconds)
         finally:
+            self.composer.close()
             await self.relay.close()
 
-    async def deliver_due(self) -> None:
-        """Send the due jobs, starting them at the rate limit, up to MAILER_CONCURRENCY at once so
-        one conversation's wait for the relay or the store does not hold up the next. Each job is
-        attempted by one task only, so it keeps one writer. The outboxes of the attempts whose
-        events are on Kafka are cleared once for the batch, as the consumer does."""
+    async def deliver_due(self) -> bool:
+        """Send a batch of due jobs, starting them at the rate limit, up to MAILER_CONCURRENCY at
+        once so one conversation's wait for the relay or the store does not hold up the next. Each
+        job is attempted by one task only, so it keeps one writer. The outboxes of the attempts
+        whose events are on Kafka are cleared once for the batch, as the consumer does. True when
+        the batch was full."""
         due = await self.jobs.due(datetime.now(UTC), self.settings.batch_size)
         started = time.monotonic()
         in_flight = asyncio.Semaphore(self.settings.concurrency)
@@ -93,6 +104,7 @@ class BatchDelivery:
         await asyncio.gather(*(deliver(position, job) for position, job in enumerate(due)))
         await clear_outboxes(published)
         self.metrics.queue_depth.set(await self.jobs.queued_count())
+        return len(due) == self.settings.batch_size
 
     async def claim_and_attempt(self, job: MailJob) -> HandlerContext | None:
         """The attempt's context once its events are on Kafka; None when there was no attempt
@@ -115,21 +127,9 @@ class BatchDelivery:
                                  change_id=f"{claimed.id}/attempt-{claimed.attempts}",
                                  first_index=claimed.attempts * _INDEXES_PER_ATTEMPT)
         job = context.uow.attach(self.jobs, claimed)
-        invoice = job.invoice
-        issuer = invoice.issuer  # the queueing handler refused invoices without one
         now = datetime.now(UTC)
-        smtp_message_id = message_id(job.account_id, job.id, issuer.email)
-        message = build_message(
-            invoice,
-            issuer,
-            render_content(invoice, issuer, job.kind, job.language),
-            to=job.to,
-            cc=job.cc,
-            message_id=smtp_message_id,
-            sent_at=now,
-            pdf=render_invoice_document(invoice, issuer, job.language) if job.attach_pdf else None,
-        )
-        report = await self.relay.deliver(message, sender=issuer.email, recipients=job.pending)
+        message, smtp_message_id = await self.composer.compose(job, now)
+        report = await self.relay.deliver(message, sender=job.invoice.issuer.email, recipients=job.pending)
         assessment = job.record_attempt(report, self.policy, smtp_message_id, now)
         if assessment.suppress:
             await self.suppressions.suppress(job.account_id, job.id, assessment.suppress, now)
@@ -142,3 +142,64 @@ class BatchDelivery:
             if isinstance(outgoing.data, (MailSent, MailBounced)):
                 self.metrics.mails.labels("sent" if isinstance(outgoing.data, MailSent) else "bounced").inc()
         return context
+
+
+class Composer:
+    """Composes mails in worker processes (MAILER_COMPOSE_PROCESSES, one per core by default):
+    rendering the attached document is the largest CPU cost of a mail, and on the event loop's
+    one core it would bound delivery. With 0, mails are composed on the event loop.
+
+    The pool starts with the first mail after it was closed or broken: the delivery loop closes
+    it when it stops, and starts again after a failure (a store outage)."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self.pool: ProcessPoolExecutor | None = None
+
+    async def compose(self, job: MailJob, now: datetime) -> tuple[Message, str]:
+        if not self.processes:
+            return compose(job, now)
+        if self.pool is None:
+            # Spawned, not forked: a fork would copy the service's threads' locks in whatever state.
+            self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_exit_with, initargs=(os.getpid(),))
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, compose, job, now)
+        except BrokenProcessPool:
+            self.close()  # a worker died (killed, out of memory): the next mail starts a new pool
+            raise
+
+    def close(self) -> None:
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _exit_with(parent: int) -> None:
+    """In a worker: end when the mailer has, even killed outright (the pool's queue would keep
+    the worker waiting for ever)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def compose(job: MailJob, now: datetime) -> tuple[Message, str]:
+    """The job's mail as it goes out at `now`, and its SMTP Message-ID."""
+    invoice = job.invoice
+    issuer = invoice.issuer  # the queueing handler refused invoices without one
+    smtp_message_id = message_id(job.account_id, job.id, issuer.email)
+    message = build_message(
+        invoice,
+        issuer,
+        render_content(invoice, issuer, job.kind, job.language),
+        to=job.to,
+        cc=job.cc,
+        message_id=smtp_message_id,
+        sent_at=now,
+        pdf=render_invoice_document(invoice, issuer, job.language) if job.attach_pdf else None,
+    )
+    return message, smtp_message_id

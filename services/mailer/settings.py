@@ -1,3 +1,4 @@
+import os
 import socket
 
 from pydantic import Field
@@ -29,6 +30,9 @@ class MailerSettings(ServiceSettings):
     rate_per_second: float = Field(10, gt=0, validation_alias="mailer_rate_per_second")
     # Attempts in flight at once; each waits mostly for the relay and the store.
     concurrency: int = Field(8, gt=0, validation_alias="mailer_concurrency")
+    # Processes composing mails (rendering their documents) beside the event loop; 0: on it.
+    compose_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0,
+                                   validation_alias="mailer_compose_processes")
     max_attempts: int = Field(5, ge=1, validation_alias="mailer_max_attempts")
     retry_base_seconds: float = Field(30, ge=0, validation_alias="mailer_retry_base_seconds")
     # Names this mailer among those sharing one database: a restart under the same name takes

@@ -1,0 +1,55 @@
+"""Bulk send without a server: the list's filters reach the request as the list's query, command
+ids are the same for a run and an invoice, and each answer settles an invoice as it should."""
+
+from typer.testing import CliRunner
+
+from cli import bulk_send
+from cli.bulk_send import Outcome, command_id, default_run_id
+from cli.main import app
+
+
+def test_send_selects_with_the_lists_filters_and_a_dry_run_publishes_nothing(monkeypatch):
+    asked = []
+
+    def get(service, path, api_key, params=None, *, what):
+        asked.append(params)
+        return {"data": [{"id": "inv_1", "number": "INV-1", "status": "open", "customer": "Globex", "total": 100,
+                          "currency": "EUR", "due_date": "2020-01-31"}], "has_more": False, "next_cursor": None}
+
+    monkeypatch.setattr(bulk_send, "get", get)
+    result = CliRunner().invoke(app, ["invoices", "send", "--account", "acct_1", "--api-key", "k.s", "--status",
+                                      "open", "--past-due", "--due-to", "2026-01-01", "--dry-run", "--json"])
+    assert result.exit_code == 0, result.output
+    assert asked == [{"status": ["open"], "customer": None, "currency": None, "number": None, "issued_from": None,
+                      "issued_to": None, "due_from": None, "due_to": "2026-01-01", "amount_min": None,
+                      "amount_max": None, "past_due": "true", "sort": "-issued_on", "limit": 100, "cursor": None}]
+    assert '"inv_1"' in result.output
+
+
+def test_a_run_names_the_same_command_per_invoice_again():
+    filters = {"status": ["open"], "past_due": "true"}
+    run = default_run_id("acct_1", filters)
+    assert run == default_run_id("acct_1", dict(filters)) != default_run_id("acct_2", filters)
+    assert command_id(run, "inv_1") == command_id(run, "inv_1") != command_id(run, "inv_2")
+    assert command_id("other", "inv_1") != command_id(run, "inv_1")
+
+
+def test_an_invoice_settles_on_its_mails_outcome_or_its_rejection():
+    sent = Outcome()
+    sent.note("mail.queued", {})
+    assert not sent.settled
+    sent.note("mail.sent", {})
+    assert sent.settled and sent.final == {"sent"}
+
+    partly_dropped = Outcome()
+    partly_dropped.note("mail.dropped", {})
+    partly_dropped.note("mail.queued", {})
+    assert not partly_dropped.settled  # waits for the mail to its other recipients
+
+    bounced = Outcome()
+    bounced.note("invoice.command_rejected", {"reason": "delivery_failed", "message": "550"})
+    assert bounced.settled and bounced.final == {"bounced"} and bounced.rejected is None
+
+    refused = Outcome()
+    refused.note("invoice.command_rejected", {"reason": "no_recipient", "message": "no address"})
+    assert refused.settled and refused.rejected == "no_recipient"
