@@ -9,8 +9,6 @@ every document would cost more than rendering it.
 import io
 import logging
 
-import facturx
-
 from contracts.messages.common import InvoiceSnapshot, Issuer
 from documents.cii import invoice_xml
 from documents.pdf import one_line, render_pdf
@@ -30,6 +28,11 @@ def render_invoice_document(invoice: InvoiceSnapshot, issuer: Issuer, language: 
         "title": one_line(f"{texts.document_title} {number}"),
         "subject": one_line(f"{texts.document_title} {number} - {invoice.customer.name}"),
     }
+    # Imported on first use: the factur-x library and what it loads take some 60 MiB, which a
+    # process that never renders a document (the mailer's event loop, whose worker processes
+    # render; the invoices service until a hosted page's PDF is downloaded) should not carry.
+    import facturx
+
     document = _RewrittenInPlace(render_pdf(invoice, issuer, language))
     facturx.generate_from_file(
         document, invoice_xml(invoice, issuer), flavor="factur-x", level=LEVEL, check_xsd=False,
