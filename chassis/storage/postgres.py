@@ -124,42 +124,48 @@ class PostgresDocuments(Documents):
     async def delete(self, document_id: str) -> None:
         await self._execute(self._delete, [document_id])
 
-    def _where(self, where: Sequence[Condition]) -> tuple[sql.Composable, list[Any]]:
+    def _where(self, where: Sequence[Condition]) -> sql.Composable:
         if not where:
-            return sql.SQL(""), []
-        clauses, params = [], []
+            return sql.SQL("")
+        clauses = []
         for condition in where:
-            key = self.spec.key(condition.key)
-            column = _column(key.name)
+            column = _column(self.spec.key(condition.key).name)
             if condition.op == "in":
                 clauses.append(sql.SQL("{} = ANY(%s)").format(column))
-                params.append([key.typed(value) for value in condition.value])
             elif condition.op == "contains_any":
                 clauses.append(sql.SQL("{} && %s").format(column))
-                params.append(list(condition.value))
             elif condition.value is None and condition.op == "eq":
                 clauses.append(sql.SQL("{} IS NULL").format(column))
             else:
                 clauses.append(sql.SQL("{} " + _OPERATORS[condition.op] + " %s").format(column))
+        return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses)
+
+    def _parameters(self, where: Sequence[Condition]) -> list[Any]:
+        """The values of `where`, in the order of the placeholders _where writes."""
+        params = []
+        for condition in where:
+            key = self.spec.key(condition.key)
+            if condition.op == "in":
+                params.append([key.typed(value) for value in condition.value])
+            elif condition.op == "contains_any":
+                params.append(list(condition.value))
+            elif not (condition.value is None and condition.op == "eq"):
                 params.append(key.typed(condition.value))
-        return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses), params
+        return params
 
     def _query(self, head: str, where: Sequence[Condition], order_by: Sequence[Order] = (),
                limit: int | None = None, fields: Sequence[str] | None = None) -> tuple[str, list[Any]]:
         """`head` (naming `{table}`, and `{selected}`: the document, or only `fields` of it)
-        filtered, sorted and limited; the statement's text is composed once per shape of the
-        query, its parameters every time."""
-        self._check(where, order_by)
-        clause, params = self._where(where)
-        if limit is not None:
-            params.append(limit)
+        filtered, sorted and limited; the statement's text is checked and composed once per shape
+        of the query, its parameters every time."""
         shape = (head, tuple((c.key, c.op, c.value is None) for c in where), tuple(order_by), limit is not None,
                  None if fields is None else tuple(fields))
         if (text := self._queries.get(shape)) is None:
+            self._check(where, order_by)
             selected = sql.SQL("doc") if fields is None else sql.SQL("jsonb_build_object({})").format(
                 sql.SQL(", ").join(sql.SQL("{}::text, doc->{}").format(sql.Literal(f), sql.Literal(f)) for f in fields)
             )
-            query = sql.SQL(head).format(table=self.table, selected=selected) + clause
+            query = sql.SQL(head).format(table=self.table, selected=selected) + self._where(where)
             if order_by:
                 query += sql.SQL(" ORDER BY ") + sql.SQL(", ").join(
                     sql.SQL("{} DESC" if order.descending else "{}").format(_column(order.key)) for order in order_by
@@ -167,6 +173,9 @@ class PostgresDocuments(Documents):
             if limit is not None:
                 query += sql.SQL(" LIMIT %s")
             text = self._queries[shape] = _text(query)
+        params = self._parameters(where)
+        if limit is not None:
+            params.append(limit)
         return text, params
 
     async def find(self, where: Sequence[Condition] = (), order_by: Sequence[Order] = (),
