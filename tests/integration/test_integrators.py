@@ -6,6 +6,9 @@ not authenticate."""
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from datetime import date
@@ -22,6 +25,7 @@ from contracts.messages.invoices import FinalizeInvoice
 from contracts.messages.payments import BankTransactionReceived, RecordPayment
 from tests.integration.factories import PAYEE_IBAN, create_invoice
 from tests.integration.harness import Producer, env
+from tests.integration.test_faults import _POISON_PRODUCER
 from tests.integration.test_read_api import accepted_everywhere, invoicing, new_key, read, url
 
 
@@ -218,3 +222,31 @@ async def _dropped(service: str) -> float:
                 and 'reason="account_mismatch"' in line:
             return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+async def test_an_integrators_topic_is_watched_and_guarded_like_the_platforms(services, producer, event_log, integrator):
+    """A record the Kafka client cannot read does not stop the integrator's partition, and the
+    consumer's progress (lag, stalls: /readyz) covers the integrator's topics."""
+    account = f"acct_{uuid.uuid4().hex[:12]}"
+    await integrator.create_topics()
+    await cli("integrators", "grant", integrator.name, "--account", account)
+    await until_answered(event_log, integrator, account, "unknown_invoice")
+    topic = topics.integrator_topic(topics.INVOICES_COMMANDS, integrator.name)
+    invoice_id = new_id()
+    subprocess.run([sys.executable, "-c", _POISON_PRODUCER, topic, invoice_id, "{}"],
+                   env={**os.environ, "AIOKAFKA_NO_EXTENSIONS": "1"}, check=True, timeout=60)
+    dead = await event_log.wait_for(
+        lambda r: r.topic == "invoices.commands.dlq" and r.headers.get("dlq_source_topic") == topic
+        and r.headers.get("dlq_reason") == "invalid_header")
+    assert "cannot read the record" in dead.headers["dlq_detail"]
+    command = await integrator.send(create_invoice(invoice_id), account_id=account)
+    assert (await answer_to(event_log, command)).type == "invoice.created"
+    async with httpx.AsyncClient(timeout=5) as client:
+        for _ in range(50):
+            metrics = (await client.get(url("invoices", "/metrics"))).text
+            if f'invoicing_consumer_lag_records{{partition="0",topic="{topic}"}} 0.0' in metrics:
+                break
+            await asyncio.sleep(0.2)
+        else:
+            raise AssertionError(f"invoices reports no progress of {topic}")
+        assert (await client.get(url("invoices", "/readyz"))).status_code == 200
