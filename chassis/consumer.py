@@ -40,10 +40,10 @@ from chassis.logs import message_context
 from chassis.messaging import (
     Publisher,
     UndecodableMessage,
-    accounts_named,
     decode_data,
     decode_envelope,
     decode_headers,
+    foreign_account,
     model_on_topic,
     readable_headers,
 )
@@ -95,6 +95,8 @@ class Decoded:
     handler: Handler
     # The first account the data names that is not the envelope's, if any.
     foreign_account: str | None = None
+    # (group, message id, origin, account): chassis.inbox
+    inbox_key: str = ""
 
     @functools.cached_property
     def origin(self) -> Origin:
@@ -261,7 +263,7 @@ class Consumer:
                 continue
             if decoded is not None:
                 decoded_records.append(decoded)
-        batch = Batch(already=await self.inbox.seen_among([self._inbox_key(d) for d in decoded_records])
+        batch = Batch(already=await self.inbox.seen_among([d.inbox_key for d in decoded_records])
                       if decoded_records else set())
         # Grants first, in the batch's order: the rest of the batch is judged by them.
         for decoded in decoded_records:
@@ -309,11 +311,8 @@ class Consumer:
             self.metrics.consumed.labels(topic, envelope.type, "ignored").inc()
             return None
         data = decode_data(envelope, model, body)
-        foreign = next((account for account in accounts_named(data) if account != envelope.accountid), None)
-        return Decoded(record, body, envelope, data, handler, foreign)
-
-    def _inbox_key(self, decoded: "Decoded") -> str:
-        return self.inbox.key(decoded.envelope.id, decoded.origin, decoded.envelope.accountid)
+        return Decoded(record, body, envelope, data, handler, foreign_account(data, envelope.accountid),
+                       self.inbox.key(envelope.id, _origin(record.topic), envelope.accountid))
 
     async def _handle_in_order(self, group: list["Decoded"], batch: "Batch") -> None:
         for decoded in group:
@@ -329,7 +328,7 @@ class Consumer:
 
     async def _handle(self, decoded: "Decoded", batch: "Batch") -> None:
         topic, envelope, data = decoded.origin.topic, decoded.envelope, decoded.data
-        key = self._inbox_key(decoded)
+        key = decoded.inbox_key
         if key in batch.already:
             self.metrics.consumed.labels(topic, envelope.type, "duplicate").inc()
             self.logger.info("duplicate message skipped")

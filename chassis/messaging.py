@@ -107,17 +107,17 @@ def decode_data(envelope: Envelope, model: type[MessageData], body: bytes) -> Me
     return data
 
 
-def accounts_named(data: MessageData) -> list[str]:
-    """The accounts the data names itself: its `account_id`, and the `account_id` of a value it
-    carries (an invoice snapshot). Each must be the envelope's account (chassis.consumer)."""
-    named = []
+def foreign_account(data: MessageData, account_id: str) -> str | None:
+    """An account the data names itself (its `account_id`, or the `account_id` of a value it
+    carries: an invoice snapshot) that is not `account_id`, the envelope's; None when there is
+    none (chassis.consumer)."""
     for path in _account_paths(type(data)):
         value = data
         for name in path:
             value = getattr(value, name, None)
-        if value is not None:
-            named.append(value)
-    return named
+        if value is not None and value != account_id:
+            return value
+    return None
 
 
 _ACCOUNT_PATHS: dict[type, tuple[tuple[str, ...], ...]] = {}
