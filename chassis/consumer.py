@@ -1,20 +1,32 @@
 """Idempotent, never-crashing consumption of CloudEvents, one handler per message type.
 
 Records come in batches. Each is decoded (or dead-lettered, a malformed command answered with a
-rejection), skipped when this consumer group handled its id before, and handed to its handler;
-what handlers emit is published, the outboxes cleared and the ids remembered once per batch. The
+rejection), skipped when this consumer group handled its id before (for the same account and from
+the same producer, chassis.inbox), checked against its account, and handed to its handler; what
+handlers emit is published, the outboxes cleared and the ids remembered once per batch. The
 Kafka offsets are committed only after all of that, so a crash anywhere means redelivery, and
 redelivery means no second effect.
+
+Who sent a record is told by its topic (contracts.topics.origin_of): the consumer subscribes to
+the platform topics it needs and to every integrator's copy of them, found as they are created.
+Two checks stand before any handler, and a message that fails one has no effect (a command is
+answered with a rejection, an event is dropped and counted, or dead-lettered where nobody can be
+answered):
+
+- `account_not_allowed`: a record of an integrator's topic acts only for the accounts granted
+  to that integrator (chassis.grants.AccessGrants.allows);
+- `account_mismatch`: an account the data names (its `account_id`, an invoice snapshot's) must
+  be the envelope's (`ce_accountid`).
 """
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
-from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -22,6 +34,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 
 from chassis.context import HandlerContext, clear_outboxes
+from chassis.grants import AccessGrants
 from chassis.inbox import Inbox
 from chassis.logs import message_context
 from chassis.messaging import (
@@ -30,6 +43,7 @@ from chassis.messaging import (
     decode_data,
     decode_envelope,
     decode_headers,
+    foreign_account,
     model_on_topic,
     readable_headers,
 )
@@ -43,12 +57,27 @@ from contracts.messages import REGISTRY, MessageData, model_for
 from contracts.messages.common import CommandRejected
 from contracts.reasons import REASONS, codes_for
 from contracts.refusals import Refusal
-from contracts.topics import MISROUTED_COMMANDS_ANSWERED_BY, dead_letter_topic
+from contracts.topics import (
+    INTEGRATOR_WRITABLE,
+    MISROUTED_COMMANDS_ANSWERED_BY,
+    Origin,
+    dead_letter_topic,
+    origin_of,
+    subscription_pattern,
+)
 
 # Infrastructure being down is not the message's fault: do not commit, let Kafka redeliver.
 TRANSIENT_ERRORS = (*STORE_UNAVAILABLE, KafkaError, asyncio.TimeoutError)
 
 DEAD_LETTER_REASONS = codes_for("dead_letter")
+
+# How soon a consumer sees a topic created after it subscribed (a new integrator's): the Kafka
+# client refreshes its metadata this often, and a topic that matches the subscription's pattern
+# joins the assignment at the next refresh.
+TOPIC_DISCOVERY_MS = 5000
+
+# Topics are few; their origin is read once each.
+_origin = functools.lru_cache(maxsize=4096)(origin_of)
 
 M = TypeVar("M", bound=MessageData)
 
@@ -64,16 +93,24 @@ class Decoded:
     envelope: Envelope
     data: MessageData
     handler: Handler
+    # The first account the data names that is not the envelope's, if any.
+    foreign_account: str | None = None
+    # (group, message id, origin, account): chassis.inbox
+    inbox_key: str = ""
+
+    @functools.cached_property
+    def origin(self) -> Origin:
+        return _origin(self.record.topic)
 
 
 @dataclasses.dataclass
 class Batch:
     """What one batch causes, to be finished once all of it is handled."""
 
-    already: set[UUID]
+    already: set[str]
     sends: list[asyncio.Future] = dataclasses.field(default_factory=list)
     contexts: list[HandlerContext] = dataclasses.field(default_factory=list)
-    handled: list[tuple[UUID, str]] = dataclasses.field(default_factory=list)
+    handled: list[tuple[str, str]] = dataclasses.field(default_factory=list)
 
 
 async def _raw_body(message: KafkaMessage) -> bytes:
@@ -104,11 +141,23 @@ class Consumer:
         self.rejection = rejection
         self.handlers: dict[str, Handler] = {}
         self.fallbacks: dict[str, Handler] = {}
+        self.first: set[str] = set()
+        # No grant known: integrators' records are refused until the service opts in
+        # (chassis.grants.integrator_grants).
+        self.grants = AccessGrants()
         self.logger = logging.getLogger(f"{service}.consumer")
 
-    def handles(self, model: type[M]) -> Callable[[Callable[[HandlerContext, M], Awaitable[None]]], Handler]:
+    def handles(
+        self, model: type[M], *, first: bool = False
+    ) -> Callable[[Callable[[HandlerContext, M], Awaitable[None]]], Handler]:
+        """Register the handler of a message type. `first`: messages of this type are handled
+        before the rest of any batch they come in, one after the other (grants, which decide
+        whether the rest may act)."""
+
         def register(handler: Callable[[HandlerContext, M], Awaitable[None]]) -> Handler:
             self.handlers[model.type_name] = handler
+            if first:
+                self.first.add(model.type_name)
             return handler
 
         return register
@@ -129,11 +178,13 @@ class Consumer:
         return sorted({model_for(type_name).topic for type_name in self.handlers})
 
     def subscribe(self) -> None:
-        """One consumer for every topic the handlers need.
+        """One consumer for every topic the handlers need, and every integrator's copy of them.
 
         One member per service in its consumer group: separate consumers per topic would each
         join the group, and every join rebalances all of them, stalling consumption for seconds
-        whenever any of them starts or stops.
+        whenever any of them starts or stops. The subscription is a pattern
+        (contracts.topics.subscription_pattern), so an integrator's topic created later is read
+        from its first record within TOPIC_DISCOVERY_MS or so.
         """
         topics = self.topics()
         for topic in topics:
@@ -141,10 +192,12 @@ class Consumer:
             for reason in DEAD_LETTER_REASONS:
                 self.metrics.dead_lettered.labels(topic, reason)
         handled = "; ".join(
-            f"{topic}: {', '.join(sorted(t for t in self.handlers if model_for(t).topic == topic))}" for topic in topics
+            f"{topic}{' (and every ' + topic + '.from.<integrator>)' if topic in INTEGRATOR_WRITABLE else ''}: "
+            f"{', '.join(sorted(t for t in self.handlers if model_for(t).topic == topic))}"
+            for topic in topics
         )
         self.broker.subscriber(
-            *topics,
+            pattern=subscription_pattern(topics),
             group_id=self.group_id,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
@@ -188,26 +241,42 @@ class Consumer:
             "topic": partition.topic, "partition": partition.partition, "offset": offset, "detail": detail})
         await self.publisher.publish_raw(dead_letter_topic(partition.topic), b"", None,
                                          self._dead_letter_headers(partition, offset, "invalid_header", detail))
-        self.metrics.dead_lettered.labels(partition.topic, "invalid_header").inc()
+        self.metrics.dead_lettered.labels(_origin(partition.topic).topic, "invalid_header").inc()
 
     async def on_batch(self, message: KafkaMessage) -> None:
-        """Handle a batch: records of different keys concurrently, of one key in order.
+        """Handle a batch: records of different keys concurrently, of one key in order; the
+        types registered `first` (grants) before all the others, and the records that cannot be
+        decoded after those.
 
         What handlers emit is sent without waiting; once the whole batch is on Kafka the
         outboxes are cleared (one write per collection), the batch's message ids remembered (one
         write), and only then does FastStream commit the offsets. A failure before that makes
         Kafka deliver the batch again, and a redelivery has no second effect.
         """
-        by_key: dict[Any, list[Decoded]] = {}
+        decoded_records: list[Decoded] = []
+        undecodable: list[tuple[ConsumerRecord, bytes, UndecodableMessage]] = []
         for record, body in zip(message.raw_message, message.body, strict=True):
-            decoded = await self._decode(record, body)
+            try:
+                decoded = self._decode(record, body)
+            except UndecodableMessage as error:
+                undecodable.append((record, body, error))
+                continue
             if decoded is not None:
-                by_key.setdefault(self._order_key(decoded), []).append(decoded)
-        if not by_key:
+                decoded_records.append(decoded)
+        batch = Batch(already=await self.inbox.seen_among([d.inbox_key for d in decoded_records])
+                      if decoded_records else set())
+        # Grants first, in the batch's order: the rest of the batch is judged by them.
+        for decoded in decoded_records:
+            if decoded.envelope.type in self.first:
+                await self._handle_in_order([decoded], batch)
+        for record, body, error in undecodable:
+            await self._undecodable(record, body, error)
+        if not decoded_records:
             return
-        batch = Batch(already=await self.inbox.seen_among(
-            [decoded.envelope.id for group in by_key.values() for decoded in group]
-        ))
+        by_key: dict[Any, list[Decoded]] = {}
+        for decoded in decoded_records:
+            if decoded.envelope.type not in self.first:
+                by_key.setdefault(self._order_key(decoded), []).append(decoded)
         async with asyncio.TaskGroup() as tasks:
             for group in by_key.values():
                 tasks.create_task(self._handle_in_order(group, batch))
@@ -229,22 +298,21 @@ class Consumer:
         record = decoded.record
         return record.key if record.key is not None else (record.topic, record.partition)
 
-    async def _decode(self, record: ConsumerRecord, body: bytes) -> "Decoded | None":
-        """The record as a message for a handler; None when it is not for this service or is
-        undecodable (then it is dead-lettered, and a command answered)."""
-        try:
-            envelope = decode_envelope(decode_headers(record.headers))
-            model = model_on_topic(envelope, record.topic)
-            handler = self.handlers.get(envelope.type)
-            if handler is None:
-                # Topics are shared by many types; the ones this service does not act on are
-                # someone else's business, not an error.
-                self.metrics.consumed.labels(record.topic, envelope.type, "ignored").inc()
-                return None
-            return Decoded(record, body, envelope, decode_data(envelope, model, body), handler)
-        except UndecodableMessage as error:
-            await self._undecodable(record, body, error)
+    def _decode(self, record: ConsumerRecord, body: bytes) -> "Decoded | None":
+        """The record as a message for a handler; None when it is not for this service. Raises
+        UndecodableMessage (the caller dead-letters it, and answers a command)."""
+        envelope = decode_envelope(decode_headers(record.headers))
+        topic = _origin(record.topic).topic
+        model = model_on_topic(envelope, topic)
+        handler = self.handlers.get(envelope.type)
+        if handler is None:
+            # Topics are shared by many types; the ones this service does not act on are
+            # someone else's business, not an error.
+            self.metrics.consumed.labels(topic, envelope.type, "ignored").inc()
             return None
+        data = decode_data(envelope, model, body)
+        return Decoded(record, body, envelope, data, handler, foreign_account(data, envelope.accountid),
+                       self.inbox.key(envelope.id, _origin(record.topic), envelope.accountid))
 
     async def _handle_in_order(self, group: list["Decoded"], batch: "Batch") -> None:
         for decoded in group:
@@ -259,26 +327,61 @@ class Consumer:
                 message_context.reset(token)
 
     async def _handle(self, decoded: "Decoded", batch: "Batch") -> None:
-        topic, envelope, data = decoded.record.topic, decoded.envelope, decoded.data
-        if envelope.id in batch.already:
+        topic, envelope, data = decoded.origin.topic, decoded.envelope, decoded.data
+        key = decoded.inbox_key
+        if key in batch.already:
             self.metrics.consumed.labels(topic, envelope.type, "duplicate").inc()
             self.logger.info("duplicate message skipped")
             return
         started = time.perf_counter()
-        context = await self._run(decoded.handler, envelope, data)
-        outcome = "handled"
-        if context is None:
-            await self._dead_letter(decoded.record, decoded.body, "handler_error", "handler failed repeatedly; see logs")
-            context = await self._give_up(envelope, data)
-            outcome = "failed"
+        refusal = self._refusal(decoded)
+        if refusal is not None:
+            context, outcome = await self._refuse(decoded, *refusal)
+        else:
+            context = await self._run(decoded.handler, envelope, data)
+            outcome = "handled"
+            if context is None:
+                await self._dead_letter(decoded.record, decoded.body, "handler_error",
+                                        "handler failed repeatedly; see logs")
+                context = await self._give_up(envelope, data)
+                outcome = "failed"
         for outgoing in context.emitted:
             batch.sends.append(await self.publisher.send(outgoing))
             if isinstance(outgoing.data, CommandRejected):
                 self.metrics.rejected.labels(envelope.type, outgoing.data.reason).inc()
         batch.contexts.append(context)
-        batch.handled.append((envelope.id, envelope.type))
+        batch.handled.append((key, envelope.type))
         self.metrics.consumed.labels(topic, envelope.type, outcome).inc()
         self.metrics.handler_duration.labels(envelope.type).observe(time.perf_counter() - started)
+
+    def _refusal(self, decoded: "Decoded") -> tuple[str, str] | None:
+        """Why the message may have no effect, as (reason, sentence), or None: its producer is
+        not allowed its account, or its data names another account than its envelope."""
+        origin, account = decoded.origin, decoded.envelope.accountid
+        if not self.grants.allows(origin, account):
+            return "account_not_allowed", f"The integrator {origin.integrator!r} may not act for this account."
+        if decoded.foreign_account is not None:
+            return "account_mismatch", (f"The data names account {decoded.foreign_account!r}, not the message's "
+                                        "account.")
+        return None
+
+    async def _refuse(self, decoded: "Decoded", reason: str, sentence: str) -> tuple[HandlerContext, str]:
+        """No effect: a command is answered; an event is dead-lettered when its producer was not
+        allowed (somebody must see it), else logged and counted as dropped."""
+        envelope, data = decoded.envelope, decoded.data
+        context = HandlerContext(envelope, data, self.service, self.rejection)
+        extra = {"reason": reason, "detail": sentence, "topic": decoded.record.topic}
+        if data.message_kind == "command":
+            self.logger.warning("command refused", extra=extra)
+            context.rejection(reason, sentence)
+            return context, "refused"
+        if reason == "account_not_allowed":
+            self.logger.warning("event dead-lettered", extra=extra)
+            await self._dead_letter(decoded.record, decoded.body, reason, sentence)
+            return context, "refused"
+        self.logger.warning("event dropped", extra=extra)
+        self.metrics.dropped.labels(envelope.type, reason).inc()
+        return context, "dropped"
 
     async def _give_up(self, envelope: Envelope, data: MessageData) -> HandlerContext:
         """What follows a dead-lettered message: a command is answered; an event's fallback, if
@@ -327,14 +430,22 @@ class Consumer:
         return None
 
     async def _undecodable(self, record: ConsumerRecord, body: bytes, error: UndecodableMessage) -> None:
-        self.logger.warning("undecodable message dead-lettered", extra={"reason": error.reason, "detail": error.detail})
-        await self._dead_letter(record, body, error.reason, error.detail)
+        """Dead-letter it, and answer a command. One from an integrator that is not allowed the
+        account it names is refused for that, whatever else is wrong with it."""
         envelope = error.envelope or readable_envelope(record)
-        if envelope is not None and self._answers(envelope, record.topic, error.reason):
+        origin = _origin(record.topic)
+        reason, answer, detail = error.reason, error.detail, error.detail
+        if envelope is not None and not self.grants.allows(origin, envelope.accountid):
+            reason = "account_not_allowed"
+            answer = f"The integrator {origin.integrator!r} may not act for this account."
+            detail = f"{answer} The record is not valid either: {error.reason}: {error.detail}"
+        self.logger.warning("undecodable message dead-lettered", extra={"reason": reason, "detail": detail})
+        await self._dead_letter(record, body, reason, detail)
+        if envelope is not None and self._answers(envelope, origin.topic, error.reason):
             context = HandlerContext(envelope, None, self.service, self.rejection)
-            rejection = context.rejection(error.reason, error.detail)
+            rejection = context.rejection(reason, answer)
             await self.publisher.publish(rejection)
-            self.metrics.rejected.labels(envelope.type, error.reason).inc()
+            self.metrics.rejected.labels(envelope.type, reason).inc()
 
     def _answers(self, envelope: Envelope, topic: str, reason: str) -> bool:
         """Whether this service answers a command it could not decode: its own commands, and a
@@ -353,8 +464,10 @@ class Consumer:
         position = TopicPartition(record.topic, record.partition)
         dlq_headers = headers | self._dead_letter_headers(position, record.offset, reason, detail)
         await self.publisher.publish_raw(dead_letter_topic(record.topic), body, record.key, dlq_headers)
-        self.metrics.dead_lettered.labels(record.topic, reason).inc()
-        self.metrics.consumed.labels(record.topic, headers.get("ce_type", "unknown"), "dead_lettered").inc()
+        # Labelled by the platform topic: one series per topic, however many integrators write it.
+        topic = _origin(record.topic).topic
+        self.metrics.dead_lettered.labels(topic, reason).inc()
+        self.metrics.consumed.labels(topic, headers.get("ce_type", "unknown"), "dead_lettered").inc()
 
     def _dead_letter_headers(self, source: TopicPartition, offset: int, reason: str, detail: str) -> dict[str, str]:
         return {

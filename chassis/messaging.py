@@ -3,10 +3,10 @@
 import asyncio
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 from faststream.kafka import KafkaBroker
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from chassis.metrics import MessagingMetrics
 from contracts.envelope import Envelope, InvalidEnvelope, describe_validation_error
@@ -105,6 +105,38 @@ def decode_data(envelope: Envelope, model: type[MessageData], body: bytes) -> Me
             envelope,
         )
     return data
+
+
+def foreign_account(data: MessageData, account_id: str) -> str | None:
+    """An account the data names itself (its `account_id`, or the `account_id` of a value it
+    carries: an invoice snapshot) that is not `account_id`, the envelope's; None when there is
+    none (chassis.consumer)."""
+    for path in _account_paths(type(data)):
+        value = data
+        for name in path:
+            value = getattr(value, name, None)
+        if value is not None and value != account_id:
+            return value
+    return None
+
+
+_ACCOUNT_PATHS: dict[type, tuple[tuple[str, ...], ...]] = {}
+
+
+def _account_paths(model: type[BaseModel]) -> tuple[tuple[str, ...], ...]:
+    """Where a model's data names an account: ("account_id",), ("invoice", "account_id"), ..."""
+    paths = _ACCOUNT_PATHS.get(model)
+    if paths is None:
+        found = []
+        for name, field in model.model_fields.items():
+            if name == "account_id":
+                found.append((name,))
+            for candidate in (field.annotation, *get_args(field.annotation)):
+                if isinstance(candidate, type) and issubclass(candidate, BaseModel) and "account_id" in candidate.model_fields:
+                    found.append((name, "account_id"))
+                    break
+        paths = _ACCOUNT_PATHS[model] = tuple(found)
+    return paths
 
 
 def _validation_reason(error: ValidationError) -> str:

@@ -10,7 +10,9 @@ class MessagingMetrics:
             self.registry.register(collector)
         self.consumed = Counter(
             "invoicing_messages_consumed",
-            "Messages taken from Kafka, by outcome: handled, duplicate, ignored (not for this service), failed",
+            "Messages taken from Kafka, by outcome: handled, duplicate, ignored (not for this service), failed, "
+            "refused (not allowed its account: answered or dead-lettered), dropped (an event without effect), "
+            "dead_lettered",
             ["topic", "type", "outcome"],
             registry=self.registry,
         )
@@ -20,6 +22,13 @@ class MessagingMetrics:
         self.rejected = Counter(
             "invoicing_commands_rejected",
             "Commands answered with a rejection event",
+            ["type", "reason"],
+            registry=self.registry,
+        )
+        self.dropped = Counter(
+            "invoicing_messages_dropped",
+            "Events a handler did not apply for the tenant's sake: their data or the aggregate they name "
+            "is not of the envelope's account (by reason)",
             ["type", "reason"],
             registry=self.registry,
         )

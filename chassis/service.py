@@ -15,7 +15,7 @@ from faststream.security import SASLPlaintext, SASLScram256, SASLScram512
 from faststream.specification import AsyncAPI
 from prometheus_client import make_asgi_app
 
-from chassis.consumer import Consumer, OrderedBy
+from chassis.consumer import TOPIC_DISCOVERY_MS, Consumer, OrderedBy
 from chassis.inbox import Inbox
 from chassis.logs import configure_logging
 from chassis.messaging import Publisher
@@ -227,6 +227,8 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
         # A batch's events go out in a few produce requests instead of one each: the services'
         # CPU goes mostly to socket writes, and a millisecond of lingering removes many of them.
         linger_ms=settings.kafka_linger_ms,
+        # New integrators' topics join the consumer's pattern subscription within seconds.
+        metadata_max_age_ms=TOPIC_DISCOVERY_MS,
     )
     store = MeasuredStore(
         open_store(settings.database_url, settings.database_name or name, pool_size=settings.database_pool_size),

@@ -38,11 +38,17 @@ async def skip_unreadable_record(kafka_consumer: AIOKafkaConsumer, read=None) ->
     """Find the partition whose next record the client cannot unpack, and move past that record.
 
     Partitions are read one at a time so the failing one shows; a record read from a healthy
-    one on the way is given back (its partition is sought back to it). Returns the partition and
-    the offset skipped, or None when no partition fails right now.
+    one on the way is given back (its partition is sought back to it). Only partitions with
+    records waiting are read: a read of an empty one waits out its timeout, and a consumer that
+    subscribes to every integrator's topics has many. Returns the partition and the offset
+    skipped, or None when no partition fails right now.
     """
     read = read or kafka_consumer.getmany
-    for partition in sorted(kafka_consumer.assignment()):
+    assigned = sorted(kafka_consumer.assignment())
+    ends = await kafka_consumer.end_offsets(assigned) if assigned else {}
+    for partition in assigned:
+        if await kafka_consumer.position(partition) >= ends[partition]:
+            continue
         try:
             fetched = await read(partition, timeout_ms=2000, max_records=1)
         except UnicodeDecodeError:

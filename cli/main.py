@@ -6,6 +6,7 @@
     invoicing watch --correlation-id ID       follow one flow as JSON lines
     invoicing statements import FILE... --account acct_1   bank statements (camt.053, MT940)
     invoicing keys create --account acct_1    an API key for the read commands below
+    invoicing integrators grant crm --account acct_1   let integrator crm act for the account
     invoicing invoices list --status open     the account's invoices (also show, history, export)
     invoicing payments unmatched              the unmatched queue
     invoicing numbering continuity            every number held or a gap with its reason
@@ -29,7 +30,7 @@ import typer
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
-from cli import bulk_send, invoices, keys, numbering, payments
+from cli import bulk_send, integrators, invoices, keys, numbering, payments
 from cli.kafka import until_assigned
 from cli.statements import command as statements
 from contracts import topics
@@ -45,6 +46,7 @@ app = typer.Typer(
 )
 
 app.add_typer(keys.app, name="keys")
+app.add_typer(integrators.app, name="integrators")
 app.add_typer(invoices.app, name="invoices")
 invoices.app.command("send")(bulk_send.send)
 app.add_typer(payments.app, name="payments")

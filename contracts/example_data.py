@@ -146,5 +146,9 @@ def examples() -> dict[str, MessageData]:
         access.ApiKeyCreated(key_id="key_3f9a1c2b7d4e", account_id=ACCOUNT, digest="0" * 64, label="accounting export",
                              created_at=AT),
         access.ApiKeyRevoked(key_id="key_3f9a1c2b7d4e", account_id=ACCOUNT, revoked_at=AT),
+        access.AccessGranted(grant_key=access.grant_key("crm-sync", ACCOUNT), integrator="crm-sync", account_id=ACCOUNT,
+                             granted_at=AT, granted_by="user:ops-anna"),
+        access.AccessRevoked(grant_key=access.grant_key("crm-sync", ACCOUNT), integrator="crm-sync", account_id=ACCOUNT,
+                             revoked_at=AT, revoked_by="user:ops-anna"),
     ]
     return {item.type_name: item for item in items}

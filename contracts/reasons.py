@@ -1,8 +1,9 @@
 """Every reason code the platform answers with, and the rule behind each one.
 
-A code appears in three places: a rejection event answering a refused command (`reason`), a bank
-transaction parked in the unmatched queue (`payment.unmatched`'s `reason`), and the `dlq_reason`
-header of a dead-lettered record. This table is the only list: `Refusal` accepts no other code,
+A code appears in four places: a rejection event answering a refused command (`reason`), a bank
+transaction parked in the unmatched queue (`payment.unmatched`'s `reason`), the `dlq_reason`
+header of a dead-lettered record, and the `reason` label of an event dropped without effect
+(`invoicing_messages_dropped_total`). This table is the only list: `Refusal` accepts no other code,
 the rejection events' JSON Schemas enumerate it, and `make docs` writes docs/reason-codes.md
 from it.
 """
@@ -10,7 +11,7 @@ from it.
 from dataclasses import dataclass
 from typing import Literal
 
-Use = Literal["rejection", "unmatched", "dead_letter"]
+Use = Literal["rejection", "unmatched", "dead_letter", "dropped"]
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,16 @@ _CODES = (
     ReasonCode("internal_error", ("rejection",),
                "The command could not be processed after retries and was dead-lettered (`handler_error`)."),
     # --- every service ------------------------------------------------------------------------
-    ReasonCode("account_mismatch", ("rejection",),
+    ReasonCode("account_mismatch", ("rejection", "dropped"),
                "The message's account (`ce_accountid`) does not own the invoice, series, mail or transaction "
-               "the command names; an account can only configure itself."),
+               "the command names; an account can only configure itself. Also when the data names another "
+               "account than `ce_accountid` (its `account_id`, or its invoice snapshot's): such a message has "
+               "no effect, a command is answered and an event dropped."),
+    ReasonCode("account_not_allowed", ("rejection", "dead_letter"),
+               "The record came from an integrator's own topic (`<topic>.from.<integrator>`) and the integrator "
+               "is not granted the message's account (`ce_accountid`; `invoicing integrators grant`): it has no "
+               "effect. A command is answered; anything else (a bank transaction, a record that is no valid "
+               "message) is dead-lettered."),
     # --- invoices -----------------------------------------------------------------------------
     ReasonCode("account_not_configured", ("rejection",),
                "Finalizing needs the account's company name, sender email and payee IBAN (account.configure)."),
@@ -135,7 +143,8 @@ def reason_codes_document() -> str:
         "Every code the platform answers with. `rejection`: the `reason` of an answer to a refused command",
         "(`invoice.command_rejected`, `number.rejected`, `payment.rejected`, `mail.rejected`); `unmatched`:",
         "the `reason` of `payment.unmatched`; `dead_letter`: the `dlq_reason` header of a record on a",
-        "`<topic>.dlq` topic. Generated from `contracts/reasons.py` by `make docs`.",
+        "`<topic>.dlq` topic; `dropped`: the `reason` of `invoicing_messages_dropped_total`, an event a",
+        "service did not apply (and logged). Generated from `contracts/reasons.py` by `make docs`.",
         "",
         "| code | appears as | rule |",
         "|---|---|---|",

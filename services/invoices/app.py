@@ -2,6 +2,7 @@
 
 import asyncio
 
+from chassis.grants import integrator_grants
 from chassis.http.api import ReadApi
 from chassis.service import build_service
 from chassis.storage import Condition
@@ -39,6 +40,8 @@ from services.invoices.settings import InvoicesSettings
 def create_app(settings: InvoicesSettings | None = None):
     settings = settings or InvoicesSettings()
     service = build_service("invoices", settings, rejection=InvoiceCommandRejected)
+    # Integrators' commands (invoices.commands.from.<name>) act for the accounts granted to them.
+    integrator_grants(service)
     invoices = service.repository(Invoices)
     clock = Clock(settings.clock_offsets_file)
     InvoiceHandlers(service, invoices, service.repository(Accounts), QuoteLinks(service.store), clock).register()

@@ -1,5 +1,6 @@
 """The payments service: reconciles bank transactions with invoices, and records manual payments."""
 
+from chassis.grants import integrator_grants
 from chassis.http.api import ReadApi
 from chassis.service import build_service
 from chassis.storage import Condition
@@ -18,6 +19,8 @@ def create_app(settings: PaymentsSettings | None = None):
     service = build_service("payments", settings, rejection=PaymentCommandRejected,
                             # A transfer and the invoice it names must meet: see the README.
                             in_order_per="account")
+    # Integrators' commands and transactions (<topic>.from.<name>) act for the accounts granted to them.
+    integrator_grants(service)
     invoices, transactions, payments = (InvoiceReadModel(service.store), service.repository(TransactionBook),
                                         service.repository(PaymentBook))
     handlers.register(service, invoices, PayeeIbans(service.store), transactions, payments,

@@ -32,9 +32,10 @@ def test_an_undocumented_code_cannot_be_raised():
 def test_each_topic_has_exactly_one_answerer_for_misrouted_commands_and_it_reads_that_topic():
     readers = {
         service: {
-            topic.name
+            topic
             for subscriber in importlib.import_module(f"services.{service}.app").create_app().broker.subscribers
-            for topic in subscriber.topics
+            for topic in topics.ALL
+            if re.fullmatch(subscriber.pattern.broker_address, topic)
         }
         for service in SERVICES
     }
