@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from psycopg.conninfo import make_conninfo
 
 from chassis.storage import open_store
 from chassis.unreadable import skip_unreadable_record
@@ -133,6 +134,11 @@ class EventLog:
             r for r in self.records
             if r.type == type_name and (subject is None or r.headers.get("ce_subject") == subject)
         ]
+
+
+def database_conninfo(database: str) -> str:
+    """A connection to a service's own database, as that service connects."""
+    return make_conninfo(env("DATABASE_URL"), dbname=database)
 
 
 @asynccontextmanager
