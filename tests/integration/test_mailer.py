@@ -32,7 +32,7 @@ from services.mailer.adapters.mail_jobs import MailJobs
 from services.mailer.domain.mail_job import QUEUED, Incarnation, MailJob
 from services.payments.adapters.invoices import InvoiceReadModel
 from tests.integration.factories import configure_account, create_invoice
-from tests.integration.harness import Received, env
+from tests.integration.harness import Received, database_url, env
 
 os.environ.setdefault("MAILER_BATCH_INTERVAL_SECONDS", "0.2")
 os.environ.setdefault("MAILER_MAX_ATTEMPTS", "3")
@@ -121,7 +121,7 @@ async def caught_at_least(smtp_catcher_url: str, recipient: str, count: int) -> 
 
 
 async def stored_job(mail_id: str) -> MailJob:
-    store = open_store(env("DATABASE_URL"), "mailer")
+    store = open_store(database_url("mailer"), "mailer")
     await store.open()
     try:
         return await MailJobs(store).get(mail_id)
@@ -411,7 +411,8 @@ async def test_the_same_mail_asked_again_during_its_delivery_is_only_answered(
 @pytest.fixture
 async def private_jobs():
     """Mail jobs in a database of the test's own, which the running mailer's loop never reads."""
-    url, database = env("DATABASE_URL"), f"mail_jobs_test_{uuid.uuid4().hex[:8]}"
+    # The superuser makes the test's database and drops it again.
+    url, database = database_url("postgres"), f"mail_jobs_test_{uuid.uuid4().hex[:8]}"
     store = open_store(url, database)
     jobs = MailJobs(store)
     await store.open()
