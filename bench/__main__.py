@@ -33,7 +33,7 @@ from bench.lifecycles import STEPS, Lifecycle, LifecycleDriver
 from bench.raw import kafka_seconds, store_seconds
 from bench.stored import load_invoices, sample_invoice_document
 from tests.integration.factories import configure_account
-from tests.integration.harness import SERVICES, EventLog, Producer, ServiceProcesses, env
+from tests.integration.harness import SERVICES, EventLog, Producer, ServiceProcesses, database_url, env
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -146,7 +146,7 @@ async def measure(args, services: ServiceProcesses) -> None:
                                         if count >= args.lifecycles / 20))
     print(f"Kafka records per lifecycle: {published / args.lifecycles:.1f} produced, "
           f"{work['kafka:consumed'] / args.lifecycles:.1f} consumed")
-    store = await store_seconds(env("DATABASE_URL"), operations, sample_invoice_document())
+    store = await store_seconds(database_url("invoices"), operations, sample_invoice_document())
     kafka = await kafka_seconds(bootstrap, int(published), int(work["kafka:consumed"]))
     bound = args.lifecycles / (store + kafka)
     print(f"raw bound: store {store:.1f} s + Kafka {kafka:.1f} s for the work of {args.lifecycles} lifecycles")
@@ -165,7 +165,7 @@ def main() -> None:
                                                                 " default 2000, 0 skips)")
     args = parser.parse_args()
     started = time.perf_counter()
-    asyncio.run(load_invoices(env("DATABASE_URL"), args.stored))
+    asyncio.run(load_invoices(database_url("invoices"), args.stored))
     print(f"stored invoices: {args.stored} (loaded in {time.perf_counter() - started:.0f} s)")
     services = ServiceProcesses(Path(env("STACK_DIR")) / "bench-services")
     # The mailer's rate limit protects real relays; the catcher takes whatever comes.

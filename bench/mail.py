@@ -52,9 +52,13 @@ async def through_the_mailer(account_id: str, mails: list[SendInvoiceMail], serv
     await log.start()
     await producer.start()
     pids = {process.pid: name for name, process in services.processes.items()}
-    cpu_before, busy_before = cpu_seconds(pids, env("STACK_DIR")), machine_busy_seconds()
-    started = time.perf_counter()
     try:
+        # The mailer sends only for accounts it knows (their configuration on accounts.events).
+        configure = examples()["account.configure"].model_copy(update={"account_id": account_id})
+        await producer.send(configure, account_id=account_id, actor="bench")
+        await log.wait_for_type("account.configured", account_id, timeout=120)
+        cpu_before, busy_before = cpu_seconds(pids, env("STACK_DIR")), machine_busy_seconds()
+        started = time.perf_counter()
         sends = []
         for mail in mails:
             envelope = Envelope.originate(source="bench", type=mail.type_name, subject=mail.invoice_id,

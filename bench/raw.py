@@ -32,7 +32,7 @@ STATEMENTS = {
 
 async def store_seconds(url: str, operations: Counter, document: dict, workers: int = 8) -> float:
     """Seconds to issue `operations` (kind -> count) with `workers` connections of their own."""
-    conninfo = make_conninfo(url, dbname="postgres")
+    conninfo = make_conninfo(url)  # the invoices service's database, as its role
     async with await AsyncConnection.connect(conninfo, autocommit=True) as setup:
         await setup.execute(f"DROP TABLE IF EXISTS {TABLE}")
         await setup.execute(f"CREATE TABLE {TABLE} (id text PRIMARY KEY, version bigint, doc jsonb, k_status text, "

@@ -28,7 +28,7 @@ from bench.__main__ import percentile, resident_memory_mib
 from bench.stored import load_invoices
 from chassis.http.keys import ApiKeys, created, new_api_key
 from chassis.storage import open_store
-from tests.integration.harness import ServiceProcesses, env
+from tests.integration.harness import ServiceProcesses, database_url, env
 
 FILTERS = [
     {}, {"status": "open"}, {"status": ["paid", "void"]}, {"customer": "Customer 7"}, {"currency": "USD"},
@@ -40,7 +40,7 @@ SORTS = ["due_date", "issued_on", "amount", "number"]
 
 async def issue_keys(accounts: list[str]) -> dict[str, str]:
     """A key per account, written to the invoices store as its consumer would from api_keys.events."""
-    store = open_store(env("DATABASE_URL"), "invoices")
+    store = open_store(database_url("invoices"), "invoices")
     await store.open()
     try:
         keys = ApiKeys(store)
@@ -124,7 +124,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=2000, help="page requests measured (default 2000)")
     args = parser.parse_args()
     started = time.perf_counter()
-    asyncio.run(load_invoices(env("DATABASE_URL"), args.stored, args.accounts, args.largest))
+    asyncio.run(load_invoices(database_url("invoices"), args.stored, args.accounts, args.largest))
     print(f"stored invoices: {args.stored:,} over {args.accounts} accounts, {args.largest:,} in the largest "
           f"(loaded in {time.perf_counter() - started:.0f} s)")
     services = ServiceProcesses(Path(env("STACK_DIR")) / "bench-services")

@@ -120,7 +120,11 @@ _CODES = (
     # --- mailer -------------------------------------------------------------------------------
     ReasonCode("invoice_not_finalized", ("rejection",), "A draft invoice cannot be sent; finalize it first."),
     ReasonCode("invoice_mismatch", ("rejection",), "The invoice snapshot is not the invoice the command names."),
-    ReasonCode("issuer_missing", ("rejection",), "The invoice has no issuer, so the mail has no sender."),
+    ReasonCode("unknown_account", ("rejection",),
+               "The mailer knows no configuration of the account (no `account.configured` on accounts.events): it "
+               "sends mail only from an account's own configured sender, never from what a command says."),
+    ReasonCode("issuer_missing", ("rejection",),
+               "The account's configuration has no company name or sender email, so the mail has no sender."),
     ReasonCode("mail_id_conflict", ("rejection",), "The mail id is already used by another invoice's mail."),
 )
 

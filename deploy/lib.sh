@@ -134,6 +134,28 @@ ensure_port_free() {
     fi
 }
 
+# The local PostgreSQL's passwords, one file per role (the superuser postgres and each service's role),
+# made by deploy/stack.sh on the first start; readable by their owner only.
+pg_credentials() { echo "$STACK_DIR/postgres/credentials"; }
+
+pg_new_password() (
+    local dir
+    dir="$(pg_credentials)"
+    umask 077
+    mkdir -p "$dir"
+    chmod 700 "$dir"
+    # 192 random bits in hex: nothing a URL or a connection string would need to quote.
+    head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/$1.password.tmp"
+    mv "$dir/$1.password.tmp" "$dir/$1.password"
+)
+
+# pg_role_url <role>: the URL a service connects with: its own role, password and database.
+pg_role_url() {
+    local password
+    password="$(cat "$(pg_credentials)/$1.password")" || return 1
+    echo "postgresql://$1:$password@127.0.0.1:$POSTGRES_PORT/$1"
+}
+
 # render_template <template> <output> VAR...: replaces @VAR@ with the variable's value.
 render_template() {
     local template="$1" out="$2"

@@ -39,8 +39,11 @@ up_one() {
         rm -f "$(svc_pidfile "$s")"
         ensure_port_free "$s" "$port"
         say "$s: starting on :$port"
+        # Each service connects to PostgreSQL as its own role (deploy/stack.sh made it).
+        local database_url
+        database_url="$(pg_role_url "$s")" || die "$s: no PostgreSQL credentials; run 'deploy/stack.sh up postgres'"
         # cd + PYTHONPATH so `-m services.<name>` imports this checkout, whatever the caller's cwd.
-        (cd "$REPO_ROOT" && HTTP_PORT="$port" PYTHONPATH="$REPO_ROOT" SERVICE_NAME="$s" \
+        (cd "$REPO_ROOT" && HTTP_PORT="$port" PYTHONPATH="$REPO_ROOT" SERVICE_NAME="$s" DATABASE_URL="$database_url" \
             start_bg "$(svc_pidfile "$s")" "$(svc_log "$s")" "$PY" -u -m "services.$s")
     fi
     local t0=$SECONDS

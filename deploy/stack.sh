@@ -23,7 +23,8 @@ FERRETDB_STAMP="$REPO_ROOT/.cache/bin/ferretdb.gomod.sha256"
 # dir is tied to the major that initialised it, so bumping this needs a fresh (or pg_upgrade'd) data dir.
 POSTGRES_MAJOR=15
 POSTGRES_BIN="/usr/lib/postgresql/$POSTGRES_MAJOR/bin"
-# One database per service; created when missing on every `up`.
+# One database per service, each owned by the service's own role of the same name; created when missing on
+# every `up`.
 POSTGRES_DATABASES=(invoices numbering payments mailer)
 
 # ---------------------------------------------------------------- per-component facts
@@ -35,7 +36,7 @@ comp_marker() {
     case "$1" in
     kafka) echo "$STACK_DIR/kafka/server.properties" ;;
     ferretdb) echo "file:$STACK_DIR/ferretdb/data/" ;;
-    postgres) echo "-D $STACK_DIR/postgres/data " ;;
+    postgres) echo "-D $(pg_home)/data " ;;
     smtp) echo "deploy/smtp/catcher.py --dir $SMTP_CATCHER_DIR" ;;
     prometheus) echo "$STACK_DIR/prometheus/prometheus.yml" ;;
     esac
@@ -171,10 +172,27 @@ ensure_postgres() {
 AS_POSTGRES=()
 [[ "$(id -u)" != 0 ]] || AS_POSTGRES=(setpriv --reuid=postgres --regid=postgres --init-groups --)
 
-# pg_sql <psql args...>: a query as the superuser over TCP, unaligned and quiet (the health check uses it).
+# Where the server's own files live: its data directory and its socket directory. As root the server runs as
+# the OS user postgres, who must reach them, and a checkout may lie where only root can go (a mode-700 home):
+# so they live in a directory of the stack's own under the postgres user's home (/var/lib/postgresql, made
+# by the Debian package; not /var/tmp, whose files systemd-tmpfiles deletes after 30 days, nor /run, which a
+# reboot empties), named after a digest of the stack dir's path. $STACK_DIR/postgres/data links to it. As
+# anyone else the server runs as ourselves and everything stays in $STACK_DIR/postgres.
+pg_home() {
+    if [[ "$(id -u)" == 0 ]]; then
+        local home
+        home="$(getent passwd postgres | cut -d: -f6)"
+        echo "${home:-/var/lib/postgresql}/invoicing-stacks/$(printf '%s' "$STACK_DIR" | sha256sum | cut -c1-16)"
+    else
+        echo "$STACK_DIR/postgres"
+    fi
+}
+
+# pg_sql <psql args...>: a query as the superuser over TCP with its own password, unaligned and quiet (the
+# health check uses it).
 pg_sql() {
-    PGCONNECT_TIMEOUT=3 "$POSTGRES_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 \
-        -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -d postgres "$@"
+    PGPASSWORD="$(cat "$(pg_credentials)/postgres.password")" PGCONNECT_TIMEOUT=3 \
+        "$POSTGRES_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -d postgres "$@"
 }
 
 # ---------------------------------------------------------------- start per component
@@ -252,20 +270,39 @@ start_prometheus() {
 
 start_postgres() {
     ensure_postgres
-    local dir data run log
+    local dir home data run log
     dir="$(comp_dir postgres)"
-    data="$dir/data"
-    run="$dir/run"
+    home="$(pg_home)"
+    data="$home/data"
+    run="$home/run"
     log="$(comp_log postgres)"
-    mkdir -p "$run"
+    mkdir -p "$dir"
     touch "$log"
-    if [[ "$(id -u)" == 0 ]]; then
-        # Only this component's subtree belongs to postgres; the rest of the state dir stays ours.
-        chown -R postgres:postgres "$dir"
+    if [[ "$home" != "$dir" ]]; then
+        # $dir/data is the link to the data dir. Without it the stack dir is new (or was deleted for a clean
+        # slate): a data dir left at $home belonged to an earlier stack dir of this path, and goes.
+        if [[ -d "$dir/data" && ! -L "$dir/data" ]]; then
+            # A stack from before the data moved out of the stack dir: it moves along.
+            rm -rf "$data"
+            mkdir -p "$home"
+            mv "$dir/data" "$data"
+        elif [[ ! -L "$dir/data" && -e "$data/postmaster.pid" ]] &&
+            kill -0 "$(head -n 1 "$data/postmaster.pid")" 2>/dev/null; then
+            die "postgres: $data, the data of a deleted stack dir at $STACK_DIR, still has a server running" \
+                "(pid $(head -n 1 "$data/postmaster.pid")); stop it first"
+        elif [[ ! -L "$dir/data" ]]; then
+            rm -rf "$data"
+        fi
+        mkdir -p "$home" "$run"
+        chown -R postgres:postgres "$home"
+        # The stack's own part (pid file, log, credentials) stays ours; stacks before this kept theirs postgres'.
+        chown "$(id -u):$(id -g)" "$dir"
+        chmod 700 "$home"
+        ln -sfn "$data" "$dir/data"
         "${AS_POSTGRES[@]}" test -w "$run" ||
-            die "postgres: the OS user postgres cannot write $run: a parent directory is not searchable by" \
-                "others (e.g. a checkout under /root); chmod o+x the parents or move the checkout"
+            die "postgres: the OS user postgres cannot write $run; check the permissions of $(dirname "$home")"
     fi
+    mkdir -p "$run"
     if [[ -f "$data/PG_VERSION" && "$(cat "$data/PG_VERSION")" != "$POSTGRES_MAJOR" ]]; then
         die "postgres: $data was initialised by PostgreSQL $(cat "$data/PG_VERSION"), the stack runs" \
             "$POSTGRES_MAJOR; delete $data for an empty one, or pg_upgrade it"
@@ -278,18 +315,37 @@ start_postgres() {
         local nosync=()
         ((durable)) || nosync=(--no-sync)
         # cd: the tools complain when started in a directory (root's home) the postgres user cannot read.
-        (cd "$dir" && "${AS_POSTGRES[@]}" "$POSTGRES_BIN/initdb" -D "$data" -U postgres -E UTF8 --locale=C.UTF-8 \
-            --auth=trust "${nosync[@]}") >>"$log" 2>&1 || fail_with_log "postgres: initdb failed" "$log"
+        (cd "$home" && "${AS_POSTGRES[@]}" "$POSTGRES_BIN/initdb" -D "$data" -U postgres -E UTF8 --locale=C.UTF-8 \
+            --auth-local=peer --auth-host=scram-sha-256 "${nosync[@]}") >>"$log" 2>&1 ||
+            fail_with_log "postgres: initdb failed" "$log"
+        rm -f "$(pg_credentials)/postgres.password" # a new cluster: its superuser gets a password below
     fi
-    # Local stacks only: no password, and only this machine can connect (listen_addresses below). Other
-    # environments point the services' POSTGRES_URL at a server with credentials instead.
+    # The superuser's password, made on the first start (also for a cluster from before passwords) and set
+    # in single-user mode, before the server takes connections.
+    if [[ ! -s "$(pg_credentials)/postgres.password" ]]; then
+        pg_new_password postgres
+        say "postgres: setting the superuser's password ($(pg_credentials)/postgres.password)"
+        printf "ALTER ROLE postgres PASSWORD '%s';\n" "$(cat "$(pg_credentials)/postgres.password")" |
+            (cd "$home" && "${AS_POSTGRES[@]}" "$POSTGRES_BIN/postgres" --single -D "$data" \
+                -c password_encryption=scram-sha-256 postgres) >>"$log" 2>&1 ||
+            fail_with_log "postgres: setting the superuser's password failed" "$log"
+    fi
+    # Password authentication (SCRAM) for every connection over TCP, which only this machine can open
+    # (listen_addresses below). Over the Unix socket the OS user that runs the server is the superuser
+    # (peer): the way in for a person at the machine.
     printf '%s\n' "# Written by deploy/stack.sh on every start." \
-        "local all all trust" \
-        "host  all all 127.0.0.1/32 trust" >"$data/pg_hba.conf"
-    [[ "$(id -u)" != 0 ]] || chown postgres:postgres "$data/pg_hba.conf"
+        "local all postgres peer map=stack" \
+        "local all all scram-sha-256" \
+        "host  all all 127.0.0.1/32 scram-sha-256" >"$data/pg_hba.conf"
+    local server_user
+    server_user="$(id -un)"
+    [[ "$(id -u)" != 0 ]] || server_user=postgres
+    printf '%s\n' "# Written by deploy/stack.sh on every start." "stack $server_user postgres" >"$data/pg_ident.conf"
+    [[ "$(id -u)" != 0 ]] || chown postgres:postgres "$data/pg_hba.conf" "$data/pg_ident.conf"
 
     local settings=(
         -c listen_addresses=127.0.0.1
+        -c password_encryption=scram-sha-256
         -c max_connections=200 # four services' connection pools, tests and psql, with room to spare
         # A 2-core machine with plenty of memory shared with Kafka and the services: modest, not 25% of RAM.
         -c shared_buffers=256MB
@@ -309,7 +365,7 @@ start_postgres() {
         say "postgres: $run is too long for a Unix socket path; TCP only"
         sockets=""
     fi
-    (cd "$dir" && start_bg "$(comp_pidfile postgres)" "$log" \
+    (cd "$home" && start_bg "$(comp_pidfile postgres)" "$log" \
         "${AS_POSTGRES[@]}" "$POSTGRES_BIN/postgres" -D "$data" -p "$POSTGRES_PORT" -k "$sockets" "${settings[@]}")
 }
 
@@ -328,21 +384,54 @@ post_up() {
             die "kafka: topic provisioning failed"
     fi
     if [[ "$1" == postgres ]]; then
-        # POSTGRES_RESET_DATABASES=1 (run-tests.sh when it owns the stack): start every database empty.
-        if [[ "${POSTGRES_RESET_DATABASES:-0}" == 1 ]]; then
-            say "postgres: dropping ${POSTGRES_DATABASES[*]} for a clean slate"
-            pg_sql -v dbs="${POSTGRES_DATABASES[*]}" >/dev/null <<'SQL' || die "postgres: dropping the databases failed"
+        pg_provision || die "postgres: provisioning the service roles and databases failed"
+    fi
+}
+
+# Each service gets a role of its own (the database's name) with a random password made on the first start
+# ($STACK_DIR/postgres/credentials/<role>.password, mode 600), and owns its database and nothing else: no
+# superuser, no CREATEDB or CREATEROLE, and no CONNECT on any other database. Idempotent: every `up` sets
+# the roles' rights and passwords again, and hands the service databases (and their tables, from stacks
+# whose services connected as the superuser) to their roles.
+pg_provision() {
+    local db
+    for db in "${POSTGRES_DATABASES[@]}"; do
+        [[ -s "$(pg_credentials)/$db.password" ]] || pg_new_password "$db"
+        pg_sql -v role="$db" -v password="$(cat "$(pg_credentials)/$db.password")" >/dev/null <<'SQL' || return 1
+SELECT format('CREATE ROLE %I', :'role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role')
+\gexec
+ALTER ROLE :"role" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT
+    PASSWORD :'password';
+SQL
+    done
+    # POSTGRES_RESET_DATABASES=1 (run-tests.sh when it owns the stack): start every database empty.
+    if [[ "${POSTGRES_RESET_DATABASES:-0}" == 1 ]]; then
+        say "postgres: dropping ${POSTGRES_DATABASES[*]} for a clean slate"
+        pg_sql -v dbs="${POSTGRES_DATABASES[*]}" >/dev/null <<'SQL' || return 1
 SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', d) FROM unnest(string_to_array(:'dbs', ' ')) AS d
 \gexec
 SQL
-        fi
-        # Idempotent: creates only the databases that are missing.
-        pg_sql -v dbs="${POSTGRES_DATABASES[*]}" >/dev/null <<'SQL' || die "postgres: creating the databases failed"
-SELECT format('CREATE DATABASE %I', d) FROM unnest(string_to_array(:'dbs', ' ')) AS d
+    fi
+    pg_sql -v dbs="${POSTGRES_DATABASES[*]}" >/dev/null <<'SQL' || return 1
+SELECT format('CREATE DATABASE %I OWNER %I', d, d) FROM unnest(string_to_array(:'dbs', ' ')) AS d
 WHERE d NOT IN (SELECT datname FROM pg_database)
 \gexec
+SELECT format('ALTER DATABASE %I OWNER TO %I', d, d) FROM unnest(string_to_array(:'dbs', ' ')) AS d
+\gexec
+-- Only its owner (and the superuser) may connect to a database: also to the maintenance ones.
+SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', d)
+FROM unnest(string_to_array(:'dbs', ' ') || ARRAY['postgres', 'template1']) AS d
+\gexec
 SQL
-    fi
+    for db in "${POSTGRES_DATABASES[@]}"; do
+        pg_sql -d "$db" -v role="$db" >/dev/null <<'SQL' || return 1
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+GRANT ALL ON SCHEMA public TO :"role";
+SELECT format('ALTER TABLE %I.%I OWNER TO %I', schemaname, tablename, :'role') FROM pg_tables
+WHERE schemaname = 'public' AND tableowner <> :'role'
+\gexec
+SQL
+    done
 }
 
 up_one() {

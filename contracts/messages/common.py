@@ -149,11 +149,6 @@ class InvoiceSnapshot(ValueModel):
     paid_at: datetime | None = None
     voided_at: datetime | None = None
     last_sent_at: datetime | None = None
-    hosted_token: str | None = Field(
-        default=None,
-        description="The secret part of the invoice's hosted page address, <public base>/i/<id>/<token>: "
-                    "set when the invoice is finalized, replaced by invoice.rotate_hosted_link",
-    )
     version: int
 
 

@@ -213,9 +213,17 @@ class InvoiceDeleted(Event):
     deleted_at: datetime
 
 
+HostedToken = Annotated[str, Field(
+    pattern=r"^[A-Za-z0-9_\-]{43}$",
+    description="The secret part of the invoice's hosted page address, <public base>/i/<invoice id>/<token>. "
+                "Handed out in this event only (the invoices service keeps its digest): whoever shows the "
+                "invoice to its customer keeps it; invoice.rotate_hosted_link revokes it and issues another",
+)]
+
+
 @message_type("invoice.finalized", topic=topics.INVOICES_EVENTS, key="invoice_id")
 class InvoiceFinalized(InvoiceStateEvent):
-    pass
+    hosted_token: HostedToken
 
 
 @message_type("invoice.sent", topic=topics.INVOICES_EVENTS, key="invoice_id")
@@ -252,8 +260,9 @@ class InvoiceVoided(InvoiceStateEvent):
 
 @message_type("invoice.hosted_link_rotated", topic=topics.INVOICES_EVENTS, key="invoice_id")
 class HostedLinkRotated(InvoiceStateEvent):
-    """The previous hosted page address answers 404 from now on; the snapshot carries the new one."""
+    """The previous hosted page address answers 404 from now on; `hosted_token` is the new one."""
 
+    hosted_token: HostedToken
     reason: Text = ""
 
 
@@ -267,8 +276,12 @@ class InvoicePastDue(InvoiceStateEvent):
     days_past_due: int
 
 
-@message_type("account.configured", topic=topics.INVOICES_EVENTS, key="account_id")
+@message_type("account.configured", topic=topics.ACCOUNTS_EVENTS, key="account_id")
 class AccountConfigured(Event):
+    """The account's settings as its owner configured them, all of them in every event: on the
+    compacted accounts.events, keyed by the account, so the latest one per account is kept for ever
+    and a new consumer reads every account's current settings from the start of the topic."""
+
     account_id: Identifier
     settings: dict[str, Any]
 

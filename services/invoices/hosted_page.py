@@ -1,7 +1,7 @@
 """The hosted invoice page: a public page per invoice at /i/<invoice id>/<token>, for the customer.
 
-No API key and no login: the 256-bit token is the credential (services.invoices.domain.hosted_link),
-compared in constant time, and anything that does not match answers the same 404 as an invoice that
+No API key and no login: the 256-bit token is the credential (services.invoices.domain.hosted_link);
+the service keeps only its digest and compares digests in constant time, and anything that does not match answers the same 404 as an invoice that
 does not exist. The page shows the invoice, its status and what is still owed, and links its
 Factur-X PDF (/i/<id>/<token>/pdf, rendered by documents/ from the same snapshot the mailer
 attaches). A void invoice stays reachable with a notice that nothing is owed; a rotated token or a
@@ -12,7 +12,6 @@ and sends no Referer with the token in it when a visitor follows a link.
 """
 
 import asyncio
-import hmac
 import html
 import re
 from typing import Any
@@ -24,6 +23,7 @@ from documents.cii import issue_date
 from documents.pdf import address_lines, one_line
 from documents.texts import DocumentTexts, document_texts
 from services.invoices.adapters.invoices import Invoices
+from services.invoices.domain.hosted_link import token_matches
 
 PREFIX = "/i/"
 _PATH = re.compile(r"^/i/(?P<invoice_id>[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99})/(?P<token>[A-Za-z0-9_\-]{43})(?P<pdf>/pdf)?$")
@@ -55,10 +55,11 @@ class HostedInvoicePages:
         if scope["method"] not in ("GET", "HEAD"):
             await _respond(send, 405, b"text/plain; charset=utf-8", b"Method not allowed.\n")
             return
-        snapshot = await self._invoice(scope["path"])
-        if snapshot is None:
+        found = await self._invoice(scope["path"])
+        if found is None:
             await _respond(send, 404, b"text/plain; charset=utf-8", b"No such invoice page.\n")
         elif scope["path"].endswith("/pdf"):
+            snapshot = found[0]
             issuer = snapshot.issuer
             language = snapshot.customer.language
             # Rendering takes milliseconds of CPU: off the event loop that consumes Kafka.
@@ -67,18 +68,19 @@ class HostedInvoicePages:
             await _respond(send, 200, b"application/pdf", pdf,
                            [(b"content-disposition", f'attachment; filename="{filename}.pdf"'.encode())])
         else:
-            await _respond(send, 200, b"text/html; charset=utf-8", page(snapshot).encode(), [_CSP])
+            await _respond(send, 200, b"text/html; charset=utf-8", page(*found).encode(), [_CSP])
 
-    async def _invoice(self, path: str) -> InvoiceSnapshot | None:
+    async def _invoice(self, path: str) -> tuple[InvoiceSnapshot, str] | None:
+        """The invoice the path names and its token, when the token is the invoice's."""
         match = _PATH.match(path)
         if match is None:
             return None
         invoice = await self.invoices.get(match["invoice_id"])
-        if invoice is None or invoice.deleted or invoice.hosted_token is None or invoice.issuer is None:
+        if invoice is None or invoice.deleted or invoice.issuer is None:
             return None
-        if not hmac.compare_digest(invoice.hosted_token.encode(), match["token"].encode()):
+        if not token_matches(invoice.hosted_token_digest, match["token"]):
             return None
-        return invoice.snapshot()
+        return invoice.snapshot(), match["token"]
 
 
 async def _respond(send, status: int, content_type: bytes, body: bytes,
@@ -89,8 +91,8 @@ async def _respond(send, status: int, content_type: bytes, body: bytes,
     await send({"type": "http.response.body", "body": body})
 
 
-def page(invoice: InvoiceSnapshot) -> str:
-    """The page in the customer's language; every user value escaped."""
+def page(invoice: InvoiceSnapshot, token: str) -> str:
+    """The page in the customer's language, as reached with `token`; every user value escaped."""
     language = invoice.customer.language
     texts = document_texts(language)
     e = html.escape
@@ -121,7 +123,7 @@ def page(invoice: InvoiceSnapshot) -> str:
                    f"</span><br>{e(texts.reference)}: <span id=reference>"
                    f"{e(format_in_groups(invoice.payment_reference or ''))}</span></p>")
     notice = f"<p class=notice id=void-notice>{e(texts.void_notice)}</p>" if invoice.status == "void" else ""
-    pdf_link = f"{PREFIX}{e(invoice.id)}/{e(invoice.hosted_token or '')}/pdf"
+    pdf_link = f"{PREFIX}{e(invoice.id)}/{e(token)}/pdf"
 
     def party(label: str, name: str, lines: list[str]) -> str:
         return f"<div><small>{e(label)}</small><br><b>{e(one_line(name))}</b><br>" + "<br>".join(map(e, lines)) + "</div>"

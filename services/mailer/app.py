@@ -3,6 +3,7 @@
 from chassis.service import build_service
 from contracts.messages.mail import MailBounced, MailCommandRejected, MailDropped, MailPreviewed, MailQueued, MailSent
 from services.mailer import handlers
+from services.mailer.adapters.accounts import MailerAccounts
 from services.mailer.adapters.mail_jobs import MailJobs
 from services.mailer.adapters.smtp import SmtpRelay
 from services.mailer.adapters.suppressions import SuppressionList
@@ -17,7 +18,7 @@ def create_app(settings: MailerSettings | None = None):
     jobs = service.repository(MailJobs)
     suppressions = service.repository(SuppressionList)
     metrics = MailerMetrics(service.metrics.registry)
-    handlers.register(service, jobs, suppressions, metrics)
+    handlers.register(service, service.repository(MailerAccounts), jobs, suppressions, metrics)
     delivery = BatchDelivery(service, settings, jobs, suppressions, SmtpRelay(settings), metrics)
     service.background(delivery.deliver_in_batches)
     service.document_publications([MailQueued, MailSent, MailBounced, MailDropped, MailPreviewed, MailCommandRejected])

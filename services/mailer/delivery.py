@@ -190,7 +190,7 @@ def _exit_with(parent: int) -> None:
 def compose(job: MailJob, now: datetime) -> tuple[Message, str]:
     """The job's mail as it goes out at `now`, and its SMTP Message-ID."""
     invoice = job.invoice
-    issuer = invoice.issuer  # the queueing handler refused invoices without one
+    issuer = invoice.issuer  # the account's own: the queueing handler put it there
     smtp_message_id = message_id(job.account_id, job.id, issuer.email)
     message = build_message(
         invoice,

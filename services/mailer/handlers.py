@@ -1,10 +1,20 @@
-"""mailer's subscribers: queue invoice mails for the batch delivery, render previews."""
+"""mailer's subscribers: keep each account's configuration, queue invoice mails for the batch
+delivery, render previews.
 
+A mail's issuer (sender, Reply-To, company details) and the IBAN it asks to be paid to are the
+account's own, from the mailer's copy of its configuration (account.configured on accounts.events);
+what a command's snapshot says of them is ignored. A mail for an account the mailer does not know
+is refused (`unknown_account`) after a short wait for its configuration: see docs/design.md, "Mail".
+"""
+
+import asyncio
+import logging
 from datetime import UTC, datetime
 
 from chassis.context import HandlerContext
 from chassis.service import Service
-from contracts.messages.common import InvoiceSnapshot, Issuer
+from contracts.messages.common import InvoiceSnapshot
+from contracts.messages.invoices import AccountConfigured
 from contracts.messages.mail import (
     InvoiceMail,
     MailKind,
@@ -14,15 +24,58 @@ from contracts.messages.mail import (
     SendReminderMail,
 )
 from contracts.refusals import Refusal
+from services.mailer.adapters.accounts import MailerAccounts
 from services.mailer.adapters.mail_jobs import MailJobs
 from services.mailer.adapters.suppressions import SuppressionList
+from services.mailer.domain.account import MailerAccount
 from services.mailer.domain.composition import render_content
 from services.mailer.domain.mail_job import MailJob
 from services.mailer.metrics import MailerMetrics
 
+logger = logging.getLogger(__name__)
 
-def register(service: Service, jobs: MailJobs, suppressions: SuppressionList, metrics: MailerMetrics) -> None:
+
+def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppressions: SuppressionList,
+             metrics: MailerMetrics) -> None:
     consumer = service.consumer
+    wait_for_account = service.settings.account_wait_seconds
+
+    @consumer.handles(AccountConfigured)
+    async def account_configured(context: HandlerContext, event: AccountConfigured) -> None:
+        if event.account_id != context.account_id:
+            logger.warning("account.configured for another account than its envelope's: ignored",
+                           extra={"data_account_id": event.account_id})
+            metrics.foreign_account_events.inc()
+            return
+        account = await context.uow.get(accounts, event.account_id) or context.uow.add(
+            accounts, MailerAccount(id=event.account_id))
+        account.configured(event)
+        await context.uow.commit()
+
+    async def configured_account(account_id: str) -> MailerAccount | None:
+        """The account as the mailer knows it. One it does not know yet may be on its way: the
+        account.configured published just before this command can be in the same batch, handled
+        concurrently under another key; so it is looked for again for a short while."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_for_account
+        while (account := await accounts.get(account_id)) is None and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        return account
+
+    async def sending_account(context: HandlerContext, invoice_id: str, invoice: InvoiceSnapshot) -> MailerAccount:
+        """The account the mail is sent for, as the mailer knows it; refuses a mail it cannot send."""
+        if invoice.account_id != context.account_id:
+            raise Refusal("account_mismatch", "The invoice belongs to another account.")
+        if invoice.id != invoice_id:
+            raise Refusal("invoice_mismatch", "The invoice snapshot is not the invoice the command names.")
+        account = await configured_account(context.account_id)
+        if account is None:
+            raise Refusal("unknown_account", "The mailer knows no configuration of this account; configure it "
+                                             "(account.configure) before sending its invoices.")
+        if account.issuer() is None:
+            raise Refusal("issuer_missing", "The account has no company name or sender email configured, so "
+                                            "there is no sender for the mail.")
+        return account
 
     @consumer.handles(SendInvoiceMail)
     async def send_invoice(context: HandlerContext, command: SendInvoiceMail) -> None:
@@ -34,8 +87,9 @@ def register(service: Service, jobs: MailJobs, suppressions: SuppressionList, me
 
     @consumer.handles(PreviewMail)
     async def preview(context: HandlerContext, command: PreviewMail) -> None:
-        issuer = _checked_issuer(context, command.invoice_id, command.invoice)
-        content = render_content(command.invoice, issuer, command.kind, command.language)
+        account = await sending_account(context, command.invoice_id, command.invoice)
+        invoice = account.as_issuer_of(command.invoice)
+        content = render_content(invoice, invoice.issuer, command.kind, command.language)
         context.emit(
             MailPreviewed(
                 invoice_id=command.invoice_id,
@@ -47,7 +101,7 @@ def register(service: Service, jobs: MailJobs, suppressions: SuppressionList, me
         )
 
     async def queue_mail(context: HandlerContext, command: InvoiceMail, kind: MailKind) -> None:
-        _checked_issuer(context, command.invoice_id, command.invoice)
+        account = await sending_account(context, command.invoice_id, command.invoice)
         if command.invoice.status == "draft" or not command.invoice.number:
             raise Refusal("invoice_not_finalized", "A draft invoice cannot be sent; finalize it first.")
 
@@ -56,10 +110,11 @@ def register(service: Service, jobs: MailJobs, suppressions: SuppressionList, me
             suppressed = await suppressions.suppressed_among(context.account_id, [*command.to, *command.cc])
             # A concurrent command with this mail_id (another invoice's, on another partition)
             # may win the insert: commit then fails, and the consumer's retry finds its job above.
+            # The job keeps the invoice as the mail prints it: with the account's own issuer and IBAN.
             job = context.uow.add(jobs, MailJob.queue(
                 mail_id=command.mail_id, account_id=context.account_id, invoice_id=command.invoice_id, kind=kind,
-                language=command.language, attach_pdf=command.attach_pdf, invoice=command.invoice, to=command.to,
-                cc=command.cc, suppressed=suppressed, cause=context.envelope.to_headers(), now=datetime.now(UTC),
+                language=command.language, attach_pdf=command.attach_pdf, invoice=account.as_issuer_of(command.invoice),
+                to=command.to, cc=command.cc, suppressed=suppressed, cause=context.envelope.to_headers(), now=datetime.now(UTC),
             ))
             await context.uow.commit()
             if job.dropped:
@@ -73,12 +128,3 @@ def register(service: Service, jobs: MailJobs, suppressions: SuppressionList, me
         for event in existing.announcements():
             context.emit(event)
 
-
-def _checked_issuer(context: HandlerContext, invoice_id: str, invoice: InvoiceSnapshot) -> Issuer:
-    if invoice.account_id != context.account_id:
-        raise Refusal("account_mismatch", "The invoice belongs to another account.")
-    if invoice.id != invoice_id:
-        raise Refusal("invoice_mismatch", "The invoice snapshot is not the invoice the command names.")
-    if invoice.issuer is None:
-        raise Refusal("issuer_missing", "The invoice has no issuer, so there is no sender for the mail.")
-    return invoice.issuer

@@ -10,3 +10,8 @@ class MailerMetrics:
             "invoicing_mail_retries", "Delivery attempts deferred after a temporary failure", registry=registry
         )
         self.queue_depth = Gauge("invoicing_mail_queue_depth", "Mail jobs waiting for delivery", registry=registry)
+        self.foreign_account_events = Counter(
+            "invoicing_mailer_foreign_account_events",
+            "account.configured events whose data names another account than their envelope: ignored",
+            registry=registry,
+        )

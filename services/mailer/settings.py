@@ -33,6 +33,9 @@ class MailerSettings(ServiceSettings):
     # Processes composing mails (rendering their documents) beside the event loop; 0: on it.
     compose_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0,
                                    validation_alias="mailer_compose_processes")
+    # A mail for an account the mailer does not know waits this long for the account's configuration
+    # (read by the same consumer, from accounts.events) before it is refused with unknown_account.
+    account_wait_seconds: float = Field(2, ge=0, validation_alias="mailer_account_wait_seconds")
     max_attempts: int = Field(5, ge=1, validation_alias="mailer_max_attempts")
     retry_base_seconds: float = Field(30, ge=0, validation_alias="mailer_retry_base_seconds")
     # Names this mailer among those sharing one database: a restart under the same name takes

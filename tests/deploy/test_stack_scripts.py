@@ -15,6 +15,7 @@ import re
 import shutil
 import smtplib
 import subprocess
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -74,15 +75,27 @@ def _stack(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _psql(port: str, sql: str, database: str = "postgres") -> list[str]:
-    result = subprocess.run(
-        [str(PSQL), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", port, "-U", "postgres",
-         "-d", database, "-c", sql],
-        env={"PATH": os.environ["PATH"], "PGCONNECT_TIMEOUT": "5"},
+def _password(stack_dir: Path, role: str) -> str:
+    return (stack_dir / "postgres" / "credentials" / f"{role}.password").read_text().strip()
+
+
+def _psql_run(env: dict[str, str], sql: str, database: str = "postgres", role: str = "postgres",
+              password: str | None = None) -> subprocess.CompletedProcess[str]:
+    """psql over TCP as `role`, with its password from the stack's credentials unless one is given."""
+    if password is None:
+        password = _password(Path(env["STACK_DIR"]), role)
+    return subprocess.run(
+        [str(PSQL), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", env["POSTGRES_PORT"],
+         "-U", role, "-d", database, "-c", sql],
+        env={"PATH": os.environ["PATH"], "PGCONNECT_TIMEOUT": "5", "PGPASSWORD": password},
         capture_output=True,
         text=True,
         timeout=30,
     )
+
+
+def _psql(env: dict[str, str], sql: str, database: str = "postgres", role: str = "postgres") -> list[str]:
+    result = _psql_run(env, sql, database, role)
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
 
@@ -253,31 +266,60 @@ def test_status_reports_all_running(env: dict[str, str]) -> None:
 @pytest.mark.integration
 def test_postgres_serves_the_service_databases(env: dict[str, str]) -> None:
     port = env["POSTGRES_PORT"]
-    assert env["POSTGRES_URL"] == f"postgresql://postgres@127.0.0.1:{port}/"
-    assert _psql(port, "select current_user") == ["postgres"]
-    assert SERVICE_DATABASES <= set(_psql(port, "select datname from pg_database"))
+    assert env["POSTGRES_URL"] == f"postgresql://127.0.0.1:{port}/"
+    assert _psql(env, "select current_user") == ["postgres"]
+    assert SERVICE_DATABASES <= set(_psql(env, "select datname from pg_database"))
     for database in SERVICE_DATABASES:
-        assert _psql(port, "select current_database()", database) == [database]
-    assert _psql(port, "show server_version_num")[0].startswith(POSTGRES_MAJOR)
+        assert _psql(env, "select current_user, current_database()", database, role=database) == [
+            f"{database}|{database}"]
+    assert _psql(env, "show server_version_num")[0].startswith(POSTGRES_MAJOR)
     # The test stack's data is throwaway: no flushes to disk.
-    assert _psql(port, "select setting from pg_settings where name in"
+    assert _psql(env, "select setting from pg_settings where name in"
                  " ('fsync', 'synchronous_commit', 'full_page_writes')") == ["off"] * 3
-    assert int(_psql(port, "show max_connections")[0]) >= 200
+    assert int(_psql(env, "show max_connections")[0]) >= 200
     assert _process_user(_postgres_pid(Path(env["STACK_DIR"]))) == EXPECTED_POSTGRES_USER
+
+
+@pytest.mark.integration
+def test_each_service_role_owns_its_database_alone_and_is_no_superuser(env: dict[str, str]) -> None:
+    stack_dir = Path(env["STACK_DIR"])
+    credentials = stack_dir / "postgres" / "credentials"
+    assert credentials.stat().st_mode & 0o777 == 0o700
+    for role in (*SERVICE_DATABASES, "postgres"):
+        assert (credentials / f"{role}.password").stat().st_mode & 0o777 == 0o600
+    rights = _psql(env, "select rolname, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls"
+                        " from pg_roles where rolname in ('invoices', 'numbering', 'payments', 'mailer')")
+    assert sorted(rights) == sorted(f"{role}|f|f|f|f|f" for role in SERVICE_DATABASES)
+    for database in SERVICE_DATABASES:
+        owner = _psql(env, f"select pg_get_userbyid(datdba) from pg_database where datname = '{database}'")
+        assert owner == [database]
+    # Passwords, SCRAM: no trust left, and a wrong password gets nowhere.
+    assert _psql(env, "select count(*) from pg_authid where rolname in ('invoices', 'numbering', 'payments',"
+                      " 'mailer', 'postgres') and rolpassword like 'SCRAM-SHA-256$%'") == ["5"]
+    wrong = _psql_run(env, "select 1", "invoices", "invoices", password="not-the-password")
+    assert wrong.returncode != 0 and "password authentication failed" in wrong.stderr
+    # No role reaches another service's database, nor the maintenance ones.
+    for role in SERVICE_DATABASES:
+        for database in (*(SERVICE_DATABASES - {role}), "postgres", "template1"):
+            refused = _psql_run(env, "select 1", database, role)
+            assert refused.returncode != 0 and "permission denied" in refused.stderr, (role, database)
+        refused = _psql_run(env, "create database another", role, role)
+        assert refused.returncode != 0 and "permission denied" in refused.stderr
+        refused = _psql_run(env, "create role another", role, role)
+        assert refused.returncode != 0 and "permission denied" in refused.stderr
+    # The services run as their roles: every table of a service's database is its role's.
+    for database in SERVICE_DATABASES:
+        assert _psql(env, "select count(*) from pg_tables where schemaname = 'public' and tableowner <> current_user",
+                     database, role=database) == ["0"]
 
 
 # ---------------------------------------------------------------- on a throwaway stack
 
 
-@pytest.fixture
-def throwaway_stack(env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """An env for deploy/stack.sh whose state dir and ports are its own: the test env with another STACK_DIR
-    and POSTGRES_PORT, so `down` never stops a component of the test stack. The state dir lies in .cache/,
-    not in pytest's tmp_path, because the postgres OS user cannot enter pytest's private (0700) directories."""
+def _throwaway(env: dict[str, str], stack_dir: Path) -> Iterator[dict[str, str]]:
     ports = {v for f in ("dev.env", "test.env") for k, v in _source_env(DEPLOY / "env" / f).items()
              if k.endswith("_PORT")}
     assert str(THROWAWAY_POSTGRES_PORT) not in ports
-    stack_dir = REPO_ROOT / ".cache" / f"stack-throwaway-{uuid.uuid4().hex[:8]}"
     stack_dir.mkdir(parents=True)
     env_file = stack_dir / "stack.env"
     env_file.write_text(
@@ -285,7 +327,7 @@ def throwaway_stack(env: dict[str, str]) -> Iterator[dict[str, str]]:
         "export STACK_NAME=throwaway\n"
         f'export STACK_DIR="{stack_dir}"\n'
         f"export POSTGRES_PORT={THROWAWAY_POSTGRES_PORT}\n"
-        'export POSTGRES_URL="postgresql://postgres@127.0.0.1:$POSTGRES_PORT/"\n'
+        'export POSTGRES_URL="postgresql://127.0.0.1:$POSTGRES_PORT/"\n'
         # The dev stack's durable settings, the side the test stack does not show.
         "export POSTGRES_DURABLE=1\n"
     )
@@ -294,12 +336,22 @@ def throwaway_stack(env: dict[str, str]) -> Iterator[dict[str, str]]:
         yield {**_source_env(env_file), "STACK_ENV_FILE": str(env_file)}
     finally:
         _stack(stack_env, "down", "postgres")
+        data = stack_dir / "postgres" / "data"
+        if data.is_symlink():  # as root the server's files live outside the stack dir (deploy/stack.sh, pg_home)
+            shutil.rmtree(Path(os.path.realpath(data)).parent, ignore_errors=True)
         shutil.rmtree(stack_dir)
+
+
+@pytest.fixture
+def throwaway_stack(env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """An env for deploy/stack.sh whose state dir and ports are its own: the test env with another STACK_DIR
+    and POSTGRES_PORT, so `down` never stops a component of the test stack."""
+    yield from _throwaway(env, REPO_ROOT / ".cache" / f"stack-throwaway-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.mark.integration
 def test_postgres_component_lifecycle(throwaway_stack: dict[str, str]) -> None:
-    env, port = throwaway_stack, throwaway_stack["POSTGRES_PORT"]
+    env = throwaway_stack
     stack_dir = Path(env["STACK_DIR"])
 
     first = _stack(env, "up", "postgres")
@@ -307,11 +359,12 @@ def test_postgres_component_lifecycle(throwaway_stack: dict[str, str]) -> None:
     assert "postgres: initdb" in first.stdout and "postgres: healthy after" in first.stdout
     pid = _postgres_pid(stack_dir)
     assert _process_user(pid) == EXPECTED_POSTGRES_USER
-    assert f"-D {stack_dir}/postgres/data " in Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    assert _psql(port, "select current_user") == ["postgres"]
-    assert SERVICE_DATABASES <= set(_psql(port, "select datname from pg_database"))
-    assert _psql(port, "show fsync") == ["on"]
-    _psql(port, "create table kept (id int); insert into kept values (7)", "invoices")
+    data = os.path.realpath(stack_dir / "postgres" / "data")
+    assert f"-D {data} " in Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    assert _psql(env, "select current_user") == ["postgres"]
+    assert SERVICE_DATABASES <= set(_psql(env, "select datname from pg_database"))
+    assert _psql(env, "show fsync") == ["on"]
+    _psql(env, "create table kept (id int); insert into kept values (7)", "invoices")
 
     again = _stack(env, "up", "postgres")
     assert again.returncode == 0, again.stdout + again.stderr
@@ -332,12 +385,12 @@ def test_postgres_component_lifecycle(throwaway_stack: dict[str, str]) -> None:
     warm = _stack(env, "up", "postgres")
     assert warm.returncode == 0, warm.stdout + warm.stderr
     assert "initdb" not in warm.stdout
-    assert _psql(port, "select id from kept", "invoices") == ["7"]
+    assert _psql(env, "select id from kept", "invoices") == ["7"]
 
     # What run-tests.sh asks for when it owns the stack: every service database empty again.
     reset = _stack({**env, "POSTGRES_RESET_DATABASES": "1"}, "up", "postgres")
     assert reset.returncode == 0, reset.stdout + reset.stderr
-    assert _psql(port, "select count(*) from pg_tables where tablename = 'kept'", "invoices") == ["0"]
+    assert _psql(env, "select count(*) from pg_tables where tablename = 'kept'", "invoices") == ["0"]
 
 
 @pytest.mark.integration
@@ -349,3 +402,36 @@ def test_postgres_refuses_a_data_dir_of_another_major(throwaway_stack: dict[str,
     assert result.returncode != 0
     assert f"was initialised by PostgreSQL 9, the stack runs {POSTGRES_MAJOR}" in result.stderr
     assert (data / "PG_VERSION").read_text() == "9\n", "a data dir of another major must be left alone"
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(os.geteuid() != 0, reason="as root only: otherwise the server runs as ourselves")
+def test_postgres_starts_from_a_stack_dir_in_a_private_home_folder(env: dict[str, str]) -> None:
+    """As root in a folder nobody else may enter (a mode-700 home, or a checkout in /root): the OS user
+    postgres cannot reach the stack dir, so the server's data and socket live in a directory of the
+    stack's own under the postgres user's home, named after the stack dir's path."""
+    private = Path(tempfile.mkdtemp(prefix="private-", dir=Path.home()))
+    try:
+        private.chmod(0o700)
+        stacks = _throwaway(env, private / "checkout" / ".cache" / "stack-private")
+        stack = next(stacks)
+        try:
+            up = _stack(stack, "up", "postgres")
+            assert up.returncode == 0, up.stdout + up.stderr
+            stack_dir = Path(stack["STACK_DIR"])
+            data = Path(os.path.realpath(stack_dir / "postgres" / "data"))
+            assert not data.is_relative_to(private) and data.owner() == "postgres"
+            assert data.parent.stat().st_mode & 0o777 == 0o700
+            assert _process_user(_postgres_pid(stack_dir)) == "postgres"
+            assert _psql(stack, "select current_user", "mailer", role="mailer") == ["mailer"]
+            assert (data.parent / "run" / f".s.PGSQL.{stack['POSTGRES_PORT']}").is_socket()
+            # Deleting the stack dir is a clean slate for its server's files too.
+            assert _stack(stack, "down", "postgres").returncode == 0
+            shutil.rmtree(stack_dir / "postgres")
+            again = _stack(stack, "up", "postgres")
+            assert again.returncode == 0 and "postgres: initdb" in again.stdout, again.stdout + again.stderr
+            assert _psql(stack, "select current_user", "mailer", role="mailer") == ["mailer"]
+        finally:
+            stacks.close()
+    finally:
+        shutil.rmtree(private, ignore_errors=True)

@@ -7,7 +7,7 @@ import pytest
 
 from chassis.storage import open_store
 from services.payments.adapters.invoices import InvoiceReadModel
-from tests.integration.harness import SERVICES, EventLog, Producer, ServiceProcesses, env
+from tests.integration.harness import SERVICES, EventLog, Producer, ServiceProcesses, database_url, env
 
 
 def pytest_collection_modifyitems(items):
@@ -64,7 +64,7 @@ def smtp_catcher_url() -> str:
 @pytest.fixture(scope="session")
 async def payments_invoices(services):
     """payments' read model of invoices, read through payments' own store."""
-    store = open_store(env("DATABASE_URL"), "payments")
+    store = open_store(database_url("payments"), "payments")
     await store.open()
     yield InvoiceReadModel(store)
     await store.close()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from psycopg.conninfo import make_conninfo
 
 from chassis.storage import open_store
 from chassis.unreadable import skip_unreadable_record
@@ -93,8 +94,10 @@ class EventLog:
             try:
                 await self._collect_until_unreadable()
             except UnicodeDecodeError:
-                # Tests publish records the Kafka client cannot read; the log steps over them.
-                await skip_unreadable_record(self.consumer)
+                # Tests publish records the Kafka client cannot read; the log steps over them. It
+                # reads some 70 partitions one at a time, most of them empty: a short wait for each.
+                await skip_unreadable_record(
+                    self.consumer, lambda partition, **_: self.consumer.getmany(partition, timeout_ms=500, max_records=1))
 
     async def _collect_until_unreadable(self) -> None:
         async for record in self.consumer:
@@ -135,10 +138,25 @@ class EventLog:
         ]
 
 
+def database_url(role: str) -> str:
+    """How `role` connects to the test stack's PostgreSQL: a service's own role to its own database,
+    with the password deploy/stack.sh made for it; or the superuser `postgres`, which only tests that
+    make databases of their own use. DATABASE_URL=mongodb://... runs the services on MongoDB instead."""
+    if os.environ.get("DATABASE_URL", "").startswith("mongodb"):
+        return os.environ["DATABASE_URL"]
+    password = (Path(env("STACK_DIR")) / "postgres" / "credentials" / f"{role}.password").read_text().strip()
+    return f"postgresql://{role}:{password}@127.0.0.1:{env('POSTGRES_PORT')}/{role}"
+
+
+def database_conninfo(database: str) -> str:
+    """A connection to a service's own database, as that service connects."""
+    return make_conninfo(database_url(database), dbname=database)
+
+
 @asynccontextmanager
 async def invoices_in_store() -> AsyncIterator[Invoices]:
     """The invoices service's invoices, on its own store, through the repository it uses itself."""
-    store = open_store(env("DATABASE_URL"), "invoices")
+    store = open_store(database_url("invoices"), "invoices")
     await store.open()
     try:
         yield Invoices(store)
@@ -204,7 +222,8 @@ class ServiceProcesses:
         self.processes[service] = subprocess.Popen(
             [sys.executable, "-m", f"services.{service}"],
             cwd=REPO,
-            env={**os.environ, "HTTP_PORT": str(self.port(service)), "LOG_LEVEL": "INFO"},
+            env={**os.environ, "HTTP_PORT": str(self.port(service)), "LOG_LEVEL": "INFO",
+                 "DATABASE_URL": database_url(service)},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

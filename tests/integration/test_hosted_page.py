@@ -1,8 +1,10 @@
 """The hosted invoice page in a real browser: Debian's headless Chromium driven by Selenium, against the
 invoices service on the real stack. Screenshots are kept in .cache/test-artifacts/."""
 
+import asyncio
 import base64
 import io
+import json
 import subprocess
 import time
 import uuid
@@ -12,6 +14,7 @@ import facturx
 import httpx
 import pypdf
 import pytest
+from psycopg import AsyncConnection, sql
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
@@ -19,6 +22,7 @@ from selenium.webdriver.common.by import By
 from contracts.messages.common import Address, Customer
 from contracts.messages.invoices import FinalizeInvoice, RotateHostedLink, SendInvoice, VoidInvoice
 from tests.integration.factories import configure_account, create_invoice
+from tests.integration.harness import database_conninfo as conninfo
 from tests.integration.harness import env
 from tests.integration.test_mailer import caught_at_least, caught_mails
 
@@ -45,8 +49,11 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
-def page_url(invoice: dict) -> str:
-    return f"http://127.0.0.1:{env('INVOICES_HTTP_PORT')}/i/{invoice['id']}/{invoice['hosted_token']}"
+def page_url(handed_out: dict) -> str:
+    """The page address from the event that handed the token to the account (invoice.finalized,
+    invoice.hosted_link_rotated): the token travels beside the snapshot, never in it."""
+    assert "hosted_token" not in handed_out["invoice"]
+    return f"http://127.0.0.1:{env('INVOICES_HTTP_PORT')}/i/{handed_out['invoice_id']}/{handed_out['hosted_token']}"
 
 
 def words(text: str) -> str:
@@ -84,13 +91,15 @@ async def test_the_hosted_page_shows_the_invoice_downloads_its_pdf_and_stays_rea
     await producer.send(create_invoice(invoice_id, customer=customer), account_id=account_id)
     await event_log.wait_for_type("invoice.created", invoice_id)
     await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
-    invoice = (await event_log.wait_for_type("invoice.finalized", invoice_id)).data["invoice"]
+    finalized = (await event_log.wait_for_type("invoice.finalized", invoice_id)).data
+    invoice = finalized["invoice"]
     await producer.send(SendInvoice(invoice_id=invoice_id), account_id=account_id)
     await caught_at_least(smtp_catcher_url, to, 1)
     [mail] = await caught_mails(smtp_catcher_url, to)
     [attachment] = list(mail.iter_attachments())
+    assert finalized["hosted_token"] not in mail.as_string()
 
-    browser.get(page_url(invoice))
+    browser.get(page_url(finalized))
     assert browser.find_element(By.ID, "number").text == f"Rechnung {invoice['number']}"
     assert browser.find_element(By.ID, "status").text == "Offen"
     assert words(browser.find_element(By.ID, "amount-owed").text) == "1.473,50 €"
@@ -105,7 +114,7 @@ async def test_the_hosted_page_shows_the_invoice_downloads_its_pdf_and_stays_rea
 
     await producer.send(VoidInvoice(invoice_id=invoice_id, reason="Wrong customer"), account_id=account_id)
     await event_log.wait_for_type("invoice.voided", invoice_id)
-    browser.get(page_url(invoice))
+    browser.get(page_url(finalized))
     assert browser.find_element(By.ID, "status").text == "STORNIERT"
     assert browser.find_element(By.ID, "void-notice").text == "Diese Rechnung wurde storniert. Es ist nichts zu zahlen."
     assert words(browser.find_element(By.ID, "amount-owed").text) == "0,00 €"
@@ -119,20 +128,70 @@ async def test_a_rotated_or_wrong_token_answers_404_and_the_new_one_works(servic
     await producer.send(create_invoice(invoice_id), account_id=account_id)
     await event_log.wait_for_type("invoice.created", invoice_id)
     await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
-    invoice = (await event_log.wait_for_type("invoice.finalized", invoice_id)).data["invoice"]
-    guessed = {**invoice, "hosted_token": base64.urlsafe_b64encode(bytes(32)).decode().rstrip("=")}
+    finalized = (await event_log.wait_for_type("invoice.finalized", invoice_id)).data
+    invoice = finalized["invoice"]
+    guessed = {**finalized, "hosted_token": base64.urlsafe_b64encode(bytes(32)).decode().rstrip("=")}
 
     async with httpx.AsyncClient() as http:
-        page = await http.get(page_url(invoice))
+        page = await http.get(page_url(finalized))
         assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
         assert page.headers["referrer-policy"] == "no-referrer"
         assert (await http.get(page_url(guessed))).status_code == 404
         assert (await http.get(page_url(guessed) + "/pdf")).status_code == 404
 
         await producer.send(RotateHostedLink(invoice_id=invoice_id, reason="forwarded"), account_id=account_id)
-        rotated = (await event_log.wait_for_type("invoice.hosted_link_rotated", invoice_id)).data["invoice"]
-        assert (await http.get(page_url(invoice))).status_code == 404
-        assert (await http.get(page_url(invoice) + "/pdf")).status_code == 404
+        rotated = (await event_log.wait_for_type("invoice.hosted_link_rotated", invoice_id)).data
+        assert rotated["hosted_token"] != finalized["hosted_token"]
+        assert (await http.get(page_url(finalized))).status_code == 404
+        assert (await http.get(page_url(finalized) + "/pdf")).status_code == 404
         download = await http.get(page_url(rotated) + "/pdf")
         assert download.status_code == 200 and download.headers["content-type"] == "application/pdf"
         assert invoice["number"] in document_of(download.content)[0]
+
+
+async def test_the_token_is_in_no_snapshot_no_mail_command_no_mail_job_and_not_in_the_store(
+    services, producer, event_log, account_id, smtp_catcher_url
+):
+    """Handed out once, beside the snapshot of the event that gives it to the account; every other
+    record on the bus and what the services store hold no trace of it (invoices keeps a digest)."""
+    await producer.send(configure_account(account_id), account_id=account_id)
+    await event_log.wait_for_type("account.configured", account_id)
+    invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
+    to = f"ap+{uuid.uuid4().hex[:8]}@kunde.example"
+    await producer.send(create_invoice(invoice_id, customer=Customer(name="Globex", email=[to])), account_id=account_id)
+    await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
+    token = (await event_log.wait_for_type("invoice.finalized", invoice_id)).data["hosted_token"]
+    await producer.send(SendInvoice(invoice_id=invoice_id), account_id=account_id)
+    await event_log.wait_for_type("invoice.sent", invoice_id, timeout=60)
+    await producer.send(RotateHostedLink(invoice_id=invoice_id), account_id=account_id)
+    rotated = (await event_log.wait_for_type("invoice.hosted_link_rotated", invoice_id)).data["hosted_token"]
+
+    for record in event_log.records:
+        if record.key != invoice_id:
+            continue
+        if record.type in ("invoice.finalized", "invoice.hosted_link_rotated"):
+            assert token not in json.dumps(record.data["invoice"]) and rotated not in json.dumps(record.data["invoice"])
+        else:
+            assert token.encode() not in record.body and rotated.encode() not in record.body, record.type
+    assert any(record.type == "mail.send_invoice" and record.key == invoice_id for record in event_log.records)
+    [mail] = await caught_mails(smtp_catcher_url, to)
+    assert token not in mail.as_string()
+    # The events' outboxes are cleared once they are on Kafka, a moment after the events arrive.
+    deadline = time.monotonic() + 15
+    while holders := await stored_anywhere([token, rotated]):
+        assert time.monotonic() < deadline, f"the token is stored in {holders}"
+        await asyncio.sleep(0.2)
+
+
+async def stored_anywhere(secrets: list[str]) -> list[str]:
+    """The services' tables (database.table) that hold any of the strings."""
+    holders = []
+    for database in ("invoices", "mailer", "payments", "numbering"):
+        async with await AsyncConnection.connect(conninfo(database)) as connection:
+            for (table,) in await (await connection.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).fetchall():
+                pattern = sql.SQL(" OR ").join(sql.SQL("t::text LIKE {}").format(f"%{secret}%") for secret in secrets)
+                query = sql.SQL("SELECT count(*) FROM {} AS t WHERE ").format(sql.Identifier(table)) + pattern
+                if (await (await connection.execute(query)).fetchone())[0]:
+                    holders.append(f"{database}.{table}")
+    return holders

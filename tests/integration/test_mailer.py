@@ -32,13 +32,28 @@ from services.mailer.adapters.mail_jobs import MailJobs
 from services.mailer.domain.mail_job import QUEUED, Incarnation, MailJob
 from services.payments.adapters.invoices import InvoiceReadModel
 from tests.integration.factories import configure_account, create_invoice
-from tests.integration.harness import Received, env
+from tests.integration.harness import Received, database_url, env
 
 os.environ.setdefault("MAILER_BATCH_INTERVAL_SECONDS", "0.2")
 os.environ.setdefault("MAILER_MAX_ATTEMPTS", "3")
 os.environ.setdefault("MAILER_RETRY_BASE_SECONDS", "0.2")
 
 IBAN = "DE89370400440532013000"
+FORGED_IBAN = "GB33BUKB20201555555555"
+
+
+async def configured_account(producer, event_log) -> str:
+    """A fresh tenant, configured as the mailer sends for it: Acme Tooling GmbH,
+    billing@acme.example, Reply-To accounts@acme.example, paid to IBAN."""
+    account = f"acct_{uuid.uuid4().hex[:12]}"
+    await producer.send(configure_account(account, payee_iban=IBAN), account_id=account)
+    await event_log.wait_for_type("account.configured", account)
+    return account
+
+
+@pytest.fixture
+async def account_id(services, producer, event_log) -> str:
+    return await configured_account(producer, event_log)
 
 
 def open_invoice(account_id: str, **fields) -> InvoiceSnapshot:
@@ -106,7 +121,7 @@ async def caught_at_least(smtp_catcher_url: str, recipient: str, count: int) -> 
 
 
 async def stored_job(mail_id: str) -> MailJob:
-    store = open_store(env("DATABASE_URL"), "mailer")
+    store = open_store(database_url("mailer"), "mailer")
     await store.open()
     try:
         return await MailJobs(store).get(mail_id)
@@ -200,7 +215,7 @@ async def test_a_permanent_bounce_suppresses_the_address_for_later_mails(
     assert [entry["rcpt_tos"] for entry in httpx.get(f"{smtp_catcher_url}/messages").json()
             if alive in entry["rcpt_tos"]] == [[alive]]
 
-    other_account = f"acct_{uuid.uuid4().hex[:12]}"
+    other_account = await configured_account(producer, event_log)
     elsewhere = send_invoice(open_invoice(other_account), [dead])
     await producer.send(elsewhere, account_id=other_account)
     # Suppression is per account: another account's mail to that address is attempted.
@@ -261,6 +276,92 @@ async def test_commands_that_cannot_be_honoured_are_rejected(services, event_log
     assert not event_log.of_type("mail.queued", invoice.id)
 
 
+async def test_a_forged_issuer_memo_and_iban_in_the_snapshot_send_nothing_of_theirs(
+    services, event_log, producer, account_id, smtp_catcher_url
+):
+    """The open relay of issue 14: a mail.send_invoice whose snapshot names another issuer, a
+    phishing memo and another IBAN. For an account the mailer knows, the mail goes out from the
+    account's own sender with its own IBAN; for one it does not know, nothing goes out at all."""
+    forged = {
+        "issuer": {"company_name": "Big Bank Security", "email": "security@bigbank.example",
+                   "reply_to": "verify@bigbank.example", "address": {"line1": "1 Phish Street", "country": "GB"}},
+        "payee_iban": FORGED_IBAN,
+        "memo": "Your account is locked: pay the fee to the IBAN below within 24 hours.",
+    }
+    known = open_invoice(account_id, **forged)
+    to = address("victim")
+    command = send_invoice(known, [to], language="en")
+    await producer.send(command, account_id=account_id)
+    await event_log.wait_for(of_mail("mail.sent", command.mail_id))
+
+    [mail] = await caught_mails(smtp_catcher_url, to)
+    assert mail["From"].addresses[0].addr_spec == "billing@acme.example"
+    assert mail["From"].addresses[0].display_name == "Acme Tooling GmbH"
+    assert mail["Reply-To"].addresses[0].addr_spec == "accounts@acme.example"
+    raw = mail.as_string()
+    body = mail.get_body(("plain",)).get_content()
+    [attachment] = list(mail.iter_attachments())
+    pdf = attachment.get_content()
+    document = " ".join(pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+    _, xml = facturx.get_xml_from_pdf(pdf, check_xsd=False)
+    for shown in (raw, body, document, xml.decode()):
+        assert "bigbank" not in shown.lower() and "Big Bank" not in shown and "Phish Street" not in shown
+        assert FORGED_IBAN not in shown.replace(" ", "")
+    assert IBAN in body.replace(" ", "") and IBAN in document.replace(" ", "") and IBAN in xml.decode()
+    assert "Acme Tooling GmbH" in document
+
+    stranger = f"acct_{uuid.uuid4().hex[:12]}"  # never configured
+    unknown = open_invoice(stranger, **forged)
+    victims = [address("victim"), address("victim")]
+    command = send_invoice(unknown, victims)
+    sent = await producer.send(command, account_id=stranger)
+    rejected = await event_log.wait_for_type("mail.rejected", unknown.id)
+    assert rejected.data["reason"] == "unknown_account" and rejected.data["command_id"] == str(sent.id)
+    await asyncio.sleep(1)
+    assert not event_log.of_type("mail.queued", unknown.id) and not event_log.of_type("mail.sent", unknown.id)
+    for victim in victims:
+        assert await caught_mails(smtp_catcher_url, victim) == []
+
+
+async def test_a_mail_for_an_account_configured_a_moment_before_goes_out_with_its_details(
+    services, event_log, producer, smtp_catcher_url
+):
+    """account.configured (accounts.events) and the mail command (mail.commands) reach the mailer
+    on two topics under two keys, so they may be handled side by side in one batch: a mail for an
+    account the mailer does not know yet waits a moment for its configuration before refusing it."""
+    mails = []
+    for _ in range(5):
+        account = f"acct_{uuid.uuid4().hex[:12]}"
+        await producer.send(configure_account(account, company_name="Just In Time AG", sender_email="jit@acme.example",
+                                              reply_to=None, payee_iban=IBAN), account_id=account)
+        await event_log.wait_for_type("account.configured", account)
+        command = send_invoice(open_invoice(account), [address("ap")], attach_pdf=False)
+        await producer.send(command, account_id=account)
+        mails.append(command)
+    for command in mails:
+        await event_log.wait_for(of_mail("mail.sent", command.mail_id))
+        [mail] = await caught_mails(smtp_catcher_url, command.to[0])
+        assert mail["From"].addresses[0].addr_spec == "jit@acme.example"
+        assert mail["From"].addresses[0].display_name == "Just In Time AG"
+
+
+async def test_a_mail_refused_for_an_unknown_account_goes_out_once_the_account_is_configured(
+    services, event_log, producer, smtp_catcher_url
+):
+    account = f"acct_{uuid.uuid4().hex[:12]}"
+    invoice = open_invoice(account)
+    to = address("ap")
+    command = send_invoice(invoice, [to], attach_pdf=False)
+    await producer.send(command, account_id=account)
+    assert (await event_log.wait_for_type("mail.rejected", invoice.id)).data["reason"] == "unknown_account"
+
+    await producer.send(configure_account(account), account_id=account)
+    await event_log.wait_for_type("account.configured", account)
+    await producer.send(command, account_id=account)  # the same mail, asked again by a new command
+    await event_log.wait_for(of_mail("mail.sent", command.mail_id))
+    assert len(await caught_mails(smtp_catcher_url, to)) == 1
+
+
 async def test_metrics_count_outcomes_retries_and_queue_depth(services):
     text = httpx.get(f"http://127.0.0.1:{env('MAILER_HTTP_PORT')}/metrics").text
     for sample in ('invoicing_mails_total{outcome="sent"}', 'invoicing_mails_total{outcome="bounced"}',
@@ -310,7 +411,8 @@ async def test_the_same_mail_asked_again_during_its_delivery_is_only_answered(
 @pytest.fixture
 async def private_jobs():
     """Mail jobs in a database of the test's own, which the running mailer's loop never reads."""
-    url, database = env("DATABASE_URL"), f"mail_jobs_test_{uuid.uuid4().hex[:8]}"
+    # The superuser makes the test's database and drops it again.
+    url, database = database_url("postgres"), f"mail_jobs_test_{uuid.uuid4().hex[:8]}"
     store = open_store(url, database)
     jobs = MailJobs(store)
     await store.open()

@@ -13,7 +13,7 @@ from contracts.messages.numbering import series_key
 from services.numbering.adapters.ledger import Ledger
 from services.numbering.continuity import series_continuity
 from tests.integration.factories import configure_account, create_invoice
-from tests.integration.harness import env
+from tests.integration.harness import database_url, env
 
 FORMAT = "INV-{yyyy}-{seq:05}"
 
@@ -48,7 +48,7 @@ async def test_a_recorded_gap_keeps_a_series_continuous_and_a_lost_entry_is_flag
     series = series_key(account_id, FORMAT)
     assert await gauge_settles(series, 0) == 0
 
-    store = open_store(env("DATABASE_URL"), "numbering")
+    store = open_store(database_url("numbering"), "numbering")
     await store.open()
     try:
         ledger = Ledger(store)

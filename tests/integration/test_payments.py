@@ -6,6 +6,7 @@ themselves, as the invoices service would, and wait until payments' read model h
 
 import asyncio
 import re
+import secrets
 import uuid
 from datetime import UTC, date, datetime
 
@@ -40,12 +41,19 @@ MARKED_UNPAID_HANDLED = (
 )
 
 
+def state_event(event: type[InvoiceStateEvent], snapshot: InvoiceSnapshot) -> InvoiceStateEvent:
+    """The event as the invoices service publishes it; the two that hand out the hosted page's token
+    carry one beside the snapshot."""
+    extra = {"hosted_token": secrets.token_urlsafe(32)} if "hosted_token" in event.model_fields else {}
+    return event(invoice_id=snapshot.id, invoice=snapshot, **extra)
+
+
 @pytest.fixture
 async def publish_invoice(producer, payments_invoices):
     """Publish an invoices event the way the invoices service would, and wait until payments holds it."""
 
     async def publish(event: type[InvoiceStateEvent], snapshot: InvoiceSnapshot) -> InvoiceSnapshot:
-        await producer.send(event(invoice_id=snapshot.id, invoice=snapshot), account_id=snapshot.account_id)
+        await producer.send(state_event(event, snapshot), account_id=snapshot.account_id)
         for _ in range(300):
             stored = await payments_invoices.get(snapshot.id)
             if stored is not None and stored.version >= snapshot.version:
@@ -205,7 +213,7 @@ async def test_a_void_invoice_takes_no_payment_and_a_stale_snapshot_does_not_reo
     await publish_invoice(InvoiceVoided, finalized.model_copy(update={"status": "void", "version": 3}))
     # Redelivered late: older than what payments holds, so it must change nothing.
     handled_before = counted(FINALIZED_HANDLED)
-    await producer.send(InvoiceFinalized(invoice_id=finalized.id, invoice=finalized), account_id=account_id)
+    await producer.send(state_event(InvoiceFinalized, finalized), account_id=account_id)
     await counted_once_more(FINALIZED_HANDLED, handled_before)
 
     unmatched = await ask(bank_credit(finalized.payment_reference), "payment.unmatched")

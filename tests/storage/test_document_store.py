@@ -20,6 +20,7 @@ from chassis.storage import (
     open_store,
 )
 from chassis.storage.memory import MemoryStore
+from tests.integration.harness import database_url
 
 DATABASE = "storage_contract"
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -59,7 +60,7 @@ async def store(request):
     if request.param == "memory":
         opened = MemoryStore()
     elif request.param == "postgresql":
-        opened = open_store(os.environ["DATABASE_URL"], DATABASE)
+        opened = open_store(database_url("postgres"), DATABASE)
     else:
         opened = open_store(os.environ["MONGODB_URL"], DATABASE)
     opened.kind = request.param
@@ -216,7 +217,7 @@ async def test_a_key_declared_after_documents_were_stored_is_empty_until_they_ar
     # The same collection, as a later release of its repository declares it: one key more.
     later = CollectionSpec(things.spec.name, keys=(*things.spec.keys, Key("region", "text")),
                            indexes=(*things.spec.indexes, Index(("region", "status"))))
-    reopened = open_store(os.environ["DATABASE_URL" if store.kind == "postgresql" else "MONGODB_URL"], DATABASE)
+    reopened = open_store(database_url("postgres") if store.kind == "postgresql" else os.environ["MONGODB_URL"], DATABASE)
     await reopened.open()
     try:
         evolved = reopened.collection(later)

@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from chassis.aggregate import Aggregate
 from contracts.messages.common import Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
@@ -39,7 +39,7 @@ from contracts.messages.numbering import AllocateNumber
 from services.invoices.domain import dunning
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.errors import RuleViolation
-from services.invoices.domain.hosted_link import new_hosted_token
+from services.invoices.domain.hosted_link import new_hosted_token, token_digest
 from services.invoices.domain.payment_reference import payment_reference_for
 from services.invoices.domain.totals import price_line, totals
 
@@ -105,7 +105,8 @@ class Invoice(Aggregate):
     voided_at: datetime | None = None
     last_sent_at: datetime | None = None
     last_sent_to: list[str] = []
-    hosted_token: str | None = None
+    hosted_token_digest: str | None = Field(
+        default=None, description="SHA-256 of the hosted page's token; the token itself is never stored")
     pending_finalization: PendingFinalization | None = None
     pending_sends: dict[str, str] = Field(default_factory=dict, description="mail id -> invoice.send command id")
     reminder_schedule: list[int] = Field(default=[], description="The account's, as the clock last saw it")
@@ -113,6 +114,16 @@ class Invoice(Aggregate):
     past_due_on: date | None = Field(default=None, description="The due date announced past due")
     deleted: bool = False
     history: list[HistoryEntry] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _digest_of_a_stored_token(cls, data: Any) -> Any:
+        """An invoice stored while tokens were kept in clear keeps its page: the token becomes its
+        digest (and leaves the store at the invoice's next write)."""
+        if isinstance(data, dict) and data.get("hosted_token"):
+            data = {**data, "hosted_token_digest": data.get("hosted_token_digest") or token_digest(data["hosted_token"])}
+            del data["hosted_token"]
+        return data
 
     # --- derived figures ------------------------------------------------------------------------
 
@@ -168,7 +179,6 @@ class Invoice(Aggregate):
                     "id", "account_id", "status", "number", "currency", "customer", "issuer", "lines",
                     "due_date", "days_until_due", "payee_iban", "payment_reference", "quote_id", "memo",
                     "metadata", "created_at", "finalized_at", "paid_at", "voided_at", "last_sent_at",
-                    "hosted_token",
                 }
             ),
             version=self.version + 1,
@@ -292,13 +302,13 @@ class Invoice(Aggregate):
         if self.due_date is None:
             self.due_date = self._due_date_from(self.days_until_due or 0)
         self.payment_reference = payment_reference_for(number)
-        self.hosted_token = new_hosted_token()
+        hosted_token = self._new_hosted_token()
         self._add_history("finalized", now, actor, message_id, status_from="draft", status_to="open",
                           detail={"number": number})
         if self.amount_due == 0:
             self._set_paid(now, actor, message_id, detail={"reason": "nothing due"})
         snapshot = self.snapshot()
-        self.record(InvoiceFinalized(invoice_id=self.id, invoice=snapshot))
+        self.record(InvoiceFinalized(invoice_id=self.id, invoice=snapshot, hosted_token=hosted_token))
         if self.status == "paid":
             self.record(InvoicePaid(invoice_id=self.id, invoice=snapshot))
         return True
@@ -394,9 +404,10 @@ class Invoice(Aggregate):
         """The hosted page's old address stops working and a new one is issued. A draft has no page."""
         if self.status == "draft":
             raise RuleViolation("invalid_status", "A draft has no hosted page; finalize it first.")
-        self.hosted_token = new_hosted_token()
+        hosted_token = self._new_hosted_token()
         self._add_history("hosted_link_rotated", now, actor, message_id, detail={"reason": reason})
-        self.record(HostedLinkRotated(invoice_id=self.id, invoice=self.snapshot(), reason=reason))
+        self.record(HostedLinkRotated(invoice_id=self.id, invoice=self.snapshot(), hosted_token=hosted_token,
+                                      reason=reason))
 
     def mark_uncollectible(self, *, now: datetime, actor: str, message_id: str, reason: str) -> None:
         if self.status != "open":
@@ -508,6 +519,12 @@ class Invoice(Aggregate):
         return True
 
     # --- helpers --------------------------------------------------------------------------------
+
+    def _new_hosted_token(self) -> str:
+        """A new hosted page token, for the one event that hands it out; only its digest is kept."""
+        token = new_hosted_token()
+        self.hosted_token_digest = token_digest(token)
+        return token
 
     def _due_date_from(self, days: int) -> date:
         return (self.finalized_at or self.created_at).date() + timedelta(days=days)
