@@ -23,6 +23,13 @@ class MessagingMetrics:
             ["type", "reason"],
             registry=self.registry,
         )
+        self.dropped = Counter(
+            "invoicing_messages_dropped",
+            "Events a handler did not apply for the tenant's sake: their data or the aggregate they name "
+            "is not of the envelope's account (by reason)",
+            ["type", "reason"],
+            registry=self.registry,
+        )
         self.dead_lettered = Counter(
             "invoicing_messages_dead_lettered",
             "Messages moved to a dead-letter topic",

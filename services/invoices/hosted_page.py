@@ -73,12 +73,14 @@ class HostedInvoicePages:
         match = _PATH.match(path)
         if match is None:
             return None
-        invoice = await self.invoices.get(match["invoice_id"])
-        if invoice is None or invoice.deleted or invoice.hosted_token is None or invoice.issuer is None:
-            return None
-        if not hmac.compare_digest(invoice.hosted_token.encode(), match["token"].encode()):
-            return None
-        return invoice.snapshot()
+        # Ids are per account and the address names no account: the token tells which invoice of
+        # that id (if any) the page is.
+        for invoice in await self.invoices.with_id(match["invoice_id"]):
+            if invoice.deleted or invoice.hosted_token is None or invoice.issuer is None:
+                continue
+            if hmac.compare_digest(invoice.hosted_token.encode(), match["token"].encode()):
+                return invoice.snapshot()
+        return None
 
 
 async def _respond(send, status: int, content_type: bytes, body: bytes,
