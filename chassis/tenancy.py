@@ -33,3 +33,8 @@ class TenantGuard:
         if account_id is not None and account_id != context.account_id:
             raise self.refused(context, Refusal(
                 "account_mismatch", f"The {what} names account {account_id!r}, not the message's account."))
+
+    def check_key(self, context: HandlerContext, key: str, what: str) -> None:
+        """Raises (see `refused`) unless `key` (a series key, `<account>/<rest>`) is of the envelope's account."""
+        if not key.startswith(f"{context.account_id}/"):
+            raise self.refused(context, Refusal("account_mismatch", f"The {what} belongs to another account."))

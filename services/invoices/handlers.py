@@ -116,6 +116,7 @@ class InvoiceHandlers:
 
         @handles(NumberAllocated)
         async def number_allocated(context: HandlerContext, event: NumberAllocated) -> None:
+            self.tenancy.check_key(context, event.series_key, "series")
             invoice = await self.load(context, event.invoice_id)
             if invoice.finalize(event.number, **self.who(context)):
                 await context.uow.commit()

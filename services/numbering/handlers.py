@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from chassis.context import HandlerContext
 from chassis.service import Service
+from chassis.tenancy import TenantGuard
 from contracts.messages.invoices import InvoiceDeleted
 from contracts.messages.numbering import AllocateNumber
 from contracts.refusals import Refusal
@@ -15,11 +16,11 @@ from services.numbering.metrics import NumberingMetrics
 
 def register(service: Service, ledger: Ledger, metrics: NumberingMetrics) -> None:
     consumer = service.consumer
+    tenancy = TenantGuard(consumer.metrics)
 
     @consumer.handles(AllocateNumber)
     async def allocate_number(context: HandlerContext, command: AllocateNumber) -> None:
-        if not command.series_key.startswith(f"{context.account_id}/"):
-            raise Refusal("account_mismatch", "The series belongs to another account.")
+        tenancy.check_key(context, command.series_key, "series")
         held = await ledger.held_by(context.account_id, command.invoice_id)
         if held is not None:
             # Asked again for the same invoice (a finalization tried again): the same number. The
