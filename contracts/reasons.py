@@ -45,8 +45,10 @@ _CODES = (
                "The command could not be processed after retries and was dead-lettered (`handler_error`)."),
     # --- every service ------------------------------------------------------------------------
     ReasonCode("account_mismatch", ("rejection",),
-               "The message's account (`ce_accountid`) does not own the invoice, series, mail or transaction "
-               "the command names; an account can only configure itself."),
+               "The account the message's data names (an invoice snapshot's `account_id`, a series, the account "
+               "to configure) is not the message's account (`ce_accountid`); an account can only configure itself. "
+               "Ids are per account, so another account's invoice, mail, payment or transaction id is answered as "
+               "unknown, never with this code."),
     # --- invoices -----------------------------------------------------------------------------
     ReasonCode("account_not_configured", ("rejection",),
                "Finalizing needs the account's company name, sender email and payee IBAN (account.configure)."),
