@@ -61,6 +61,7 @@ from services.payments.adapters.accounts import PayeeIbans
 from services.payments.adapters.invoices import InvoiceReadModel
 from services.payments.adapters.payments import PaymentBook
 from services.payments.adapters.transactions import TransactionBook
+from services.payments.domain.transactions import BankTransaction
 from services.payments.metrics import PaymentsMetrics
 from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
 
@@ -355,3 +356,14 @@ def test_a_dropped_event_is_counted_by_type_and_reason():
     TenantGuard(metrics).check(context, A, "invoice")
     TenantGuard(metrics).check(context, None, "invoice")
     assert metrics.dropped.labels("invoice.deleted", "account_mismatch")._value.get() == 1
+
+
+async def test_a_redelivery_finds_only_its_own_accounts_transactions_by_message_id():
+    transactions = TransactionBook(MemoryStore())
+    for account in (A, B):
+        transaction = BankTransaction.received(account, BankTransactionReceived(
+            transaction_id="tx-1", iban=PAYEE_IBAN, amount=100, currency="EUR", booked_on=date.today()))
+        transaction.remember("message-1")  # message ids come from producers: two may coincide
+        await transactions.insert(transaction)
+    assert [(t.account_id, t.transaction_id) for t in await transactions.naming(B, frozenset(), "message-1")] == [
+        (B, "tx-1")]
