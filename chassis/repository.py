@@ -87,6 +87,16 @@ class Repository(Generic[A]):
                 for document in documents]
 
 
+def account_key(account_id: str, aggregate_id: str) -> str:
+    """The store key of an id an account chose."""
+    return f"{account_id}/{aggregate_id}"
+
+
+def id_of_key(key: str) -> str:
+    """The id in a store key: an id has no `/`, so it is what follows the last one."""
+    return key.rsplit("/", 1)[-1]
+
+
 class AccountRepository(Repository[A]):
     """Aggregates whose ids their account chose: stored under (account, id), found by both.
 
@@ -96,9 +106,7 @@ class AccountRepository(Repository[A]):
     written before ids were per account, and a store started empty has none.
     """
 
-    @staticmethod
-    def key(account_id: str, aggregate_id: str) -> str:
-        return f"{account_id}/{aggregate_id}"
+    key = staticmethod(account_key)
 
     def store_id(self, aggregate: A) -> str:
         return self.key(aggregate.account_id, aggregate.id)
@@ -112,5 +120,4 @@ class AccountRepository(Repository[A]):
     def _load(self, document: dict | None) -> A | None:
         if document is None:
             return None
-        # The key is `<account>/<id>` and an id has no `/`: the id is what follows the last one.
-        return self.model.model_validate({**document, "id": document["id"].rsplit("/", 1)[-1]})
+        return self.model.model_validate({**document, "id": id_of_key(document["id"])})

@@ -12,6 +12,7 @@ same id, whatever version it carries.
 
 from dataclasses import dataclass
 
+from chassis.repository import account_key, id_of_key
 from chassis.storage import CollectionSpec, Condition, Index, Key, Store
 from services.payments.domain.matching import RemittanceReferences, number_token
 from services.payments.domain.model import InvoiceView
@@ -37,13 +38,11 @@ class InvoiceReadModel:
     def __init__(self, store: Store) -> None:
         self.documents = store.collection(SPEC)
 
-    @staticmethod
-    def key(account_id: str, invoice_id: str) -> str:
-        return f"{account_id}/{invoice_id}"
+    key = staticmethod(account_key)
 
     @staticmethod
     def _view(document: dict) -> InvoiceView:
-        return InvoiceView.model_validate({**document, "id": document["id"].rsplit("/", 1)[-1]})
+        return InvoiceView.model_validate({**document, "id": id_of_key(document["id"])})
 
     async def remember(self, invoice: InvoiceView) -> "Remembered":
         """Store the snapshot unless one as new is stored already (under its own account)."""
