@@ -60,7 +60,7 @@ def _varied(template: dict, position: int, invoice_id: str, account_id: str, seq
     waits_for_clock = template["status"] == "open" and not past_due
     listing = template["listing"]
     return {
-        **template, "id": invoice_id, "account_id": account_id, "number": number,
+        **template, "id": Invoices.key(account_id, invoice_id), "account_id": account_id, "number": number,
         "due_date": due.isoformat() if due else None, "finalized_at": issued.isoformat() if finalized else None,
         "past_due_on": due.isoformat() if past_due else None,
         "next_clock_at": dunning.past_due_from(due).isoformat() if waits_for_clock else None,

@@ -54,14 +54,15 @@ class HandlerContext:
             )
         )
 
-    def republish(self, repository: Repository, pending: list[Outgoing], aggregate_id: str) -> None:
+    def republish(self, repository: Repository, pending: list[Outgoing], store_id: str) -> None:
         """Publish again what an aggregate this message changed before may not have published."""
         self.emitted.extend(pending)
-        self.published_by(repository, aggregate_id)
+        self.published_by(repository, store_id)
 
-    def published_by(self, repository: Repository, aggregate_id: str) -> None:
-        """Once the emitted messages are on Kafka, clear this aggregate's outbox."""
-        self._outboxes.setdefault(id(repository), (repository, []))[1].append(aggregate_id)
+    def published_by(self, repository: Repository, store_id: str) -> None:
+        """Once the emitted messages are on Kafka, clear the outbox of this aggregate (by its key in
+        the store, Repository.store_id)."""
+        self._outboxes.setdefault(id(repository), (repository, []))[1].append(store_id)
 
     async def published(self) -> None:
         """Everything emitted is on Kafka: clear the outboxes."""

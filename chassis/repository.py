@@ -1,4 +1,12 @@
-"""Aggregates in a store: one document each, written whole, with its outbox inside."""
+"""Aggregates in a store: one document each, written whole, with its outbox inside.
+
+Ids a client chooses (an invoice id, a mail id) are the client's own, within its account: an
+`AccountRepository` stores each aggregate under the key `<account>/<id>` (ids cannot contain
+`/`), so two accounts may hold the same id, and a lookup names the account it looks in. Another
+account's aggregate is not found, exactly as one that does not exist. The aggregate keeps its own
+id; the key is made here, and only here, and the ids that travel between the unit of work, the
+outbox relay and the store are these keys.
+"""
 
 from collections.abc import Sequence
 from typing import Generic, TypeVar
@@ -29,6 +37,10 @@ class Repository(Generic[A]):
     def _load(self, document: dict | None) -> A | None:
         return self.model.model_validate(document) if document is not None else None
 
+    def store_id(self, aggregate: A) -> str:
+        """The aggregate's key in the store."""
+        return aggregate.id
+
     async def get(self, aggregate_id: str) -> A | None:
         return self._load(await self.documents.get(aggregate_id))
 
@@ -36,14 +48,17 @@ class Repository(Generic[A]):
         """What is stored of an aggregate; a repository may add what its reads need beside it."""
         return aggregate.model_dump(mode="json")
 
+    def _stored(self, aggregate: A) -> dict:
+        return self.document(aggregate)
+
     async def insert(self, aggregate: A) -> None:
-        await self.documents.insert(self.document(aggregate))
+        await self.documents.insert(self._stored(aggregate))
 
     async def update(self, aggregate: A, expected_version: int) -> None:
-        await self.documents.update(self.document(aggregate), expected_version)
+        await self.documents.update(self._stored(aggregate), expected_version)
 
     async def find(self, where: Sequence[Condition], **options) -> list[A]:
-        return [self.model.model_validate(document) for document in await self.documents.find(where, **options)]
+        return [self._load(document) for document in await self.documents.find(where, **options)]
 
     async def store_again(self, where: Sequence[Condition], batch: int = 500) -> int:
         """Write the matching documents again as this repository writes them now, at the same
@@ -53,17 +68,56 @@ class Repository(Generic[A]):
         while found := [document for document in await self.documents.find(where, limit=batch)
                         if document["id"] not in rewritten]:
             for document in found:
-                aggregate = self.model.model_validate(document)
-                await self.documents.update(self.document(aggregate), aggregate.version)
-                rewritten.add(aggregate.id)
+                aggregate = self._load(document)
+                stored = self._stored(aggregate)
+                if stored["id"] == document["id"]:  # not one stored under a key of an earlier kind
+                    await self.documents.update(stored, aggregate.version)
+                rewritten.add(document["id"])
         return len(rewritten)
 
-    async def clear_outboxes(self, aggregate_ids: Sequence[str]) -> None:
-        """After publishing: one write for all, by the one writer of these aggregates."""
-        await self.documents.set_fields(aggregate_ids, {"outbox": []})
+    async def clear_outboxes(self, store_ids: Sequence[str]) -> None:
+        """After publishing: one write for all, by the one writer of these aggregates (by store_id)."""
+        await self.documents.set_fields(store_ids, {"outbox": []})
 
     async def pending(self) -> list[tuple[str, list[Outgoing]]]:
-        """Aggregates whose events were committed and maybe not published (a crash came between)."""
+        """Aggregates whose events were committed and maybe not published (a crash came between),
+        by store_id."""
         documents = await self.documents.find([Condition(_PENDING.name, "eq", True)])
         return [(document["id"], [Outgoing.from_document(entry) for entry in document["outbox"]])
                 for document in documents]
+
+
+def account_key(account_id: str, aggregate_id: str) -> str:
+    """The store key of an id an account chose."""
+    return f"{account_id}/{aggregate_id}"
+
+
+def id_of_key(key: str) -> str:
+    """The id in a store key: an id has no `/`, so it is what follows the last one."""
+    return key.rsplit("/", 1)[-1]
+
+
+class AccountRepository(Repository[A]):
+    """Aggregates whose ids their account chose: stored under (account, id), found by both.
+
+    The model has an `account_id`. `get(account_id, aggregate_id)` finds only that account's;
+    queries by key (`find`) must name the account among their conditions where the ids are
+    compared. Documents stored before this key (under the bare id) are not found: they were
+    written before ids were per account, and a store started empty has none.
+    """
+
+    key = staticmethod(account_key)
+
+    def store_id(self, aggregate: A) -> str:
+        return self.key(aggregate.account_id, aggregate.id)
+
+    async def get(self, account_id: str, aggregate_id: str) -> A | None:  # type: ignore[override]
+        return self._load(await self.documents.get(self.key(account_id, aggregate_id)))
+
+    def _stored(self, aggregate: A) -> dict:
+        return {**self.document(aggregate), "id": self.store_id(aggregate)}
+
+    def _load(self, document: dict | None) -> A | None:
+        if document is None:
+            return None
+        return self.model.model_validate({**document, "id": id_of_key(document["id"])})

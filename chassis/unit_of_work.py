@@ -23,7 +23,7 @@ class AlreadyHandled(Exception):
     def __init__(self, repository: Repository, aggregate: Aggregate) -> None:
         super().__init__(f"{aggregate.id} was changed by this message already")
         self.repository = repository
-        self.aggregate_id = aggregate.id
+        self.aggregate_id = repository.store_id(aggregate)
         self.pending = [Outgoing.from_document(entry) for entry in aggregate.outbox]
 
 
@@ -36,9 +36,10 @@ class UnitOfWork:
     def message_id(self) -> str:
         return self.context.change_id
 
-    async def get(self, repository: Repository[A], aggregate_id: str) -> A | None:
-        """Load an aggregate this message is going to change."""
-        aggregate = await repository.get(aggregate_id)
+    async def get(self, repository: Repository[A], *key: str) -> A | None:
+        """Load an aggregate this message is going to change, by the repository's key: its id, or
+        (account, id) in an AccountRepository."""
+        aggregate = await repository.get(*key)
         return self.attach(repository, aggregate) if aggregate is not None else None
 
     def attach(self, repository: Repository[A], aggregate: A) -> A:
@@ -48,12 +49,12 @@ class UnitOfWork:
         """
         if aggregate.changed_by(self.message_id):
             raise AlreadyHandled(repository, aggregate)
-        self._changing[(id(repository), aggregate.id)] = (repository, aggregate, aggregate.version)
+        self._changing[(id(repository), repository.store_id(aggregate))] = (repository, aggregate, aggregate.version)
         return aggregate
 
     def add(self, repository: Repository[A], aggregate: A) -> A:
         """A new aggregate, inserted at commit (DuplicateDocument when its id is taken)."""
-        self._changing[(id(repository), aggregate.id)] = (repository, aggregate, None)
+        self._changing[(id(repository), repository.store_id(aggregate))] = (repository, aggregate, None)
         return aggregate
 
     async def commit(self) -> None:
@@ -69,4 +70,4 @@ class UnitOfWork:
                 await repository.insert(aggregate)
             else:
                 await repository.update(aggregate, loaded_version)
-            self.context.published_by(repository, aggregate.id)
+            self.context.published_by(repository, repository.store_id(aggregate))

@@ -7,11 +7,14 @@ and mail.* until every invoice has an outcome or the timeout ends the wait. The 
 the mails in its own batches under its rate limit, so the wait lasts about as long as the
 mailer's queue takes.
 
-A run has an id, and each invoice's command id is derived from it: running the same command
-again (after an interruption, say) publishes the same command ids, which the invoices service
-has handled already, so nothing is sent twice. The default run id is the account, the filters
-and today's date (UTC); `--run-id` names another, to resume a run of another day or to send the
-same selection again on purpose. The commands of a run share its id as their correlation id.
+A run has an id, and each invoice's command id is derived from it: running the same run again
+(after an interruption, say) publishes the same command ids, which the invoices service has
+handled already, so nothing is sent twice. A new run's id ends in a random nonce (`secrets`), so
+nobody can tell a run's command ids before it publishes them; it is printed, and `--run-id`
+(`--resume`) runs that run again. This machine remembers the run of an account, filters and day
+(UTC) in its state folder (`INVOICING_STATE_DIR`, by default `$XDG_STATE_HOME/invoicing`), so the
+same command run again that day resumes it; `--new-run` starts another one, to send the same
+selection again on purpose. The commands of a run share its id as their correlation id.
 An invoice whose command was handled in an earlier run of the same id is silent now: its outcome
 is read from its history once the run has been quiet for a few seconds, and one that the history
 does not show was rejected then (`rejected_before`; rejections leave no trace on an invoice).
@@ -21,11 +24,13 @@ import asyncio
 import hashlib
 import json
 import os
+import secrets
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -66,9 +71,48 @@ def selected(api_key: str, filters: dict[str, Any]) -> list[dict]:
         cursor = page["next_cursor"]
 
 
-def default_run_id(account: str, filters: dict[str, Any]) -> str:
+def _today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+def selection_name(account: str, filters: dict[str, Any]) -> str:
+    """What a run sends: the account, the filters and the day (UTC)."""
     chosen = json.dumps({"account": account, **filters}, sort_keys=True)
-    return f"send-{datetime.now(UTC).date().isoformat()}-{hashlib.sha256(chosen.encode()).hexdigest()[:12]}"
+    return f"send-{_today()}-{hashlib.sha256(chosen.encode()).hexdigest()[:12]}"
+
+
+def new_run_id(account: str, filters: dict[str, Any]) -> str:
+    """The selection's name and 128 random bits: nobody can name a run's command ids before it runs."""
+    return f"{selection_name(account, filters)}-{secrets.token_hex(16)}"
+
+
+def state_dir() -> Path:
+    if folder := os.environ.get("INVOICING_STATE_DIR"):
+        return Path(folder)
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "invoicing"
+
+
+def run_for(account: str, filters: dict[str, Any], *, new: bool = False) -> str:
+    """The run of this selection that this machine started today, or a new one (remembered)."""
+    name = selection_name(account, filters)
+    runs_file = state_dir() / "bulk-send-runs.json"
+    try:
+        runs = json.loads(runs_file.read_text())
+    except (OSError, ValueError):
+        runs = {}
+    if not new and name in runs:
+        return runs[name]
+    run_id = runs[name] = new_run_id(account, filters)
+    try:
+        runs_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Only today's runs are kept: another day's is resumed by its id.
+        kept = {key: value for key, value in runs.items() if key.startswith(f"send-{_today()}-")}
+        runs_file.write_text(json.dumps(kept, indent=1))
+        runs_file.chmod(0o600)
+    except OSError as error:
+        stderr.print(f"[yellow]could not remember run {run_id} in {runs_file} ({error}): "
+                     f"resume it with --run-id {run_id}[/yellow]")
+    return run_id
 
 
 def command_id(run_id: str, invoice_id: str) -> uuid.UUID:
@@ -211,8 +255,11 @@ Account = Annotated[str, typer.Option("--account", "-a", help="The account (tena
 @filtered
 def send(
     filters: dict, account: Account, api_key: ApiKey = "",
-    run_id: Annotated[str | None, typer.Option(help="Names the run; the same id never sends an invoice twice "
-                                                    "(default: from the account, the filters and today's date)")] = None,
+    run_id: Annotated[str | None, typer.Option(
+        "--run-id", "--resume", help="Run the run of this id again (printed by every run); the same id never sends "
+        "an invoice twice (default: this machine's run of these filters today, or a new one)")] = None,
+    new_run: Annotated[bool, typer.Option(help="Start a new run, also when one of these filters ran today: "
+                                               "sends the selection again")] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the outcomes at most")] = 300,
     dry_run: Annotated[bool, typer.Option(help="List what would be sent; send nothing")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before sending many")] = False,
@@ -224,7 +271,8 @@ def send(
     """Send every invoice the filters select (as `invoices list` selects them), then summarise:
     how many mails were queued, sent, bounced and dropped, and which commands were rejected why."""
     invoices = selected(api_key, filters)
-    run = run_id or default_run_id(account, filters)
+    run = run_id or run_for(account, filters, new=new_run)
+    stderr.print(f"run {run} (run it again with --run-id {run})")
     if dry_run:
         _print_selection(invoices, run, as_json)
         return

@@ -46,10 +46,10 @@ _CODES = (
                "The command could not be processed after retries and was dead-lettered (`handler_error`)."),
     # --- every service ------------------------------------------------------------------------
     ReasonCode("account_mismatch", ("rejection", "dropped"),
-               "The message's account (`ce_accountid`) does not own the invoice, series, mail or transaction "
-               "the command names; an account can only configure itself. Also when the data names another "
-               "account than `ce_accountid` (its `account_id`, or its invoice snapshot's): such a message has "
-               "no effect, a command is answered and an event dropped."),
+               "The account the message's data names (its `account_id`, an invoice snapshot's, a series, the "
+               "account to configure) is not the message's account (`ce_accountid`): the message has no effect, a "
+               "command is answered and an event dropped. Ids are per account, so another account's invoice, "
+               "mail, payment or transaction id is answered as unknown, never with this code."),
     ReasonCode("account_not_allowed", ("rejection", "dead_letter"),
                "The record came from an integrator's own topic (`<topic>.from.<integrator>`) and the integrator "
                "is not granted the message's account (`ce_accountid`; `invoicing integrators grant`): it has no "

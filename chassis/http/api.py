@@ -4,7 +4,7 @@ endpoints (/metrics, /healthz, /readyz, /docs/asyncapi), with its OpenAPI docume
 
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.asgi import AsgiFastStream
 
@@ -59,9 +59,3 @@ async def _store_unavailable(request: Request, error: Exception) -> JSONResponse
     return JSONResponse({"detail": "The store is unavailable; try again shortly."}, status_code=503,
                         headers={"Retry-After": "5"})
 
-
-def owned(document: dict | None, account_id: str, what: str) -> dict:
-    """A document of the caller's account; another account's answers exactly like a missing one."""
-    if document is None or document.get("account_id") != account_id:
-        raise HTTPException(404, f"No such {what}.")
-    return document

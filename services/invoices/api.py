@@ -11,7 +11,7 @@ from fastapi import HTTPException, Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from chassis.http.api import ReadApi, owned
+from chassis.http.api import ReadApi
 from chassis.http.pagination import Page, decode_cursor, page_of
 from contracts.messages.common import InvoiceSnapshot
 from contracts.money import format_amount
@@ -131,10 +131,11 @@ def routes(api: ReadApi, invoices: Invoices) -> None:
     InvoiceId = Annotated[str, Path(description="The invoice id")]
 
     async def invoice_of(account: str, invoice_id: str) -> Invoice:
-        document = owned(await invoices.documents.get(invoice_id), account, "invoice")
-        if document.get("deleted"):
+        # Looked up among the account's own: another account's id is not found, like a missing one.
+        invoice = await invoices.get(account, invoice_id)
+        if invoice is None or invoice.deleted or invoice.account_id != account:
             raise HTTPException(404, "No such invoice.")
-        return Invoice.model_validate(document)
+        return invoice
 
     @app.get("/v1/invoices", response_model=Page[InvoiceSummary], tags=["invoices"])
     async def list_invoices(account: Account, query: Annotated[ListQuery, Query()]) -> Page[InvoiceSummary]:
@@ -176,10 +177,10 @@ def routes(api: ReadApi, invoices: Invoices) -> None:
     @app.get("/v1/invoices/by-number/{number:path}", response_model=InvoiceDetail, tags=["invoices"])
     async def invoice_by_number(account: Account, number: str) -> InvoiceDetail:
         """The invoice with this number (void ones too)."""
-        document = await invoices.by_number(account, number)
-        if document is None:
+        invoice = await invoices.by_number(account, number)
+        if invoice is None:
             raise HTTPException(404, "No such invoice.")
-        return detail(Invoice.model_validate(document))
+        return detail(invoice)
 
     @app.get("/v1/invoices/{invoice_id}", response_model=InvoiceDetail, tags=["invoices"])
     async def show_invoice(account: Account, invoice_id: InvoiceId) -> InvoiceDetail:

@@ -11,6 +11,7 @@ from typing import Any
 from chassis.context import HandlerContext
 from chassis.service import Service
 from chassis.storage import DuplicateDocument
+from chassis.tenancy import TenantGuard
 from contracts.messages.invoices import (
     CloneInvoice,
     ConfigureAccount,
@@ -51,11 +52,19 @@ class InvoiceHandlers:
         self.quotes = quotes
         self.clock = clock
         self.consumer = service.consumer
+        self.tenancy = TenantGuard(service.consumer.metrics)
 
     async def load(self, context: HandlerContext, invoice_id: str) -> Invoice:
-        """The invoice this message changes. Refused when it is not one of the message's account;
-        for an event that means it is not applied (and logged)."""
-        return _owned(context, invoice_id, await context.uow.get(self.invoices, invoice_id))
+        """The invoice this message changes, among the message's account's. Refused when the account
+        has none by this id (another account's is not looked at); for an event that means it is not
+        applied (logged and counted)."""
+        return self._owned(context, invoice_id, await context.uow.get(self.invoices, context.account_id, invoice_id))
+
+    def _owned(self, context: HandlerContext, invoice_id: str, invoice: Invoice | None) -> Invoice:
+        # Found by (account, id), so it is the account's; the comparison only guards the key.
+        if invoice is None or invoice.deleted or invoice.account_id != context.account_id:
+            raise self.tenancy.refused(context, RuleViolation("unknown_invoice", f"There is no invoice {invoice_id!r}."))
+        return invoice
 
     def who(self, context: HandlerContext) -> dict[str, Any]:
         return {"now": self.clock.now(context.account_id), "actor": context.envelope.actor,
@@ -66,6 +75,7 @@ class InvoiceHandlers:
 
         @handles(ConfigureAccount)
         async def configure_account(context: HandlerContext, command: ConfigureAccount) -> None:
+            self.tenancy.check(context, command.account_id, "account to configure")
             account = await context.uow.get(self.accounts, context.account_id) or context.uow.add(
                 self.accounts, AccountSettings(id=context.account_id)
             )
@@ -79,7 +89,8 @@ class InvoiceHandlers:
         @handles(CloneInvoice)
         async def clone_invoice(context: HandlerContext, command: CloneInvoice) -> None:
             # Read only: cloning does not change the source.
-            source = _owned(context, command.invoice_id, await self.invoices.get(command.invoice_id))
+            source = self._owned(context, command.invoice_id,
+                                 await self.invoices.get(context.account_id, command.invoice_id))
             await self._create(context, source.clone_command(command.new_invoice_id), cloned_from=source.id)
 
         @handles(UpdateInvoice)
@@ -105,6 +116,7 @@ class InvoiceHandlers:
 
         @handles(NumberAllocated)
         async def number_allocated(context: HandlerContext, event: NumberAllocated) -> None:
+            self.tenancy.check_key(context, event.series_key, "series")
             invoice = await self.load(context, event.invoice_id)
             if invoice.finalize(event.number, **self.who(context)):
                 await context.uow.commit()
@@ -223,7 +235,7 @@ class InvoiceHandlers:
     async def _create(self, context: HandlerContext, command: CreateInvoice, cloned_from: str | None = None) -> None:
         # An invoice this very command created is a redelivery: the unit of work republishes its
         # pending events instead (AlreadyHandled). Any other holder of the id keeps it.
-        if await context.uow.get(self.invoices, command.invoice_id) is not None:
+        if await context.uow.get(self.invoices, context.account_id, command.invoice_id) is not None:
             raise RuleViolation("invoice_exists", f"The invoice id {command.invoice_id!r} is taken.")
         if command.quote_id and not await self.quotes.claim(context.account_id, command.quote_id, command.invoice_id):
             raise RuleViolation("quote_already_invoiced", f"Quote {command.quote_id!r} already has an invoice.")
@@ -232,7 +244,8 @@ class InvoiceHandlers:
         try:
             await context.uow.commit()
         except DuplicateDocument:
-            # A clone is keyed by its source, so a create of the same new id may have won meanwhile.
+            # A clone is keyed by its source, so a create of the same new id (in the same account)
+            # may have won meanwhile.
             raise RuleViolation("invoice_exists", f"The invoice id {command.invoice_id!r} is taken.") from None
 
     async def _refuse_finalization(self, context: HandlerContext, invoice_id: str, reason: str, message: str,
@@ -247,10 +260,3 @@ class InvoiceHandlers:
         invoice.mail_failed(event.mail_id, outcome, detail, reason=reason, message=message, **self.who(context))
         await context.uow.commit()
 
-
-def _owned(context: HandlerContext, invoice_id: str, invoice: Invoice | None) -> Invoice:
-    if invoice is None or invoice.deleted:
-        raise RuleViolation("unknown_invoice", f"There is no invoice {invoice_id!r}.")
-    if invoice.account_id != context.account_id:
-        raise RuleViolation("account_mismatch", "The invoice belongs to another account.")
-    return invoice

@@ -75,12 +75,14 @@ class HostedInvoicePages:
         match = _PATH.match(path)
         if match is None:
             return None
-        invoice = await self.invoices.get(match["invoice_id"])
-        if invoice is None or invoice.deleted or invoice.issuer is None:
-            return None
-        if not token_matches(invoice.hosted_token_digest, match["token"]):
-            return None
-        return invoice.snapshot(), match["token"]
+        # Ids are per account and the address names no account: the token tells which invoice of
+        # that id (if any) the page is.
+        for invoice in await self.invoices.with_id(match["invoice_id"]):
+            if invoice.deleted or invoice.issuer is None:
+                continue
+            if token_matches(invoice.hosted_token_digest, match["token"]):
+                return invoice.snapshot(), match["token"]
+        return None
 
 
 async def _respond(send, status: int, content_type: bytes, body: bytes,

@@ -37,7 +37,8 @@ _ASK_AGAIN_AFTER_SECONDS = 60.0
 
 def clock_command(invoice: Invoice, at: datetime) -> Outgoing:
     data = RunInvoiceClock(invoice_id=invoice.id, at=at)
-    message_id = uuid.uuid5(_CLOCK_ID_NAMESPACE, f"{invoice.id}@{at.isoformat()}")
+    # Invoice ids are per account, so the account is part of what names the moment.
+    message_id = uuid.uuid5(_CLOCK_ID_NAMESPACE, f"{invoice.account_id}/{invoice.id}@{at.isoformat()}")
     envelope = Envelope(id=message_id, source="invoices", type=data.type_name, subject=invoice.id, time=datetime.now(UTC),
                         accountid=invoice.account_id, correlationid=str(message_id), actor=ACTOR)
     return Outgoing(envelope, data)

@@ -105,11 +105,11 @@ def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppres
         if command.invoice.status == "draft" or not command.invoice.number:
             raise Refusal("invoice_not_finalized", "A draft invoice cannot be sent; finalize it first.")
 
-        existing = await jobs.get(command.mail_id)
+        existing = await jobs.get(context.account_id, command.mail_id)
         if existing is None:
             suppressed = await suppressions.suppressed_among(context.account_id, [*command.to, *command.cc])
-            # A concurrent command with this mail_id (another invoice's, on another partition)
-            # may win the insert: commit then fails, and the consumer's retry finds its job above.
+            # A concurrent command of the account with this mail_id (another invoice's, on another
+            # partition) may win the insert: commit then fails, and the consumer's retry finds its job above.
             # The job keeps the invoice as the mail prints it: with the account's own issuer and IBAN.
             job = context.uow.add(jobs, MailJob.queue(
                 mail_id=command.mail_id, account_id=context.account_id, invoice_id=command.invoice_id, kind=kind,
@@ -121,7 +121,7 @@ def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppres
                 metrics.mails.labels("dropped").inc()
             return
 
-        if existing.account_id != context.account_id or existing.invoice_id != command.invoice_id:
+        if existing.invoice_id != command.invoice_id:
             raise Refusal("mail_id_conflict", "The mail_id is already used by another invoice's mail.")
         # Asked again for the same mail (a redelivery, a double click): the same answer, no second
         # mail, and no write: the job may belong to the delivery loop by now (see adapters.mail_jobs).

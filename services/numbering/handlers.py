@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from chassis.context import HandlerContext
 from chassis.service import Service
+from chassis.tenancy import TenantGuard
 from contracts.messages.invoices import InvoiceDeleted
 from contracts.messages.numbering import AllocateNumber
 from contracts.refusals import Refusal
@@ -15,12 +16,12 @@ from services.numbering.metrics import NumberingMetrics
 
 def register(service: Service, ledger: Ledger, metrics: NumberingMetrics) -> None:
     consumer = service.consumer
+    tenancy = TenantGuard(consumer.metrics)
 
     @consumer.handles(AllocateNumber)
     async def allocate_number(context: HandlerContext, command: AllocateNumber) -> None:
-        if not command.series_key.startswith(f"{context.account_id}/"):
-            raise Refusal("account_mismatch", "The series belongs to another account.")
-        held = await ledger.held_by(command.invoice_id)
+        tenancy.check_key(context, command.series_key, "series")
+        held = await ledger.held_by(context.account_id, command.invoice_id)
         if held is not None:
             # Asked again for the same invoice (a finalization tried again): the same number. The
             # request that allocated it, redelivered, only publishes what may still be pending.
@@ -41,7 +42,8 @@ def register(service: Service, ledger: Ledger, metrics: NumberingMetrics) -> Non
 
     @consumer.handles(InvoiceDeleted)
     async def record_gap(context: HandlerContext, event: InvoiceDeleted) -> None:
-        held = await ledger.held_by(event.invoice_id)
+        # Only the envelope's account's invoice: another account's invoice of the same id keeps its number.
+        held = await ledger.held_by(context.account_id, event.invoice_id)
         if held is None:
             return  # a draft never had a number
         entry = context.uow.attach(ledger, held)

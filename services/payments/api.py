@@ -60,7 +60,7 @@ def routes(api: ReadApi, transactions: TransactionBook, payments: PaymentBook, i
     @app.get("/v1/invoices/{invoice_id}/payments", response_model=InvoicePayments, tags=["payments"])
     async def invoice_payments(account: Account, invoice_id: str) -> InvoicePayments:
         """Every payment recorded for the invoice, removed ones too (with the reason), oldest first."""
-        invoice = await invoices.get(invoice_id)
+        invoice = await invoices.get(account, invoice_id)
         if invoice is None or invoice.account_id != account:
             raise HTTPException(404, "No such invoice.")
         return InvoicePayments(invoice_id=invoice_id, data=await payments.of_invoice(account, invoice_id))

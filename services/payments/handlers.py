@@ -13,6 +13,7 @@ import logging
 from chassis.context import HandlerContext
 from chassis.messaging import Outgoing
 from chassis.service import Service
+from chassis.tenancy import TenantGuard
 from chassis.unit_of_work import AlreadyHandled
 from contracts.messages.invoices import (
     AccountConfigured,
@@ -75,9 +76,13 @@ def register(
     metrics: PaymentsMetrics,
 ) -> None:
     consumer = service.consumer
+    tenancy = TenantGuard(consumer.metrics)
 
     async def remember_invoice(context: HandlerContext, event: InvoiceStateEvent) -> None:
         invoice = InvoiceView.model_validate(event.invoice, from_attributes=True)
+        # Remembered under the snapshot's account, which must be the message's: another account's
+        # snapshot changes nothing (and is counted as dropped).
+        tenancy.check(context, invoice.account_id, "invoice snapshot")
         remembered = await invoices.remember(invoice)
         if not remembered.stored:
             # Normal for the events of one change (invoice.payment_applied and invoice.paid carry
@@ -92,10 +97,11 @@ def register(
 
     @consumer.handles(InvoiceDeleted)
     async def forget_invoice(context: HandlerContext, event: InvoiceDeleted) -> None:
-        await invoices.forget(event.invoice_id)
+        await invoices.forget(context.account_id, event.invoice_id)
 
     @consumer.handles(AccountConfigured)
     async def remember_payee_iban(context: HandlerContext, event: AccountConfigured) -> None:
+        tenancy.check(context, event.account_id, "configured account")
         if iban := event.settings.get("payee_iban"):
             await account_ibans.remember(event.account_id, iban)
 
@@ -176,7 +182,7 @@ def register(
             raise AlreadyHandled(transactions, found)
         made = [await payments.get(Payment.key(context.account_id, pid)) for pid in found.payment_ids]
         found.check_applicable(
-            [await invoices.get(i) for i in invoice_ids], any(p is not None and p.counts for p in made), command.split
+            [await invoices.get(context.account_id, i) for i in invoice_ids], any(p is not None and p.counts for p in made), command.split
         )
         for payment in found.applied_payments(command.invoice_id, command.split):
             await settle(context, payment)
@@ -185,17 +191,20 @@ def register(
         await context.uow.commit()
 
     async def owned_invoice(context: HandlerContext, invoice_id: str) -> None:
-        """Payment commands are keyed by invoice: that is the aggregate whose owner must ask."""
-        invoice = await invoices.get(invoice_id)
+        """Payment commands are keyed by invoice, looked up among the account's own. An id payments
+        does not know (yet) is left to the rule that reads it; only a stored invoice of the account
+        is ever read, so another account's answers as unknown."""
+        invoice = await invoices.get(context.account_id, invoice_id)
         if invoice is not None and invoice.account_id != context.account_id:
-            raise PaymentRefused("account_mismatch", "The invoice belongs to another account.")
+            raise PaymentRefused("unknown_invoice", "The account has no invoice with this id.")
 
     @consumer.handles(RecordPayment)
     async def record_payment(context: HandlerContext, command: RecordPayment) -> None:
         payment = Payment.recorded(context.account_id, command)
         recorded = await context.uow.get(payments, payment.id)
         if recorded is None:
-            check_payable(await invoices.get(command.invoice_id), context.account_id, command.currency)
+            check_payable(await invoices.get(context.account_id, command.invoice_id), context.account_id,
+                          command.currency)
             context.uow.add(payments, payment)
             await context.uow.commit()
         elif recorded.same_as(payment) and recorded.counts:

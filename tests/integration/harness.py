@@ -164,13 +164,14 @@ async def invoices_in_store() -> AsyncIterator[Invoices]:
         await store.close()
 
 
-async def stored_invoice(invoice_id: str, settled: Callable[[dict], bool], timeout: float = 10) -> dict:
-    """The invoices service's document once `settled` holds: the outbox is cleared just after the
-    events are published, so a test that has seen an event may read the document a moment early."""
+async def stored_invoice(account_id: str, invoice_id: str, settled: Callable[[dict], bool], timeout: float = 10) -> dict:
+    """The invoices service's document of the account's invoice once `settled` holds: the outbox is
+    cleared just after the events are published, so a test that has seen an event may read the
+    document a moment early."""
     async with invoices_in_store() as invoices:
         deadline = time.monotonic() + timeout
         while True:
-            document = await invoices.documents.get(invoice_id)
+            document = await invoices.documents.get(Invoices.key(account_id, invoice_id))
             if document is not None and settled(document) or time.monotonic() > deadline:
                 return document
             await asyncio.sleep(0.1)

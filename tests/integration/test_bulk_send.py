@@ -31,7 +31,8 @@ def mails_to(catcher: str, domain: str) -> list[str]:
 
 
 async def test_bulk_send_of_the_past_due_invoices_reports_every_outcome_and_never_sends_twice(
-        services, producer, event_log, account_id, smtp_catcher_url):
+        services, producer, event_log, account_id, smtp_catcher_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("INVOICING_STATE_DIR", str(tmp_path))  # where the CLI remembers today's runs
     domain = f"{uuid.uuid4().hex[:8]}.example"
 
     async def ask(message: MessageData, answer_type: str) -> None:
@@ -83,6 +84,14 @@ async def test_bulk_send_of_the_past_due_invoices_reports_every_outcome_and_neve
     assert mails_to(smtp_catcher_url, domain) == [f"ap-one@{domain}", f"ap-two@{domain}"]
 
     again = await send(key, account_id, "--yes", "--timeout", "30")
+    assert again["run_id"] == summary["run_id"]  # the same command again resumes today's run
     assert (again["sent"], again["bounced"], again["dropped"], again["rejected_before"], again["no_outcome"]) \
         == (2, 1, 1, 1, 0)
+    assert mails_to(smtp_catcher_url, domain) == [f"ap-one@{domain}", f"ap-two@{domain}"]
+
+    # From another machine (nothing remembered), the run is run again by its id, and sends nothing either.
+    monkeypatch.setenv("INVOICING_STATE_DIR", str(tmp_path / "elsewhere"))
+    assert (await send(key, account_id, "--dry-run"))["run_id"] != summary["run_id"]  # a new run's nonce
+    resumed = await send(key, account_id, "--yes", "--timeout", "30", "--resume", summary["run_id"])
+    assert (resumed["run_id"], resumed["sent"], resumed["no_outcome"]) == (summary["run_id"], 2, 0)
     assert mails_to(smtp_catcher_url, domain) == [f"ap-one@{domain}", f"ap-two@{domain}"]

@@ -123,7 +123,7 @@ async def test_past_due_once_and_reminders_on_the_accounts_schedule(
 
     assert len(distinct(event_log, "invoice.past_due", invoice_id)) == 1
     assert reminders(event_log, invoice_id) == SCHEDULE
-    document = await stored_invoice(invoice_id, lambda d: sum(e["action"] == "email_sent" for e in d["history"]) == 3)
+    document = await stored_invoice(account_id, invoice_id, lambda d: sum(e["action"] == "email_sent" for e in d["history"]) == 3)
     actions = [entry["action"] for entry in document["history"]]
     assert actions.count("reminder_requested") == 3 and actions.count("past_due") == 1
     assert actions.count("email_sent") == 3

@@ -87,7 +87,8 @@ async def test_commands_against_the_rules_are_rejected_with_a_reason(services, p
         UpdateInvoice(invoice_id=invoice_id, changes=InvoiceChanges(memo="mine now")), account_id=other_account
     )
     rejection = await event_log.wait_for(lambda r: r.type == "invoice.command_rejected" and r.data["command_id"] == str(foreign.id))
-    assert rejection.data["reason"] == "account_mismatch"
+    # Ids are per account: the other account has no invoice by this id, and hears just that.
+    assert (rejection.data["reason"], rejection.data["message"]) == ("unknown_invoice", f"There is no invoice {invoice_id!r}.")
 
 
 async def test_finalizing_before_the_account_is_configured_is_rejected(services, producer, event_log, account_id):
@@ -138,7 +139,7 @@ async def test_history_records_who_did_what(services, producer, event_log, accou
     await producer.send(create_invoice(invoice_id), account_id=account_id, actor="user:alice")
     await producer.send(UpdateInvoice(invoice_id=invoice_id, changes=InvoiceChanges(memo="Net 14")), account_id=account_id, actor="user:bob")
     await event_log.wait_for_type("invoice.updated", invoice_id)
-    stored = await stored_invoice(invoice_id, settled=lambda document: not document["outbox"])
+    stored = await stored_invoice(account_id, invoice_id, settled=lambda document: not document["outbox"])
     actions = [(entry["action"], entry["actor"]) for entry in stored["history"]]
     assert actions == [("created", "user:alice"), ("updated", "user:bob")]
     assert stored["history"][1]["changes"] == [{"field": "memo", "before": "Thank you for your business.", "after": "Net 14"}]
@@ -160,7 +161,7 @@ async def test_every_delivery_attempt_shows_in_the_history_and_a_failed_send_is_
         lambda r: r.type == "invoice.command_rejected" and r.data["command_id"] == str(send.id), timeout=60
     )
     assert answer.data["reason"] == "delivery_failed"
-    stored = await stored_invoice(invoice_id, settled=lambda d: d["history"][-1]["action"] == "email_bounced")
+    stored = await stored_invoice(account_id, invoice_id, settled=lambda d: d["history"][-1]["action"] == "email_bounced")
     attempts = [entry for entry in stored["history"] if entry["action"].startswith("email_")]
     retries = int(os.environ["MAILER_MAX_ATTEMPTS"]) - 1
     assert [entry["action"] for entry in attempts] == ["email_queued", *["email_deferred"] * retries, "email_bounced"]

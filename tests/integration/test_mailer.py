@@ -120,11 +120,11 @@ async def caught_at_least(smtp_catcher_url: str, recipient: str, count: int) -> 
     raise AssertionError(f"the catcher never held {count} mail(s) for {recipient}")
 
 
-async def stored_job(mail_id: str) -> MailJob:
+async def stored_job(mail_id: str, account_id: str) -> MailJob:
     store = open_store(database_url("mailer"), "mailer")
     await store.open()
     try:
-        return await MailJobs(store).get(mail_id)
+        return await MailJobs(store).get(account_id, mail_id)
     finally:
         await store.close()
 
@@ -393,14 +393,14 @@ async def test_the_same_mail_asked_again_during_its_delivery_is_only_answered(
     command = send_invoice(invoice, [to], attach_pdf=False)
     first = await producer.send(command, account_id=account_id)
     await caught_at_least(smtp_catcher_url, to, 1)  # mid-attempt: the delivery loop owns the job
-    owned = await stored_job(command.mail_id)
+    owned = await stored_job(command.mail_id, account_id)
 
     second = await producer.send(command, account_id=account_id)
     answer = await event_log.wait_for(
         lambda r: of_mail("mail.queued", command.mail_id)(r) and r.envelope.causationid == str(second.id)
     )
     assert answer.data["to"] == [to]
-    assert owned.status == QUEUED and await stored_job(command.mail_id) == owned
+    assert owned.status == QUEUED and await stored_job(command.mail_id, account_id) == owned
 
     await event_log.wait_for(of_mail("mail.sent", command.mail_id))
     await asyncio.sleep(2)  # several batch intervals: time for a second mail, if there were one
@@ -445,13 +445,13 @@ async def test_a_job_whose_outbox_holds_events_is_not_claimable(private_jobs):
     job.outbox = [{"headers": {}, "body": {}}]  # what the unit of work commits with a new job
     await jobs.insert(job)
     assert await jobs.due(now, 10) == []
-    assert not await jobs.claim(await jobs.get("mail_1"), now, Incarnation(instance="mailer-test"),
+    assert not await jobs.claim(await jobs.get("acct_1", "mail_1"), now, Incarnation(instance="mailer-test"),
                                 timedelta(seconds=45))
 
-    await jobs.clear_outboxes(["mail_1"])
+    await jobs.clear_outboxes(["acct_1/mail_1"])
     [due] = await jobs.due(now, 10)
     assert await jobs.claim(due, now, Incarnation(instance="mailer-test"), timedelta(seconds=45))
-    claimed = await jobs.get("mail_1")
+    claimed = await jobs.get("acct_1", "mail_1")
     assert claimed.attempts == 1 and claimed.outbox == []
 
 
@@ -464,7 +464,7 @@ async def test_a_job_claimed_by_another_instance_since_it_was_read_is_not_claime
 
     assert await jobs.claim(seen_by_b, now, Incarnation(instance="mailer-b"), timedelta(seconds=45))
     assert not await jobs.claim(seen_by_a, now, Incarnation(instance="mailer-a"), timedelta(seconds=45))
-    assert (await jobs.get("mail_1")).claimed_by.instance == "mailer-b"
+    assert (await jobs.get("acct_1", "mail_1")).claimed_by.instance == "mailer-b"
 
 
 async def test_a_restarted_mailer_releases_only_the_claims_of_its_own_earlier_runs(private_jobs):
@@ -475,7 +475,7 @@ async def test_a_restarted_mailer_releases_only_the_claims_of_its_own_earlier_ru
               "mail_peer": Incarnation(instance="mailer-b")}
     for mail_id, claimant in claims.items():
         await jobs.insert(queued_job(mail_id, now))
-        assert await jobs.claim(await jobs.get(mail_id), now, claimant, timedelta(seconds=45))
+        assert await jobs.claim(await jobs.get("acct_1", mail_id), now, claimant, timedelta(seconds=45))
     assert await jobs.due(now, 10) == []
 
     assert await jobs.release_claims_of_earlier_runs(current, now) == 1
@@ -515,7 +515,7 @@ async def test_a_partly_paid_invoice_sent_again_asks_for_what_is_still_owed(
                         account_id=account_id)
     await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
     await event_log.wait_for_type("invoice.finalized", invoice_id)
-    await payments_know(payments_invoices, invoice_id)
+    await payments_know(payments_invoices, account_id, invoice_id)
 
     payment = RecordPayment(invoice_id=invoice_id, payment_id="p-1", amount=50000, currency="EUR", paid_on=date.today())
     await producer.send(payment, account_id=account_id)
@@ -535,10 +535,10 @@ async def test_a_partly_paid_invoice_sent_again_asks_for_what_is_still_owed(
     assert "Amount outstanding €973.50" in document
 
 
-async def payments_know(payments_invoices: InvoiceReadModel, invoice_id: str) -> None:
+async def payments_know(payments_invoices: InvoiceReadModel, account_id: str, invoice_id: str) -> None:
     """Wait until payments holds the finalized invoice: before that, a payment for it is refused."""
     for _ in range(300):
-        if await payments_invoices.get(invoice_id) is not None:
+        if await payments_invoices.get(account_id, invoice_id) is not None:
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"payments never stored {invoice_id}")

@@ -57,7 +57,7 @@ async def test_a_recorded_gap_keeps_a_series_continuous_and_a_lost_entry_is_flag
         assert [gap.reason for gap in sequence.gaps] == ["issued to the wrong customer"]
 
         # An entry lost behind the service's back (a restore from an old backup, a hand edit).
-        lost = await ledger.held_by(invoice_ids[2])
+        lost = await ledger.held_by(account_id, invoice_ids[2])
         await ledger.documents.delete(lost.id)
         report = await series_continuity(ledger, account_id, FORMAT)
     finally:

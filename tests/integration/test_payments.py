@@ -55,7 +55,7 @@ async def publish_invoice(producer, payments_invoices):
     async def publish(event: type[InvoiceStateEvent], snapshot: InvoiceSnapshot) -> InvoiceSnapshot:
         await producer.send(state_event(event, snapshot), account_id=snapshot.account_id)
         for _ in range(300):
-            stored = await payments_invoices.get(snapshot.id)
+            stored = await payments_invoices.get(snapshot.account_id, snapshot.id)
             if stored is not None and stored.version >= snapshot.version:
                 return snapshot
             await asyncio.sleep(0.1)
@@ -293,14 +293,18 @@ async def test_another_account_cannot_touch_an_invoice_or_its_transactions(ask, 
     payment_id = (await ask(manual_payment(invoice.id), "payment.matched")).model().payment_id
     intruder = f"acct_{uuid.uuid4().hex[:12]}"
 
-    for command in (
-        manual_payment(invoice.id),
-        ApplyTransaction(invoice_id=invoice.id, transaction_id=credit.transaction_id),
-        RemovePayment(invoice_id=invoice.id, payment_id=payment_id),
+    # Ids are per account: to another account, the invoice, its transaction and its payment are
+    # unknown, and answered exactly as ids nobody has.
+    for command, reason in (
+        (manual_payment(invoice.id), "unknown_invoice"),
+        (ApplyTransaction(invoice_id=invoice.id, transaction_id=credit.transaction_id), "unknown_transaction"),
+        (RemovePayment(invoice_id=invoice.id, payment_id=payment_id), "unknown_payment"),
     ):
         rejection = await ask(command, "payment.rejected", account=intruder)
-        assert (rejection.model().reason, rejection.model().subject_id) == ("account_mismatch", invoice.id)
+        assert (rejection.model().reason, rejection.model().subject_id) == (reason, invoice.id)
         assert rejection.envelope.accountid == intruder
+        unknown = await ask(command, "payment.rejected", account=f"acct_{uuid.uuid4().hex[:12]}")
+        assert unknown.model().message == rejection.model().message
 
     # The owner's transfer is still waiting in the unmatched queue.
     apply = ApplyTransaction(invoice_id=invoice.id, transaction_id=credit.transaction_id)
@@ -406,4 +410,4 @@ async def test_a_payment_on_a_draft_is_refused_for_being_a_draft(ask, producer, 
 
     assert await refusal(ask, manual_payment(invoice_id)) == "invoice_not_open"
     intruder = f"acct_{uuid.uuid4().hex[:12]}"
-    assert await refusal(ask, manual_payment(invoice_id), account=intruder) == "account_mismatch"
+    assert await refusal(ask, manual_payment(invoice_id), account=intruder) == "unknown_invoice"

@@ -52,7 +52,8 @@ async def test_events_left_in_an_outbox_by_a_crash_are_published_at_start(servic
     stranded = Outgoing(cause.caused(source="invoices", type=rejection.type_name, subject=invoice_id, index=0), rejection)
     async with invoices_in_store() as invoices:
         await invoices.documents.insert(
-            {"id": invoice_id, "version": 1, "account_id": account_id, "deleted": True, "outbox": [stranded.to_document()]}
+            {"id": invoices.key(account_id, invoice_id), "version": 1, "account_id": account_id, "deleted": True,
+             "outbox": [stranded.to_document()]}
         )
         try:
             services.stop("invoices")
@@ -60,7 +61,7 @@ async def test_events_left_in_an_outbox_by_a_crash_are_published_at_start(servic
             services.wait_ready("invoices")
             relayed = await event_log.wait_for(lambda r: r.headers.get("ce_id") == str(stranded.envelope.id))
             assert relayed.data["message"] == "left behind by a crash"
-            stored = await invoices.documents.get(invoice_id)
+            stored = await invoices.documents.get(invoices.key(account_id, invoice_id))
             assert stored["outbox"] == []
         finally:
-            await invoices.documents.delete(invoice_id)
+            await invoices.documents.delete(invoices.key(account_id, invoice_id))

@@ -24,7 +24,7 @@ async def test_a_transfer_split_over_two_invoices_pays_each_its_share(
     for invoice_id in (first, second):
         await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
         await event_log.wait_for_type("invoice.finalized", invoice_id)
-    await until_payments_knows(payments_invoices, {first: "open", second: "open", draft: "draft"})
+    await until_payments_knows(payments_invoices, account_id, {first: "open", second: "open", draft: "draft"})
     transfer = BankTransactionReceived(
         transaction_id=f"tx-{uuid.uuid4().hex[:12]}", iban=PAYEE_IBAN, amount=DUE + 50_000, currency="EUR",
         booked_on=date.today(), remittance_information="two invoices, see our email", debtor_name="Globex Corporation",
@@ -58,9 +58,9 @@ async def test_a_transfer_split_over_two_invoices_pays_each_its_share(
     assert (await apply((second, DUE), (first, 50_000)))["reason"] == "transaction_already_matched"
 
 
-async def until_payments_knows(payments_invoices, statuses: dict[str, str]) -> None:
+async def until_payments_knows(payments_invoices, account_id: str, statuses: dict[str, str]) -> None:
     for _ in range(300):
-        known = {invoice_id: await payments_invoices.get(invoice_id) for invoice_id in statuses}
+        known = {invoice_id: await payments_invoices.get(account_id, invoice_id) for invoice_id in statuses}
         if all(view is not None and view.status == statuses[i] for i, view in known.items()):
             return
         await asyncio.sleep(0.1)

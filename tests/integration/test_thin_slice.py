@@ -74,7 +74,7 @@ async def test_an_invoice_from_creation_to_payment(services, producer, event_log
     paid = (await event_log.wait_for_type("invoice.paid", invoice_id)).data["invoice"]
     assert (paid["status"], paid["amount_paid"], paid["amount_remaining"]) == ("paid", 147350, 0)
 
-    stored = await stored_invoice(invoice_id, settled=lambda document: not document["outbox"])
+    stored = await stored_invoice(account_id, invoice_id, settled=lambda document: not document["outbox"])
     assert stored["status"] == "paid"
     assert stored["number"] == f"INV-{year}-00001"
     assert stored["last_sent_to"] == [customer_email]

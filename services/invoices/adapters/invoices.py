@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import get_args
 
-from chassis.repository import Repository
+from chassis.repository import AccountRepository
 from chassis.storage import Condition, Index, Key, Order
 from services.invoices.adapters import listing
 from services.invoices.adapters.listing import InvoiceFilter, SortField
@@ -17,12 +17,14 @@ def stored(invoice: Invoice) -> dict:
     return {**invoice.model_dump(mode="json"), **listing.listed(invoice)}
 
 
-class Invoices(Repository[Invoice]):
+class Invoices(AccountRepository[Invoice]):
+    """Keyed by (account, invoice id): each account's invoice ids are its own."""
+
     model = Invoice
     collection_name = "invoices"
     keys = (Key("status", "text"), Key("deleted", "boolean"), Key("account_id", "text"),
-            Key("next_clock_at", "timestamp"), *listing.KEYS)
-    indexes = (Index(("status", "deleted")), Index(("next_clock_at",)), *listing.INDEXES)
+            Key("next_clock_at", "timestamp"), Key("invoice_id", "text", path="listing.id"), *listing.KEYS)
+    indexes = (Index(("status", "deleted")), Index(("next_clock_at",)), Index(("invoice_id",)), *listing.INDEXES)
 
     def document(self, invoice: Invoice) -> dict:
         return stored(invoice)
@@ -54,6 +56,11 @@ class Invoices(Repository[Invoice]):
         return self.documents.stream(listing.conditions(account_id, wanted), [listing.order(sort, descending)],
                                      fields=["listing"])
 
-    async def by_number(self, account_id: str, number: str) -> dict | None:
-        found = await self.documents.find(listing.conditions(account_id, InvoiceFilter(number=number)), limit=1)
+    async def with_id(self, invoice_id: str) -> list[Invoice]:
+        """Every account's invoice with this id (by index): for the public hosted page, whose
+        address names the invoice and its token, not the account; the token tells them apart."""
+        return await self.find([Condition("invoice_id", "eq", invoice_id)])
+
+    async def by_number(self, account_id: str, number: str) -> Invoice | None:
+        found = await self.find(listing.conditions(account_id, InvoiceFilter(number=number)), limit=1)
         return found[0] if found else None

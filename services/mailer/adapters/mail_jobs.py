@@ -1,4 +1,7 @@
-"""Mail jobs in the service's store: one document per mail_id, its outbox inside.
+"""Mail jobs in the service's store: one document per account and mail_id, its outbox inside.
+
+Mail ids are chosen by the sender of the command, so they are per account: two accounts may
+each have a mail `m1`, and a command never finds another account's job.
 
 A job has one writer at a time, by design. The queueing handler owns a new job until its
 announcements are published and its outbox cleared (the relay at startup clears what a crash
@@ -10,12 +13,12 @@ instances on one store exclude each other through the version each write expects
 
 from datetime import datetime, timedelta
 
-from chassis.repository import Repository
+from chassis.repository import AccountRepository
 from chassis.storage import Condition, Index, Key, Order, StaleDocument
 from services.mailer.domain.mail_job import QUEUED, Incarnation, MailJob
 
 
-class MailJobs(Repository[MailJob]):
+class MailJobs(AccountRepository[MailJob]):
     model = MailJob
     collection_name = "mail_jobs"
     keys = (Key("status", "text"), Key("next_attempt_at", "timestamp"),

@@ -10,13 +10,16 @@ from services.numbering.domain.ledger import LedgerEntry
 class Ledger(Repository[LedgerEntry]):
     model = LedgerEntry
     collection_name = "allocations"
-    keys = (Key("invoice_id", "text"), Key("series_key", "text"), Key("sequence_key", "text"),
-            Key("sequence", "integer"), Key("status", "text"), Key("reason", "text"))
-    indexes = (Index(("invoice_id",), unique=True), Index(("sequence_key", "sequence")),
+    # Invoice ids are per account: an entry is held by (account, invoice id), one number each.
+    keys = (Key("account_id", "text"), Key("invoice_id", "text"), Key("series_key", "text"),
+            Key("sequence_key", "text"), Key("sequence", "integer"), Key("status", "text"), Key("reason", "text"))
+    indexes = (Index(("account_id", "invoice_id"), unique=True), Index(("sequence_key", "sequence")),
                Index(("series_key", "sequence_key", "sequence")), Index(("sequence_key", "status")))
 
-    async def held_by(self, invoice_id: str) -> LedgerEntry | None:
-        found = await self.find([Condition("invoice_id", "eq", invoice_id)], limit=1)
+    async def held_by(self, account_id: str, invoice_id: str) -> LedgerEntry | None:
+        """The number the account's invoice holds (or held: a gap), if any."""
+        found = await self.find([Condition("account_id", "eq", account_id), Condition("invoice_id", "eq", invoice_id)],
+                                limit=1)
         return found[0] if found else None
 
     async def last_sequence(self, sequence_key: str) -> int:

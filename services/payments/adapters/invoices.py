@@ -4,10 +4,15 @@ One small document per invoice, holding only what matching and payment rules nee
 so a payment naming one is refused for being a draft, not for an unknown invoice. Snapshots can
 arrive late or twice, so a write only lands when it carries a newer version than the one stored:
 the document's version is the invoice's.
+
+Invoice ids are per account: a document is keyed by (account, invoice id), and every lookup names
+the account, so a snapshot or a deletion of one account never reaches another's invoice of the
+same id, whatever version it carries.
 """
 
 from dataclasses import dataclass
 
+from chassis.repository import account_key, id_of_key
 from chassis.storage import CollectionSpec, Condition, Index, Key, Store
 from services.payments.domain.matching import RemittanceReferences, number_token
 from services.payments.domain.model import InvoiceView
@@ -33,25 +38,33 @@ class InvoiceReadModel:
     def __init__(self, store: Store) -> None:
         self.documents = store.collection(SPEC)
 
+    key = staticmethod(account_key)
+
+    @staticmethod
+    def _view(document: dict) -> InvoiceView:
+        return InvoiceView.model_validate({**document, "id": id_of_key(document["id"])})
+
     async def remember(self, invoice: InvoiceView) -> "Remembered":
-        """Store the snapshot unless one as new is stored already."""
+        """Store the snapshot unless one as new is stored already (under its own account)."""
         token = number_token(invoice.number) if invoice.number is not None else None
-        document = {**invoice.model_dump(mode="json"), "number_token": token}
-        stored = await self.documents.get(invoice.id)
+        key = self.key(invoice.account_id, invoice.id)
+        document = {**invoice.model_dump(mode="json"), "id": key, "number_token": token}
+        stored = await self.documents.get(key)
         if stored is None:
             await self.documents.insert(document)
         elif stored["version"] < invoice.version:
             await self.documents.update(document, stored["version"])
         else:
-            return Remembered(stored=False, earlier=InvoiceView.model_validate(stored))
-        return Remembered(stored=True, earlier=InvoiceView.model_validate(stored) if stored else None)
+            return Remembered(stored=False, earlier=self._view(stored))
+        return Remembered(stored=True, earlier=self._view(stored) if stored else None)
 
-    async def forget(self, invoice_id: str) -> None:
-        await self.documents.delete(invoice_id)
+    async def forget(self, account_id: str, invoice_id: str) -> None:
+        await self.documents.delete(self.key(account_id, invoice_id))
 
-    async def get(self, invoice_id: str) -> InvoiceView | None:
-        document = await self.documents.get(invoice_id)
-        return InvoiceView.model_validate(document) if document else None
+    async def get(self, account_id: str, invoice_id: str) -> InvoiceView | None:
+        """The account's invoice; another account's of the same id is not looked at."""
+        document = await self.documents.get(self.key(account_id, invoice_id))
+        return self._view(document) if document else None
 
     async def named_in(self, account_id: str, references: RemittanceReferences) -> list[InvoiceView]:
         """The account's invoices whose RF reference or number the remittance text carries."""
@@ -60,4 +73,4 @@ class InvoiceReadModel:
             if values:
                 where = [Condition("account_id", "eq", account_id), Condition(key, "in", sorted(values))]
                 found |= {document["id"]: document for document in await self.documents.find(where)}
-        return [InvoiceView.model_validate(document) for document in found.values()]
+        return [self._view(document) for document in found.values()]

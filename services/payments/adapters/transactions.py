@@ -34,8 +34,9 @@ class TransactionBook(Repository[BankTransaction]):
         """The account's transactions waiting for an invoice by one of `names`, and those that
         `message_id` changed already (a redelivery publishes again what they announced), by id."""
         found = {transaction.id: transaction for transaction in await self.waiting_for(account_id, names)}
-        found |= {transaction.id: transaction
-                  for transaction in await self.find([Condition("changed_by", "contains_any", [message_id])])}
+        # Message ids come from their producers: only the account's own transactions count.
+        changed = [Condition("changed_by", "contains_any", [message_id]), Condition("account_id", "eq", account_id)]
+        found |= {transaction.id: transaction for transaction in await self.find(changed)}
         return [found[transaction_id] for transaction_id in sorted(found)]
 
 

@@ -60,7 +60,7 @@ async def test_every_instance_asks_with_the_same_command_and_once_until_it_is_ha
     invoices = Invoices(MemoryStore())
     await stored(invoices, "inv_due")
     await stored(invoices, "inv_later")
-    later = await invoices.get("inv_later")
+    later = await invoices.get("acct", "inv_later")
     later.due_date = later.due_date + timedelta(days=30)
     await invoices.update(later, later.version)
 

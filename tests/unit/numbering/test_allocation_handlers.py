@@ -66,12 +66,12 @@ async def test_one_message_is_one_write_of_state_outbox_and_message_id_and_the_o
                                   actor="user:test")
     context = HandlerContext(envelope, command, "numbering", NumberRejected)
     await harness.consumer.handlers[command.type_name](context, command)
-    stored = await harness.ledger.held_by("inv_a")
+    stored = await harness.ledger.held_by("acct", "inv_a")
     assert stored.handled == [str(envelope.id)]
     assert [entry["headers"]["ce_id"] for entry in stored.outbox] == [str(context.emitted[0].envelope.id)]
     assert [aggregate_id for aggregate_id, _ in await harness.ledger.pending()] == [stored.id]
     await context.published()
-    assert (await harness.ledger.held_by("inv_a")).outbox == []
+    assert (await harness.ledger.held_by("acct", "inv_a")).outbox == []
     assert await harness.ledger.pending() == []
 
 
@@ -82,7 +82,7 @@ async def test_a_redelivered_allocation_changes_nothing_and_has_nothing_left_to_
     await harness.handle(command, envelope)
     again = await harness.handle(command, envelope)
     assert again.emitted == []
-    assert (await harness.ledger.held_by("inv_a")).version == 1
+    assert (await harness.ledger.held_by("acct", "inv_a")).version == 1
 
 
 async def test_a_later_request_for_the_same_invoice_gets_the_same_number(harness):
@@ -90,7 +90,7 @@ async def test_a_later_request_for_the_same_invoice_gets_the_same_number(harness
     later = await harness.handle(allocate("inv_a"))
     assert later.emitted[0].data.number == first.emitted[0].data.number
     assert later.emitted[0].envelope.id != first.emitted[0].envelope.id  # an answer to the later request
-    assert (await harness.ledger.held_by("inv_a")).version == 1
+    assert (await harness.ledger.held_by("acct", "inv_a")).version == 1
 
 
 async def test_a_crash_before_publishing_leaves_the_event_for_the_redelivery_to_publish(harness):
@@ -101,7 +101,7 @@ async def test_a_crash_before_publishing_leaves_the_event_for_the_redelivery_to_
     await harness.consumer.handlers[command.type_name](crashed, command)  # committed, never published
     redelivered = await harness.handle(command, envelope)
     assert [m.envelope.id for m in redelivered.emitted] == [crashed.emitted[0].envelope.id]
-    assert (await harness.ledger.held_by("inv_a")).outbox == []
+    assert (await harness.ledger.held_by("acct", "inv_a")).outbox == []
 
 
 async def test_a_deleted_invoice_leaves_its_number_as_a_gap_once(harness):
@@ -112,7 +112,7 @@ async def test_a_deleted_invoice_leaves_its_number_as_a_gap_once(harness):
     assert [m.data.type_name for m in first.emitted] == ["number.released"]
     second = await harness.handle(deleted)  # another delivery of the news, with another id
     assert second.emitted == []
-    entry = await harness.ledger.held_by("inv_a")
+    entry = await harness.ledger.held_by("acct", "inv_a")
     assert (entry.status, entry.reason) == ("gap", "duplicate")
     # The number is never handed out again.
     assert (await harness.handle(allocate("inv_b"))).emitted[0].data.number == "INV-2026-00002"

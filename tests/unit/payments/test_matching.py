@@ -252,7 +252,7 @@ class TestPayable:
         [
             (None, ACCOUNT, "EUR", "unknown_invoice"),
             (DRAFT, ACCOUNT, "EUR", "invoice_not_open"),
-            (invoice(), "acct_2", "EUR", "account_mismatch"),
+            (invoice(), "acct_2", "EUR", "unknown_invoice"),  # another account's: as if there were none
             (invoice(status="paid"), ACCOUNT, "EUR", "invoice_not_open"),
             (invoice(status="void"), ACCOUNT, "EUR", "invoice_not_open"),
             (invoice(), ACCOUNT, "USD", "currency_mismatch"),
