@@ -50,6 +50,7 @@ from services.invoices.clock import Clock
 from services.invoices.handlers import InvoiceHandlers
 from services.invoices.hosted_page import HostedInvoicePages
 from services.mailer import handlers as mailer_handlers
+from services.mailer.adapters.accounts import MailerAccounts
 from services.mailer.adapters.mail_jobs import MailJobs
 from services.mailer.adapters.suppressions import SuppressionList
 from services.mailer.metrics import MailerMetrics
@@ -57,6 +58,7 @@ from services.numbering import handlers as numbering_handlers
 from services.numbering.adapters.ledger import Ledger
 from services.numbering.metrics import NumberingMetrics
 from services.payments import handlers as payments_handlers
+from services.mailer.settings import MailerSettings
 from services.payments.adapters.accounts import PayeeIbans
 from services.payments.adapters.invoices import InvoiceReadModel
 from services.payments.adapters.payments import PaymentBook
@@ -76,7 +78,7 @@ class ServiceUnderTest:
         self.metrics = MessagingMetrics()
         self.consumer = Consumer(service=name, broker=None, publisher=None, inbox=None, metrics=self.metrics,
                                  settings=ServiceSettings(handler_retry_base_seconds=0), rejection=rejection)
-        self.service = SimpleNamespace(consumer=self.consumer)
+        self.service = SimpleNamespace(consumer=self.consumer, settings=MailerSettings(account_wait_seconds=0))
 
     def dropped(self, type_name: str, reason: str) -> float:
         return self.metrics.dropped.labels(type_name, reason)._value.get()
@@ -104,7 +106,8 @@ class Platform:
 
         self.mailer = ServiceUnderTest("mailer", MailCommandRejected)
         self.jobs = MailJobs(self.mailer.store)
-        mailer_handlers.register(self.mailer.service, self.jobs, SuppressionList(self.mailer.store),
+        mailer_handlers.register(self.mailer.service, MailerAccounts(self.mailer.store), self.jobs,
+                                 SuppressionList(self.mailer.store),
                                  MailerMetrics(self.mailer.metrics.registry))
         self.services = (self.invoices, self.numbering, self.payments, self.mailer)
         self.log: list[Outgoing] = []
@@ -207,10 +210,10 @@ async def test_the_hosted_page_finds_the_invoice_by_its_token_among_the_accounts
         await platform.send(configure_account(account, company_name=f"Company {account}"), account)
         await platform.send(create_invoice(ID), account)
         caused = await platform.send(FinalizeInvoice(invoice_id=ID), account)
-        tokens[account] = only(caused, "invoice.finalized").invoice.hosted_token
+        tokens[account] = only(caused, "invoice.finalized").hosted_token
     pages = HostedInvoicePages(platform.invoice_store)
     for account in (A, B):
-        assert (await pages._invoice(f"/i/{ID}/{tokens[account]}")).account_id == account
+        assert (await pages._invoice(f"/i/{ID}/{tokens[account]}"))[0].account_id == account
     assert await pages._invoice(f"/i/{ID}/{'x' * 43}") is None
 
 
@@ -282,13 +285,13 @@ async def test_a_snapshot_of_another_account_is_dropped_and_counted_whatever_its
     await platform.lifecycle(A)
     before = await platform.read_model.get(A, ID)
     snapshot = (await platform.invoice_store.get(A, ID)).snapshot().model_copy(update={"version": 10**9, "status": "void"})
-    assert await platform.send(InvoiceFinalized(invoice_id=ID, invoice=snapshot), B) == []
+    assert await platform.send(InvoiceFinalized(invoice_id=ID, invoice=snapshot, hosted_token="t" * 43), B) == []
     assert platform.payments.dropped("invoice.finalized", "account_mismatch") == 1
     assert await platform.read_model.get(A, ID) == before
     assert await platform.read_model.get(B, ID) is None
     # B's own invoice of that id, with any version, lands beside A's, not over it.
     own = snapshot.model_copy(update={"account_id": B})
-    await platform.send(InvoiceFinalized(invoice_id=ID, invoice=own), B)
+    await platform.send(InvoiceFinalized(invoice_id=ID, invoice=own, hosted_token="t" * 43), B)
     assert (await platform.read_model.get(B, ID)).version == 10**9
     assert await platform.read_model.get(A, ID) == before
 
