@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -11,7 +10,6 @@ from typing import Any, TypeVar, Union
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from faststream.security import SASLPlaintext, SASLScram256, SASLScram512
 from faststream.specification import AsyncAPI
 from prometheus_client import make_asgi_app
 
@@ -194,18 +192,6 @@ async def _forever(task: BackgroundTask, logger: logging.Logger) -> None:
             await asyncio.sleep(1)
 
 
-def _security(settings: ServiceSettings):
-    if settings.kafka_security_protocol == "PLAINTEXT":
-        return None
-    mechanisms = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
-
-    return mechanisms[settings.kafka_sasl_mechanism](
-        username=settings.kafka_sasl_username,
-        password=settings.kafka_sasl_password,
-        ssl_context=ssl.create_default_context() if settings.kafka_security_protocol.endswith("SSL") else None,
-    )
-
-
 def build_service(name: str, settings: ServiceSettings, *, rejection: type[CommandRejected],
                   in_order_per: OrderedBy = "aggregate") -> Service:
     """`rejection` is the event type that answers this service's refused commands; `in_order_per`
@@ -215,7 +201,7 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=name,
-        security=_security(settings),
+        security=settings.faststream_security(),
         middlewares=[KafkaPrometheusMiddleware(registry=metrics.registry, app_name=name)],
         logger=logger,
         # FastStream's "Received"/"Processed" lines per batch are debugging detail: the metrics

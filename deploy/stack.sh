@@ -64,7 +64,7 @@ running_pid() { pid_of "$(comp_pidfile "$1")" "$(comp_marker "$1")"; }
 # ---------------------------------------------------------------- health checks (quiet; status via exit code)
 healthy_kafka() {
     port_open "$KAFKA_PORT" &&
-        PYTHONPATH="$REPO_ROOT" "$PY" "$REPO_ROOT/deploy/provision_topics.py" --check
+        PYTHONPATH="$REPO_ROOT" "$PY" "$REPO_ROOT/deploy/provision_kafka.py" --check
 }
 healthy_ferretdb() {
     port_open "$FERRETDB_PORT" &&
@@ -178,6 +178,21 @@ pg_sql() {
 }
 
 # ---------------------------------------------------------------- start per component
+# ensure_password <principal>: its password file under $KAFKA_CREDENTIALS_DIR, made on first use (random,
+# readable by us alone) and kept; deploy/provision_kafka.py makes the other principals' the same way.
+ensure_password() {
+    local file="$KAFKA_CREDENTIALS_DIR/$1.password"
+    (
+        umask 077
+        mkdir -p "$KAFKA_CREDENTIALS_DIR"
+        chmod 700 "$KAFKA_CREDENTIALS_DIR"
+        if [[ ! -s "$file" ]]; then
+            python3 -c 'import secrets; print(secrets.token_urlsafe(32))' >"$file.tmp" && mv "$file.tmp" "$file"
+        fi
+    )
+    cat "$file"
+}
+
 start_kafka() {
     local dir cluster_id_file props
     dir="$(comp_dir kafka)"
@@ -185,8 +200,13 @@ start_kafka() {
     ensure_kafka_libs
     KAFKA_DATA_DIR="$dir/data"
     mkdir -p "$KAFKA_DATA_DIR"
-    render_template "$REPO_ROOT/deploy/kafka/server.properties.template" "$props" \
-        KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_DATA_DIR
+    # The broker authenticates itself to its own listeners: as the super user `admin` (SCRAM, on the client
+    # listener) and `controller` (PLAIN, on the controller listener). The rendered file holds both passwords.
+    KAFKA_ADMIN_PASSWORD="$(ensure_password admin)"
+    KAFKA_CONTROLLER_PASSWORD="$(ensure_password controller)"
+    (umask 077 && render_template "$REPO_ROOT/deploy/kafka/server.properties.template" "$props" \
+        KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_DATA_DIR KAFKA_ADMIN_PASSWORD KAFKA_CONTROLLER_PASSWORD)
+    chmod 600 "$props"
 
     # The cluster id is generated once per stack and kept: re-formatting with a new id would make the
     # broker refuse its own data dir.
@@ -199,11 +219,30 @@ while (cluster_id := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstri
     pass
 print(cluster_id)' >"$cluster_id_file"
     fi
+    # Storage formatted before the broker had authentication has no `admin` user, and the broker could not
+    # even authenticate to itself: the test stack's data is throwaway and formatted again; a dev stack's is
+    # kept, with what to do.
+    local scram_stamp="$KAFKA_DATA_DIR/.scram-admin"
+    if [[ -f "$KAFKA_DATA_DIR/meta.properties" && ! -f "$scram_stamp" ]]; then
+        if [[ "$STACK_NAME" == test || "${KAFKA_REFORMAT:-0}" == 1 ]]; then
+            say "kafka: $KAFKA_DATA_DIR was formatted without SCRAM users; formatting it again (its records are dropped)"
+            rm -rf "$KAFKA_DATA_DIR"
+            mkdir -p "$KAFKA_DATA_DIR"
+        else
+            die "kafka: $KAFKA_DATA_DIR was formatted before Kafka had authentication (no SCRAM admin user)." \
+                "Its records are short-lived (24 h): run 'KAFKA_REFORMAT=1 make up' to format it again with the" \
+                "users and ACLs (the services' databases are kept), or delete $KAFKA_DATA_DIR yourself"
+        fi
+    fi
     if [[ ! -f "$KAFKA_DATA_DIR/meta.properties" ]]; then
-        say "kafka: formatting storage (cluster id $(cat "$cluster_id_file"))"
+        say "kafka: formatting storage (cluster id $(cat "$cluster_id_file")) with the SCRAM-SHA-512 user admin"
+        # --add-scram bootstraps the super user into the metadata log, so the broker can authenticate to
+        # itself and deploy/provision_kafka.py can create the others.
         java -cp "$KAFKA_LIBS/*" -Dlog4j.configuration="file:$REPO_ROOT/deploy/kafka/log4j.properties" \
             kafka.tools.StorageTool format --cluster-id="$(cat "$cluster_id_file")" -c "$props" \
+            --add-scram "SCRAM-SHA-512=[name=admin,password=$KAFKA_ADMIN_PASSWORD]" \
             >>"$(comp_log kafka)" 2>&1 || fail_with_log "kafka: storage format failed" "$(comp_log kafka)"
+        touch "$scram_stamp"
     fi
 
     start_bg "$(comp_pidfile kafka)" "$(comp_log kafka)" \
@@ -323,9 +362,10 @@ health_timeout() {
 
 post_up() {
     if [[ "$1" == kafka ]]; then
-        # Idempotent and cheap; also repairs a stack whose topics were deleted by hand.
-        PYTHONPATH="$REPO_ROOT" "$PY" "$REPO_ROOT/deploy/provision_topics.py" | sed "s/^/[$STACK_NAME] kafka: /" ||
-            die "kafka: topic provisioning failed"
+        # Idempotent and cheap: topics, users and ACLs from contracts/topics.py; also repairs a stack whose
+        # topics or ACLs were deleted by hand.
+        PYTHONPATH="$REPO_ROOT" "$PY" "$REPO_ROOT/deploy/provision_kafka.py" | sed "s/^/[$STACK_NAME] kafka: /" ||
+            die "kafka: provisioning topics, users and ACLs failed"
     fi
     if [[ "$1" == postgres ]]; then
         # POSTGRES_RESET_DATABASES=1 (run-tests.sh when it owns the stack): start every database empty.
