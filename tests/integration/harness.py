@@ -21,6 +21,8 @@ from pathlib import Path
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from chassis.kafka_errors import explain
+from chassis.settings import KafkaSettings
 from chassis.storage import open_store
 from chassis.unreadable import skip_unreadable_record
 from contracts import topics
@@ -37,6 +39,39 @@ def env(name: str) -> str:
         return os.environ[name]
     except KeyError:
         raise RuntimeError(f"{name} is not set: run the tests through `make test` (deploy/run-tests.sh)") from None
+
+
+def kafka_settings(principal: str) -> KafkaSettings:
+    """The test stack's Kafka settings as `principal` (its password file made by deploy/provision_kafka.py):
+    `admin` (super user), `operators`, a service's name, or `integrator.<name>`."""
+    return KafkaSettings(
+        kafka_bootstrap_servers=env("KAFKA_BOOTSTRAP_SERVERS"),
+        kafka_sasl_username=principal,
+        kafka_sasl_password="",
+        kafka_sasl_password_file=str(Path(env("KAFKA_CREDENTIALS_DIR")) / f"{principal}.password"),
+    )
+
+
+def kafka_options(principal: str) -> dict:
+    """aiokafka's keyword arguments for a client connecting as `principal`."""
+    return kafka_settings(principal).aiokafka_options()
+
+
+async def start_explained(client, principal: str) -> None:
+    """client.start(), with a refused login or ACL said as such instead of "Unable to bootstrap"."""
+    try:
+        await client.start()
+    except Exception as error:
+        reason = await explain(error, kafka_settings(principal))
+        if reason is None:
+            raise
+        raise RuntimeError(reason) from error
+
+
+def service_environment(service: str) -> dict[str, str]:
+    """The variables that make a service process its own Kafka principal."""
+    return {"KAFKA_SASL_USERNAME": service, "KAFKA_SASL_PASSWORD": "",
+            "KAFKA_SASL_PASSWORD_FILE": str(Path(env("KAFKA_CREDENTIALS_DIR")) / f"{service}.password")}
 
 
 @dataclass(frozen=True)
@@ -64,10 +99,12 @@ class Received:
 
 
 class EventLog:
-    """Every record on the platform's topics since the log started, in arrival order."""
+    """Every record on the platform's topics since the log started, in arrival order. It reads every
+    topic and dead letter, so it connects as the super user `admin`."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, principal: str = "admin") -> None:
         self.bootstrap = bootstrap
+        self.principal = principal
         self.records: list[Received] = []
         self._arrived = asyncio.Condition()
         self._task: asyncio.Task | None = None
@@ -79,8 +116,9 @@ class EventLog:
             group_id=f"test-observer-{uuid.uuid4()}",
             auto_offset_reset="latest",
             enable_auto_commit=False,
+            **kafka_options(self.principal),
         )
-        await self.consumer.start()
+        await start_explained(self.consumer, self.principal)
         # Wait for the partition assignment, so nothing published after start() is missed.
         while not self.consumer.assignment():
             await asyncio.sleep(0.05)
@@ -159,11 +197,15 @@ async def stored_invoice(invoice_id: str, settled: Callable[[dict], bool], timeo
 
 
 class Producer:
-    def __init__(self, bootstrap: str) -> None:
-        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    """Publishes as `principal`: by default the operators, who may send every command."""
+
+    def __init__(self, bootstrap: str, principal: str = "operators") -> None:
+        self.principal = principal
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                                         **kafka_options(principal))
 
     async def start(self) -> None:
-        await self.producer.start()
+        await start_explained(self.producer, self.principal)
 
     async def stop(self) -> None:
         await self.producer.stop()
@@ -185,7 +227,7 @@ class Producer:
 
 
 class ServiceProcesses:
-    """The four services as child processes with the test stack's settings."""
+    """The four services as child processes with the test stack's settings, each its own Kafka principal."""
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
@@ -204,7 +246,7 @@ class ServiceProcesses:
         self.processes[service] = subprocess.Popen(
             [sys.executable, "-m", f"services.{service}"],
             cwd=REPO,
-            env={**os.environ, "HTTP_PORT": str(self.port(service)), "LOG_LEVEL": "INFO"},
+            env={**os.environ, **service_environment(service), "HTTP_PORT": str(self.port(service)), "LOG_LEVEL": "INFO"},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
