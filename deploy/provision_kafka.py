@@ -15,6 +15,8 @@ deploy/stack.sh wrote to $KAFKA_CREDENTIALS_DIR/admin.password before formatting
 
 Passwords are random (secrets.token_urlsafe), made on first use in $KAFKA_CREDENTIALS_DIR/<principal>.password
 (mode 600, the directory 700) and reused; delete one file and provision again to rotate that password.
+With KAFKA_PASSWORDS_FROM_ENV=1 (docker-compose.yml's kafka-init) each comes from KAFKA_<PRINCIPAL>_PASSWORD
+instead (KAFKA_INVOICES_PASSWORD, KAFKA_INTEGRATOR_ACME_PASSWORD, ...), and no file is written.
 The broker runs with auto.create.topics.enable=false, so this is the only place topics come from.
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import secrets
 import sys
 from dataclasses import dataclass
@@ -44,6 +47,7 @@ from aiokafka.protocol.types import (
     TaggedFields,
 )
 
+from chassis.settings import KafkaSettings
 from contracts import topics
 from contracts.topics import COMPACTED, INTEGRATOR_WRITABLE, OPERATORS, SERVICES, Grants, dead_letter_topic
 
@@ -140,6 +144,15 @@ def platform_principals() -> list[str]:
 # --------------------------------------------------------------------------------------------- passwords
 
 
+def passwords_from_env() -> bool:
+    """docker-compose.yml's kafka-init: every password comes from KAFKA_<PRINCIPAL>_PASSWORD, no file."""
+    return os.environ.get("KAFKA_PASSWORDS_FROM_ENV") == "1"
+
+
+def password_variable(principal: str) -> str:
+    return "KAFKA_" + re.sub(r"[^A-Z0-9]", "_", principal.upper()) + "_PASSWORD"
+
+
 def credentials_dir() -> Path:
     value = os.environ.get("KAFKA_CREDENTIALS_DIR")
     if not value:
@@ -153,6 +166,11 @@ def password_file(principal: str) -> Path:
 
 def ensure_password(principal: str) -> str:
     """The principal's password, made on first use: readable by this OS user alone."""
+    if passwords_from_env():
+        variable = password_variable(principal)
+        if not os.environ.get(variable):
+            raise SystemExit(f"{variable} is not set (the password of the Kafka user {principal})")
+        return os.environ[variable]
     directory = credentials_dir()
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o700)
@@ -169,9 +187,9 @@ def ensure_password(principal: str) -> str:
 def registered_integrators() -> list[str]:
     """Integrators registered before (a password file each) and those the stack's env names."""
     names = set(os.environ.get("KAFKA_INTEGRATORS", "").split())
-    directory = credentials_dir()
-    if directory.is_dir():
-        names |= {p.name[len(INTEGRATOR_PREFIX):-len(".password")] for p in directory.glob(f"{INTEGRATOR_PREFIX}*.password")}
+    if not passwords_from_env() and credentials_dir().is_dir():
+        names |= {p.name[len(INTEGRATOR_PREFIX):-len(".password")]
+                  for p in credentials_dir().glob(f"{INTEGRATOR_PREFIX}*.password")}
     return sorted(names)
 
 
@@ -260,14 +278,16 @@ class CreateAcls(Request[CreateAclsStruct]):
 
 
 def admin_client(bootstrap: str) -> AIOKafkaAdminClient:
-    password = password_file(ADMIN)
-    if not password.exists():
-        raise SystemExit(f"{password} is missing: deploy/stack.sh writes it when it formats the broker's storage")
-    return AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=5000,
-        security_protocol=os.environ.get("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT"),
-        sasl_mechanism="SCRAM-SHA-512", sasl_plain_username=ADMIN, sasl_plain_password=password.read_text().strip(),
+    """The super user, over the stack's security protocol (SASL_PLAINTEXT locally, SASL_SSL with
+    KAFKA_SSL_CAFILE in docker-compose.yml)."""
+    if not passwords_from_env() and not password_file(ADMIN).exists():
+        raise SystemExit(f"{password_file(ADMIN)} is missing: deploy/stack.sh writes it when it formats the broker's storage")
+    settings = KafkaSettings(
+        kafka_bootstrap_servers=bootstrap,
+        kafka_security_protocol=os.environ.get("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT"),
+        kafka_sasl_mechanism="SCRAM-SHA-512", kafka_sasl_username=ADMIN, kafka_sasl_password=ensure_password(ADMIN),
     )
+    return AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000, **settings.aiokafka_options())
 
 
 async def check(bootstrap: str) -> int:
@@ -390,7 +410,9 @@ def main(argv: list[str]) -> int:
                 reads_events_flag(name).touch(mode=0o600)
             integrators = {name: read_events}  # the others are provisioned by every `up`
             rc = asyncio.run(provision(bootstrap, integrators))
-            print(f"integrator {name}: user {INTEGRATOR_PREFIX}{name}, password in {password_file(INTEGRATOR_PREFIX + name)}")
+            where = (password_variable(INTEGRATOR_PREFIX + name) if passwords_from_env()
+                     else f"password in {password_file(INTEGRATOR_PREFIX + name)}")
+            print(f"integrator {name}: user {INTEGRATOR_PREFIX}{name}, {where}")
             print(f"integrator {name}: writes {', '.join(topics.integrator_topics(name))}"
                   + (f"; reads {', '.join(EVENTS_TOPICS)}" if read_events else "; reads nothing"))
             return rc

@@ -3,6 +3,7 @@
 # Prometheus.
 #
 #   deploy/stack.sh up|down|status|restart [kafka|ferretdb|postgres|smtp|prometheus ...]   (default: all)
+#   deploy/stack.sh integrator NAME [--read-events]   Kafka user integrator.NAME, its topics and ACLs
 #
 # STACK_NAME (default dev) selects deploy/env/$STACK_NAME.env: ports and $STACK_DIR. Each component keeps
 # its pid file, log, rendered config and data in $STACK_DIR/<component>/. Binaries and jars are cached
@@ -437,6 +438,7 @@ status_one() {
 # ---------------------------------------------------------------- main
 usage() {
     echo "usage: STACK_NAME=dev|test $0 up|down|status|restart [${ALL_COMPONENTS[*]}]" >&2
+    echo "       STACK_NAME=dev|test $0 integrator NAME [--read-events]" >&2
     exit 2
 }
 
@@ -444,10 +446,12 @@ usage() {
 cmd="$1"
 shift
 components=("$@")
-[[ ${#components[@]} -gt 0 ]] || components=("${ALL_COMPONENTS[@]}")
-for c in "${components[@]}"; do
-    [[ " ${ALL_COMPONENTS[*]} " == *" $c "* ]] || die "unknown component '$c' (known: ${ALL_COMPONENTS[*]})"
-done
+if [[ "$cmd" != integrator ]]; then
+    [[ ${#components[@]} -gt 0 ]] || components=("${ALL_COMPONENTS[@]}")
+    for c in "${components[@]}"; do
+        [[ " ${ALL_COMPONENTS[*]} " == *" $c "* ]] || die "unknown component '$c' (known: ${ALL_COMPONENTS[*]})"
+    done
+fi
 
 # Serialise up/down/restart per stack: two concurrent `up`s (e.g. `make up` in two terminals) would
 # otherwise both see "not running" and race for the same ports and data dirs.
@@ -470,6 +474,15 @@ restart)
     in_parallel down_one "${components[@]}"
     require_venv
     in_parallel up_one "${components[@]}" || die "stack $STACK_NAME did not come up (see above)"
+    ;;
+integrator)
+    # deploy/stack.sh integrator NAME [--read-events]: a credential for an integrator (docs/kafka-security.md).
+    [[ ${#components[@]} -ge 1 ]] || die "usage: $0 integrator NAME [--read-events]"
+    require_venv
+    running_pid kafka >/dev/null && healthy_kafka >/dev/null 2>&1 ||
+        die "kafka of stack $STACK_NAME is not running; run 'STACK_NAME=$STACK_NAME deploy/stack.sh up kafka' (or make up) first"
+    PYTHONPATH="$REPO_ROOT" "$PY" "$REPO_ROOT/deploy/provision_kafka.py" integrator "${components[@]}" |
+        sed "s/^/[$STACK_NAME] kafka: /"
     ;;
 status)
     rc=0

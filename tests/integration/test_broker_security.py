@@ -7,7 +7,11 @@ integrators' topics, as commands for a fresh account that no integrator is allow
 """
 
 import asyncio
+import os
+import stat
+import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -18,7 +22,7 @@ from chassis.settings import KafkaSettings
 from contracts import topics
 from contracts.envelope import Envelope
 from tests.integration.factories import create_invoice
-from tests.integration.harness import env, kafka_options, kafka_settings
+from tests.integration.harness import REPO, env, kafka_options, kafka_settings
 
 SCRAM = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512"}
 
@@ -144,3 +148,20 @@ async def test_a_refused_write_is_explained():
         await produce(topics.PAYMENTS_EVENTS, kafka_options("mailer"))
     reason = await explain(refused.value, kafka_settings("mailer"))
     assert "does not allow this as mailer" in reason and "payments.events" in reason
+
+
+async def test_an_operator_registers_an_integrator_with_one_command():
+    name = "registered"  # registering again is a no-op: every run of the test stack keeps one of it
+    done = subprocess.run([str(REPO / "deploy" / "stack.sh"), "integrator", name], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "STACK_NAME": "test"})
+    assert done.returncode == 0, done.stderr
+    password = Path(env("KAFKA_CREDENTIALS_DIR")) / f"integrator.{name}.password"
+    assert f"password in {password}" in done.stdout
+    assert stat.S_IMODE(password.stat().st_mode) == 0o600
+    assert stat.S_IMODE(password.parent.stat().st_mode) == 0o700
+    options = kafka_options(f"integrator.{name}")
+    await produce(topics.integrator_topic(topics.PAYMENTS_COMMANDS, name), options)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await produce(topics.integrator_topic(topics.PAYMENTS_COMMANDS, "test"), options)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await read(topics.INVOICES_EVENTS, options)
