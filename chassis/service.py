@@ -15,6 +15,7 @@ from prometheus_client import make_asgi_app
 
 from chassis.consumer import Consumer, OrderedBy
 from chassis.inbox import Inbox
+from chassis.kafka_errors import explain
 from chassis.logs import configure_logging
 from chassis.messaging import Publisher
 from chassis.metrics import MessagingMetrics
@@ -123,10 +124,14 @@ class Service:
             try:
                 await connect()
                 return
-            except Exception:
+            except Exception as error:
+                # A refused login or ACL is named (aiokafka itself only says it could not bootstrap).
+                reason = await explain(error, self.settings) if dependency == "Kafka" else None
                 if asyncio.get_running_loop().time() + delay > deadline:
+                    if reason:
+                        raise RuntimeError(reason) from error
                     raise
-                self.logger.warning(f"waiting for {dependency}", extra={"retry_in_seconds": delay})
+                self.logger.warning(f"waiting for {dependency}", extra={"retry_in_seconds": delay, "reason": reason or repr(error)})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5)
 
