@@ -207,6 +207,8 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
         settings.kafka_bootstrap_servers,
         client_id=name,
         security=settings.faststream_security(),
+        # Topics come from deploy/ (contracts/topics.py); a service may not create any, and does not try.
+        allow_auto_create_topics=False,
         middlewares=[KafkaPrometheusMiddleware(registry=metrics.registry, app_name=name)],
         logger=logger,
         # FastStream's "Received"/"Processed" lines per batch are debugging detail: the metrics

@@ -21,7 +21,8 @@ REFUSED = 6
 
 
 def broker(bootstrap: str) -> KafkaBroker:
-    return KafkaBroker(bootstrap, security=KafkaSettings().faststream_security(), logger=None)
+    return KafkaBroker(bootstrap, security=KafkaSettings().faststream_security(), logger=None,
+                       allow_auto_create_topics=False)
 
 
 def run(coroutine: Coroutine[Any, Any, T], bootstrap: str) -> T:
