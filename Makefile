@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := .cache/uv/bin/uv
 PY := .venv/bin/python
 
-.PHONY: setup up down status logs test test-unit docs bench bench-reads clean
+.PHONY: setup up down status logs test test-unit docs bench bench-reads clean integrator
 
 $(UV):
 	python3 -m venv .cache/uv
@@ -25,6 +25,12 @@ up: setup
 down:
 	-deploy/services.sh down
 	deploy/stack.sh down
+
+# A Kafka credential for an integrator on the dev stack: `make integrator NAME=acme` (READ_EVENTS=1: it may
+# also read the events topics, which carry every account's events). Prints where its password is.
+integrator: setup
+	@[[ -n "$(NAME)" ]] || { echo "usage: make integrator NAME=<name> [READ_EVENTS=1]" >&2; exit 2; }
+	deploy/stack.sh integrator $(NAME) $(if $(filter 1,$(READ_EVENTS)),--read-events)
 
 status:
 	@deploy/stack.sh status; deploy/services.sh status

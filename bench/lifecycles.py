@@ -21,6 +21,7 @@ from contracts.messages import MessageData
 from contracts.messages.invoices import FinalizeInvoice, SendInvoice
 from contracts.messages.payments import BankTransactionReceived
 from tests.integration.factories import PAYEE_IBAN, create_invoice
+from tests.integration.harness import kafka_options
 
 STEPS = {"invoice.create": "invoice.created", "invoice.finalize": "invoice.finalized",
          "invoice.send": "invoice.sent", "bank_transaction.received": "invoice.paid"}
@@ -46,11 +47,13 @@ class Lifecycle:
 
 class LifecycleDriver:
     def __init__(self, bootstrap: str) -> None:
+        # Commands as the operators, as the CLI sends them; the answers read by the super user, who alone
+        # may join any consumer group.
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                                         linger_ms=2)
+                                         linger_ms=2, **kafka_options("operators"))
         self.consumer = AIOKafkaConsumer(topics.INVOICES_EVENTS, bootstrap_servers=bootstrap,
                                          group_id=f"bench-{uuid.uuid4()}", auto_offset_reset="latest",
-                                         enable_auto_commit=False)
+                                         enable_auto_commit=False, **kafka_options("admin"))
         self.lifecycles: dict[str, Lifecycle] = {}
         self.rejections: list[dict] = []
         # Publishing is at least once (a crash between publish and outbox clear republishes the same

@@ -13,6 +13,8 @@ from psycopg import AsyncConnection
 from psycopg.conninfo import make_conninfo
 from psycopg.types.json import Jsonb
 
+from tests.integration.harness import kafka_options
+
 TABLE = "bench_raw"
 # Each operation kind of the storage interface as the statement the PostgreSQL adapter sends.
 STATEMENTS = {
@@ -66,13 +68,15 @@ async def kafka_seconds(bootstrap: str, produced: int, consumed: int, size: int 
     """Seconds to produce `produced` records (acks=all, idempotent, as the services do) and to
     consume `consumed` of them with a consumer group."""
     topic = f"bench-raw-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    # The raw bound runs as the super user: it creates its own topic, and joins groups of its own.
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_options("admin"))
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
     finally:
         await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2,
+                                **kafka_options("admin"))
     await producer.start()
     body = json.dumps({"padding": "x" * size}).encode()
     started = time.perf_counter()
@@ -90,7 +94,7 @@ async def kafka_seconds(bootstrap: str, produced: int, consumed: int, size: int 
 
 async def _consume(bootstrap: str, topic: str, count: int) -> int:
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-raw-{uuid.uuid4()}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+                                auto_offset_reset="earliest", enable_auto_commit=False, **kafka_options("admin"))
     await consumer.start()
     try:
         taken = 0

@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -11,12 +10,12 @@ from typing import Any, TypeVar, Union
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from faststream.security import SASLPlaintext, SASLScram256, SASLScram512
 from faststream.specification import AsyncAPI
 from prometheus_client import make_asgi_app
 
 from chassis.consumer import TOPIC_DISCOVERY_MS, Consumer, OrderedBy
 from chassis.inbox import Inbox
+from chassis.kafka_errors import explain
 from chassis.logs import configure_logging
 from chassis.messaging import Publisher
 from chassis.metrics import MessagingMetrics
@@ -125,10 +124,14 @@ class Service:
             try:
                 await connect()
                 return
-            except Exception:
+            except Exception as error:
+                # A refused login or ACL is named (aiokafka itself only says it could not bootstrap).
+                reason = await explain(error, self.settings) if dependency == "Kafka" else None
                 if asyncio.get_running_loop().time() + delay > deadline:
+                    if reason:
+                        raise RuntimeError(reason) from error
                     raise
-                self.logger.warning(f"waiting for {dependency}", extra={"retry_in_seconds": delay})
+                self.logger.warning(f"waiting for {dependency}", extra={"retry_in_seconds": delay, "reason": reason or repr(error)})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5)
 
@@ -194,18 +197,6 @@ async def _forever(task: BackgroundTask, logger: logging.Logger) -> None:
             await asyncio.sleep(1)
 
 
-def _security(settings: ServiceSettings):
-    if settings.kafka_security_protocol == "PLAINTEXT":
-        return None
-    mechanisms = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
-
-    return mechanisms[settings.kafka_sasl_mechanism](
-        username=settings.kafka_sasl_username,
-        password=settings.kafka_sasl_password,
-        ssl_context=ssl.create_default_context() if settings.kafka_security_protocol.endswith("SSL") else None,
-    )
-
-
 def build_service(name: str, settings: ServiceSettings, *, rejection: type[CommandRejected],
                   in_order_per: OrderedBy = "aggregate") -> Service:
     """`rejection` is the event type that answers this service's refused commands; `in_order_per`
@@ -215,7 +206,9 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=name,
-        security=_security(settings),
+        security=settings.faststream_security(),
+        # Topics come from deploy/ (contracts/topics.py); a service may not create any, and does not try.
+        allow_auto_create_topics=False,
         middlewares=[KafkaPrometheusMiddleware(registry=metrics.registry, app_name=name)],
         logger=logger,
         # FastStream's "Received"/"Processed" lines per batch are debugging detail: the metrics

@@ -1,17 +1,75 @@
 """Configuration from environment variables, with defaults that work on the local stack."""
 
+import ssl
+from pathlib import Path
+from typing import Any
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class ServiceSettings(BaseSettings):
+class KafkaSettings(BaseSettings):
+    """How a client reaches and authenticates to Kafka: the services', the CLI's and the tests'."""
+
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    # Production brokers: set KAFKA_SECURITY_PROTOCOL=SASL_SSL plus the SASL variables.
+    # PLAINTEXT (a bare broker), SASL_PLAINTEXT (the local stacks) or SASL_SSL (production).
     kafka_security_protocol: str = "PLAINTEXT"
-    kafka_sasl_mechanism: str = "PLAIN"
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
     kafka_sasl_username: str = ""
     kafka_sasl_password: str = ""
+    # A file holding the password (deploy/ writes one per principal): used when KAFKA_SASL_PASSWORD is empty.
+    kafka_sasl_password_file: str = ""
+    # The CA that signed the brokers' certificates, for SASL_SSL/SSL; empty: the system's CAs.
+    kafka_ssl_cafile: str = ""
+
+    def sasl_password(self) -> str:
+        if self.kafka_sasl_password or not self.kafka_sasl_password_file:
+            return self.kafka_sasl_password
+        try:
+            return Path(self.kafka_sasl_password_file).read_text().strip()
+        except OSError as error:
+            raise RuntimeError(
+                f"KAFKA_SASL_PASSWORD_FILE={self.kafka_sasl_password_file} cannot be read: {error.strerror}"
+            ) from None
+
+    def uses_sasl(self) -> bool:
+        return self.kafka_security_protocol.startswith("SASL_")
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        if not self.kafka_security_protocol.endswith("SSL"):
+            return None
+        return ssl.create_default_context(cafile=self.kafka_ssl_cafile or None)
+
+    def aiokafka_options(self) -> dict[str, Any]:
+        """Keyword arguments for aiokafka's producer, consumer and admin client."""
+        options: dict[str, Any] = {"security_protocol": self.kafka_security_protocol}
+        if self.uses_sasl():
+            options |= {"sasl_mechanism": self.kafka_sasl_mechanism, "sasl_plain_username": self.kafka_sasl_username,
+                        "sasl_plain_password": self.sasl_password()}
+        if context := self.ssl_context():
+            options["ssl_context"] = context
+        return options
+
+    def faststream_security(self):
+        """The same settings as FastStream's security object (None: PLAINTEXT)."""
+        from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+
+        if not self.uses_sasl():
+            context = self.ssl_context()
+            return BaseSecurity(ssl_context=context) if context else None
+        mechanisms = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+        try:
+            mechanism = mechanisms[self.kafka_sasl_mechanism]
+        except KeyError:
+            raise RuntimeError(f"KAFKA_SASL_MECHANISM={self.kafka_sasl_mechanism} is not one of {sorted(mechanisms)}") from None
+        return mechanism(username=self.kafka_sasl_username, password=self.sasl_password(),
+                         ssl_context=self.ssl_context())
+
+
+class ServiceSettings(KafkaSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
     kafka_linger_ms: int = 1
     # The service's store: postgresql://... (the local default) or mongodb://...; the service's
     # own database on it is DATABASE_NAME, by default the service's name.

@@ -42,6 +42,8 @@ from rich.table import Table
 from cli.filters import filtered
 from cli.http import ApiKey, AsJson, get
 from cli.invoices import money
+from cli.kafka import broker as kafka_broker
+from cli.kafka import run as run_with_kafka
 from cli.kafka import until_assigned
 from contracts import topics
 from contracts.envelope import Envelope
@@ -162,7 +164,7 @@ class BulkSend:
     async def run(self, invoices: list[dict]) -> None:
         self.outcomes = {invoice["id"]: Outcome() for invoice in invoices}
         columns = (TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        async with KafkaBroker(self.bootstrap, logger=None) as broker:
+        async with kafka_broker(self.bootstrap) as broker:
             watcher = broker.subscriber(topics.INVOICES_EVENTS, topics.MAIL_EVENTS, auto_offset_reset="latest",
                                         persistent=False)
             await watcher.start()
@@ -279,7 +281,7 @@ def send(
     if len(invoices) > confirm_above and not yes:
         typer.confirm(f"send {len(invoices)} invoices (run {run})?", abort=True, err=True)
     bulk = BulkSend(account=account, actor=actor, run_id=run, api_key=api_key, bootstrap=bootstrap, timeout=timeout)
-    asyncio.run(bulk.run(invoices))
+    run_with_kafka(bulk.run(invoices), bootstrap)
     _print_summary(bulk.summary(), as_json)
 
 

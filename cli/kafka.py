@@ -1,6 +1,44 @@
-"""Following the platform's topics from the CLI."""
+"""The CLI's Kafka clients: the usual settings from the environment, and refusals said plainly.
+
+KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD (or
+KAFKA_SASL_PASSWORD_FILE) and KAFKA_SSL_CAFILE, as the services read them (chassis/settings.py);
+`source deploy/env/dev.env` sets them to the operators' principal of the local stack.
+"""
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import typer
+from faststream.kafka import KafkaBroker
+
+from chassis.kafka_errors import explain
+from chassis.settings import KafkaSettings
+
+T = TypeVar("T")
+# Exit code of a command that Kafka refused (login or ACL).
+REFUSED = 6
+
+
+def broker(bootstrap: str) -> KafkaBroker:
+    return KafkaBroker(bootstrap, security=KafkaSettings().faststream_security(), logger=None,
+                       allow_auto_create_topics=False)
+
+
+def run(coroutine: Coroutine[Any, Any, T], bootstrap: str) -> T:
+    """asyncio.run, with a refused login or a missing ACL reported as such (exit code 6)."""
+
+    async def explained() -> T:
+        try:
+            return await coroutine
+        except Exception as error:
+            reason = await explain(error, KafkaSettings(), bootstrap)
+            if reason is None:
+                raise
+            typer.secho(reason, fg="red", err=True)
+            raise typer.Exit(REFUSED) from None
+
+    return asyncio.run(explained())
 
 
 async def until_assigned(watcher) -> None:

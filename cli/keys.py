@@ -4,16 +4,16 @@ A new key is printed once and never stored: services learn only its digest, from
 `api_key.created` event this command publishes on api_keys.events.
 """
 
-import asyncio
 import os
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from faststream.kafka import KafkaBroker
 
 from chassis.http.keys import created, new_api_key
 from cli.http import AsJson, print_json
+from cli.kafka import broker as kafka_broker
+from cli.kafka import run
 from contracts.envelope import Envelope
 from contracts.messages import MessageData
 from contracts.messages.access import ApiKeyRevoked
@@ -29,11 +29,11 @@ def _announce(bootstrap: str, account: str, data: MessageData) -> None:
     async def send() -> None:
         envelope = Envelope.originate(source="cli", type=data.type_name, subject=data.aggregate_id(),
                                       accountid=account, actor=ACTOR)
-        async with KafkaBroker(bootstrap, logger=None) as broker:
+        async with kafka_broker(bootstrap) as broker:
             await broker.publish(data.model_dump_json().encode(), topic=data.topic, key=envelope.subject.encode(),
                                  headers=envelope.to_headers())
 
-    asyncio.run(send())
+    run(send(), bootstrap)
 
 
 @app.command("create")

@@ -15,10 +15,11 @@ Read commands print tables, or JSON with --json; they exit with 1 when something
 2 for refused input, 3 when the API key is refused, 4 when the service does not answer (and
 `numbering continuity` with 5 when the report flags numbers).
 
-Settings come from the environment like the services' (KAFKA_BOOTSTRAP_SERVERS).
+Settings come from the environment like the services' (KAFKA_BOOTSTRAP_SERVERS, KAFKA_SECURITY_PROTOCOL,
+KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE, KAFKA_SSL_CAFILE);
+Kafka refusing the login or an ACL exits with 6.
 """
 
-import asyncio
 import json
 import os
 import sys
@@ -27,11 +28,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
 from cli import bulk_send, integrators, invoices, keys, numbering, payments
-from cli.kafka import until_assigned
+from cli.kafka import broker as kafka_broker
+from cli.kafka import run, until_assigned
 from cli.statements import command as statements
 from contracts import topics
 from contracts.envelope import Envelope, describe_validation_error
@@ -93,13 +94,13 @@ def publish(
         typer.secho(f"invalid {type_name}: {describe_validation_error(error)}", fg="red", err=True)
         raise typer.Exit(2) from None
     envelope = Envelope.originate(source="cli", type=type_name, subject=data.aggregate_id(), accountid=account, actor=actor)
-    asyncio.run(_publish_and_watch(bootstrap, envelope, data.topic, data.model_dump_json().encode(), wait, settle))
+    run(_publish_and_watch(bootstrap, envelope, data.topic, data.model_dump_json().encode(), wait, settle), bootstrap)
 
 
 async def _publish_and_watch(
     bootstrap: str, envelope: Envelope, topic: str, body: bytes, wait: float, settle: float
 ) -> None:
-    async with KafkaBroker(bootstrap, logger=None) as broker:
+    async with kafka_broker(bootstrap) as broker:
         watcher = broker.subscriber(*topics.ALL, auto_offset_reset="latest", persistent=False)
         if wait:
             await watcher.start()
@@ -123,14 +124,14 @@ def watch(
 ) -> None:
     """Print messages as they arrive, one JSON line each: headers, key and data."""
 
-    async def run() -> None:
-        async with KafkaBroker(bootstrap, logger=None) as broker:
+    async def follow() -> None:
+        async with kafka_broker(bootstrap) as broker:
             watcher = broker.subscriber(*(topic or topics.all_with_dead_letters()), auto_offset_reset="latest", persistent=False)
             await watcher.start()
             await _follow(watcher, correlation_id, deadline=time.monotonic() + seconds if seconds else None)
 
     try:
-        asyncio.run(run())
+        run(follow(), bootstrap)
     except KeyboardInterrupt:
         pass
 

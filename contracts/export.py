@@ -55,9 +55,13 @@ def example_documents() -> dict[Path, str]:
 def service_documents() -> dict[Path, str]:
     """Each service's AsyncAPI document, and its OpenAPI document if it serves a read API."""
     documents = {}
-    # The document names the broker from the environment; pin it so the output does not depend
-    # on which stack the generating shell points at.
-    with mock.patch.dict(os.environ, {"KAFKA_BOOTSTRAP_SERVERS": "kafka:9092"}):
+    # The document names the broker and its security from the environment; pin them to production's
+    # (SASL_SSL with SCRAM-SHA-512, docs/kafka-security.md) so the output does not depend on which
+    # stack the generating shell points at. No credential appears in the document.
+    pinned = {"KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+              "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_USERNAME": "", "KAFKA_SASL_PASSWORD": "",
+              "KAFKA_SASL_PASSWORD_FILE": "", "KAFKA_SSL_CAFILE": ""}
+    with mock.patch.dict(os.environ, pinned):
         for service in SERVICES:
             app = importlib.import_module(f"services.{service}.app").create_app()
             specification = app.schema.to_specification().to_jsonable()

@@ -165,10 +165,10 @@ SERVICES = {
 
 # The operators' principal (the CLI's admin commands): acts for every account. It sends every
 # command, imports bank files, creates API keys and grants integrators their accounts, and reads
-# the events topics to show what the platform answered.
+# every topic: `invoicing publish` shows the command with what the platform answered, and
+# `invoicing watch` follows every topic and dead letter (integrators' copies included).
 OPERATORS = Grants(
-    reads=(INVOICES_EVENTS, NUMBERING_EVENTS, PAYMENTS_EVENTS, MAIL_EVENTS, API_KEYS_EVENTS, ACCOUNTS_EVENTS,
-           ACCESS_EVENTS),
+    reads=all_with_dead_letters(),
     writes=(INVOICES_COMMANDS, NUMBERING_COMMANDS, PAYMENTS_TRANSACTIONS, PAYMENTS_COMMANDS, MAIL_COMMANDS,
             API_KEYS_EVENTS, ACCESS_EVENTS),
 )

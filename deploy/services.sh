@@ -4,7 +4,8 @@
 #   deploy/services.sh up|down|status [invoices|numbering|payments|mailer ...]   (default: all)
 #
 # STACK_NAME (default dev) selects deploy/env/$STACK_NAME.env. Each service runs as
-# `.venv/bin/python -m services.<name>` with that env plus HTTP_PORT=<its port>, and must answer
+# `.venv/bin/python -m services.<name>` with that env plus HTTP_PORT=<its port> and its own Kafka principal
+# (KAFKA_SASL_USERNAME=<name>, KAFKA_SASL_PASSWORD_FILE=$KAFKA_CREDENTIALS_DIR/<name>.password), and must answer
 # GET /readyz with 200 once it is ready. Logs and pid files: $STACK_DIR/services/<name>.{log,pid}.
 set -euo pipefail
 
@@ -43,7 +44,9 @@ up_one() {
         local database_url
         database_url="$(pg_role_url "$s")" || die "$s: no PostgreSQL credentials; run 'deploy/stack.sh up postgres'"
         # cd + PYTHONPATH so `-m services.<name>` imports this checkout, whatever the caller's cwd.
+        # Each service is its own Kafka principal, with the password deploy/provision_kafka.py made for it.
         (cd "$REPO_ROOT" && HTTP_PORT="$port" PYTHONPATH="$REPO_ROOT" SERVICE_NAME="$s" DATABASE_URL="$database_url" \
+            KAFKA_SASL_USERNAME="$s" KAFKA_SASL_PASSWORD="" KAFKA_SASL_PASSWORD_FILE="$KAFKA_CREDENTIALS_DIR/$s.password" \
             start_bg "$(svc_pidfile "$s")" "$(svc_log "$s")" "$PY" -u -m "services.$s")
     fi
     local t0=$SECONDS

@@ -3,6 +3,7 @@
 # Prometheus.
 #
 #   deploy/stack.sh up|down|status|restart [kafka|ferretdb|postgres|smtp|prometheus ...]   (default: all)
+#   deploy/stack.sh integrator NAME [--read-events]   Kafka user integrator.NAME, its topics and ACLs
 #
 # STACK_NAME (default dev) selects deploy/env/$STACK_NAME.env: ports and $STACK_DIR. Each component keeps
 # its pid file, log, rendered config and data in $STACK_DIR/<component>/. Binaries and jars are cached
@@ -65,7 +66,7 @@ running_pid() { pid_of "$(comp_pidfile "$1")" "$(comp_marker "$1")"; }
 # ---------------------------------------------------------------- health checks (quiet; status via exit code)
 healthy_kafka() {
     port_open "$KAFKA_PORT" &&
-        PYTHONPATH="$REPO_ROOT" "$PY" "$REPO_ROOT/deploy/provision_topics.py" --check
+        PYTHONPATH="$REPO_ROOT" "$PY" "$REPO_ROOT/deploy/provision_kafka.py" --check
 }
 healthy_ferretdb() {
     port_open "$FERRETDB_PORT" &&
@@ -196,6 +197,21 @@ pg_sql() {
 }
 
 # ---------------------------------------------------------------- start per component
+# ensure_password <principal>: its password file under $KAFKA_CREDENTIALS_DIR, made on first use (random,
+# readable by us alone) and kept; deploy/provision_kafka.py makes the other principals' the same way.
+ensure_password() {
+    local file="$KAFKA_CREDENTIALS_DIR/$1.password"
+    (
+        umask 077
+        mkdir -p "$KAFKA_CREDENTIALS_DIR"
+        chmod 700 "$KAFKA_CREDENTIALS_DIR"
+        if [[ ! -s "$file" ]]; then
+            python3 -c 'import secrets; print(secrets.token_urlsafe(32))' >"$file.tmp" && mv "$file.tmp" "$file"
+        fi
+    )
+    cat "$file"
+}
+
 start_kafka() {
     local dir cluster_id_file props
     dir="$(comp_dir kafka)"
@@ -203,8 +219,13 @@ start_kafka() {
     ensure_kafka_libs
     KAFKA_DATA_DIR="$dir/data"
     mkdir -p "$KAFKA_DATA_DIR"
-    render_template "$REPO_ROOT/deploy/kafka/server.properties.template" "$props" \
-        KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_DATA_DIR
+    # The broker authenticates itself to its own listeners: as the super user `admin` (SCRAM, on the client
+    # listener) and `controller` (PLAIN, on the controller listener). The rendered file holds both passwords.
+    KAFKA_ADMIN_PASSWORD="$(ensure_password admin)"
+    KAFKA_CONTROLLER_PASSWORD="$(ensure_password controller)"
+    (umask 077 && render_template "$REPO_ROOT/deploy/kafka/server.properties.template" "$props" \
+        KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_DATA_DIR KAFKA_ADMIN_PASSWORD KAFKA_CONTROLLER_PASSWORD)
+    chmod 600 "$props"
 
     # The cluster id is generated once per stack and kept: re-formatting with a new id would make the
     # broker refuse its own data dir.
@@ -217,11 +238,30 @@ while (cluster_id := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstri
     pass
 print(cluster_id)' >"$cluster_id_file"
     fi
+    # Storage formatted before the broker had authentication has no `admin` user, and the broker could not
+    # even authenticate to itself: the test stack's data is throwaway and formatted again; a dev stack's is
+    # kept, with what to do.
+    local scram_stamp="$KAFKA_DATA_DIR/.scram-admin"
+    if [[ -f "$KAFKA_DATA_DIR/meta.properties" && ! -f "$scram_stamp" ]]; then
+        if [[ "$STACK_NAME" == test || "${KAFKA_REFORMAT:-0}" == 1 ]]; then
+            say "kafka: $KAFKA_DATA_DIR was formatted without SCRAM users; formatting it again (its records are dropped)"
+            rm -rf "$KAFKA_DATA_DIR"
+            mkdir -p "$KAFKA_DATA_DIR"
+        else
+            die "kafka: $KAFKA_DATA_DIR was formatted before Kafka had authentication (no SCRAM admin user)." \
+                "Its records are short-lived (24 h): run 'KAFKA_REFORMAT=1 make up' to format it again with the" \
+                "users and ACLs (the services' databases are kept), or delete $KAFKA_DATA_DIR yourself"
+        fi
+    fi
     if [[ ! -f "$KAFKA_DATA_DIR/meta.properties" ]]; then
-        say "kafka: formatting storage (cluster id $(cat "$cluster_id_file"))"
+        say "kafka: formatting storage (cluster id $(cat "$cluster_id_file")) with the SCRAM-SHA-512 user admin"
+        # --add-scram bootstraps the super user into the metadata log, so the broker can authenticate to
+        # itself and deploy/provision_kafka.py can create the others.
         java -cp "$KAFKA_LIBS/*" -Dlog4j.configuration="file:$REPO_ROOT/deploy/kafka/log4j.properties" \
             kafka.tools.StorageTool format --cluster-id="$(cat "$cluster_id_file")" -c "$props" \
+            --add-scram "SCRAM-SHA-512=[name=admin,password=$KAFKA_ADMIN_PASSWORD]" \
             >>"$(comp_log kafka)" 2>&1 || fail_with_log "kafka: storage format failed" "$(comp_log kafka)"
+        touch "$scram_stamp"
     fi
 
     start_bg "$(comp_pidfile kafka)" "$(comp_log kafka)" \
@@ -379,9 +419,10 @@ health_timeout() {
 
 post_up() {
     if [[ "$1" == kafka ]]; then
-        # Idempotent and cheap; also repairs a stack whose topics were deleted by hand.
-        PYTHONPATH="$REPO_ROOT" "$PY" "$REPO_ROOT/deploy/provision_topics.py" | sed "s/^/[$STACK_NAME] kafka: /" ||
-            die "kafka: topic provisioning failed"
+        # Idempotent and cheap: topics, users and ACLs from contracts/topics.py; also repairs a stack whose
+        # topics or ACLs were deleted by hand.
+        PYTHONPATH="$REPO_ROOT" "$PY" "$REPO_ROOT/deploy/provision_kafka.py" | sed "s/^/[$STACK_NAME] kafka: /" ||
+            die "kafka: provisioning topics, users and ACLs failed"
     fi
     if [[ "$1" == postgres ]]; then
         pg_provision || die "postgres: provisioning the service roles and databases failed"
@@ -486,6 +527,7 @@ status_one() {
 # ---------------------------------------------------------------- main
 usage() {
     echo "usage: STACK_NAME=dev|test $0 up|down|status|restart [${ALL_COMPONENTS[*]}]" >&2
+    echo "       STACK_NAME=dev|test $0 integrator NAME [--read-events]" >&2
     exit 2
 }
 
@@ -493,10 +535,12 @@ usage() {
 cmd="$1"
 shift
 components=("$@")
-[[ ${#components[@]} -gt 0 ]] || components=("${ALL_COMPONENTS[@]}")
-for c in "${components[@]}"; do
-    [[ " ${ALL_COMPONENTS[*]} " == *" $c "* ]] || die "unknown component '$c' (known: ${ALL_COMPONENTS[*]})"
-done
+if [[ "$cmd" != integrator ]]; then
+    [[ ${#components[@]} -gt 0 ]] || components=("${ALL_COMPONENTS[@]}")
+    for c in "${components[@]}"; do
+        [[ " ${ALL_COMPONENTS[*]} " == *" $c "* ]] || die "unknown component '$c' (known: ${ALL_COMPONENTS[*]})"
+    done
+fi
 
 # Serialise up/down/restart per stack: two concurrent `up`s (e.g. `make up` in two terminals) would
 # otherwise both see "not running" and race for the same ports and data dirs.
@@ -519,6 +563,15 @@ restart)
     in_parallel down_one "${components[@]}"
     require_venv
     in_parallel up_one "${components[@]}" || die "stack $STACK_NAME did not come up (see above)"
+    ;;
+integrator)
+    # deploy/stack.sh integrator NAME [--read-events]: a credential for an integrator (docs/kafka-security.md).
+    [[ ${#components[@]} -ge 1 ]] || die "usage: $0 integrator NAME [--read-events]"
+    require_venv
+    running_pid kafka >/dev/null && healthy_kafka >/dev/null 2>&1 ||
+        die "kafka of stack $STACK_NAME is not running; run 'STACK_NAME=$STACK_NAME deploy/stack.sh up kafka' (or make up) first"
+    PYTHONPATH="$REPO_ROOT" "$PY" "$REPO_ROOT/deploy/provision_kafka.py" integrator "${components[@]}" |
+        sed "s/^/[$STACK_NAME] kafka: /"
     ;;
 status)
     rc=0

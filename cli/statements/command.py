@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from faststream.kafka import KafkaBroker
 
+from cli.kafka import broker as kafka_broker
+from cli.kafka import run
 from cli.statements import MalformedStatement, read_statements
 from cli.statements.transactions import Reported, classify
 from contracts.envelope import Envelope
@@ -53,7 +54,7 @@ def import_statements(
                 for path, statements in read.items()}
     transactions = [o for found in outcomes.values() for o in found if isinstance(o, BankTransactionReceived)]
     if not dry_run:
-        asyncio.run(publish_transactions(bootstrap, transactions, account, actor))
+        run(publish_transactions(bootstrap, transactions, account, actor), bootstrap)
     for path, found in outcomes.items():
         reported = [o for o in found if isinstance(o, Reported)]
         for item in reported:
@@ -67,7 +68,7 @@ async def publish_transactions(bootstrap: str, transactions: list[BankTransactio
     """All of the import's transactions are one flow (one correlation id), sent without waiting
     per message and confirmed at the end: the command exits 0 only once Kafka has them all."""
     correlation_id = str(uuid.uuid4())
-    async with KafkaBroker(bootstrap, logger=None) as broker:
+    async with kafka_broker(bootstrap) as broker:
         deliveries = []
         with typer.progressbar(transactions, label="publishing", file=sys.stderr) as progress:
             for transaction in progress:

@@ -20,8 +20,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from contracts import topics
-
 REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS_DIR = REPO / "deploy" / "prometheus"
 ALERTS = PROMETHEUS_DIR / "alerts.yml"
@@ -322,8 +320,9 @@ def test_compose_builds_services_from_the_dockerfile():
         env = service["environment"]
         assert str(env["HTTP_PORT"]) == str(port)
         assert env["HTTP_HOST"] == "0.0.0.0"
-        assert env["KAFKA_BOOTSTRAP_SERVERS"] and env["DATABASE_URL"].startswith("mongodb://mongo:")
-        assert f"{port}:{port}" in service["ports"]
+        assert env["KAFKA_BOOTSTRAP_SERVERS"] and env["DATABASE_URL"].startswith(f"mongodb://{name}:${{MONGO_")
+        assert "@mongo:27017/" in env["DATABASE_URL"]
+        assert (f"{port}:{port}" in service.get("ports", [])) == (name in PUBLIC_HTTP)
         deps = service["depends_on"]
         assert deps["kafka"]["condition"] == "service_healthy"
         assert deps["mongo"]["condition"] == "service_healthy"
@@ -345,12 +344,59 @@ def test_compose_healthchecks_and_topic_init():
     services = compose()["services"]
     for name in ("kafka", "mongo"):
         assert services[name].get("healthcheck", {}).get("test"), f"{name}: needs a healthcheck"
+    # Topics, users and ACLs come from contracts/topics.py through the local stack's own provisioning.
     init = services["kafka-init"]
-    script = " ".join(init["command"]) if isinstance(init["command"], list) else init["command"]
-    assert "kafka-topics.sh" in script and "--if-not-exists" in script and "--partitions 3" in script
-    for topic in topics.ALL:
-        assert topic in script, f"kafka-init does not create {topic}"
-    assert ".dlq" in script, "kafka-init must create the dead-letter topics"
+    assert init["command"] == ["python", "deploy/provision_kafka.py"]
+    assert init["environment"]["KAFKA_PASSWORDS_FROM_ENV"] == "1"
+    assert "COPY deploy/provision_kafka.py" in DOCKERFILE.read_text()
+    assert init["depends_on"]["kafka"]["condition"] == "service_healthy"
+
+
+# Published to the host: the hosted invoice page and the read APIs, nothing else (operators' UIs on loopback).
+PUBLIC_HTTP = {"invoices", "numbering", "payments"}
+SECRET_VARIABLES = re.compile(r"\$\{((?:KAFKA|MONGO|GRAFANA)_[A-Z_]*PASSWORD)([^}]*)\}")
+
+
+def test_compose_publishes_only_the_public_http_and_loopback_uis():
+    for name, service in compose()["services"].items():
+        for port in service.get("ports", []):
+            if name in PUBLIC_HTTP:
+                continue
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond the host's loopback"
+    assert "ports" not in compose()["services"]["kafka"]
+    assert "ports" not in compose()["services"]["mongo"]
+
+
+def test_compose_has_no_default_password():
+    text = COMPOSE.read_text()
+    found = SECRET_VARIABLES.findall(text)
+    assert found
+    for variable, rest in found:
+        if variable == "KAFKA_INTEGRATOR_ACME_PASSWORD":
+            continue  # an example integrator: empty unless named in KAFKA_INTEGRATORS
+        assert rest.startswith(":?"), f"${{{variable}{rest}}} must fail when unset, not fall back to a default"
+    assert "admin/admin" not in text and "GRAFANA_ADMIN_PASSWORD:-" not in text
+    secrets_script = (REPO / "deploy" / "docker" / "secrets.sh").read_text()
+    for variable in {v for v, _ in found} - {"KAFKA_INTEGRATOR_ACME_PASSWORD"}:
+        assert variable.removesuffix("_PASSWORD") in secrets_script, f"deploy/docker/secrets.sh does not make {variable}"
+
+
+def test_compose_kafka_runs_the_trust_model():
+    services = compose()["services"]
+    start = (REPO / "deploy" / "docker" / "kafka" / "start.sh").read_text()
+    for line in ("listener.security.protocol.map=CLIENT:SASL_SSL,CONTROLLER:SASL_PLAINTEXT",
+                 "listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512",
+                 "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                 "allow.everyone.if.no.acl.found=false", "super.users=User:admin;User:controller",
+                 "CONTROLLER://localhost:9093", "--add-scram"):
+        assert line in start, f"deploy/docker/kafka/start.sh lacks {line}"
+    for name in SERVICES:
+        env = services[name]["environment"]
+        assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL" and env["KAFKA_SSL_CAFILE"] == "/certs/ca.pem"
+        assert env["KAFKA_SASL_USERNAME"] == name
+        assert env["KAFKA_SASL_PASSWORD"] == f"${{KAFKA_{name.upper()}_PASSWORD:?set KAFKA_{name.upper()}_PASSWORD}}"
+    assert "--web.enable-lifecycle" not in services["prometheus"]["command"]
+    assert services["grafana"]["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
 
 
 def test_compose_bind_mounts_exist():

@@ -162,7 +162,10 @@ def test_all_topics_exist(env: dict[str, str]) -> None:
         # Bootstrap is retried briefly: on a loaded 2-core machine the first metadata request right
         # after `up` has been seen to fail once; a broker that stays unreachable still fails the test.
         for attempt in range(5):
-            admin = AIOKafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"], request_timeout_ms=10000)
+            password = (Path(env["KAFKA_CREDENTIALS_DIR"]) / "admin.password").read_text().strip()
+            admin = AIOKafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"], request_timeout_ms=10000,
+                                        security_protocol="SASL_PLAINTEXT", sasl_mechanism="SCRAM-SHA-512",
+                                        sasl_plain_username="admin", sasl_plain_password=password)
             try:
                 await admin.start()
                 return set(await admin.list_topics())

@@ -22,6 +22,8 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from psycopg.conninfo import make_conninfo
 
+from chassis.kafka_errors import explain
+from chassis.settings import KafkaSettings
 from chassis.storage import open_store
 from chassis.unreadable import skip_unreadable_record
 from contracts import topics
@@ -38,6 +40,40 @@ def env(name: str) -> str:
         return os.environ[name]
     except KeyError:
         raise RuntimeError(f"{name} is not set: run the tests through `make test` (deploy/run-tests.sh)") from None
+
+
+def kafka_settings(principal: str) -> KafkaSettings:
+    """The test stack's Kafka settings as `principal` (its password file made by deploy/provision_kafka.py):
+    `admin` (super user), `operators`, a service's name, or `integrator.<name>`."""
+    return KafkaSettings(
+        kafka_bootstrap_servers=env("KAFKA_BOOTSTRAP_SERVERS"),
+        kafka_sasl_username=principal,
+        kafka_sasl_password="",
+        kafka_sasl_password_file=str(Path(env("KAFKA_CREDENTIALS_DIR")) / f"{principal}.password"),
+    )
+
+
+def kafka_options(principal: str) -> dict:
+    """aiokafka's keyword arguments for a client connecting as `principal`."""
+    return kafka_settings(principal).aiokafka_options()
+
+
+async def start_explained(client, principal: str) -> None:
+    """client.start(), with a refused login or ACL said as such instead of "Unable to bootstrap"."""
+    try:
+        await client.start()
+    except Exception as error:
+        reason = await explain(error, kafka_settings(principal))
+        if reason is None:
+            raise
+        raise RuntimeError(reason) from error
+
+
+def service_environment(service: str) -> dict[str, str]:
+    """The variables that make a service process its own Kafka principal and PostgreSQL role."""
+    return {"KAFKA_SASL_USERNAME": service, "KAFKA_SASL_PASSWORD": "",
+            "KAFKA_SASL_PASSWORD_FILE": str(Path(env("KAFKA_CREDENTIALS_DIR")) / f"{service}.password"),
+            "DATABASE_URL": database_url(service)}
 
 
 @dataclass(frozen=True)
@@ -65,10 +101,12 @@ class Received:
 
 
 class EventLog:
-    """Every record on the platform's topics since the log started, in arrival order."""
+    """Every record on the platform's topics since the log started, in arrival order. It reads every
+    topic and dead letter, so it connects as the super user `admin`."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, principal: str = "admin") -> None:
         self.bootstrap = bootstrap
+        self.principal = principal
         self.records: list[Received] = []
         self._arrived = asyncio.Condition()
         self._task: asyncio.Task | None = None
@@ -80,8 +118,9 @@ class EventLog:
             group_id=f"test-observer-{uuid.uuid4()}",
             auto_offset_reset="latest",
             enable_auto_commit=False,
+            **kafka_options(self.principal),
         )
-        await self.consumer.start()
+        await start_explained(self.consumer, self.principal)
         # Wait for the partition assignment, so nothing published after start() is missed.
         while not self.consumer.assignment():
             await asyncio.sleep(0.05)
@@ -94,10 +133,17 @@ class EventLog:
             try:
                 await self._collect_until_unreadable()
             except UnicodeDecodeError:
-                # Tests publish records the Kafka client cannot read; the log steps over them. It
-                # reads some 70 partitions one at a time, most of them empty: a short wait for each.
-                await skip_unreadable_record(
-                    self.consumer, lambda partition, **_: self.consumer.getmany(partition, timeout_ms=500, max_records=1))
+                # Tests publish records the Kafka client cannot read; the log steps over them.
+                await skip_unreadable_record(self.consumer, self._read_one)
+
+    async def _read_one(self, partition, **options) -> dict:
+        """The next record of a partition for skip_unreadable_record, at once for a partition with
+        nothing to read: the log reads every topic and dead letter, and two seconds of waiting on each
+        empty partition would keep it blind for longer than a test waits."""
+        highwater = self.consumer.highwater(partition)
+        if highwater is not None and await self.consumer.position(partition) >= highwater:
+            return {}
+        return await self.consumer.getmany(partition, **options)
 
     async def _collect_until_unreadable(self) -> None:
         async for record in self.consumer:
@@ -177,15 +223,45 @@ async def stored_invoice(account_id: str, invoice_id: str, settled: Callable[[di
             await asyncio.sleep(0.1)
 
 
+def writer_of(topic: str) -> str:
+    """Who may write `topic` on the test stack: an integrator its own topics, the operators what they send,
+    else the service whose topic it is (a test that publishes a service's events stands in for it)."""
+    if integrator := topics.origin_of(topic).integrator:
+        return f"integrator.{integrator}"
+    if topic in topics.OPERATORS.writes:
+        return "operators"
+    return next((service for service, grants in topics.SERVICES.items() if topic in grants.writes), "admin")
+
+
 class Producer:
-    def __init__(self, bootstrap: str) -> None:
-        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    """Publishes as `principal`, or by default as whoever may write each topic (`writer_of`): the
+    operators for commands, the owning service for its events."""
+
+    def __init__(self, bootstrap: str, principal: str | None = None) -> None:
+        self.bootstrap = bootstrap
+        self.principal = principal
+        self.producers: dict[str, AIOKafkaProducer] = {}
+
+    async def _producer(self, principal: str) -> AIOKafkaProducer:
+        if principal not in self.producers:
+            producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True,
+                                        **kafka_options(principal))
+            await start_explained(producer, principal)
+            self.producers[principal] = producer
+        return self.producers[principal]
+
+    @property
+    def producer(self) -> AIOKafkaProducer:
+        """The producer of the commands (started by start())."""
+        return self.producers[self.principal or "operators"]
 
     async def start(self) -> None:
-        await self.producer.start()
+        await self._producer(self.principal or "operators")
 
     async def stop(self) -> None:
-        await self.producer.stop()
+        for producer in self.producers.values():
+            await producer.stop()
+        self.producers.clear()
 
     async def send(self, data: MessageData, *, account_id: str, actor: str = "user:test", envelope: Envelope | None = None) -> Envelope:
         envelope = envelope or Envelope.originate(
@@ -195,7 +271,8 @@ class Producer:
         return envelope
 
     async def send_raw(self, topic: str, key: str | None, headers: dict[str, str | bytes], body: bytes) -> None:
-        await self.producer.send_and_wait(
+        producer = await self._producer(self.principal or writer_of(topic))
+        await producer.send_and_wait(
             topic,
             body,
             key=key.encode() if key is not None else None,
@@ -204,7 +281,7 @@ class Producer:
 
 
 class ServiceProcesses:
-    """The four services as child processes with the test stack's settings."""
+    """The four services as child processes with the test stack's settings, each its own Kafka principal."""
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
@@ -223,8 +300,7 @@ class ServiceProcesses:
         self.processes[service] = subprocess.Popen(
             [sys.executable, "-m", f"services.{service}"],
             cwd=REPO,
-            env={**os.environ, "HTTP_PORT": str(self.port(service)), "LOG_LEVEL": "INFO",
-                 "DATABASE_URL": database_url(service)},
+            env={**os.environ, **service_environment(service), "HTTP_PORT": str(self.port(service)), "LOG_LEVEL": "INFO"},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

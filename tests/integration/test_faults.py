@@ -202,13 +202,15 @@ async def test_readiness_and_metrics_report_a_consumer_that_stopped_advancing(se
 _POISON_PRODUCER = """
 import asyncio, os, sys
 from aiokafka import AIOKafkaProducer
+from chassis.settings import KafkaSettings
 
 class RawName(str):
     def encode(self, *args, **kwargs):
         return b"ce_\\xff\\xfe"
 
 async def main():
-    producer = AIOKafkaProducer(bootstrap_servers=os.environ["KAFKA_BOOTSTRAP_SERVERS"])
+    producer = AIOKafkaProducer(bootstrap_servers=os.environ["KAFKA_BOOTSTRAP_SERVERS"],
+                                **KafkaSettings().aiokafka_options())
     await producer.start()
     try:
         await producer.send_and_wait(sys.argv[1], sys.argv[3].encode(), key=sys.argv[2].encode(),

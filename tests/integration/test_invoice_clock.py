@@ -26,7 +26,7 @@ from contracts.messages.invoices import (
     VoidInvoice,
 )
 from tests.integration.factories import configure_account, create_invoice
-from tests.integration.harness import REPO, database_url, env, stored_invoice
+from tests.integration.harness import REPO, env, service_environment, stored_invoice
 
 SCHEDULE = [-3, 1, 7]
 
@@ -157,7 +157,8 @@ def second_instance(log_dir: Path) -> subprocess.Popen:
     log = open(log_dir / "invoices-2.log", "ab")  # noqa: SIM115  (owned by the child)
     port = int(env("INVOICES_HTTP_PORT")) + 10
     process = subprocess.Popen([sys.executable, "-m", "services.invoices"], cwd=REPO,
-                               env={**os.environ, "HTTP_PORT": str(port), "DATABASE_URL": database_url("invoices")}, stdout=log, stderr=subprocess.STDOUT)
+                               env={**os.environ, **service_environment("invoices"), "HTTP_PORT": str(port)},
+                               stdout=log, stderr=subprocess.STDOUT)
     for _ in range(300):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
