@@ -41,11 +41,6 @@ def test_each_topic_has_exactly_one_answerer_for_misrouted_commands_and_it_reads
     }
     assert set(topics.MISROUTED_COMMANDS_ANSWERED_BY) == set(topics.ALL)
     for topic, service in topics.MISROUTED_COMMANDS_ANSWERED_BY.items():
-        if (service, topic) in NOT_CONSUMED_YET and topic not in readers[service]:
-            continue
         assert topic in readers[service], f"{service} does not read {topic}"
 
 
-# Topics contracts/topics.py names for answerers that other parts of issue 14 make consume them (the
-# mailer accounts.events, invoices access.events); remove once those are merged.
-NOT_CONSUMED_YET = {("mailer", topics.ACCOUNTS_EVENTS), ("invoices", topics.ACCESS_EVENTS)}

@@ -54,11 +54,11 @@ from services.mailer.adapters.accounts import MailerAccounts
 from services.mailer.adapters.mail_jobs import MailJobs
 from services.mailer.adapters.suppressions import SuppressionList
 from services.mailer.metrics import MailerMetrics
+from services.mailer.settings import MailerSettings
 from services.numbering import handlers as numbering_handlers
 from services.numbering.adapters.ledger import Ledger
 from services.numbering.metrics import NumberingMetrics
 from services.payments import handlers as payments_handlers
-from services.mailer.settings import MailerSettings
 from services.payments.adapters.accounts import PayeeIbans
 from services.payments.adapters.invoices import InvoiceReadModel
 from services.payments.adapters.payments import PaymentBook
