@@ -58,22 +58,23 @@ def _run(coroutine, bootstrap: str):
     # The client's own complaints on the way to an error: the one line below says it.
     for noisy in ("aiokafka", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    from cli.kafka import run
+
     try:
-        return asyncio.run(coroutine)
+        return run(coroutine, bootstrap)
     except (TimeoutError, KafkaError, OSError) as error:
         _fail(f"Kafka at {bootstrap} did not answer: {error}", UNREACHABLE)
 
 
 async def _announce(bootstrap: str, data) -> None:
     """Publish a grant's event as the operators (the CLI's principal), and wait for the broker."""
-    from faststream.kafka import KafkaBroker
-
+    from cli.kafka import broker
     from contracts.envelope import Envelope
 
     envelope = Envelope.originate(source="cli", type=data.type_name, subject=data.aggregate_id(),
                                   accountid=data.account_id, actor=ACTOR)
-    async with KafkaBroker(bootstrap, logger=None) as broker:
-        await broker.publish(data.model_dump_json().encode(), topic=data.topic, key=envelope.subject.encode(),
+    async with broker(bootstrap) as connected:
+        await connected.publish(data.model_dump_json().encode(), topic=data.topic, key=envelope.subject.encode(),
                              headers=envelope.to_headers())
 
 
@@ -111,6 +112,7 @@ async def read_grants(bootstrap: str) -> tuple[dict[str, dict], int]:
     and how many records were no valid grant event."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
+    from chassis.settings import KafkaSettings
     from contracts.envelope import Envelope, InvalidEnvelope
     from contracts.messages.access import AccessGranted, AccessRevoked
     from contracts.topics import ACCESS_EVENTS
@@ -118,7 +120,7 @@ async def read_grants(bootstrap: str) -> tuple[dict[str, dict], int]:
     models = {model.type_name: model for model in (AccessGranted, AccessRevoked)}
     # No consumer group: every partition from its beginning, and no offsets left behind.
     consumer = AIOKafkaConsumer(ACCESS_EVENTS, bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                auto_offset_reset="earliest")
+                                auto_offset_reset="earliest", **KafkaSettings().aiokafka_options())
     await consumer.start()
     try:
         if ACCESS_EVENTS not in await consumer.topics():

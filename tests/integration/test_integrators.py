@@ -12,10 +12,10 @@ import sys
 import time
 import uuid
 from datetime import date
+from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from contracts import topics
 from contracts.envelope import Envelope
@@ -24,7 +24,7 @@ from contracts.messages.access import ApiKeyCreated
 from contracts.messages.invoices import FinalizeInvoice
 from contracts.messages.payments import BankTransactionReceived, RecordPayment
 from tests.integration.factories import PAYEE_IBAN, create_invoice
-from tests.integration.harness import Producer, env
+from tests.integration.harness import REPO, Producer, env
 from tests.integration.test_faults import _POISON_PRODUCER
 from tests.integration.test_read_api import accepted_everywhere, invoicing, new_key, read, url
 
@@ -34,21 +34,27 @@ def new_id(prefix: str = "inv") -> str:
 
 
 class Integrator:
-    """An integrator as it runs outside the platform: it writes its own topics only."""
+    """An integrator as it runs outside the platform: its own principal, which writes its own topics only."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.producer = Producer(env("KAFKA_BOOTSTRAP_SERVERS"))
+        self.principal = f"integrator.{name}"
+        self.producer = Producer(env("KAFKA_BOOTSTRAP_SERVERS"), principal=self.principal)
 
     async def create_topics(self) -> None:
-        """What onboarding an integrator does on the broker (deploy/ on a stack with ACLs)."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=env("KAFKA_BOOTSTRAP_SERVERS"))
-        await admin.start()
-        try:
-            await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)
-                                       for topic in topics.integrator_topics(self.name)])
-        finally:
-            await admin.close()
+        """Onboarding, as an operator of the stack does it: the Kafka user, its topics and their ACLs
+        (deploy/stack.sh integrator), then the integrator logs in."""
+        onboarding = await asyncio.create_subprocess_exec(
+            "bash", str(REPO / "deploy/stack.sh"), "integrator", self.name, cwd=REPO,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        output, _ = await onboarding.communicate()
+        assert onboarding.returncode == 0, output.decode()
+        await self.producer.start()
+
+    def environment(self) -> dict[str, str]:
+        """The Kafka settings of a process that acts as this integrator."""
+        return {"KAFKA_SASL_USERNAME": self.principal, "KAFKA_SASL_PASSWORD": "",
+                "KAFKA_SASL_PASSWORD_FILE": str(Path(env("KAFKA_CREDENTIALS_DIR")) / f"{self.principal}.password")}
 
     async def send(self, data: MessageData, *, account_id: str, message_id: uuid.UUID | None = None) -> Envelope:
         envelope = Envelope.originate(source=f"integrator:{self.name}", type=data.type_name,
@@ -63,7 +69,6 @@ class Integrator:
 @pytest.fixture
 async def integrator(services):
     integrator = Integrator(f"it-{uuid.uuid4().hex[:8]}")
-    await integrator.producer.start()
     yield integrator
     await integrator.producer.stop()
 
@@ -234,7 +239,7 @@ async def test_an_integrators_topic_is_watched_and_guarded_like_the_platforms(se
     topic = topics.integrator_topic(topics.INVOICES_COMMANDS, integrator.name)
     invoice_id = new_id()
     subprocess.run([sys.executable, "-c", _POISON_PRODUCER, topic, invoice_id, "{}"],
-                   env={**os.environ, "AIOKAFKA_NO_EXTENSIONS": "1"}, check=True, timeout=60)
+                   env={**os.environ, **integrator.environment(), "AIOKAFKA_NO_EXTENSIONS": "1"}, check=True, timeout=60)
     dead = await event_log.wait_for(
         lambda r: r.topic == "invoices.commands.dlq" and r.headers.get("dlq_source_topic") == topic
         and r.headers.get("dlq_reason") == "invalid_header")
