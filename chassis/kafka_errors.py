@@ -50,8 +50,8 @@ async def explain(error: BaseException, settings: KafkaSettings, bootstrap: str 
         )
     except (SaslAuthenticationFailed, UnsupportedSaslMechanismError) as refused:
         return f"Kafka at {bootstrap} refused the login {_who(settings)}: {refused} ({HINT})"
-    except (KafkaError, OSError) as unreachable:
-        return f"Kafka at {bootstrap} is not reachable: {unreachable}"
+    except (KafkaError, OSError):
+        return None  # not reachable: no refusal to explain
     connection.close()
     if not settings.uses_sasl():
         # The port answers, yet bootstrapping failed: a SASL listener closes a connection that does not log in.

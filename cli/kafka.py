@@ -10,14 +10,15 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import typer
+from aiokafka.errors import KafkaConnectionError
 from faststream.kafka import KafkaBroker
 
 from chassis.kafka_errors import explain
 from chassis.settings import KafkaSettings
 
 T = TypeVar("T")
-# Exit code of a command that Kafka refused (login or ACL).
-REFUSED = 6
+# Exit codes: Kafka did not answer (as cli.http's UNREACHABLE), Kafka refused the login or an ACL.
+UNREACHABLE, REFUSED = 4, 6
 
 
 def broker(bootstrap: str) -> KafkaBroker:
@@ -33,6 +34,9 @@ def run(coroutine: Coroutine[Any, Any, T], bootstrap: str) -> T:
             return await coroutine
         except Exception as error:
             reason = await explain(error, KafkaSettings(), bootstrap)
+            if reason is None and isinstance(error, (KafkaConnectionError, OSError, TimeoutError)):
+                typer.secho(f"Kafka at {bootstrap} did not answer: {error}", fg="red", err=True)
+                raise typer.Exit(UNREACHABLE) from None
             if reason is None:
                 raise
             typer.secho(reason, fg="red", err=True)

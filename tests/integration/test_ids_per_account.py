@@ -205,7 +205,7 @@ async def test_forged_events_of_another_account_naming_an_accounts_ids_change_no
     # B's snapshot of "its" invoice ID, with a version that would win any comparison: it is B's.
     takeover = {**snapshot, "account_id": b, "version": 10**9, "status": "void"}
     finalized = metric("payments", handled("invoice.finalized"))
-    await forge(InvoiceFinalized(invoice_id=ID, invoice=takeover), "invoices")
+    await forge(InvoiceFinalized(invoice_id=ID, invoice=takeover, hosted_token="t" * 43), "invoices")
     await grows("payments", handled("invoice.finalized"), finalized)
     # A payment of B's naming ID: invoices has no invoice ID of B's.
     drops = metric("invoices", dropped("payment.matched", "unknown_invoice"))
