@@ -21,13 +21,15 @@ def _component(pid: int, cmdline: str, parent: int, services: dict[int, str], st
         return "bench driver"
     if parent in postmasters:
         return "postgresql"
+    # Run as root, the stack's postmaster keeps its data outside the stack dir (deploy/stack.sh
+    # pg_home): it is known by the stack's port.
+    if "/bin/postgres" in cmdline and f" -p {os.environ.get('POSTGRES_PORT')} " in cmdline:
+        postmasters.add(pid)
+        return "postgresql"
     if stack_dir not in cmdline:
         return None  # another stack's process on the same machine
     if "kafka.Kafka" in cmdline:
         return "kafka"
-    if "/bin/postgres" in cmdline:
-        postmasters.add(pid)
-        return "postgresql"
     if "smtp/catcher.py" in cmdline:
         return "smtp catcher"
     return None
