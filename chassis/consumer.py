@@ -82,6 +82,10 @@ _origin = functools.lru_cache(maxsize=4096)(origin_of)
 M = TypeVar("M", bound=MessageData)
 
 
+def _not_allowed(origin: Origin) -> str:
+    return f"The integrator {origin.integrator!r} may not act for this account."
+
+
 Handler = Callable[[HandlerContext, Any], Awaitable[None]]
 OrderedBy = Literal["aggregate", "account"]
 
@@ -302,7 +306,8 @@ class Consumer:
         """The record as a message for a handler; None when it is not for this service. Raises
         UndecodableMessage (the caller dead-letters it, and answers a command)."""
         envelope = decode_envelope(decode_headers(record.headers))
-        topic = _origin(record.topic).topic
+        origin = _origin(record.topic)
+        topic = origin.topic
         model = model_on_topic(envelope, topic)
         handler = self.handlers.get(envelope.type)
         if handler is None:
@@ -312,7 +317,7 @@ class Consumer:
             return None
         data = decode_data(envelope, model, body)
         return Decoded(record, body, envelope, data, handler, foreign_account(data, envelope.accountid),
-                       self.inbox.key(envelope.id, _origin(record.topic), envelope.accountid))
+                       self.inbox.key(envelope.id, origin, envelope.accountid))
 
     async def _handle_in_order(self, group: list["Decoded"], batch: "Batch") -> None:
         for decoded in group:
@@ -359,7 +364,7 @@ class Consumer:
         not allowed its account, or its data names another account than its envelope."""
         origin, account = decoded.origin, decoded.envelope.accountid
         if not self.grants.allows(origin, account):
-            return "account_not_allowed", f"The integrator {origin.integrator!r} may not act for this account."
+            return "account_not_allowed", _not_allowed(origin)
         if decoded.foreign_account is not None:
             return "account_mismatch", (f"The data names account {decoded.foreign_account!r}, not the message's "
                                         "account.")
@@ -437,7 +442,7 @@ class Consumer:
         reason, answer, detail = error.reason, error.detail, error.detail
         if envelope is not None and not self.grants.allows(origin, envelope.accountid):
             reason = "account_not_allowed"
-            answer = f"The integrator {origin.integrator!r} may not act for this account."
+            answer = _not_allowed(origin)
             detail = f"{answer} The record is not valid either: {error.reason}: {error.detail}"
         self.logger.warning("undecodable message dead-lettered", extra={"reason": reason, "detail": detail})
         await self._dead_letter(record, body, reason, detail)
