@@ -187,9 +187,9 @@ class BulkSend:
         self.settled += outcome.settled - was
 
     async def _publish(self, broker: KafkaBroker, invoice_id: str):
-        envelope = Envelope(id=command_id(self.run_id, invoice_id), source="cli", type=SendInvoice.type_name,
-                            subject=invoice_id, time=datetime.now(UTC), accountid=self.account,
-                            correlationid=self.run_id, actor=self.actor)
+        envelope = Envelope.originate(id=command_id(self.run_id, invoice_id), source="cli", type=SendInvoice.type_name,
+                                      subject=invoice_id, accountid=self.account, correlationid=self.run_id,
+                                      actor=self.actor)
         return await broker.publish(
             SendInvoice(invoice_id=invoice_id).model_dump_json().encode(), topic=SendInvoice.topic,
             key=invoice_id.encode(), headers=envelope.to_headers(), correlation_id=self.run_id, no_confirm=True,

@@ -38,7 +38,11 @@ class Envelope(BaseModel):
     datacontenttype: str = CONTENT_TYPE
     accountid: NonEmpty = Field(description="Tenant that owns the aggregate")
     correlationid: NonEmpty = Field(description="Shared by every message of one business flow")
-    causationid: str | None = Field(default=None, description="Id of the message that caused this one")
+    causationid: str | None = Field(
+        default=None,
+        description="Id of the message that caused this one; a message that starts a flow (a command from "
+                    "outside, a timer's) names itself",
+    )
     actor: NonEmpty = Field(description="Who asked: a user id or a service name")
 
     def caused(self, *, source: str, type: str, subject: str, index: int) -> "Envelope":
@@ -56,9 +60,17 @@ class Envelope(BaseModel):
         )
 
     @classmethod
-    def originate(cls, *, source: str, type: str, subject: str, accountid: str, actor: str) -> "Envelope":
-        """The envelope of a message that starts a new flow (a command from outside, a timer)."""
-        message_id = uuid.uuid4()
+    def originate(cls, *, source: str, type: str, subject: str, accountid: str, actor: str,
+                  id: uuid.UUID | None = None, correlationid: str | None = None) -> "Envelope":
+        """The envelope of a message that starts a new flow (a command from outside, a timer).
+
+        Nothing caused it but itself, so its causationid is its own id (every record the platform
+        publishes carries every attribute, and a chain of causes ends at a message naming itself).
+        A message that answers a record is made with `caused` instead. `id` for a sender that
+        names its messages deterministically (so a retry is a duplicate), `correlationid` for one
+        that groups them (a bulk run); by default both are a new id.
+        """
+        message_id = id or uuid.uuid4()
         return cls(
             id=message_id,
             source=source,
@@ -66,7 +78,8 @@ class Envelope(BaseModel):
             subject=subject,
             time=datetime.now(UTC),
             accountid=accountid,
-            correlationid=str(message_id),
+            correlationid=correlationid or str(message_id),
+            causationid=str(message_id),
             actor=actor,
         )
 

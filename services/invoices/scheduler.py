@@ -16,7 +16,7 @@ the next command is a new one.
 import asyncio
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from chassis.messaging import Outgoing
 from chassis.service import Service
@@ -39,8 +39,8 @@ def clock_command(invoice: Invoice, at: datetime) -> Outgoing:
     data = RunInvoiceClock(invoice_id=invoice.id, at=at)
     # Invoice ids are per account, so the account is part of what names the moment.
     message_id = uuid.uuid5(_CLOCK_ID_NAMESPACE, f"{invoice.account_id}/{invoice.id}@{at.isoformat()}")
-    envelope = Envelope(id=message_id, source="invoices", type=data.type_name, subject=invoice.id, time=datetime.now(UTC),
-                        accountid=invoice.account_id, correlationid=str(message_id), actor=ACTOR)
+    envelope = Envelope.originate(id=message_id, source="invoices", type=data.type_name, subject=invoice.id,
+                                  accountid=invoice.account_id, actor=ACTOR)
     return Outgoing(envelope, data)
 
 

@@ -115,3 +115,16 @@ def test_a_domain_outside_ascii_is_accepted():
     envelope = Envelope.originate(source="t", type="invoice.send", subject="inv_1", accountid="a", actor="u")
     body = json.dumps({"invoice_id": "inv_1", "to": ["ap@zürich.example"]}).encode()
     assert decode_data(envelope, SendInvoice, body).to == ["ap@zürich.example"]
+
+
+def test_a_message_that_starts_a_flow_is_caused_by_itself():
+    envelope = command_envelope()
+    assert envelope.causationid == str(envelope.id) == envelope.correlationid
+    assert Envelope.from_headers(envelope.to_headers()).causationid == str(envelope.id)
+
+
+def test_a_message_named_by_its_sender_keeps_the_name_as_its_cause():
+    message_id = uuid.uuid4()
+    envelope = Envelope.originate(id=message_id, correlationid="run_1", source="cli", type="invoice.send",
+                                  subject="inv_1", accountid="acct_1", actor="user:ann")
+    assert (envelope.id, envelope.causationid, envelope.correlationid) == (message_id, str(message_id), "run_1")
