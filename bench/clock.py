@@ -36,7 +36,7 @@ class Arrivals(EventLog):
         self.ids: dict[tuple[str, str], set[str]] = {}
         self.data: dict[tuple[str, str], dict] = {}
 
-    async def _collect_until_unreadable(self) -> None:
+    async def _collect(self) -> None:
         async for record in self.consumer:
             headers = {name: value.decode() for name, value in record.headers}
             if headers.get("ce_type") in WATCHED:

@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -40,6 +40,7 @@ from chassis.logs import message_context
 from chassis.messaging import (
     Publisher,
     UndecodableMessage,
+    check_size,
     decode_data,
     decode_envelope,
     decode_headers,
@@ -47,12 +48,13 @@ from chassis.messaging import (
     model_on_topic,
     readable_headers,
 )
-from chassis.metrics import MessagingMetrics
+from chassis.metrics import MessagingMetrics, type_label
 from chassis.settings import ServiceSettings
 from chassis.storage import STORE_UNAVAILABLE
 from chassis.unit_of_work import AlreadyHandled
-from chassis.unreadable import parse_despite_undecodable_headers, readable_envelope, skip_unreadable_record
+from chassis.unreadable import parse_despite_undecodable_headers, read_undecodable_header_names, readable_envelope
 from contracts.envelope import Envelope
+from contracts.limits import MAX_RECORD_BYTES, record_size
 from contracts.messages import REGISTRY, MessageData, model_for
 from contracts.messages.common import CommandRejected
 from contracts.reasons import REASONS, codes_for
@@ -75,6 +77,13 @@ DEAD_LETTER_REASONS = codes_for("dead_letter")
 # client refreshes its metadata this often, and a topic that matches the subscription's pattern
 # joins the assignment at the next refresh.
 TOPIC_DISCOVERY_MS = 5000
+
+# What a dead letter keeps of a record too large to publish again whole (chassis.consumer
+# _dead_letter), within the producer's limit with room for the dlq_* headers.
+DEAD_LETTER_HEADROOM = 16_384
+SHORTENED_VALUE_BYTES = MAX_RECORD_BYTES // 2
+SHORTENED_PART_BYTES = 1024
+SHORTENED_HEADERS = 64
 
 # Topics are few; their origin is read once each.
 _origin = functools.lru_cache(maxsize=4096)(origin_of)
@@ -190,6 +199,7 @@ class Consumer:
         (contracts.topics.subscription_pattern), so an integrator's topic created later is read
         from its first record within TOPIC_DISCOVERY_MS or so.
         """
+        read_undecodable_header_names()
         topics = self.topics()
         for topic in topics:
             # Series that exist at zero from the start: increase() sees the first dead letter.
@@ -216,37 +226,6 @@ class Consumer:
             description=f"Handles {handled}. Other types on these topics are skipped.",
         )(self.on_batch)
 
-    def guard(self, kafka_consumer: AIOKafkaConsumer) -> None:
-        """Keep a record the Kafka client itself cannot read from stopping its partition.
-
-        aiokafka decodes header names as UTF-8 while it unpacks a fetch, before any code of ours
-        runs; a record whose header name is not UTF-8 makes every fetch of its partition fail,
-        for good. Such a record is dead-lettered by its position (its bytes cannot be read) and
-        skipped; the records around it are handled as usual.
-        """
-        read = kafka_consumer.getmany
-
-        async def getmany(*partitions, **options):
-            while True:
-                try:
-                    return await read(*partitions, **options)
-                except UnicodeDecodeError as error:
-                    await self._skip_unreadable(kafka_consumer, read, error)
-
-        kafka_consumer.getmany = getmany
-
-    async def _skip_unreadable(self, kafka_consumer: AIOKafkaConsumer, read, error: UnicodeDecodeError) -> None:
-        skipped = await skip_unreadable_record(kafka_consumer, read)
-        if skipped is None:
-            return  # not fetched again yet; the next read tells
-        partition, offset = skipped
-        detail = f"the Kafka client cannot read the record at offset {offset}: {error}"
-        self.logger.warning("unreadable record dead-lettered", extra={
-            "topic": partition.topic, "partition": partition.partition, "offset": offset, "detail": detail})
-        await self.publisher.publish_raw(dead_letter_topic(partition.topic), b"", None,
-                                         self._dead_letter_headers(partition, offset, "invalid_header", detail))
-        self.metrics.dead_lettered.labels(_origin(partition.topic).topic, "invalid_header").inc()
-
     async def on_batch(self, message: KafkaMessage) -> None:
         """Handle a batch: records of different keys concurrently, of one key in order; the
         types registered `first` (grants) before all the others, and the records that cannot be
@@ -264,6 +243,11 @@ class Consumer:
                 decoded = self._decode(record, body)
             except UndecodableMessage as error:
                 undecodable.append((record, body, error))
+                continue
+            except Exception as error:
+                # Decoding is ours, and no record may stop the partition, whatever it makes fail.
+                self.logger.exception("decoding failed")
+                undecodable.append((record, body, UndecodableMessage("undecodable", f"{type(error).__name__}: {error}")))
                 continue
             if decoded is not None:
                 decoded_records.append(decoded)
@@ -305,6 +289,7 @@ class Consumer:
     def _decode(self, record: ConsumerRecord, body: bytes) -> "Decoded | None":
         """The record as a message for a handler; None when it is not for this service. Raises
         UndecodableMessage (the caller dead-letters it, and answers a command)."""
+        check_size(record.key, body, record.headers)
         envelope = decode_envelope(decode_headers(record.headers))
         origin = _origin(record.topic)
         topic = origin.topic
@@ -465,14 +450,22 @@ class Consumer:
         return envelope.type in self.handlers
 
     async def _dead_letter(self, record: ConsumerRecord, body: bytes, reason: str, detail: str) -> None:
-        headers = readable_headers(record.headers)
+        key, headers = record.key, readable_headers(record.headers)
         position = TopicPartition(record.topic, record.partition)
-        dlq_headers = headers | self._dead_letter_headers(position, record.offset, reason, detail)
-        await self.publisher.publish_raw(dead_letter_topic(record.topic), body, record.key, dlq_headers)
+        dlq_headers = self._dead_letter_headers(position, record.offset, reason, detail)
+        size = record_size(key, body, record.headers)
+        if size > MAX_RECORD_BYTES - DEAD_LETTER_HEADROOM:
+            # Too large to publish again whole (a compressed record unpacks to any size): the
+            # dead letter keeps the start of each part, and says how large the record was.
+            key, body = key[:SHORTENED_PART_BYTES] if key else key, (body or b"")[:SHORTENED_VALUE_BYTES]
+            headers = {name[:SHORTENED_PART_BYTES]: value[:SHORTENED_PART_BYTES]
+                       for name, value in list(headers.items())[:SHORTENED_HEADERS]}
+            dlq_headers["dlq_shortened_from_bytes"] = str(size)
+        await self.publisher.publish_raw(dead_letter_topic(record.topic), body, key, headers | dlq_headers)
         # Labelled by the platform topic: one series per topic, however many integrators write it.
         topic = _origin(record.topic).topic
         self.metrics.dead_lettered.labels(topic, reason).inc()
-        self.metrics.consumed.labels(topic, headers.get("ce_type", "unknown"), "dead_lettered").inc()
+        self.metrics.consumed.labels(topic, type_label(headers.get("ce_type")), "dead_lettered").inc()
 
     def _dead_letter_headers(self, source: TopicPartition, offset: int, reason: str, detail: str) -> dict[str, str]:
         return {

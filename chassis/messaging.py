@@ -1,15 +1,16 @@
 """Messages as they cross Kafka: encoding, decoding, and publishing with metrics."""
 
 import asyncio
-import json
 from dataclasses import dataclass
 from typing import Any, get_args
 
 from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 
 from chassis.metrics import MessagingMetrics
 from contracts.envelope import Envelope, InvalidEnvelope, describe_validation_error
+from contracts.limits import MAX_RECORD_BYTES, record_size
 from contracts.messages import MessageData, model_for
 from contracts.messages.base import UnknownMessageType
 from contracts.reasons import REASONS
@@ -50,10 +51,27 @@ class UndecodableMessage(ValueError):
         self.envelope = envelope
 
 
-def decode_headers(raw: list[tuple[str, bytes]]) -> dict[str, str]:
-    """Record headers as text; a value that is not UTF-8 makes the record undecodable."""
+def check_size(key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes | None]]) -> None:
+    """A record larger than contracts.limits.MAX_RECORD_BYTES is undecodable (`too_large`)."""
+    size = record_size(key, value, headers)
+    if size > MAX_RECORD_BYTES:
+        raise UndecodableMessage("too_large", f"the record has {size} bytes, more than {MAX_RECORD_BYTES}")
+
+
+def decode_headers(raw: list[tuple[str, bytes | None]]) -> dict[str, str]:
+    """Record headers as text; a name or value that is not UTF-8 makes the record undecodable.
+
+    A name arrives as text with its undecodable bytes as surrogate escapes
+    (chassis.unreadable.read_undecodable_header_names), which do not encode back."""
     headers = {}
     for name, value in raw:
+        if not name.isascii():
+            try:
+                name.encode()
+            except UnicodeEncodeError as error:
+                raise UndecodableMessage(
+                    "invalid_header", f"header name {_readable_name(name)!r} is not valid UTF-8 (byte {error.start})"
+                ) from error
         try:
             headers[name] = value.decode() if value is not None else ""
         except UnicodeDecodeError as error:
@@ -63,10 +81,16 @@ def decode_headers(raw: list[tuple[str, bytes]]) -> dict[str, str]:
     return headers
 
 
-def readable_headers(raw: list[tuple[str, bytes]]) -> dict[str, str]:
-    """Headers as text even where they are not UTF-8 (undecodable bytes escaped as \\xNN), for
-    dead letters and for answering the sender of a record whose headers are broken."""
-    return {name: value.decode(errors="backslashreplace") if value is not None else "" for name, value in raw}
+def readable_headers(raw: list[tuple[str, bytes | None]]) -> dict[str, str]:
+    """Headers as text even where their names or values are not UTF-8 (undecodable bytes
+    escaped as \\xNN), for dead letters and for answering the sender of a record whose headers
+    are broken."""
+    return {_readable_name(name): value.decode(errors="backslashreplace") if value is not None else ""
+            for name, value in raw}
+
+
+def _readable_name(name: str) -> str:
+    return name if name.isascii() else name.encode(errors="surrogateescape").decode(errors="backslashreplace")
 
 
 def decode_envelope(headers: dict[str, str]) -> Envelope:
@@ -89,15 +113,28 @@ def model_on_topic(envelope: Envelope, topic: str) -> type[MessageData]:
     return model
 
 
+# pydantic-core's parser stops at its limits with these errors (contracts.limits).
+_PARSER_LIMITS = {"recursion limit exceeded": "too_deep", "number out of range": "number_too_large"}
+
+
 def decode_data(envelope: Envelope, model: type[MessageData], body: bytes) -> MessageData:
+    """The record value as the model's data; raises UndecodableMessage for anything else.
+
+    Whatever a validator raises is the data's fault (`invalid_data`), whatever its class:
+    pydantic wraps ValueError and AssertionError, not the OverflowError or RecursionError that a
+    hostile value may cause deeper down."""
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UndecodableMessage("invalid_json", str(error), envelope) from error
+        payload = from_json(body or b"", allow_inf_nan=False)
+    except ValueError as error:
+        message = str(error)
+        reason = next((code for start, code in _PARSER_LIMITS.items() if message.startswith(start)), "invalid_json")
+        raise UndecodableMessage(reason, message, envelope) from error
     try:
         data = model.model_validate(payload)
     except ValidationError as error:
         raise UndecodableMessage(_validation_reason(error), describe_validation_error(error), envelope) from error
+    except Exception as error:
+        raise UndecodableMessage("invalid_data", f"{type(error).__name__}: {error}", envelope) from error
     if data.aggregate_id() != envelope.subject:
         raise UndecodableMessage(
             "subject_mismatch",

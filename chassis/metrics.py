@@ -2,6 +2,8 @@
 
 from prometheus_client import GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR, CollectorRegistry, Counter, Histogram
 
+from contracts.messages import REGISTRY
+
 
 class MessagingMetrics:
     def __init__(self) -> None:
@@ -45,3 +47,10 @@ class MessagingMetrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+
+
+def type_label(type_name: str | None) -> str:
+    """A message type as a label value: a registered type's name, else "unknown". A record's
+    `ce_type` is whatever its producer wrote, and every distinct label value is a series kept for
+    ever."""
+    return type_name if type_name in REGISTRY else "unknown"

@@ -147,8 +147,6 @@ class Service:
             await asyncio.sleep(3600)
 
     async def _start_background(self) -> None:
-        for kafka_consumer in self._kafka_consumers():
-            self.consumer.guard(kafka_consumer)
         for task in [self._watch_progress, self._forget_old_inbox_entries, *self.background_tasks]:
             self._running.append(asyncio.create_task(_forever(task, self.logger), name=task.__name__))
 

@@ -1,23 +1,109 @@
-"""Records that FastStream or the Kafka client cannot read as they are: kept from stopping their
-partition, so the consumer can dead-letter them and move on."""
+"""Records that FastStream or the Kafka client cannot read as they are: handed to the consumer
+anyway, so it dead-letters each of them (with its bytes) and handles the records around it."""
 
 import dataclasses
+import struct
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+import aiokafka.consumer.fetcher
+from aiokafka import ConsumerRecord
+from aiokafka.errors import CorruptRecordException
+from aiokafka.record.default_records import _DefaultRecordBatchPy
+from aiokafka.record.memory_records import MemoryRecords
 from faststream.kafka import KafkaMessage
 
 from chassis.messaging import readable_headers
 from contracts.envelope import Envelope, InvalidEnvelope
 
 
+def read_undecodable_header_names() -> None:
+    """Make the Kafka client hand on records whose header names are not UTF-8.
+
+    aiokafka decodes header names as UTF-8 while it unpacks a fetched record batch (in its C
+    extension), and one such name fails the whole batch, for good: the valid records produced
+    with it would never be read. Batches are read as before, at the C extension's speed; only a
+    batch that fails so is read again, by aiokafka's pure-Python reader with the name's
+    undecodable bytes kept as surrogate escapes (chassis.messaging.decode_headers refuses such a
+    name with `invalid_header`, and readable_headers shows it as \\xNN). Idempotent.
+    """
+    aiokafka.consumer.fetcher.MemoryRecords = _TolerantRecords
+
+
+class _TolerantRecords:
+    """aiokafka's MemoryRecords over one fetched partition, which also keeps each batch's bytes."""
+
+    def __init__(self, data: bytes) -> None:
+        self._records = MemoryRecords(data)
+        self._data = memoryview(data)
+        self._position = 0
+
+    def size_in_bytes(self) -> int:
+        return self._records.size_in_bytes()
+
+    def has_next(self) -> bool:
+        return self._records.has_next()
+
+    def next_batch(self):
+        batch = self._records.next_batch()
+        # A batch is its base offset (8 bytes), its length (4) and that many bytes, as
+        # MemoryRecords itself cuts them.
+        start = self._position
+        self._position = start + 12 + struct.unpack_from(">i", self._data, start + 8)[0]
+        if batch is None or batch.magic < 2:  # before record headers existed
+            return batch
+        return _TolerantBatch(batch, self._data[start:self._position])
+
+
+class _TolerantBatch:
+    def __init__(self, batch, data: memoryview) -> None:
+        self._batch = batch
+        self._data = data
+
+    def __getattr__(self, name: str):
+        return getattr(self._batch, name)
+
+    def __iter__(self):
+        read = -1
+        try:
+            for record in self._batch:
+                read = record.offset
+                yield record
+        except (UnicodeDecodeError, CorruptRecordException) as error:
+            # The pure-Python reader reports the same failure as a corrupt record.
+            if not isinstance(error, UnicodeDecodeError) and not isinstance(error.__cause__, UnicodeDecodeError):
+                raise
+            for record in _EscapingBatch(self._data):
+                if record.offset > read:
+                    yield record
+
+
+class _EscapingBatch(_DefaultRecordBatchPy):
+    """aiokafka's pure-Python batch reader, decoding header names with surrogate escapes: it
+    slices names out of its buffer and calls .decode("utf-8") on the slice."""
+
+    def _maybe_uncompress(self) -> None:
+        super()._maybe_uncompress()
+        self._buffer = _EscapingBuffer(self._buffer)
+
+
+class _EscapingBuffer(bytearray):
+    def __getitem__(self, index):
+        item = super().__getitem__(index)
+        return _EscapingBytes(item) if isinstance(index, slice) else item
+
+
+class _EscapingBytes(bytes):
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return super().decode(encoding, "surrogateescape")
+
+
 async def parse_despite_undecodable_headers(records: tuple[ConsumerRecord, ...], parse) -> KafkaMessage:
-    """FastStream decodes every header value as UTF-8 before any handler runs, so a batch with a
-    record whose header is not would fail there and be committed past, unseen. Parse copies
-    without such values and hand on the original records: on_batch judges each record's headers
-    and dead-letters the broken ones."""
+    """FastStream decodes every header value as UTF-8 (and fails on a null one) before any
+    handler runs, so a batch with a record whose header is not would fail there and never reach
+    the consumer. Parse copies without such values and hand on the original records: on_batch
+    judges each record's headers and dead-letters the broken ones."""
     try:
         return await parse(records)
-    except UnicodeDecodeError:
+    except (UnicodeDecodeError, AttributeError):
         message = await parse(tuple(
             dataclasses.replace(record, headers=[(name, value) for name, value in record.headers if _is_utf8(value)])
             for record in records
@@ -27,37 +113,13 @@ async def parse_despite_undecodable_headers(records: tuple[ConsumerRecord, ...],
 
 
 def _is_utf8(value: bytes | None) -> bool:
+    if value is None:
+        return False
     try:
-        (value or b"").decode()
+        value.decode()
         return True
     except UnicodeDecodeError:
         return False
-
-
-async def skip_unreadable_record(kafka_consumer: AIOKafkaConsumer, read=None) -> tuple[TopicPartition, int] | None:
-    """Find the partition whose next record the client cannot unpack, and move past that record.
-
-    Partitions are read one at a time so the failing one shows; a record read from a healthy
-    one on the way is given back (its partition is sought back to it). Only partitions with
-    records waiting are read: a read of an empty one waits out its timeout, and a consumer that
-    subscribes to every integrator's topics has many. Returns the partition and the offset
-    skipped, or None when no partition fails right now.
-    """
-    read = read or kafka_consumer.getmany
-    assigned = sorted(kafka_consumer.assignment())
-    ends = await kafka_consumer.end_offsets(assigned) if assigned else {}
-    for partition in assigned:
-        if await kafka_consumer.position(partition) >= ends[partition]:
-            continue
-        try:
-            fetched = await read(partition, timeout_ms=2000, max_records=1)
-        except UnicodeDecodeError:
-            offset = await kafka_consumer.position(partition)
-            kafka_consumer.seek(partition, offset + 1)
-            return partition, offset
-        for record in fetched.get(partition, []):
-            kafka_consumer.seek(partition, record.offset)
-    return None
 
 
 def readable_envelope(record: ConsumerRecord) -> Envelope | None:

@@ -11,6 +11,8 @@ from it.
 from dataclasses import dataclass
 from typing import Literal
 
+from contracts.limits import MAX_INTEGER_DIGITS, MAX_JSON_DEPTH, MAX_RECORD_BYTES
+
 Use = Literal["rejection", "unmatched", "dead_letter", "dropped"]
 
 
@@ -33,6 +35,16 @@ _CODES = (
                "A known message type published to a topic that is not its own; publish it to the topic its "
                "schema names (`x-topic`)."),
     ReasonCode("invalid_json", ("rejection", "dead_letter"), "The record value is not a UTF-8 JSON document."),
+    ReasonCode("too_large", ("rejection", "dead_letter"),
+               f"The record (key, value and headers) has more than {MAX_RECORD_BYTES:,} bytes; it is refused unread. "
+               "Its dead letter keeps the first half of that of its value and says its size."),
+    ReasonCode("too_deep", ("rejection", "dead_letter"),
+               f"The JSON nests more than about {MAX_JSON_DEPTH} levels deep; the parser stops there."),
+    ReasonCode("number_too_large", ("rejection", "dead_letter"),
+               f"A number in the JSON has more than {MAX_INTEGER_DIGITS:,} digits; the parser stops there."),
+    ReasonCode("undecodable", ("rejection", "dead_letter"),
+               "Reading the record failed for a reason no other code names (the dead letter's `dlq_detail` says "
+               "which); no record stops its partition, whatever it makes fail."),
     ReasonCode("invalid_data", ("rejection", "dead_letter"),
                "The JSON does not satisfy the message's schema; the message names the field and the reason."),
     ReasonCode("too_many_recipients", ("rejection", "dead_letter"),

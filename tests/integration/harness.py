@@ -23,9 +23,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from psycopg.conninfo import make_conninfo
 
 from chassis.kafka_errors import explain
+from chassis.messaging import readable_headers
 from chassis.settings import KafkaSettings
 from chassis.storage import open_store
-from chassis.unreadable import skip_unreadable_record
+from chassis.unreadable import read_undecodable_header_names
 from contracts import topics
 from contracts.envelope import Envelope
 from contracts.messages import MessageData, model_for
@@ -112,6 +113,8 @@ class EventLog:
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
+        # Tests publish records the Kafka client could not unpack; the log reads them as services do.
+        read_undecodable_header_names()
         self.consumer = AIOKafkaConsumer(
             *topics.all_with_dead_letters(),
             bootstrap_servers=self.bootstrap,
@@ -129,26 +132,9 @@ class EventLog:
         self._task = asyncio.create_task(self._collect())
 
     async def _collect(self) -> None:
-        while True:
-            try:
-                await self._collect_until_unreadable()
-            except UnicodeDecodeError:
-                # Tests publish records the Kafka client cannot read; the log steps over them.
-                await skip_unreadable_record(self.consumer, self._read_one)
-
-    async def _read_one(self, partition, **options) -> dict:
-        """The next record of a partition for skip_unreadable_record, at once for a partition with
-        nothing to read: the log reads every topic and dead letter, and two seconds of waiting on each
-        empty partition would keep it blind for longer than a test waits."""
-        highwater = self.consumer.highwater(partition)
-        if highwater is not None and await self.consumer.position(partition) >= highwater:
-            return {}
-        return await self.consumer.getmany(partition, **options)
-
-    async def _collect_until_unreadable(self) -> None:
         async for record in self.consumer:
-            # Leniently: tests publish headers that are not UTF-8 on purpose.
-            headers = {name: (value or b"").decode(errors="backslashreplace") for name, value in record.headers}
+            # Leniently: tests publish header names and values that are not UTF-8 on purpose.
+            headers = readable_headers(record.headers)
             key = record.key.decode() if record.key is not None else None
             async with self._arrived:
                 self.records.append(Received(record.topic, key, headers, record.value, time.perf_counter()))
