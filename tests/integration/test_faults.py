@@ -3,9 +3,7 @@ dropped, every command is answered."""
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 import uuid
 
 import httpx
@@ -193,49 +191,3 @@ async def test_readiness_and_metrics_report_a_consumer_that_stopped_advancing(se
             await asyncio.sleep(0.5)
         else:
             raise AssertionError("invoices did not become ready again")
-
-
-
-# Kafka header names are UTF-8 strings by protocol and clients refuse to send others, so this
-# producer builds the record with aiokafka's pure-Python encoder and a name that encodes to bytes
-# that are not UTF-8.
-_POISON_PRODUCER = """
-import asyncio, os, sys
-from aiokafka import AIOKafkaProducer
-from chassis.settings import KafkaSettings
-
-class RawName(str):
-    def encode(self, *args, **kwargs):
-        return b"ce_\\xff\\xfe"
-
-async def main():
-    producer = AIOKafkaProducer(bootstrap_servers=os.environ["KAFKA_BOOTSTRAP_SERVERS"],
-                                **KafkaSettings().aiokafka_options())
-    await producer.start()
-    try:
-        await producer.send_and_wait(sys.argv[1], sys.argv[3].encode(), key=sys.argv[2].encode(),
-                                     headers=[(RawName("x"), b"y")])
-    finally:
-        await producer.stop()
-
-asyncio.run(main())
-"""
-
-
-async def test_a_header_name_that_is_not_utf8_does_not_stop_the_partition(services, producer, event_log, account_id):
-    await configured(producer, event_log, account_id)
-    invoice_id = new_invoice_id()
-    subprocess.run(
-        [sys.executable, "-c", _POISON_PRODUCER, "invoices.commands", invoice_id, "{}"],
-        env={**os.environ, "AIOKAFKA_NO_EXTENSIONS": "1"}, check=True, timeout=60,
-    )
-    dead = await event_log.wait_for(
-        lambda r: r.topic == "invoices.commands.dlq" and r.headers.get("dlq_reason") == "invalid_header"
-        and "cannot read the record" in r.headers.get("dlq_detail", "")
-        # An integrator's bad record of an earlier test lands in the same dead-letter topic.
-        and r.headers.get("dlq_source_topic") == "invoices.commands"
-    )
-    assert dead.headers["dlq_source_topic"] == "invoices.commands"
-    # The next command on the same partition (same key) is handled.
-    await producer.send(create_invoice(invoice_id), account_id=account_id)
-    await event_log.wait_for_type("invoice.created", invoice_id)
