@@ -151,7 +151,7 @@ def send_in_one_batch(records: list[dict]) -> None:
                    env={**os.environ, "AIOKAFKA_NO_EXTENSIONS": "1"})
 
 
-def one_batch_record(topic: str, envelope: Envelope, body: bytes, poisoned: bool) -> dict:
+def one_batch_record(topic: str, envelope: Envelope, body: bytes, *, poisoned: bool) -> dict:
     return {"topic": topic, "key": envelope.subject, "headers": envelope.to_headers(), "body": body.decode(),
             "poisoned": poisoned}
 
@@ -162,8 +162,9 @@ async def test_a_header_name_that_is_not_utf8_takes_no_valid_neighbour_with_it(
     invoice_id = new_invoice_id()
     bad, good = (Envelope.originate(source="tests", type="invoice.create", subject=invoice_id,
                                     accountid=account_id, actor="user:test") for _ in range(2))
-    send_in_one_batch([one_batch_record("invoices.commands", bad, valid_body(invoice_id), True),
-                       one_batch_record("invoices.commands", good, valid_body(invoice_id), False)])
+    await asyncio.to_thread(send_in_one_batch, [
+        one_batch_record("invoices.commands", bad, valid_body(invoice_id), poisoned=True),
+        one_batch_record("invoices.commands", good, valid_body(invoice_id), poisoned=False)])
     created = await event_log.wait_for_type("invoice.created", invoice_id)
     assert created.envelope.causationid == str(good.id)
     dead = await dead_letter_of(event_log, bad)
@@ -184,9 +185,9 @@ async def test_on_numbering_commands_the_allocation_after_an_unreadable_header_n
                                issued_on="2026-11-02") for _ in range(2)]
     bad, good = (Envelope.originate(source="invoices", type=AllocateNumber.type_name, subject=series,
                                     accountid=account_id, actor="service:invoices") for _ in commands)
-    send_in_one_batch([
-        one_batch_record("numbering.commands", bad, commands[0].model_dump_json().encode(), True),
-        one_batch_record("numbering.commands", good, commands[1].model_dump_json().encode(), False)])
+    await asyncio.to_thread(send_in_one_batch, [
+        one_batch_record("numbering.commands", bad, commands[0].model_dump_json().encode(), poisoned=True),
+        one_batch_record("numbering.commands", good, commands[1].model_dump_json().encode(), poisoned=False)])
     allocated = await event_log.wait_for(lambda r: r.type == "number.allocated"
                                          and r.data["invoice_id"] == commands[1].invoice_id)
     assert allocated.envelope.causationid == str(good.id)

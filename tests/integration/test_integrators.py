@@ -6,9 +6,6 @@ not authenticate."""
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from datetime import date
@@ -25,7 +22,7 @@ from contracts.messages.invoices import FinalizeInvoice
 from contracts.messages.payments import BankTransactionReceived, RecordPayment
 from tests.integration.factories import PAYEE_IBAN, create_invoice
 from tests.integration.harness import REPO, Producer, env
-from tests.integration.test_faults import _POISON_PRODUCER
+from tests.integration.test_hostile_records import one_batch_record, send_in_one_batch
 from tests.integration.test_read_api import accepted_everywhere, invoicing, new_key, read, url
 
 
@@ -238,12 +235,14 @@ async def test_an_integrators_topic_is_watched_and_guarded_like_the_platforms(se
     await until_answered(event_log, integrator, account, "unknown_invoice")
     topic = topics.integrator_topic(topics.INVOICES_COMMANDS, integrator.name)
     invoice_id = new_id()
-    subprocess.run([sys.executable, "-c", _POISON_PRODUCER, topic, invoice_id, "{}"],
-                   env={**os.environ, **integrator.environment(), "AIOKAFKA_NO_EXTENSIONS": "1"}, check=True, timeout=60)
+    unreadable = Envelope.originate(source=f"integrator:{integrator.name}", type="invoice.create", subject=invoice_id,
+                                    accountid=account, actor=f"system:{integrator.name}")
+    body = create_invoice(invoice_id).model_dump_json().encode()
+    await asyncio.to_thread(send_in_one_batch, [one_batch_record(topic, unreadable, body, poisoned=True)])
     dead = await event_log.wait_for(
         lambda r: r.topic == "invoices.commands.dlq" and r.headers.get("dlq_source_topic") == topic
-        and r.headers.get("dlq_reason") == "invalid_header")
-    assert "cannot read the record" in dead.headers["dlq_detail"]
+        and r.headers.get("ce_id") == str(unreadable.id))
+    assert dead.headers["dlq_reason"] == "invalid_header" and dead.body == body
     command = await integrator.send(create_invoice(invoice_id), account_id=account)
     assert (await answer_to(event_log, command)).type == "invoice.created"
     async with httpx.AsyncClient(timeout=5) as client:
