@@ -93,6 +93,11 @@ class Received:
     def envelope(self) -> Envelope:
         return Envelope.from_headers(self.headers)
 
+    def caused_by(self, message: Envelope) -> bool:
+        """Whether `message` caused this record; not the message itself (or its dead letter): a
+        message that starts a flow names itself as its cause."""
+        return self.headers.get("ce_causationid") == str(message.id) and self.headers.get("ce_id") != str(message.id)
+
     @property
     def data(self) -> dict:
         return json.loads(self.body)

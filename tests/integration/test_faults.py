@@ -34,7 +34,7 @@ async def finalized_invoice(producer, event_log, account_id) -> str:
 
 
 def answers_to(event_log, command: Envelope) -> list:
-    return [r for r in event_log.records if r.headers.get("ce_causationid") == str(command.id)]
+    return [r for r in event_log.records if r.caused_by(command)]
 
 
 async def test_a_long_number_format_finalizes_with_a_valid_reference_and_blocks_no_one(
@@ -134,7 +134,7 @@ async def test_a_command_on_a_topic_that_is_not_its_own_is_answered_once_and_dea
         envelope = Envelope.originate(source="tests", type=command.type_name, subject=invoice_id,
                                       accountid=account_id, actor="user:test")
         await producer.send_raw(topic, invoice_id, envelope.to_headers(), command.model_dump_json().encode())
-        answer = await event_log.wait_for(lambda r, e=envelope: r.headers.get("ce_causationid") == str(e.id))
+        answer = await event_log.wait_for(lambda r, e=envelope: r.caused_by(e))
         assert answer.type == "payment.rejected"
         assert answer.data["reason"] == "wrong_topic"
         assert "invoices.commands" in answer.data["message"]

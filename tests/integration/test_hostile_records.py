@@ -97,7 +97,7 @@ async def test_a_bad_record_is_dead_lettered_and_answered_and_the_next_one_handl
         assert (await answer_to(event_log, envelope)).data["reason"] == reason
     else:
         await asyncio.sleep(1)
-        assert not [r for r in event_log.records if r.headers.get("ce_causationid") == str(envelope.id)]
+        assert not [r for r in event_log.records if r.caused_by(envelope)]
     # A made-up type name is no label value (one series per name, for ever).
     metrics = httpx.get(f"http://127.0.0.1:{services.port('invoices')}/metrics").text
     assert "invoice.explode" not in metrics

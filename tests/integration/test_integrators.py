@@ -76,7 +76,7 @@ async def cli(*args: str) -> None:
 
 
 async def answer_to(event_log, command: Envelope, timeout: float = 30):
-    return await event_log.wait_for(lambda r: r.headers.get("ce_causationid") == str(command.id), timeout)
+    return await event_log.wait_for(lambda r: r.caused_by(command), timeout)
 
 
 async def until_answered(event_log, integrator: Integrator, account: str, reason: str) -> float:

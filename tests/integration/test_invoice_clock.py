@@ -85,7 +85,7 @@ async def handled_so_far(producer, event_log, account_id, invoice_id) -> None:
     is answered in order."""
     command = await producer.send(UpdateInvoice(invoice_id=invoice_id, changes=InvoiceChanges(memo=uuid.uuid4().hex)),
                                   account_id=account_id)
-    await event_log.wait_for(lambda r: r.headers.get("ce_causationid") == str(command.id), timeout=60)
+    await event_log.wait_for(lambda r: r.caused_by(command), timeout=60)
 
 
 def distinct(event_log, type_name: str, invoice_id: str) -> list:

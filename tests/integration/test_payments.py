@@ -181,7 +181,7 @@ async def test_the_same_bank_transaction_twice_is_one_payment(
 
     await counted_once_more(DUPLICATES, duplicates_before)
     assert len(event_log.of_type("payment.matched", invoice.id)) == 1
-    assert not [r for r in event_log.records if r.headers.get("ce_causationid") == str(again.id)]
+    assert not [r for r in event_log.records if r.caused_by(again)]
 
 
 @pytest.mark.parametrize(
