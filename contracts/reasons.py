@@ -77,6 +77,13 @@ _CODES = (
                "Only drafts are deleted, and open invoices without payments when the account enabled "
                "deleting finalized invoices."),
     ReasonCode("no_changes", ("rejection",), "The update names no field to change."),
+    ReasonCode("negative_total", ("rejection",),
+               "The invoice's lines total less than zero (negative unit amounts outweigh the rest): refused by "
+               "`invoice.create`, `invoice.update` and `invoice.finalize`, so no open invoice asks for less "
+               "than nothing."),
+    ReasonCode("due_date_before_issue", ("rejection",),
+               "The due date is before the issue date: the finalization's for an open invoice, today for a draft "
+               "(refused by `invoice.create`, `invoice.update` and `invoice.finalize`)."),
     ReasonCode("no_recipient", ("rejection",), "The customer has no email address and the command names none."),
     ReasonCode("online_payment_exists", ("rejection",),
                "An online payment is recorded, so the invoice can be neither voided nor marked unpaid."),
@@ -91,8 +98,9 @@ _CODES = (
     ReasonCode("recipient_suppressed", ("rejection",),
                "Every recipient bounced permanently before and is suppressed; nothing was sent."),
     # --- numbering ----------------------------------------------------------------------------
-    ReasonCode("invalid_number_format", ("rejection",),
-               "The number format needs exactly one `{seq}` part, and a year wherever it has a month."),
+    ReasonCode("invalid_number_format", ("rejection", "dead_letter"),
+               "The number format needs exactly one `{seq}` part, and a year wherever it has a month; refused "
+               "where it arrives (`account.configure`, `number.allocate`)."),
     # --- payments -----------------------------------------------------------------------------
     ReasonCode("invoice_not_open", ("rejection", "unmatched"),
                "The invoice takes no payment: it is a draft, paid or void."),
