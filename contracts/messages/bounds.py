@@ -16,9 +16,10 @@ Money, in minor units of the message's currency:
 
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 MAX_LINES = 500
@@ -33,6 +34,15 @@ LineAmount = Annotated[int, Field(ge=-MAX_LINE_AMOUNT, le=MAX_LINE_AMOUNT,
 Amount = Annotated[int, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, description="Minor units, at most 10^15 either way")]
 PositiveAmount = Annotated[int, Field(gt=0, le=MAX_AMOUNT, description="Minor units, 1 to 10^15")]
 AmountPaid = Annotated[int, Field(ge=0, le=2 * MAX_AMOUNT, description="Minor units, 0 to 2 x 10^15")]
+# A line's quantity and tax rate: up to 4 decimals, as a JSON number or a decimal string.
+Quantity = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=4), WithJsonSchema({"anyOf": [
+    {"type": "number", "exclusiveMinimum": 0, "maximum": 99_999_999.9999},
+    {"type": "string", "pattern": r"^[0-9]{1,8}(\.[0-9]{1,4})?$"},
+]})]
+TaxRate = Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4), WithJsonSchema({"anyOf": [
+    {"type": "number", "minimum": 0, "maximum": 100},
+    {"type": "string", "pattern": r"^[0-9]{1,3}(\.[0-9]{1,4})?$"},
+]})]
 # Aggregate versions and sequence numbers only grow, one per change; 2^53 - 1 keeps them exact in JSON.
 Version = Annotated[int, Field(ge=0, le=SAFE_INTEGER)]
 Sequence = Annotated[int, Field(ge=1, le=SAFE_INTEGER)]
@@ -61,39 +71,57 @@ Moment = Annotated[datetime, Field(
 # re reads the same way.
 _CONTROLS = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\udfff\ufffe\uffff"
 _LINE_BREAKS = r"\u000a\u000d"
-_SINGLE_LINE = rf"^[^{_CONTROLS}{_LINE_BREAKS}\u0009]*$"
-_MULTILINE = rf"^[^{_CONTROLS}]*$"
+_FORBIDDEN = {False: rf"{_CONTROLS}{_LINE_BREAKS}\u0009", True: _CONTROLS}  # by whether line breaks are allowed
+_ALLOWED = {False: "text may hold no control characters, tabs or line breaks",
+            True: "text may hold tabs and line breaks but no other control characters"}
 
 
-def _printable(pattern: str, allowed: str) -> AfterValidator:
-    matcher = re.compile(pattern)
+def _printable(line_breaks: bool) -> AfterValidator:
+    forbidden = re.compile(f"[{_FORBIDDEN[line_breaks]}]")
 
     def check(value: str) -> str:
-        if not matcher.match(value):
-            bad = next(c for c in value if not matcher.match(c))
+        if bad := forbidden.search(value):
             raise PydanticCustomError("control_character", "contains {character}; {allowed}",
-                                      {"character": f"U+{ord(bad):04X}", "allowed": allowed})
+                                      {"character": f"U+{ord(bad.group()):04X}", "allowed": _ALLOWED[line_breaks]})
         return value
 
     return AfterValidator(check)
 
 
-_single_line = _printable(_SINGLE_LINE, "text may hold no control characters, tabs or line breaks")
-_multiline = _printable(_MULTILINE, "text may hold line breaks but no other control characters")
-
-
 def text(max_length: int, *, min_length: int = 0, line_breaks: bool = False) -> type[str]:
     """A string of at most `max_length` characters with no control characters; with
     `line_breaks`, LF and CR are allowed (free text a person writes over several lines)."""
-    pattern, check = (_MULTILINE, _multiline) if line_breaks else (_SINGLE_LINE, _single_line)
-    return Annotated[str, StringConstraints(min_length=min_length or None, max_length=max_length), check,
-                     Field(json_schema_extra={"pattern": pattern})]  # type: ignore[return-value]
+    return Annotated[str, StringConstraints(min_length=min_length or None, max_length=max_length),
+                     _printable(line_breaks),
+                     Field(json_schema_extra={"pattern": f"^[^{_FORBIDDEN[line_breaks]}]*$"})]  # type: ignore[return-value]
+
+
+def _escaping(line_breaks: bool, max_length: int) -> BeforeValidator:
+    forbidden = re.compile(f"[{_FORBIDDEN[line_breaks]}]")
+
+    def escape(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        value = forbidden.sub(lambda found: found.group().encode("unicode_escape").decode(), value)
+        return value if len(value) <= max_length else value[: max_length - 1] + "\u2026"
+
+    return BeforeValidator(escape)
+
+
+def quoted(max_length: int, *, line_breaks: bool = False) -> type[str]:
+    """Like `text`, for what the platform writes from what it was sent (a refusal's sentence, an
+    SMTP relay's diagnostic, the id of a message it could not read): control characters are
+    escaped (\\x00) and an overlong value is cut, as an answer must never fail to be written."""
+    return Annotated[text(max_length, line_breaks=line_breaks), _escaping(line_breaks, max_length)]  # type: ignore[return-value]
 
 
 Text = text(500)
 Name = text(200, min_length=1)
 ShortText = text(50)
 Paragraph = text(2000, line_breaks=True)
+# What the platform repeats of what it was sent: a refusal's sentence, a relay's diagnostic, ids.
+QuotedName = quoted(200)
+QuotedText = quoted(2000, line_breaks=True)
 # What a mail or document renders in full (a preview's body): generous, but bounded.
 Document = text(100_000, line_breaks=True)
 

@@ -20,7 +20,11 @@ from contracts.messages.bounds import (
     Moment,
     Name,
     Paragraph,
+    Quantity,
+    QuotedName,
+    QuotedText,
     ShortText,
+    TaxRate,
     Text,
     Version,
     bounded_list,
@@ -126,9 +130,9 @@ class LineItem(ValueModel):
     (contracts.messages.bounds)."""
 
     description: text(500, min_length=1, line_breaks=True)  # type: ignore[valid-type]
-    quantity: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=4)]
+    quantity: Quantity
     unit_amount: LineAmount = Field(description="Price of one unit in minor units, before tax")
-    tax_rate: Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4)] = Decimal(0)
+    tax_rate: TaxRate = Decimal(0)
 
     @model_validator(mode="after")
     def _amount_within_bounds(self):
@@ -185,7 +189,7 @@ class InvoiceSnapshot(ValueModel):
 class CommandRejected(Event):
     """The answer to a command that was refused. `reason` is a stable machine-readable code."""
 
-    command_id: Name
-    command_type: Name
+    command_id: QuotedName
+    command_type: QuotedName
     reason: RejectionReason = Field(description="Why; every code and its rule: docs/reason-codes.md")
-    message: Paragraph
+    message: QuotedText

@@ -13,6 +13,7 @@ from contracts.messages.bounds import (
     Moment,
     Name,
     Paragraph,
+    QuotedName,
     ShortText,
     Text,
     bounded_list,
@@ -294,5 +295,5 @@ class AccountConfigured(Event):
 
 @message_type("invoice.command_rejected", topic=topics.INVOICES_EVENTS, key="subject_id")
 class InvoiceCommandRejected(CommandRejected):
-    subject_id: Name = Field(description="The invoice (or account) the command named")
+    subject_id: QuotedName = Field(description="The invoice (or account) the command named")
 

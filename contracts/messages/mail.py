@@ -6,7 +6,7 @@ from pydantic import Field
 
 from contracts import topics
 from contracts.messages.base import Command, Event, Identifier, message_type
-from contracts.messages.bounds import Count, Document, Moment, Name, Paragraph, Text, bounded_list
+from contracts.messages.bounds import Count, Document, Moment, QuotedName, QuotedText, Text, bounded_list
 from contracts.messages.common import CcAddresses, CommandRejected, InvoiceSnapshot, Language, ToAddresses
 
 MailKind = Literal["invoice", "receipt", "void_notice", "reminder"]
@@ -70,7 +70,7 @@ class MailRefused(MailEvent):
 
     recipients: Recipients
     smtp_code: Annotated[int, Field(ge=100, le=599)] | None = None
-    diagnostic: Paragraph
+    diagnostic: QuotedText
 
 
 @message_type("mail.deferred", topic=topics.MAIL_EVENTS, key="invoice_id")
@@ -104,4 +104,4 @@ class MailPreviewed(Event):
 
 @message_type("mail.rejected", topic=topics.MAIL_EVENTS, key="invoice_id")
 class MailCommandRejected(CommandRejected):
-    invoice_id: Name
+    invoice_id: QuotedName

@@ -8,7 +8,7 @@ from pydantic_core import PydanticCustomError
 
 from contracts import topics
 from contracts.messages.base import Command, Event, Identifier, message_type
-from contracts.messages.bounds import Day, Moment, Name, Sequence, Text
+from contracts.messages.bounds import Day, Moment, Name, QuotedName, Sequence, Text
 from contracts.messages.common import CommandRejected, InvoiceNumber
 
 # The parts of a number format in braces: `{yyyy}` / `{yy}` the year, `{mm}` the month, `{seq}` or
@@ -86,4 +86,4 @@ class NumberReleased(Event):
 
 @message_type("number.rejected", topic=topics.NUMBERING_EVENTS, key="invoice_id")
 class NumberRejected(CommandRejected):
-    invoice_id: Name
+    invoice_id: QuotedName

@@ -7,7 +7,7 @@ from pydantic_core import PydanticCustomError
 
 from contracts import topics
 from contracts.messages.base import Command, Event, Identifier, message_type
-from contracts.messages.bounds import Day, Name, PositiveAmount, Text, bounded_list, text
+from contracts.messages.bounds import Day, PositiveAmount, QuotedName, Text, bounded_list, text
 from contracts.messages.common import CommandRejected, Iban, ValueModel
 from contracts.money import Currency
 from contracts.reasons import UnmatchedReason
@@ -133,4 +133,4 @@ class PaymentCommandRejected(CommandRejected):
     (`command_type` bank_transaction.received, `subject_id` its transaction id): one that breaks its
     schema, or whose handling failed for good."""
 
-    subject_id: Name
+    subject_id: QuotedName
