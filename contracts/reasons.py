@@ -34,7 +34,8 @@ _CODES = (
                "schema names (`x-topic`)."),
     ReasonCode("invalid_json", ("rejection", "dead_letter"), "The record value is not a UTF-8 JSON document."),
     ReasonCode("invalid_data", ("rejection", "dead_letter"),
-               "The JSON does not satisfy the message's schema; the message names the field and the reason."),
+               "The JSON does not satisfy the message's schema (its bounds among them: docs/design.md, Bounds); "
+               "the message names the field and the reason."),
     ReasonCode("too_many_recipients", ("rejection", "dead_letter"),
                "More than 3 `to` or more than 9 `cc` addresses."),
     ReasonCode("subject_mismatch", ("rejection", "dead_letter"),
@@ -43,7 +44,8 @@ _CODES = (
                "The handler failed on every retry for a reason of its own (not an outage); the record is kept "
                "in the dead-letter topic and the consumer moves on."),
     ReasonCode("internal_error", ("rejection",),
-               "The command could not be processed after retries and was dead-lettered (`handler_error`)."),
+               "The command (or bank transaction) could not be processed after retries and was dead-lettered "
+               "(`handler_error`)."),
     # --- every service ------------------------------------------------------------------------
     ReasonCode("account_mismatch", ("rejection", "dropped"),
                "The account the message's data names (its `account_id`, an invoice snapshot's, a series, the "
