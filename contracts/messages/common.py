@@ -157,7 +157,9 @@ class InvoiceSnapshot(ValueModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     id: Identifier
-    account_id: Identifier
+    # The envelope's `ce_accountid` as it came, and bounded as it is: a snapshot is written by the
+    # service for the account of the command it handles, and must not fail where that passed.
+    account_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     status: InvoiceStatus
     number: InvoiceNumber | None = None
     currency: Currency
