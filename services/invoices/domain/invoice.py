@@ -250,7 +250,10 @@ class Invoice(Aggregate):
             raise RuleViolation("finalization_pending", "The invoice is being finalized.")
 
         lines = [price_line(line) for line in changes.lines] if changes.lines is not None else self.lines
-        self._check_terms(lines, changes.due_date or self.due_date, now)
+        # Days until due replace the due date by one counted from the issue date, never before it.
+        due_date = changes.due_date if changes.due_date is not None else (
+            None if changes.days_until_due is not None else self.due_date)
+        self._check_terms(lines, due_date, now)
         applied = []
         for field in requested:
             before = getattr(self, field)

@@ -56,6 +56,15 @@ def test_a_due_date_before_the_issue_date_is_refused_at_create_update_and_finali
     assert draft.pending_finalization is None
 
 
+def test_days_until_due_replace_a_due_date_that_has_passed():
+    draft = create(due_date=NOW.date())
+    later = NOW + timedelta(days=3)
+    draft.update(InvoiceChanges(days_until_due=5), ACCOUNT, **who(later))
+    draft.request_finalization(ACCOUNT, "acct/x", **who(later))
+    draft.finalize("INV-1", **who(later))
+    assert draft.due_date == later.date() + timedelta(days=5)
+
+
 def test_an_open_invoice_is_judged_by_its_own_issue_date():
     invoice = create(due_date=date(2026, 11, 20))
     invoice.request_finalization(ACCOUNT, "acct/x", **who())
