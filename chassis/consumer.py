@@ -155,6 +155,7 @@ class Consumer:
         self.handlers: dict[str, Handler] = {}
         self.fallbacks: dict[str, Handler] = {}
         self.first: set[str] = set()
+        self.answered_events: set[str] = set()
         # No grant known: integrators' records are refused until the service opts in
         # (chassis.grants.integrator_grants).
         self.grants = AccessGrants()
@@ -186,6 +187,13 @@ class Consumer:
             return fallback
 
         return register
+
+    def answers_undecodable(self, model: type[MessageData]) -> None:
+        """Answer an event of this type that cannot be decoded as if it were a command: after it is
+        dead-lettered, this service's rejection names its id, type and subject, with the reason. For
+        events whose sender waits to hear what became of them (a bank transaction: the bank feed
+        learns it was refused, not only an operator reading the dead letters)."""
+        self.answered_events.add(model.type_name)
 
     def topics(self) -> list[str]:
         return sorted({model_for(type_name).topic for type_name in self.handlers})
@@ -443,7 +451,7 @@ class Consumer:
         service answers, even on a topic that several read)."""
         if "rejection" not in REASONS[reason].uses or envelope.type not in REGISTRY:
             return False
-        if model_for(envelope.type).message_kind != "command":
+        if model_for(envelope.type).message_kind != "command" and envelope.type not in self.answered_events:
             return False
         if reason == "wrong_topic":
             return MISROUTED_COMMANDS_ANSWERED_BY[topic] == self.service

@@ -3,7 +3,7 @@
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StringConstraints
 
 # Active ISO 4217 codes and their minor-unit exponent. Most have 2 decimals; the exceptions
 # are listed explicitly because getting them wrong over- or under-charges by a factor of 100.
@@ -34,7 +34,7 @@ def _known_currency(code: str) -> str:
     return code
 
 
-Currency = Annotated[str, AfterValidator(_known_currency)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_known_currency)]
 
 
 def minor_unit_exponent(currency: str) -> int:

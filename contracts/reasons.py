@@ -46,7 +46,8 @@ _CODES = (
                "Reading the record failed for a reason no other code names (the dead letter's `dlq_detail` says "
                "which); no record stops its partition, whatever it makes fail."),
     ReasonCode("invalid_data", ("rejection", "dead_letter"),
-               "The JSON does not satisfy the message's schema; the message names the field and the reason."),
+               "The JSON does not satisfy the message's schema (its bounds among them: docs/design.md, Bounds); "
+               "the message names the field and the reason."),
     ReasonCode("too_many_recipients", ("rejection", "dead_letter"),
                "More than 3 `to` or more than 9 `cc` addresses."),
     ReasonCode("subject_mismatch", ("rejection", "dead_letter"),
@@ -55,7 +56,8 @@ _CODES = (
                "The handler failed on every retry for a reason of its own (not an outage); the record is kept "
                "in the dead-letter topic and the consumer moves on."),
     ReasonCode("internal_error", ("rejection",),
-               "The command could not be processed after retries and was dead-lettered (`handler_error`)."),
+               "The command (or bank transaction) could not be processed after retries and was dead-lettered "
+               "(`handler_error`)."),
     # --- every service ------------------------------------------------------------------------
     ReasonCode("account_mismatch", ("rejection", "dropped"),
                "The account the message's data names (its `account_id`, an invoice snapshot's, a series, the "
@@ -89,6 +91,13 @@ _CODES = (
                "Only drafts are deleted, and open invoices without payments when the account enabled "
                "deleting finalized invoices."),
     ReasonCode("no_changes", ("rejection",), "The update names no field to change."),
+    ReasonCode("negative_total", ("rejection",),
+               "The invoice's lines total less than zero (negative unit amounts outweigh the rest): refused by "
+               "`invoice.create`, `invoice.update` and `invoice.finalize`, so no open invoice asks for less "
+               "than nothing."),
+    ReasonCode("due_date_before_issue", ("rejection",),
+               "The due date is before the issue date: the finalization's for an open invoice, today for a draft "
+               "(refused by `invoice.create`, `invoice.update` and `invoice.finalize`)."),
     ReasonCode("no_recipient", ("rejection",), "The customer has no email address and the command names none."),
     ReasonCode("online_payment_exists", ("rejection",),
                "An online payment is recorded, so the invoice can be neither voided nor marked unpaid."),
@@ -103,8 +112,9 @@ _CODES = (
     ReasonCode("recipient_suppressed", ("rejection",),
                "Every recipient bounced permanently before and is suppressed; nothing was sent."),
     # --- numbering ----------------------------------------------------------------------------
-    ReasonCode("invalid_number_format", ("rejection",),
-               "The number format needs exactly one `{seq}` part, and a year wherever it has a month."),
+    ReasonCode("invalid_number_format", ("rejection", "dead_letter"),
+               "The number format needs exactly one `{seq}` part, and a year wherever it has a month; refused "
+               "where it arrives (`account.configure`, `number.allocate`)."),
     # --- payments -----------------------------------------------------------------------------
     ReasonCode("invoice_not_open", ("rejection", "unmatched"),
                "The invoice takes no payment: it is a draft, paid or void."),

@@ -13,14 +13,13 @@ topic, and acts on it only for the accounts granted to that integrator. Compacte
 `<integrator>/<account>`: the latest word on each grant is kept for good.
 """
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
 from contracts import topics
 from contracts.messages.base import Event, Identifier, message_type
-from contracts.messages.common import Text
+from contracts.messages.bounds import Moment, Name, Text
 
 IntegratorName = Annotated[str, StringConstraints(pattern=f"^{topics.INTEGRATOR_NAME}$")]
 
@@ -33,14 +32,14 @@ class ApiKeyCreated(Event):
     account_id: Identifier
     digest: KeyDigest = Field(description="SHA-256 of the key's secret, hex; the secret itself is never published")
     label: Text = ""
-    created_at: datetime
+    created_at: Moment
 
 
 @message_type("api_key.revoked", topic=topics.API_KEYS_EVENTS, key="key_id")
 class ApiKeyRevoked(Event):
     key_id: Identifier
     account_id: Identifier
-    revoked_at: datetime
+    revoked_at: Moment
 
 
 def grant_key(integrator: str, account_id: str) -> str:
@@ -49,7 +48,7 @@ def grant_key(integrator: str, account_id: str) -> str:
 
 
 class AccessEvent(Event):
-    grant_key: str = Field(description="`<integrator>/<account_id>`: the Kafka key (the topic keeps the latest "
+    grant_key: Name = Field(description="`<integrator>/<account_id>`: the Kafka key (the topic keeps the latest "
                                        "record of each grant)")
     integrator: IntegratorName = Field(description="The integrator's name: it writes `<topic>.from.<integrator>`")
     account_id: Identifier
@@ -65,7 +64,7 @@ class AccessEvent(Event):
 class AccessGranted(AccessEvent):
     """The integrator may send commands for the account from now on."""
 
-    granted_at: datetime
+    granted_at: Moment
     granted_by: Text = Field(description="The operator who granted it")
 
 
@@ -74,5 +73,5 @@ class AccessRevoked(AccessEvent):
     """The integrator's commands for the account have no effect from now on (they are answered
     `account_not_allowed`)."""
 
-    revoked_at: datetime
+    revoked_at: Moment
     revoked_by: Text = Field(description="The operator who revoked it")

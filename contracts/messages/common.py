@@ -1,21 +1,39 @@
 """Value types that several messages carry: parties, lines, and the invoice snapshot."""
 
-from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, model_validator
 from pydantic.networks import validate_email
 from pydantic_core import PydanticCustomError
 
 from contracts.messages.base import Event, Identifier
+from contracts.messages.bounds import (
+    MAX_LINE_AMOUNT,
+    MAX_LINES,
+    Amount,
+    AmountPaid,
+    Count,
+    Day,
+    LineAmount,
+    Moment,
+    Name,
+    Paragraph,
+    Quantity,
+    QuotedName,
+    QuotedText,
+    ShortText,
+    TaxRate,
+    Text,
+    Version,
+    bounded_list,
+    text,
+)
 from contracts.money import Currency
 from contracts.reasons import RejectionReason
 from contracts.references import compact, is_valid_iban
 
-Text = Annotated[str, StringConstraints(max_length=500)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
 
 
@@ -28,7 +46,7 @@ def _checked_iban(value: str) -> str:
     return iban
 
 
-Iban = Annotated[str, AfterValidator(_checked_iban)]
+Iban = Annotated[str, StringConstraints(max_length=50), AfterValidator(_checked_iban)]
 
 
 @lru_cache(maxsize=8192)
@@ -65,7 +83,11 @@ def _recipients(limit: int) -> AfterValidator:
 # Up to 3 `to` and 9 `cc` addresses per mail; the schema says so with maxItems.
 ToAddresses = Annotated[list[EmailAddress], _recipients(3), Field(json_schema_extra={"maxItems": 3})]
 CcAddresses = Annotated[list[EmailAddress], _recipients(9), Field(json_schema_extra={"maxItems": 9})]
-Metadata = Annotated[dict[str, Annotated[str, StringConstraints(max_length=500)]], Field(max_length=50)]
+# Stripe's bounds: 50 keys of up to 40 characters, values of up to 500.
+Metadata = Annotated[dict[text(40, min_length=1), Text], Field(max_length=50)]  # type: ignore[valid-type]
+
+# What a number format renders (contracts.messages.numbering.NumberFormat).
+InvoiceNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-_/.]{1,80}$")]
 
 InvoiceStatus = Literal["draft", "open", "paid", "void", "uncollectible"]
 
@@ -77,7 +99,7 @@ class ValueModel(BaseModel):
 class Address(ValueModel):
     line1: Text = ""
     line2: Text = ""
-    postal_code: Annotated[str, StringConstraints(max_length=20)] = ""
+    postal_code: text(20) = ""  # type: ignore[valid-type]
     city: Text = ""
     country: Annotated[str, StringConstraints(pattern=r"^([A-Z]{2})?$")] = ""
 
@@ -89,7 +111,7 @@ class Customer(ValueModel):
     email: ToAddresses = []
     cc: CcAddresses = []
     address: Address = Address()
-    tax_id: Annotated[str, StringConstraints(max_length=50)] = ""
+    tax_id: ShortText = ""
     language: Language = "en"
 
 
@@ -100,21 +122,33 @@ class Issuer(ValueModel):
     email: EmailAddress
     reply_to: EmailAddress | None = None
     address: Address = Address()
-    tax_id: Annotated[str, StringConstraints(max_length=50)] = ""
+    tax_id: ShortText = ""
 
 
 class LineItem(ValueModel):
-    description: Annotated[str, StringConstraints(min_length=1, max_length=500)]
-    quantity: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=4)]
-    unit_amount: int = Field(description="Price of one unit in minor units, before tax")
-    tax_rate: Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4)] = Decimal(0)
+    """One line; quantity x unit_amount is at most 10^12 minor units either way
+    (contracts.messages.bounds)."""
+
+    description: text(500, min_length=1, line_breaks=True)  # type: ignore[valid-type]
+    quantity: Quantity
+    unit_amount: LineAmount = Field(description="Price of one unit in minor units, before tax")
+    tax_rate: TaxRate = Decimal(0)
+
+    @model_validator(mode="after")
+    def _amount_within_bounds(self):
+        if abs(self.quantity * self.unit_amount) > MAX_LINE_AMOUNT:
+            raise ValueError(f"quantity x unit_amount is more than {MAX_LINE_AMOUNT} minor units either way")
+        return self
+
+
+Lines = bounded_list(LineItem, MAX_LINES)
 
 
 class PricedLine(LineItem):
     """A line with the amounts the invoices service computed for it."""
 
-    amount: int = Field(description="quantity x unit_amount, rounded to minor units")
-    tax_amount: int
+    amount: LineAmount = Field(description="quantity x unit_amount, rounded to minor units")
+    tax_amount: LineAmount
 
 
 class InvoiceSnapshot(ValueModel):
@@ -123,39 +157,41 @@ class InvoiceSnapshot(ValueModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     id: Identifier
-    account_id: str
+    # The envelope's `ce_accountid` as it came, and bounded as it is: a snapshot is written by the
+    # service for the account of the command it handles, and must not fail where that passed.
+    account_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     status: InvoiceStatus
-    number: str | None = None
+    number: InvoiceNumber | None = None
     currency: Currency
     customer: Customer
     issuer: Issuer | None = None
-    lines: list[PricedLine]
-    subtotal: int
-    tax: int
-    total: int
-    amount_paid: int
-    amount_due: int
-    amount_remaining: int
-    due_date: date | None = None
-    days_until_due: int | None = None
+    lines: bounded_list(PricedLine, MAX_LINES)  # type: ignore[valid-type]
+    subtotal: Amount
+    tax: Amount
+    total: Amount
+    amount_paid: AmountPaid
+    amount_due: Amount
+    amount_remaining: Amount
+    due_date: Day | None = None
+    days_until_due: Count | None = None
     past_due: bool = Field(default=False, description="Open and announced past its due date (invoice.past_due)")
     payee_iban: Iban | None = None
-    payment_reference: str | None = None
-    quote_id: str | None = None
-    memo: Text = ""
+    payment_reference: ShortText | None = None
+    quote_id: Identifier | None = None
+    memo: Paragraph = ""
     metadata: Metadata = {}
-    created_at: datetime
-    finalized_at: datetime | None = None
-    paid_at: datetime | None = None
-    voided_at: datetime | None = None
-    last_sent_at: datetime | None = None
-    version: int
+    created_at: Moment
+    finalized_at: Moment | None = None
+    paid_at: Moment | None = None
+    voided_at: Moment | None = None
+    last_sent_at: Moment | None = None
+    version: Version
 
 
 class CommandRejected(Event):
     """The answer to a command that was refused. `reason` is a stable machine-readable code."""
 
-    command_id: str
-    command_type: str
+    command_id: QuotedName
+    command_type: QuotedName
     reason: RejectionReason = Field(description="Why; every code and its rule: docs/reason-codes.md")
-    message: str
+    message: QuotedText

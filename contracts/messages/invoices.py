@@ -1,12 +1,23 @@
 """invoices.commands and invoices.events: the invoice lifecycle and account settings."""
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 
 from contracts import topics
 from contracts.messages.base import Command, Event, Identifier, message_type
+from contracts.messages.bounds import (
+    Amount,
+    Count,
+    Day,
+    Moment,
+    Name,
+    Paragraph,
+    QuotedName,
+    ShortText,
+    Text,
+    bounded_list,
+)
 from contracts.messages.common import (
     Address,
     CcAddresses,
@@ -14,23 +25,19 @@ from contracts.messages.common import (
     Customer,
     EmailAddress,
     Iban,
+    InvoiceNumber,
     InvoiceSnapshot,
     Language,
-    LineItem,
+    Lines,
     Metadata,
-    Name,
-    Text,
     ToAddresses,
     ValueModel,
 )
+from contracts.messages.numbering import NumberFormat, SeriesKey
 from contracts.money import Currency
 
 DaysUntilDue = Annotated[int, Field(ge=0, le=365)]
 ReminderDay = Annotated[int, Field(ge=-60, le=365, description="Days relative to the due date: negative before, positive after")]
-NumberFormat = Annotated[
-    str,
-    StringConstraints(pattern=r"^[A-Za-z0-9\-_/.]*(\{(yyyy|yy|mm|seq(:0[1-9])?)\}[A-Za-z0-9\-_/.]*)+$"),
-]
 
 # --- commands ---------------------------------------------------------------------------------
 
@@ -40,10 +47,10 @@ class CreateInvoice(Command):
     invoice_id: Identifier
     currency: Currency
     customer: Customer
-    lines: Annotated[list[LineItem], Field(max_length=500)] = []
-    due_date: date | None = None
+    lines: Lines = []
+    due_date: Day | None = None
     days_until_due: DaysUntilDue | None = None
-    memo: Text = ""
+    memo: Paragraph = ""
     metadata: Metadata = {}
     quote_id: Identifier | None = None
     subscription_id: Identifier | None = Field(
@@ -62,10 +69,10 @@ class InvoiceChanges(ValueModel):
 
     currency: Currency | None = None
     customer: Customer | None = None
-    lines: Annotated[list[LineItem], Field(max_length=500)] | None = None
-    due_date: date | None = None
+    lines: Lines | None = None
+    due_date: Day | None = None
     days_until_due: DaysUntilDue | None = None
-    memo: Text | None = None
+    memo: Paragraph | None = None
     metadata: Metadata | None = None
 
 
@@ -103,7 +110,7 @@ class RunInvoiceClock(Command):
     """
 
     invoice_id: Identifier
-    at: datetime = Field(description="The moment the clock found due (the invoice's next clock moment)")
+    at: Moment = Field(description="The moment the clock found due (the invoice's next clock moment)")
 
 
 @message_type("invoice.send", topic=topics.INVOICES_COMMANDS, key="invoice_id")
@@ -139,7 +146,7 @@ class MarkInvoiceUncollectible(Command):
 @message_type("invoice.mark_paid", topic=topics.INVOICES_COMMANDS, key="invoice_id")
 class MarkInvoicePaid(Command):
     invoice_id: Identifier
-    paid_on: date | None = None
+    paid_on: Day | None = None
     note: Text = ""
 
 
@@ -156,7 +163,7 @@ class ConfigureAccount(Command):
     account_id: Identifier
     company_name: Name | None = None
     company_address: Address | None = None
-    company_tax_id: Annotated[str, StringConstraints(max_length=50)] | None = None
+    company_tax_id: ShortText | None = None
     sender_email: EmailAddress | None = None
     reply_to: EmailAddress | None = None
     payee_iban: Iban | None = None
@@ -164,7 +171,7 @@ class ConfigureAccount(Command):
     default_days_until_due: DaysUntilDue | None = None
     edit_finalized_invoices: bool | None = None
     delete_finalized_invoices: bool | None = None
-    reminder_schedule: Annotated[list[ReminderDay], Field(max_length=10)] | None = Field(
+    reminder_schedule: bounded_list(ReminderDay, 10) | None = Field(  # type: ignore[valid-type]
         default=None, examples=[[-3, 1, 7]],
         description="When open invoices remind their customer, in days relative to the due date (-3: three days "
                     "before, 0: on the day, 7: a week after); an empty list sends no reminders",
@@ -193,24 +200,24 @@ class InvoiceCreated(InvoiceStateEvent):
 
 
 class FieldChange(ValueModel):
-    field: str
+    field: Name
     before: Any = None
     after: Any = None
 
 
 @message_type("invoice.updated", topic=topics.INVOICES_EVENTS, key="invoice_id")
 class InvoiceUpdated(InvoiceStateEvent):
-    changes: list[FieldChange]
+    changes: bounded_list(FieldChange, 20)  # type: ignore[valid-type]
 
 
 @message_type("invoice.deleted", topic=topics.INVOICES_EVENTS, key="invoice_id")
 class InvoiceDeleted(Event):
     invoice_id: Identifier
-    status: str
-    number: str | None = Field(default=None, description="Set when a finalized invoice is deleted: its number becomes a recorded gap")
-    series_key: str | None = None
+    status: Name
+    number: InvoiceNumber | None = Field(default=None, description="Set when a finalized invoice is deleted: its number becomes a recorded gap")
+    series_key: SeriesKey | None = None
     reason: Text = ""
-    deleted_at: datetime
+    deleted_at: Moment
 
 
 HostedToken = Annotated[str, Field(
@@ -229,18 +236,18 @@ class InvoiceFinalized(InvoiceStateEvent):
 @message_type("invoice.sent", topic=topics.INVOICES_EVENTS, key="invoice_id")
 class InvoiceSent(Event):
     invoice_id: Identifier
-    number: str | None
-    mail_id: str
-    to: list[str]
-    cc: list[str] = []
-    sent_at: datetime
+    number: InvoiceNumber | None
+    mail_id: Identifier
+    to: ToAddresses
+    cc: CcAddresses = []
+    sent_at: Moment
 
 
 @message_type("invoice.payment_applied", topic=topics.INVOICES_EVENTS, key="invoice_id")
 class InvoicePaymentApplied(InvoiceStateEvent):
     payment_id: Identifier
-    amount: int
-    overpaid_amount: int = 0
+    amount: Amount
+    overpaid_amount: Amount = 0
 
 
 @message_type("invoice.paid", topic=topics.INVOICES_EVENTS, key="invoice_id")
@@ -250,7 +257,7 @@ class InvoicePaid(InvoiceStateEvent):
 
 @message_type("invoice.marked_unpaid", topic=topics.INVOICES_EVENTS, key="invoice_id")
 class InvoiceMarkedUnpaid(InvoiceStateEvent):
-    removed_payment_ids: list[str] = []
+    removed_payment_ids: bounded_list(Identifier, 1000) = []  # type: ignore[valid-type]
 
 
 @message_type("invoice.voided", topic=topics.INVOICES_EVENTS, key="invoice_id")
@@ -273,7 +280,7 @@ class InvoiceMarkedUncollectible(InvoiceStateEvent):
 
 @message_type("invoice.past_due", topic=topics.INVOICES_EVENTS, key="invoice_id")
 class InvoicePastDue(InvoiceStateEvent):
-    days_past_due: int
+    days_past_due: Count
 
 
 @message_type("account.configured", topic=topics.ACCOUNTS_EVENTS, key="account_id")
@@ -283,10 +290,10 @@ class AccountConfigured(Event):
     and a new consumer reads every account's current settings from the start of the topic."""
 
     account_id: Identifier
-    settings: dict[str, Any]
+    settings: Annotated[dict[Name, Any], Field(max_length=50)]
 
 
 @message_type("invoice.command_rejected", topic=topics.INVOICES_EVENTS, key="subject_id")
 class InvoiceCommandRejected(CommandRejected):
-    subject_id: str = Field(description="The invoice (or account) the command named")
+    subject_id: QuotedName = Field(description="The invoice (or account) the command named")
 

@@ -1,16 +1,18 @@
 """mail.commands and mail.events: delivering invoice emails."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import Field
 
 from contracts import topics
 from contracts.messages.base import Command, Event, Identifier, message_type
+from contracts.messages.bounds import Count, Document, Moment, QuotedName, QuotedText, Text, bounded_list
 from contracts.messages.common import CcAddresses, CommandRejected, InvoiceSnapshot, Language, ToAddresses
 
 MailKind = Literal["invoice", "receipt", "void_notice", "reminder"]
 To = Annotated[ToAddresses, Field(min_length=1)]
+# Whom an attempt concerns: some of a mail's to and cc.
+Recipients = bounded_list(Text, 12)
 
 
 class InvoiceMail(Command):
@@ -30,7 +32,7 @@ class SendInvoiceMail(InvoiceMail):
 
 @message_type("mail.send_reminder", topic=topics.MAIL_COMMANDS, key="invoice_id")
 class SendReminderMail(InvoiceMail):
-    days_relative_to_due: int = Field(description="Negative before the due date, positive after")
+    days_relative_to_due: Annotated[int, Field(ge=-60, le=365, description="Negative before the due date, positive after")]
 
 
 @message_type("mail.preview", topic=topics.MAIL_COMMANDS, key="invoice_id")
@@ -49,45 +51,45 @@ class MailEvent(Event):
 
 @message_type("mail.queued", topic=topics.MAIL_EVENTS, key="invoice_id")
 class MailQueued(MailEvent):
-    to: list[str]
-    cc: list[str] = []
-    queued_at: datetime
+    to: ToAddresses
+    cc: CcAddresses = []
+    queued_at: Moment
 
 
 @message_type("mail.sent", topic=topics.MAIL_EVENTS, key="invoice_id")
 class MailSent(MailEvent):
-    to: list[str]
-    cc: list[str] = []
-    sent_at: datetime
-    attempts: int
-    smtp_message_id: str
+    to: ToAddresses
+    cc: CcAddresses = []
+    sent_at: Moment
+    attempts: Count
+    smtp_message_id: Text
 
 
 class MailRefused(MailEvent):
     """Recipients the SMTP relay refused, with what it said."""
 
-    recipients: list[str]
-    smtp_code: int | None = None
-    diagnostic: str
+    recipients: Recipients
+    smtp_code: Annotated[int, Field(ge=100, le=599)] | None = None
+    diagnostic: QuotedText
 
 
 @message_type("mail.deferred", topic=topics.MAIL_EVENTS, key="invoice_id")
 class MailDeferred(MailRefused):
     """An attempt was refused temporarily (SMTP 4xx or no connection); the mail is tried again."""
 
-    attempt: int
-    next_attempt_at: datetime
+    attempt: Count
+    next_attempt_at: Moment
 
 
 @message_type("mail.bounced", topic=topics.MAIL_EVENTS, key="invoice_id")
 class MailBounced(MailRefused):
     permanent: bool
-    attempts: int
+    attempts: Count
 
 
 @message_type("mail.dropped", topic=topics.MAIL_EVENTS, key="invoice_id")
 class MailDropped(MailEvent):
-    recipients: list[str]
+    recipients: Recipients
     reason: Literal["suppressed"]
 
 
@@ -95,11 +97,11 @@ class MailDropped(MailEvent):
 class MailPreviewed(Event):
     invoice_id: Identifier
     kind: MailKind
-    language: str
-    subject: str
-    body_text: str
+    language: Language
+    subject: Text
+    body_text: Document
 
 
 @message_type("mail.rejected", topic=topics.MAIL_EVENTS, key="invoice_id")
 class MailCommandRejected(CommandRejected):
-    invoice_id: str
+    invoice_id: QuotedName

@@ -1,20 +1,20 @@
 """payments.transactions, payments.commands and payments.events."""
 
-from datetime import date
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from contracts import topics
 from contracts.messages.base import Command, Event, Identifier, message_type
-from contracts.messages.common import CommandRejected, Iban, Text, ValueModel
+from contracts.messages.bounds import Day, PositiveAmount, QuotedName, Text, bounded_list, text
+from contracts.messages.common import CommandRejected, Iban, ValueModel
 from contracts.money import Currency
 from contracts.reasons import UnmatchedReason
 
-PositiveAmount = Annotated[int, Field(gt=0)]
 PaymentMethod = Literal["bank_transfer", "cash", "card", "cheque", "other"]
-Remittance = Annotated[str, StringConstraints(max_length=500)]
+# Banks break remittance text over lines (MT940's :86:, camt's several Ustrd): line breaks are kept.
+Remittance = text(500, line_breaks=True)
 
 
 @message_type("bank_transaction.received", topic=topics.PAYMENTS_TRANSACTIONS, key="transaction_id")
@@ -25,11 +25,11 @@ class BankTransactionReceived(Event):
     iban: Iban = Field(description="The account that was credited")
     amount: PositiveAmount
     currency: Currency
-    booked_on: date
-    remittance_information: Remittance = ""
+    booked_on: Day
+    remittance_information: Remittance = ""  # type: ignore[valid-type]
     debtor_name: Text = ""
     debtor_iban: Iban | None = None
-    end_to_end_id: Annotated[str, StringConstraints(max_length=35)] = ""
+    end_to_end_id: text(35) = ""  # type: ignore[valid-type]
 
 
 @message_type("payment.record", topic=topics.PAYMENTS_COMMANDS, key="invoice_id")
@@ -40,7 +40,7 @@ class RecordPayment(Command):
     payment_id: Identifier
     amount: PositiveAmount
     currency: Currency
-    paid_on: date
+    paid_on: Day
     method: PaymentMethod = "bank_transfer"
     note: Text = ""
 
@@ -58,9 +58,8 @@ class ApplyTransaction(Command):
 
     invoice_id: Identifier = Field(description="The invoice it pays; with a split, one of the split's invoices")
     transaction_id: Identifier
-    split: list[TransactionShare] = Field(
+    split: bounded_list(TransactionShare, 50) = Field(  # type: ignore[valid-type]
         default=[],
-        max_length=50,
         description=(
             "To split the transaction over several invoices: each invoice once, with the amount it takes; the "
             "amounts add up to the transaction's. Empty: the whole transaction pays invoice_id."
@@ -91,7 +90,7 @@ class PaymentMatched(Event):
     payment_id: Identifier
     amount: PositiveAmount
     currency: Currency
-    paid_on: date
+    paid_on: Day
     method: PaymentMethod
     match: Literal["automatic", "applied", "manual"] = Field(
         description="automatic: bank feed matched by IBAN and reference; applied: a person applied an unmatched transaction; manual: recorded by hand"
@@ -117,8 +116,8 @@ class PaymentUnmatched(Event):
     iban: Iban
     amount: PositiveAmount
     currency: Currency
-    booked_on: date
-    remittance_information: Remittance = ""
+    booked_on: Day
+    remittance_information: Remittance = ""  # type: ignore[valid-type]
     reason: UnmatchedReason = Field(
         description=(
             "Why no invoice took it; every code and its rule: docs/reason-codes.md. A transaction whose text "
@@ -130,4 +129,8 @@ class PaymentUnmatched(Event):
 
 @message_type("payment.rejected", topic=topics.PAYMENTS_EVENTS, key="subject_id")
 class PaymentCommandRejected(CommandRejected):
-    subject_id: str
+    """The answer to a refused payment command, and to a bank transaction payments could not take
+    (`command_type` bank_transaction.received, `subject_id` its transaction id): one that breaks its
+    schema, or whose handling failed for good."""
+
+    subject_id: QuotedName

@@ -7,10 +7,9 @@ from chassis.service import Service
 from chassis.tenancy import TenantGuard
 from contracts.messages.invoices import InvoiceDeleted
 from contracts.messages.numbering import AllocateNumber
-from contracts.refusals import Refusal
 from services.numbering.adapters.ledger import Ledger
 from services.numbering.domain.ledger import LedgerEntry
-from services.numbering.domain.numbers import InvalidNumberFormat, sequence_key
+from services.numbering.domain.numbers import sequence_key
 from services.numbering.metrics import NumberingMetrics
 
 
@@ -28,10 +27,7 @@ def register(service: Service, ledger: Ledger, metrics: NumberingMetrics) -> Non
             context.uow.attach(ledger, held)
             context.emit(held.allocated())
             return
-        try:
-            key = sequence_key(command.series_key, command.number_format, command.issued_on)
-        except InvalidNumberFormat as error:
-            raise Refusal("invalid_number_format", str(error)) from error
+        key = sequence_key(command.series_key, command.number_format, command.issued_on)
         context.uow.add(ledger, LedgerEntry.allocate(
             invoice_id=command.invoice_id, account_id=context.account_id, series_key=command.series_key,
             number_format=command.number_format, issued_on=command.issued_on,

@@ -138,6 +138,14 @@ def register(
             transaction.end_wait(outcome)
         await context.uow.commit()
 
+    # The bank feed hears of every transaction: matched or unmatched, or refused (payment.rejected
+    # naming the transaction id) when it breaks its schema or cannot be stored.
+    consumer.answers_undecodable(BankTransactionReceived)
+
+    @consumer.when_dead_lettered(BankTransactionReceived)
+    async def transaction_not_stored(context: HandlerContext, event: BankTransactionReceived) -> None:
+        context.rejection("internal_error", "The bank transaction could not be stored; it was dead-lettered.")
+
     @consumer.handles(BankTransactionReceived)
     async def reconcile(context: HandlerContext, event: BankTransactionReceived) -> None:
         transaction = BankTransaction.received(context.account_id, event)

@@ -7,7 +7,7 @@ import pytest
 
 from chassis.storage import open_store
 from services.payments.adapters.invoices import InvoiceReadModel
-from tests.integration.harness import SERVICES, EventLog, Producer, ServiceProcesses, database_url, env
+from tests.integration.harness import SERVICES, ClockOffsets, EventLog, Producer, ServiceProcesses, database_url, env
 
 
 def pytest_collection_modifyitems(items):
@@ -54,6 +54,14 @@ async def producer():
 def account_id() -> str:
     """A fresh tenant per test, so tests never see each other's invoices or numbers."""
     return f"acct_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def test_clock(account_id):
+    """The test account's time in the invoices service, to move forward (and back when the test ends)."""
+    clock = ClockOffsets(Path(env("INVOICES_CLOCK_OFFSETS_FILE")))
+    yield clock
+    clock.forget(account_id)
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -269,6 +270,29 @@ class Producer:
             key=key.encode() if key is not None else None,
             headers=[(name, value if isinstance(value, bytes) else value.encode()) for name, value in headers.items()],
         )
+
+
+class ClockOffsets:
+    """Per-account offsets of the invoices service's time, in the file every instance reads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _offsets(self) -> dict[str, float]:
+        return json.loads(self.path.read_text()) if self.path.exists() else {}
+
+    def _write(self, offsets: dict[str, float]) -> None:
+        scratch = self.path.with_suffix(".tmp")
+        scratch.write_text(json.dumps(offsets))
+        scratch.replace(self.path)  # atomic: the service never reads half a file
+
+    def move_to(self, account_id: str, at: datetime) -> None:
+        self._write({**self._offsets(), account_id: (at - datetime.now(UTC)).total_seconds()})
+
+    def forget(self, account_id: str) -> None:
+        offsets = self._offsets()
+        offsets.pop(account_id, None)
+        self._write(offsets)
 
 
 class ServiceProcesses:

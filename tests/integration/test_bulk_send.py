@@ -3,7 +3,7 @@ gets one mail, the summary tells what became of every one, and running it again 
 
 import json
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
@@ -14,7 +14,9 @@ from tests.integration.factories import configure_account, create_invoice
 from tests.integration.harness import env
 from tests.integration.test_read_api import accepted_everywhere, invoicing, new_key
 
-PAST = date(2020, 1, 31)
+# Due on the day they are issued; the account's clock then moves two days on, and they are past due
+# (a due date before the issue date is refused).
+PAST = date.today()
 LATER = date(2030, 6, 30)
 
 
@@ -31,7 +33,7 @@ def mails_to(catcher: str, domain: str) -> list[str]:
 
 
 async def test_bulk_send_of_the_past_due_invoices_reports_every_outcome_and_never_sends_twice(
-        services, producer, event_log, account_id, smtp_catcher_url, monkeypatch, tmp_path):
+        services, producer, event_log, account_id, smtp_catcher_url, monkeypatch, tmp_path, test_clock):
     monkeypatch.setenv("INVOICING_STATE_DIR", str(tmp_path))  # where the CLI remembers today's runs
     domain = f"{uuid.uuid4().hex[:8]}.example"
 
@@ -46,8 +48,6 @@ async def test_bulk_send_of_the_past_due_invoices_reports_every_outcome_and_neve
         await ask(create_invoice(invoice_id, customer=customer, due_date=due_date), "invoice.created")
         if finalize:
             await ask(FinalizeInvoice(invoice_id=invoice_id), "invoice.finalized")
-        if finalize and due_date == PAST:
-            await event_log.wait_for_type("invoice.past_due", invoice_id)  # announced by its clock
         return invoice_id
 
     await ask(configure_account(account_id), "account.configured")
@@ -65,6 +65,9 @@ async def test_bulk_send_of_the_past_due_invoices_reports_every_outcome_and_neve
     }
     await invoice("not_due", [f"later@{domain}"], LATER)
     await invoice("draft", [f"draft@{domain}"], PAST, finalize=False)
+    test_clock.move_to(account_id, datetime.now(UTC) + timedelta(days=2))
+    for invoice_id in past_due.values():
+        await event_log.wait_for_type("invoice.past_due", invoice_id)  # announced by its clock
     await accepted_everywhere(key)
 
     listed = await invoicing("invoices", "list", "--status", "open", "--past-due", "--json", api_key=key)

@@ -5,7 +5,6 @@ Tests move each test account's time forward (INVOICES_CLOCK_OFFSETS_FILE, like S
 clocks) instead of waiting for due dates; every other account keeps the real time.
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -15,7 +14,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 
 from contracts.messages.invoices import (
     FinalizeInvoice,
@@ -29,36 +27,6 @@ from tests.integration.factories import configure_account, create_invoice
 from tests.integration.harness import REPO, env, service_environment, stored_invoice
 
 SCHEDULE = [-3, 1, 7]
-
-
-class ClockOffsets:
-    """Per-account offsets of the invoices service's time, in the file every instance reads."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def _offsets(self) -> dict[str, float]:
-        return json.loads(self.path.read_text()) if self.path.exists() else {}
-
-    def _write(self, offsets: dict[str, float]) -> None:
-        scratch = self.path.with_suffix(".tmp")
-        scratch.write_text(json.dumps(offsets))
-        scratch.replace(self.path)  # atomic: the service never reads half a file
-
-    def move_to(self, account_id: str, at: datetime) -> None:
-        self._write({**self._offsets(), account_id: (at - datetime.now(UTC)).total_seconds()})
-
-    def forget(self, account_id: str) -> None:
-        offsets = self._offsets()
-        offsets.pop(account_id, None)
-        self._write(offsets)
-
-
-@pytest.fixture
-def test_clock(account_id):
-    clock = ClockOffsets(Path(env("INVOICES_CLOCK_OFFSETS_FILE")))
-    yield clock
-    clock.forget(account_id)
 
 
 def day_start(day: date, days: int = 0, hours: int = 0) -> datetime:

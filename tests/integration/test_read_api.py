@@ -10,7 +10,8 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ from contracts.messages.common import Customer
 from contracts.messages.invoices import FinalizeInvoice, SendInvoice, UpdateInvoice, VoidInvoice
 from contracts.messages.payments import BankTransactionReceived, RecordPayment
 from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
-from tests.integration.harness import env
+from tests.integration.harness import ClockOffsets, env
 
 READERS = ("invoices", "payments", "numbering")
 
@@ -87,14 +88,18 @@ async def books(services, producer, event_log, accounts, keys):
     ids = {name: f"inv_{name}_{uuid.uuid4().hex[:8]}" for name in ("a1", "a2", "a3", "b1")}
     for account in (a, b):
         await ask(configure_account(account), "account.configured", account)
-    await ask(create_invoice(ids["a1"], due_date=date(2020, 1, 31)), "invoice.created", a)
+    # Due on the day it is issued; the account's clock then moves two days on (a due date before the
+    # issue date is refused).
+    await ask(create_invoice(ids["a1"], days_until_due=0), "invoice.created", a)
     await ask(create_invoice(ids["a2"], customer=Customer(name="Initech", email=["ap@initech.example"]),
                              due_date=date(2030, 6, 30)), "invoice.created", a)
     await ask(create_invoice(ids["a3"]), "invoice.created", a)
     await ask(create_invoice(ids["b1"]), "invoice.created", b)
     for name, account in (("a1", a), ("a2", a), ("b1", b)):
         await ask(FinalizeInvoice(invoice_id=ids[name]), "invoice.finalized", account)
-    await event_log.wait_for_type("invoice.past_due", ids["a1"])  # its clock: due in 2020
+    clock = ClockOffsets(Path(env("INVOICES_CLOCK_OFFSETS_FILE")))
+    clock.move_to(a, datetime.now(UTC) + timedelta(days=2))
+    await event_log.wait_for_type("invoice.past_due", ids["a1"])  # announced by its clock
     await ask(UpdateInvoice(invoice_id=ids["a1"], changes={"memo": "Second reminder"}), "invoice.updated", a)
     await ask(RecordPayment(invoice_id=ids["a1"], payment_id="cash-1", amount=10_000, currency="EUR",
                             paid_on=date(2026, 11, 3), method="cash"), "invoice.payment_applied", a)
@@ -106,7 +111,8 @@ async def books(services, producer, event_log, accounts, keys):
                                           debtor_name="Someone"), "payment.unmatched", account)
     for key in keys.values():
         await accepted_everywhere(key["key"])
-    return ids
+    yield ids
+    clock.forget(a)
 
 
 async def test_an_account_lists_filters_sorts_and_pages_its_invoices(books, keys):

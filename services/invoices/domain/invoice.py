@@ -210,6 +210,7 @@ class Invoice(Aggregate):
             subscription_id=command.subscription_id,
             created_at=now,
         )
+        invoice._check_terms(invoice.lines, invoice.due_date, now)
         detail = {"cloned_from": cloned_from} if cloned_from else {}
         invoice._add_history("created", now, actor, message_id, status_to="draft", detail=detail)
         invoice.record(InvoiceCreated(invoice_id=invoice.id, invoice=invoice.snapshot(), cloned_from=cloned_from))
@@ -248,12 +249,17 @@ class Invoice(Aggregate):
         if self.pending_finalization is not None:
             raise RuleViolation("finalization_pending", "The invoice is being finalized.")
 
+        lines = [price_line(line) for line in changes.lines] if changes.lines is not None else self.lines
+        # Days until due replace the due date by one counted from the issue date, never before it.
+        due_date = changes.due_date if changes.due_date is not None else (
+            None if changes.days_until_due is not None else self.due_date)
+        self._check_terms(lines, due_date, now)
         applied = []
         for field in requested:
             before = getattr(self, field)
             after = getattr(changes, field)
             if field == "lines":
-                after = [price_line(line) for line in after]
+                after = lines
             if field == "due_date" and after is not None:
                 self.days_until_due = None
             if field == "days_until_due" and after is not None:
@@ -270,6 +276,7 @@ class Invoice(Aggregate):
         if self.pending_finalization is not None:
             # Another command asked first and its answer is on its way; this one is answered now.
             raise RuleViolation("finalization_pending", "The invoice is being finalized by an earlier command.")
+        self._check_terms(self.lines, self.due_date, now)
         self.issuer = account.issuer()
         self.payee_iban = account.payee_iban
         self.reminder_schedule = list(account.reminder_schedule)
@@ -519,6 +526,20 @@ class Invoice(Aggregate):
         return True
 
     # --- helpers --------------------------------------------------------------------------------
+
+    def _check_terms(self, lines: list[PricedLine], due_date: date | None, now: datetime) -> None:
+        """What an invoice must be to be issued, refused as soon as it arrives (a create, an update,
+        a finalize) rather than when the invoice can no longer be paid or reminded: a total of zero
+        or more, and a due date no earlier than the issue date (the finalization's, or today for a
+        draft: it is issued today at the earliest)."""
+        total = totals(lines).total
+        if total < 0:
+            raise RuleViolation("negative_total", f"The lines total {total} minor units, below zero; an invoice "
+                                                  "asks for an amount (a credit is no invoice).")
+        issued_on = (self.finalized_at or now).date()
+        if due_date is not None and due_date < issued_on:
+            raise RuleViolation("due_date_before_issue",
+                                f"The due date {due_date} is before the issue date {issued_on}.")
 
     def _new_hosted_token(self) -> str:
         """A new hosted page token, for the one event that hands it out; only its digest is kept."""

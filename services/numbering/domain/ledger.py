@@ -33,7 +33,7 @@ class LedgerEntry(Aggregate):
     @classmethod
     def allocate(cls, *, invoice_id: str, account_id: str, series_key: str, number_format: str, issued_on: date,
                  last_sequence: int, now: datetime) -> "LedgerEntry":
-        """The next number of the series for an invoice. Raises InvalidNumberFormat."""
+        """The next number of the series for an invoice."""
         key = sequence_key(series_key, number_format, issued_on)
         sequence = last_sequence + 1
         entry = cls(

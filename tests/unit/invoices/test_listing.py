@@ -22,7 +22,7 @@ from services.invoices.adapters.listing import InvoiceFilter, position, sort_pos
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.invoice import Invoice
 
-NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+NOW = datetime(2025, 12, 1, 10, 0, tzinfo=UTC)  # before every due date: none is before its issue date
 ACCOUNT = AccountSettings(id="acct", company_name="Acme", sender_email="billing@acme.example",
                           payee_iban="DE89370400440532013000")
 

@@ -5,6 +5,7 @@ from email.header import decode_header, make_header
 
 import pytest
 from aiosmtplib.email import flatten_message
+from pydantic import ValidationError
 
 from services.mailer.domain.composition import build_message, message_id, money, render_content
 from tests.unit.mailer.factories import invoice
@@ -112,10 +113,16 @@ def test_reply_to_falls_back_to_the_issuer_address():
 
 
 def test_header_injection_in_names_is_neutralised():
-    snapshot = invoice(
-        customer={"name": "Globex\r\nBcc: victim@evil.example", "email": ["ap@globex.example"]},
-        issuer={"company_name": "Acme\nBcc: spy@evil.example\r\nX-Evil: 1", "email": "billing@acme.example"},
-    )
+    customer, company = "Globex\r\nBcc: victim@evil.example", "Acme\nBcc: spy@evil.example\r\nX-Evil: 1"
+    # The contract refuses such names on arrival (contracts.messages.bounds); the composer does not
+    # rely on it, for invoices stored before the contract did.
+    with pytest.raises(ValidationError):
+        invoice(customer={"name": customer, "email": ["ap@globex.example"]})
+    snapshot = invoice()
+    snapshot = snapshot.model_copy(update={
+        "customer": snapshot.customer.model_copy(update={"name": customer}),
+        "issuer": snapshot.issuer.model_copy(update={"company_name": company}),
+    })
     received = compose(snapshot)
 
     assert received["Bcc"] is None

@@ -1,8 +1,10 @@
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
 
-from services.numbering.domain.numbers import InvalidNumberFormat, format_number, sequence_key
+from contracts.messages.numbering import AllocateNumber
+from services.numbering.domain.numbers import format_number, sequence_key
 
 
 def test_numbers_render_the_format_parts():
@@ -23,6 +25,7 @@ def test_a_per_year_format_starts_a_new_sequence_each_year():
 
 
 @pytest.mark.parametrize("bad", ["INV-{yyyy}", "{seq}-{seq}", "{mm}-{seq}"])
-def test_formats_that_would_repeat_or_lack_a_sequence_are_refused(bad):
-    with pytest.raises(InvalidNumberFormat):
-        sequence_key("acct/x", bad, date(2026, 1, 1))
+def test_formats_that_would_repeat_or_lack_a_sequence_are_refused_on_arrival(bad):
+    with pytest.raises(ValidationError) as refused:
+        AllocateNumber(series_key=f"acct/{bad}", number_format=bad, invoice_id="inv-1", issued_on=date(2026, 1, 1))
+    assert refused.value.errors()[0]["type"] == "invalid_number_format"
