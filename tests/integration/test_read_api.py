@@ -20,7 +20,7 @@ from contracts.messages.common import Customer
 from contracts.messages.invoices import FinalizeInvoice, SendInvoice, UpdateInvoice, VoidInvoice
 from contracts.messages.payments import BankTransactionReceived, RecordPayment
 from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
-from tests.integration.harness import env
+from tests.integration.harness import env, internal_url
 
 READERS = ("invoices", "payments", "numbering")
 
@@ -205,7 +205,7 @@ async def test_the_csv_export_has_a_header_and_amounts_in_major_units(books, key
 
 async def routes_of(service: str) -> list[str]:
     async with httpx.AsyncClient(timeout=10) as client:
-        document = (await client.get(url(service, "/docs/openapi.json"))).json()
+        document = (await client.get(internal_url(service, "/docs/openapi.json"))).json()
     return [path for path, operations in document["paths"].items() if "get" in operations]
 
 
