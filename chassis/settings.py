@@ -71,6 +71,10 @@ class KafkaSettings(BaseSettings):
 
 
 class ServiceSettings(KafkaSettings):
+    """A service's settings. HTTP: HTTP_HOST, HTTP_PORT (public: read API, hosted pages),
+    INTERNAL_PORT (operators: /metrics, /healthz, /readyz, /docs/; never published), and for a read
+    API CURSOR_SECRET or CURSOR_SECRET_FILE (the key its cursors are signed with; required at start)."""
+
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     kafka_linger_ms: int = 1
