@@ -188,8 +188,9 @@ class ServiceApp:
     The internal port (INTERNAL_PORT) is the operators': FastStream's endpoints (/metrics, /healthz,
     /readyz, /docs/asyncapi) and the `internal` paths (a read API's OpenAPI document). It is never
     published, so what it shows (series, schemas, readiness) reaches no customer and no tenant.
-    The public port (HTTP_PORT) serves the `public` path prefixes only, every request checked by
-    InputGuard before its app sees it; any other path there is 404. The lifespan (the consumer and
+    The public port (HTTP_PORT) serves the `public` path prefixes only, each request checked by
+    InputGuard before its app sees it unless the app matches its paths exactly itself; any other
+    path there is 404. The lifespan (the consumer and
     the store starting and stopping) is FastStream's, once for both ports.
     """
 
@@ -203,8 +204,11 @@ class ServiceApp:
         # Otherwise it is the FastStream app: its broker, its AsyncAPI schema.
         return getattr(self.stream, name)
 
-    def serve_publicly(self, prefix: str, app: Any) -> None:
-        self.public[prefix] = InputGuard(app)
+    def serve_publicly(self, prefix: str, app: Any, *, exact_paths: bool = False) -> None:
+        """Serve `app` under `prefix` on the public port, behind InputGuard; an app whose paths are
+        `exact_paths` (a grammar that admits no control character, answering any other path with its
+        own 404, as the hosted page does) answers such a path itself."""
+        self.public[prefix] = app if exact_paths else InputGuard(app)
 
     async def __call__(self, scope: dict[str, Any], receive, send) -> None:
         if scope["type"] != "http":

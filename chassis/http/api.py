@@ -88,9 +88,11 @@ class ReadApi:
 
     def serve_with(self, app: ServiceApp, public: dict[str, Any] | None = None) -> ServiceApp:
         """The service's app with this API on it; `public` maps further path prefixes to ASGI apps
-        served without an API key (their own credential, if any, is theirs to check)."""
-        for prefix, public_app in {API_PREFIX: self.app, **(public or {})}.items():
-            app.serve_publicly(prefix, public_app)
+        served without an API key (their own credential, if any, is theirs to check) that match
+        their paths exactly (ServiceApp.serve_publicly)."""
+        app.serve_publicly(API_PREFIX, self.app)
+        for prefix, public_app in (public or {}).items():
+            app.serve_publicly(prefix, public_app, exact_paths=True)
         app.internal[OPENAPI_PATH] = self.app
         app.api = self.app
         return app

@@ -201,7 +201,7 @@ async def test_the_page_cannot_be_framed_and_only_its_exact_paths_answer(
         services, producer, event_log, account_id, browser, tmp_path):
     """Another site framing the page (clickjacking) gets nothing: the browser refuses to show it.
     A path with anything after the page's or the PDF's (a line break: `/pdf%0A` was the HTML page)
-    is 404; a control character in the path is refused before any lookup."""
+    is 404, the same 404 as an unknown page, whatever it holds."""
     await producer.send(configure_account(account_id), account_id=account_id)
     await event_log.wait_for_type("account.configured", account_id)
     invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
@@ -214,15 +214,14 @@ async def test_the_page_cannot_be_framed_and_only_its_exact_paths_answer(
 
     async with httpx.AsyncClient() as http:
         for path, status in [("", 200), ("/pdf", 200), ("%0A", 404), ("/pdf%0A", 404), ("/pdf%0D%0A", 404),
-                             ("/pdf/", 404), ("/", 404), ("/pdf.html", 404)]:
+                             ("/pdf/", 404), ("/", 404), ("/pdf.html", 404), ("%00", 404)]:
             answer = await http.get(address + path)
             assert answer.status_code == status, (path, answer.status_code)
             assert answer.headers["x-frame-options"] == "DENY", path
             assert "frame-ancestors 'none'" in answer.headers["content-security-policy"], path
             if status == 404:
                 assert answer.headers["content-type"].startswith("text/plain") and number not in answer.text
-        refused = await http.get(address.replace(invoice_id, f"{invoice_id}%00"))
-        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["path"]
+        assert (await http.get(address.replace(invoice_id, f"{invoice_id}%00"))).status_code == 404
 
     framing = tmp_path / "framing.html"
     framing.write_text(f'<!DOCTYPE html><html><body><iframe id=framed src="{address}" width=800 height=600>'

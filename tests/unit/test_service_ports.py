@@ -72,7 +72,8 @@ class OneInvoice:
 
 
 @pytest.mark.parametrize("path", [f"/i/inv_9/{TOKEN}", f"/i/inv_9/{TOKEN}/nope", f"/i/inv_9/{TOKEN}%0A",
-                                  f"/i/inv_9/{TOKEN}/pdf%0A", f"/i/inv_9/{TOKEN}/pdf/", f"/i/inv_9/{TOKEN}/pdfx"])
+                                  f"/i/inv_9/{TOKEN}/pdf%0A", f"/i/inv_9/{TOKEN}/pdf/", f"/i/inv_9/{TOKEN}/pdfx",
+                                  f"/i/inv_9/{TOKEN}%00", f"/i/inv%00_9/{TOKEN}/pdf"])
 async def test_the_hosted_page_cannot_be_framed_and_its_paths_match_exactly(path):
     pages = HostedInvoicePages(OneInvoice())
     answer = await get(pages, PUBLIC, path)
