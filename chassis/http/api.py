@@ -50,13 +50,12 @@ RESPONSES: dict[int, dict[str, Any]] = {
 EVERY_ROUTE = (401, 422, 503)
 
 
-def shown(aggregate: type[Aggregate], *, name: str, doc: str, without: tuple[str, ...] = ()) -> type[BaseModel]:
+def shown(aggregate: type[Aggregate], *, name: str, doc: str) -> type[BaseModel]:
     """The response model of an aggregate: its business fields, without the store's bookkeeping
-    (id, version, handled, outbox) and the fields in `without`. A route answers with it, so no
-    internal field leaves the service, and a field added to the aggregate is shown only once it is
-    a business field."""
-    hidden = {*Aggregate.model_fields, *without}
-    fields = {field: (info.annotation, info) for field, info in aggregate.model_fields.items() if field not in hidden}
+    (its store key `id`, version, handled, outbox). A route answers with it, so no internal field
+    leaves the service."""
+    fields = {field: (info.annotation, info) for field, info in aggregate.model_fields.items()
+              if field not in Aggregate.model_fields}
     return create_model(name, __doc__=doc, **fields)
 
 

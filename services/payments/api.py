@@ -34,9 +34,7 @@ class UnmatchedTransaction(BaseModel):
                                                   "matched as soon as one by that name is finalized")
 
 
-# The caller's own account is no news to it.
-RecordedPayment = shown(Payment, name="RecordedPayment", doc="A payment recorded for the invoice",
-                        without=("account_id",))
+RecordedPayment = shown(Payment, name="RecordedPayment", doc="A payment recorded for the invoice")
 
 
 class InvoicePayments(BaseModel):

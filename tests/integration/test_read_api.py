@@ -185,7 +185,7 @@ async def test_one_invoice_its_flags_history_and_payments(books, keys, accounts)
     payments = (await read("payments", f"/v1/invoices/{books['a1']}/payments", key)).json()["data"]
     assert [(p["payment_id"], p["amount"], p["match"]) for p in payments] == [("cash-1", 10_000, "manual")]
     # The account's own view: none of the store's bookkeeping, not its internal key.
-    assert set(payments[0]) == {"payment_id", "invoice_id", "amount", "currency", "paid_on", "method", "match",
+    assert set(payments[0]) == {"payment_id", "account_id", "invoice_id", "amount", "currency", "paid_on", "method", "match",
                                 "transaction_id", "note", "removed", "removal_reason"}
     queue = (await read("payments", "/v1/payments/unmatched", key)).json()
     assert [(t["transaction_id"], t["reason"]) for t in queue["data"]] == [("tx-a-1", "no_reference")]
