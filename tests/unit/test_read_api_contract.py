@@ -5,11 +5,14 @@ each of them on the real stack."""
 
 import importlib
 import json
+from types import SimpleNamespace
 
 import pytest
 from fastapi.routing import APIRoute
 
-from chassis.http.api import RESPONSES
+from chassis.http.api import RESPONSES, ReadApi
+from chassis.settings import ServiceSettings
+from chassis.storage.memory import MemoryStore
 from contracts.export import OPENAPI
 
 READERS = ("invoices", "payments", "numbering")
@@ -54,3 +57,17 @@ def test_no_response_model_carries_the_stores_bookkeeping(api):
         assert not {"handled", "outbox"} & set(schema.get("properties", {})), (service, name)
         if name != "InvoiceSnapshot":  # an invoice's version is what a command's expected_version names
             assert "version" not in schema.get("properties", {}), (service, name)
+
+
+async def test_a_read_api_does_not_start_without_its_cursor_secret():
+    hooks = []
+    for settings, starts in ((ServiceSettings(cursor_secret=""), False), (ServiceSettings(cursor_secret="s3cret"), True)):
+        service = SimpleNamespace(name="invoices", store=MemoryStore(), settings=settings, on_startup=hooks.append,
+                                  consumer=SimpleNamespace(handles=lambda m: lambda f: f))
+        read_api = ReadApi(service, description="")
+        if starts:
+            await hooks[-1]()
+            assert read_api.cursors.secret == b"s3cret"
+        else:
+            with pytest.raises(RuntimeError, match="CURSOR_SECRET or CURSOR_SECRET_FILE is not set"):
+                await hooks[-1]()
