@@ -1,5 +1,5 @@
-"""The one check every public HTTP request passes before any route sees it: its path and every
-query parameter are text a store can hold and a person could have meant.
+"""The one check every request to a read API passes before any route sees it (ServiceApp applies
+it): its path and every query parameter are text a store can hold and a person could have meant.
 
 Refused with 422, naming the parameter: bytes that are not UTF-8 (lone surrogates cannot be
 written in UTF-8, so they are refused as such), control characters (NUL, line breaks, tab, DEL
