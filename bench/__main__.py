@@ -33,7 +33,7 @@ from bench.lifecycles import STEPS, Lifecycle, LifecycleDriver
 from bench.raw import kafka_seconds, store_seconds
 from bench.stored import load_invoices, sample_invoice_document
 from tests.integration.factories import configure_account
-from tests.integration.harness import SERVICES, EventLog, Producer, ServiceProcesses, database_url, env
+from tests.integration.harness import SERVICES, EventLog, Producer, ServiceProcesses, database_url, env, internal_url
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -45,7 +45,7 @@ def scrape(services: ServiceProcesses) -> Counter:
     """Counters summed over the services: store operations by kind, Kafka records in and out."""
     totals: Counter = Counter()
     for name in SERVICES:
-        for line in httpx.get(f"http://127.0.0.1:{services.port(name)}/metrics", timeout=5).text.splitlines():
+        for line in httpx.get(internal_url(name, "/metrics"), timeout=5).text.splitlines():
             if match := re.match(r'invoicing_store_operations_total\{collection="(\w+)",operation="(\w+)"\} (\S+)', line):
                 totals[f"store:{match[2]}"] += float(match[3])
                 totals[f"{name}/{match[1]}.{match[2]}"] += float(match[3])

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import socket
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -14,6 +15,7 @@ from faststream.specification import AsyncAPI
 from prometheus_client import make_asgi_app
 
 from chassis.consumer import TOPIC_DISCOVERY_MS, Consumer, OrderedBy
+from chassis.http.input import InputGuard
 from chassis.inbox import Inbox
 from chassis.kafka_errors import explain
 from chassis.logs import configure_logging
@@ -89,8 +91,11 @@ class Service:
                 schema=Union[tuple(topic_models)] if len(topic_models) > 1 else topic_models[0],  # noqa: UP007
             )
 
-    def asgi_app(self, *, version: str = "1.0.0", description: str = "") -> AsgiFastStream:
+    def asgi_app(self, *, version: str = "1.0.0", description: str = "") -> "ServiceApp":
         self.consumer.subscribe()
+        return ServiceApp(self._stream(version, description), self.settings.internal_port)
+
+    def _stream(self, version: str, description: str) -> AsgiFastStream:
         return AsgiFastStream(
             self.broker,
             asgi_routes=[
@@ -175,6 +180,49 @@ class Service:
         return readyz
 
 
+class ServiceApp:
+    """The service's one ASGI app, served on two ports (see `serve`).
+
+    The internal port (INTERNAL_PORT) is the operators': FastStream's endpoints (/metrics, /healthz,
+    /readyz, /docs/asyncapi) and the `internal` paths (a read API's OpenAPI document). It is never
+    published, so what it shows (series, schemas, readiness) reaches no customer and no tenant.
+    The public port (HTTP_PORT) serves the `public` path prefixes only, each request checked by
+    InputGuard before its app sees it unless the app matches its paths exactly itself; any other
+    path there is 404. The lifespan (the consumer and
+    the store starting and stopping) is FastStream's, once for both ports.
+    """
+
+    def __init__(self, stream: AsgiFastStream, internal_port: int) -> None:
+        self.stream = stream
+        self.internal_port = internal_port
+        self.public: dict[str, Any] = {}
+        self.internal: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        # Otherwise it is the FastStream app: its broker, its AsyncAPI schema.
+        return getattr(self.stream, name)
+
+    def serve_publicly(self, prefix: str, app: Any, *, exact_paths: bool = False) -> None:
+        """Serve `app` under `prefix` on the public port, behind InputGuard; an app whose paths are
+        `exact_paths` (a grammar that admits no control character, answering any other path with its
+        own 404, as the hosted page does) answers such a path itself."""
+        self.public[prefix] = app if exact_paths else InputGuard(app)
+
+    async def __call__(self, scope: dict[str, Any], receive, send) -> None:
+        if scope["type"] != "http":
+            await self.stream(scope, receive, send)
+        elif (scope.get("server") or (None, None))[1] == self.internal_port:
+            await self.internal.get(scope["path"], self.stream)(scope, receive, send)
+        else:
+            app = next((app for prefix, app in self.public.items() if scope["path"].startswith(prefix)), _not_found)
+            await app(scope, receive, send)
+
+
+async def _not_found(scope: dict[str, Any], receive, send) -> None:
+    await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"Not found.\n"})
+
+
 def _liveness():
     @get(include_in_schema=False)
     async def healthz(scope: Any) -> AsgiResponse:
@@ -240,8 +288,11 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
     return Service(name, settings, broker, store, metrics, publisher, consumer, progress, logger)
 
 
-def serve(app: AsgiFastStream, settings: ServiceSettings) -> None:
-    """Run a service's ASGI app in the foreground until SIGINT/SIGTERM."""
+def serve(app: ServiceApp, settings: ServiceSettings) -> None:
+    """Run a service's ASGI app in the foreground until SIGINT/SIGTERM, on HTTP_PORT and
+    INTERNAL_PORT: one server, one lifespan, two listening sockets (the app tells them apart by
+    the port a request came in on)."""
     import uvicorn
 
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False)
+    sockets = [socket.create_server((settings.http_host, port)) for port in (settings.http_port, settings.internal_port)]
+    uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False)).run(sockets=sockets)

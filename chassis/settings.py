@@ -7,6 +7,16 @@ from typing import Any
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def secret(value: str, file: str, file_variable: str) -> str:
+    """A secret given in a variable, or else in the file another variable names."""
+    if value or not file:
+        return value
+    try:
+        return Path(file).read_text().strip()
+    except OSError as error:
+        raise RuntimeError(f"{file_variable}={file} cannot be read: {error.strerror}") from None
+
+
 class KafkaSettings(BaseSettings):
     """How a client reaches and authenticates to Kafka: the services', the CLI's and the tests'."""
 
@@ -24,14 +34,7 @@ class KafkaSettings(BaseSettings):
     kafka_ssl_cafile: str = ""
 
     def sasl_password(self) -> str:
-        if self.kafka_sasl_password or not self.kafka_sasl_password_file:
-            return self.kafka_sasl_password
-        try:
-            return Path(self.kafka_sasl_password_file).read_text().strip()
-        except OSError as error:
-            raise RuntimeError(
-                f"KAFKA_SASL_PASSWORD_FILE={self.kafka_sasl_password_file} cannot be read: {error.strerror}"
-            ) from None
+        return secret(self.kafka_sasl_password, self.kafka_sasl_password_file, "KAFKA_SASL_PASSWORD_FILE")
 
     def uses_sasl(self) -> bool:
         return self.kafka_security_protocol.startswith("SASL_")
@@ -68,6 +71,10 @@ class KafkaSettings(BaseSettings):
 
 
 class ServiceSettings(KafkaSettings):
+    """A service's settings. HTTP: HTTP_HOST, HTTP_PORT (public: read API, hosted pages),
+    INTERNAL_PORT (operators: /metrics, /healthz, /readyz, /docs/; never published), and for a read
+    API CURSOR_SECRET or CURSOR_SECRET_FILE (the key its cursors are signed with; required at start)."""
+
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     kafka_linger_ms: int = 1
@@ -79,6 +86,13 @@ class ServiceSettings(KafkaSettings):
     inbox_retention_hours: float = 168.0
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # The port of the operators' endpoints: /metrics, /healthz, /readyz and the AsyncAPI and OpenAPI
+    # documents under /docs/. Never published; HTTP_PORT serves only the public paths.
+    internal_port: int = 8100
+    # The secret a read API signs its cursors with (chassis/http/pagination.py), one per deployment,
+    # or a file holding it (deploy/ generates one per stack).
+    cursor_secret: str = ""
+    cursor_secret_file: str = ""
     log_level: str = "INFO"
     # How long a starting service waits for MongoDB and Kafka before giving up.
     startup_timeout_seconds: float = 120.0
@@ -92,3 +106,6 @@ class ServiceSettings(KafkaSettings):
     # Records taken from Kafka at once: handled concurrently across keys, in order per key.
     consume_batch_size: int = 500
     consume_batch_timeout_ms: int = 20
+
+    def cursor_signing_secret(self) -> str:
+        return secret(self.cursor_secret, self.cursor_secret_file, "CURSOR_SECRET_FILE")

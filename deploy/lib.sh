@@ -149,6 +149,16 @@ pg_new_password() (
     mv "$dir/$1.password.tmp" "$dir/$1.password"
 )
 
+# The secret the services' read APIs sign their cursors with (CURSOR_SECRET_FILE, deploy/env/*.env): one
+# per stack, 256 random bits made on the first start and kept, readable by its owner only.
+ensure_cursor_secret() (
+    [[ -s "$CURSOR_SECRET_FILE" ]] && exit 0
+    umask 077
+    mkdir -p "$(dirname "$CURSOR_SECRET_FILE")"
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$CURSOR_SECRET_FILE.tmp"
+    mv "$CURSOR_SECRET_FILE.tmp" "$CURSOR_SECRET_FILE"
+)
+
 # pg_role_url <role>: the URL a service connects with: its own role, password and database.
 pg_role_url() {
     local password

@@ -4,9 +4,11 @@
 #   deploy/services.sh up|down|status [invoices|numbering|payments|mailer ...]   (default: all)
 #
 # STACK_NAME (default dev) selects deploy/env/$STACK_NAME.env. Each service runs as
-# `.venv/bin/python -m services.<name>` with that env plus HTTP_PORT=<its port> and its own Kafka principal
-# (KAFKA_SASL_USERNAME=<name>, KAFKA_SASL_PASSWORD_FILE=$KAFKA_CREDENTIALS_DIR/<name>.password), and must answer
-# GET /readyz with 200 once it is ready. Logs and pid files: $STACK_DIR/services/<name>.{log,pid}.
+# `.venv/bin/python -m services.<name>` with that env plus HTTP_PORT=<its public port>, INTERNAL_PORT=<its
+# operators' port> and its own Kafka principal (KAFKA_SASL_USERNAME=<name>,
+# KAFKA_SASL_PASSWORD_FILE=$KAFKA_CREDENTIALS_DIR/<name>.password), and must answer GET /readyz on its
+# internal port with 200 once it is ready. The read APIs sign cursors with $CURSOR_SECRET_FILE (made here
+# if the stack has none yet). Logs and pid files: $STACK_DIR/services/<name>.{log,pid}.
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -20,16 +22,21 @@ svc_port() {
     local var="${1^^}_HTTP_PORT"
     echo "${!var}"
 }
+svc_internal_port() {
+    local var="${1^^}_INTERNAL_PORT"
+    echo "${!var}"
+}
 svc_pidfile() { echo "$SERVICES_DIR/$1.pid"; }
 svc_log() { echo "$SERVICES_DIR/$1.log"; }
 # The command line is identical for dev and test (the port is in the environment), so a pid is
 # attributed to a stack by its per-stack pid file; the marker only rules out reused pids.
 svc_marker() { echo "-m services.$1"; }
-svc_ready() { http_ok "http://127.0.0.1:$(svc_port "$1")/readyz"; }
+svc_ready() { http_ok "http://127.0.0.1:$(svc_internal_port "$1")/readyz"; }
 
 up_one() {
-    local s="$1" pid port
+    local s="$1" pid port internal_port
     port="$(svc_port "$s")"
+    internal_port="$(svc_internal_port "$s")"
     if pid="$(pid_of "$(svc_pidfile "$s")" "$(svc_marker "$s")")"; then
         if svc_ready "$s"; then
             say "$s: already running (pid $pid) on :$port"
@@ -39,19 +46,20 @@ up_one() {
     else
         rm -f "$(svc_pidfile "$s")"
         ensure_port_free "$s" "$port"
-        say "$s: starting on :$port"
+        ensure_port_free "$s-internal" "$internal_port"
+        say "$s: starting on :$port (internal :$internal_port)"
         # Each service connects to PostgreSQL as its own role (deploy/stack.sh made it).
         local database_url
         database_url="$(pg_role_url "$s")" || die "$s: no PostgreSQL credentials; run 'deploy/stack.sh up postgres'"
         # cd + PYTHONPATH so `-m services.<name>` imports this checkout, whatever the caller's cwd.
         # Each service is its own Kafka principal, with the password deploy/provision_kafka.py made for it.
-        (cd "$REPO_ROOT" && HTTP_PORT="$port" PYTHONPATH="$REPO_ROOT" SERVICE_NAME="$s" DATABASE_URL="$database_url" \
+        (cd "$REPO_ROOT" && HTTP_PORT="$port" INTERNAL_PORT="$internal_port" PYTHONPATH="$REPO_ROOT" SERVICE_NAME="$s" DATABASE_URL="$database_url" \
             KAFKA_SASL_USERNAME="$s" KAFKA_SASL_PASSWORD="" KAFKA_SASL_PASSWORD_FILE="$KAFKA_CREDENTIALS_DIR/$s.password" \
             start_bg "$(svc_pidfile "$s")" "$(svc_log "$s")" "$PY" -u -m "services.$s")
     fi
     local t0=$SECONDS
     wait_healthy "$s" "$(svc_pidfile "$s")" "$(svc_log "$s")" "$READY_TIMEOUT" svc_ready "$s"
-    say "$s: ready after $((SECONDS - t0))s at http://127.0.0.1:$port"
+    say "$s: ready after $((SECONDS - t0))s at http://127.0.0.1:$port (internal http://127.0.0.1:$internal_port)"
 }
 
 down_one() {
@@ -92,6 +100,7 @@ case "$cmd" in
 up)
     require_venv
     mkdir -p "$SERVICES_DIR"
+    ensure_cursor_secret
     # Services need the infrastructure; fail early with a pointer instead of four confusing service logs.
     if ! "$REPO_ROOT/deploy/stack.sh" status >/dev/null 2>&1; then
         die "the $STACK_NAME stack is not fully running; run 'STACK_NAME=$STACK_NAME deploy/stack.sh up' first"

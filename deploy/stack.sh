@@ -299,7 +299,7 @@ start_prometheus() {
         RULE_FILES="# rule_files omitted: $alerts does not exist yet"
     fi
     render_template "$REPO_ROOT/deploy/prometheus/prometheus.local.yml.template" "$config" \
-        RULE_FILES INVOICES_HTTP_PORT NUMBERING_HTTP_PORT PAYMENTS_HTTP_PORT MAILER_HTTP_PORT
+        RULE_FILES INVOICES_INTERNAL_PORT NUMBERING_INTERNAL_PORT PAYMENTS_INTERNAL_PORT MAILER_INTERNAL_PORT
     promtool check config "$config" >>"$(comp_log prometheus)" 2>&1 ||
         fail_with_log "prometheus: promtool rejected $config" "$(comp_log prometheus)"
     mkdir -p "$dir/data"
@@ -553,6 +553,7 @@ fi
 case "$cmd" in
 up)
     require_venv
+    ensure_cursor_secret
     in_parallel up_one "${components[@]}" || die "stack $STACK_NAME did not come up (see above)"
     say "stack up: ${components[*]}"
     ;;

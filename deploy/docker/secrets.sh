@@ -10,3 +10,5 @@ for name in KAFKA_ADMIN KAFKA_CONTROLLER KAFKA_TLS KAFKA_INVOICES KAFKA_NUMBERIN
     KAFKA_OPERATORS MONGO_ROOT MONGO_INVOICES MONGO_NUMBERING MONGO_PAYMENTS MONGO_MAILER GRAFANA_ADMIN; do
     echo "${name}_PASSWORD=$(secret)"
 done
+# The read APIs' cursor signing key: changing it only makes cursors handed out before refused (400).
+echo "CURSOR_SECRET=$(secret)"

@@ -11,8 +11,8 @@ from fastapi import HTTPException, Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from chassis.http.api import ReadApi
-from chassis.http.pagination import Page, decode_cursor, page_of
+from chassis.http.api import ReadApi, refuses
+from chassis.http.pagination import Page
 from contracts.messages.common import InvoiceSnapshot
 from contracts.money import format_amount
 from services.invoices.adapters.invoices import Invoices
@@ -36,6 +36,11 @@ class InvoiceQuery(InvoiceFilter):
 class ListQuery(InvoiceQuery):
     limit: int = Field(25, ge=1, le=100)
     cursor: str | None = Field(None, description="`next_cursor` of the previous page")
+
+    @property
+    def scope(self) -> str:
+        """What a cursor of this list is signed for: its filters and its sort, not its page size."""
+        return "invoices " + self.model_dump_json(exclude={"limit", "cursor"})
 
 
 class InvoiceSummary(BaseModel):
@@ -81,28 +86,42 @@ class CurrencyTotals(BaseModel):
 
 CSV_COLUMNS = ["id", "number", "status", "customer", "customer_email", "currency", "total", "amount_paid",
                "amount_remaining", "issued_on", "due_date", "past_due", "last_sent_at"]
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def summary(listing: dict) -> InvoiceSummary:
     return InvoiceSummary.model_validate(listing)
 
 
+def text_cell(value: str | None) -> str | None:
+    """A text cell no spreadsheet runs: one that starts like a formula gets a leading `'`, which
+    spreadsheets take as "this is text" (OWASP's rule). Amounts are not text cells: they are
+    numbers we write, and a negative one stays a number."""
+    return f"'{value}" if value and value.startswith(FORMULA_STARTS) else value
+
+
 def csv_row(listing: dict) -> list:
     """One row, in CSV_COLUMNS' order (None is written as an empty field)."""
     currency = listing["currency"]
     return [
-        listing["id"], listing["number"], listing["status"], listing["customer"], listing["customer_email"], currency,
+        *map(text_cell, (listing["id"], listing["number"], listing["status"], listing["customer"],
+                         listing["customer_email"], currency)),
         format_amount(listing["total"], currency), format_amount(listing["amount_paid"], currency),
         format_amount(listing["amount_remaining"], currency), listing["issued_on"], listing["due_date"],
         "true" if listing["past_due"] else "false", listing["last_sent_at"],
     ]
 
 
-async def csv_lines(documents: AsyncIterator[dict]) -> AsyncIterator[str]:
+async def csv_lines(first: dict | None, documents: AsyncIterator[dict]) -> AsyncIterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    rows = 0
+    if first is None:
+        yield buffer.getvalue()
+        return
+    writer.writerow(csv_row(first["listing"]))
+    rows = 1
     async for document in documents:
         writer.writerow(csv_row(document["listing"]))
         rows += 1
@@ -137,13 +156,14 @@ def routes(api: ReadApi, invoices: Invoices) -> None:
             raise HTTPException(404, "No such invoice.")
         return invoice
 
-    @app.get("/v1/invoices", response_model=Page[InvoiceSummary], tags=["invoices"])
+    @app.get("/v1/invoices", response_model=Page[InvoiceSummary], tags=["invoices"], responses=refuses(400))
     async def list_invoices(account: Account, query: Annotated[ListQuery, Query()]) -> Page[InvoiceSummary]:
         """The account's invoices, filtered and sorted, a page at a time."""
         sort, descending = query.sorted_by
-        after = decode_cursor(query.cursor) if query.cursor else None
+        after = api.cursors.position(query.cursor, account, query.scope) if query.cursor else None
         documents = await invoices.page(account, query, sort, descending, query.limit + 1, after)
-        page = page_of(documents, query.limit, lambda document: position(document, sort))
+        page = api.cursors.page_of(documents, query.limit, lambda document: position(document, sort), account,
+                                   query.scope)
         return Page[InvoiceSummary](data=[summary(document["listing"]) for document in page.data],
                                     has_more=page.has_more,
                                     next_cursor=page.next_cursor)
@@ -155,7 +175,10 @@ def routes(api: ReadApi, invoices: Invoices) -> None:
         """Every invoice the filters select, as CSV, streamed as it is read."""
         sort, descending = query.sorted_by
         documents = invoices.export(account, query, sort, descending)
-        return StreamingResponse(csv_lines(documents), media_type="text/csv; charset=utf-8",
+        # The first invoice is read before the answer starts: a query the store refuses, or a store
+        # that is away, is answered with its status, not with a 200 that breaks off.
+        first = await anext(documents, None)
+        return StreamingResponse(csv_lines(first, documents), media_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": 'attachment; filename="invoices.csv"'})
 
     @app.get("/v1/invoices/totals", response_model=list[CurrencyTotals], tags=["invoices"])
@@ -174,7 +197,8 @@ def routes(api: ReadApi, invoices: Invoices) -> None:
             entry.amount_remaining += listing["amount_remaining"]
         return [sums[currency] for currency in sorted(sums)]
 
-    @app.get("/v1/invoices/by-number/{number:path}", response_model=InvoiceDetail, tags=["invoices"])
+    @app.get("/v1/invoices/by-number/{number:path}", response_model=InvoiceDetail, tags=["invoices"],
+             responses=refuses(404))
     async def invoice_by_number(account: Account, number: str) -> InvoiceDetail:
         """The invoice with this number (void ones too)."""
         invoice = await invoices.by_number(account, number)
@@ -182,12 +206,12 @@ def routes(api: ReadApi, invoices: Invoices) -> None:
             raise HTTPException(404, "No such invoice.")
         return detail(invoice)
 
-    @app.get("/v1/invoices/{invoice_id}", response_model=InvoiceDetail, tags=["invoices"])
+    @app.get("/v1/invoices/{invoice_id}", response_model=InvoiceDetail, tags=["invoices"], responses=refuses(404))
     async def show_invoice(account: Account, invoice_id: InvoiceId) -> InvoiceDetail:
         """One invoice with its flags and payments (void ones too)."""
         return detail(await invoice_of(account, invoice_id))
 
-    @app.get("/v1/invoices/{invoice_id}/history", response_model=History, tags=["invoices"])
+    @app.get("/v1/invoices/{invoice_id}/history", response_model=History, tags=["invoices"], responses=refuses(404))
     async def invoice_history(account: Account, invoice_id: InvoiceId) -> History:
         """Every change, oldest first: who, when, what changed from what to what, status changes,
         sends and every delivery attempt, payments."""

@@ -8,7 +8,10 @@ attaches). A void invoice stays reachable with a notice that nothing is owed; a 
 deleted invoice is gone at once (nothing is cached: Cache-Control no-store).
 
 Every value from users is HTML-escaped; the page loads nothing but itself (Content-Security-Policy),
-and sends no Referer with the token in it when a visitor follows a link.
+no other site may frame it (frame-ancestors 'none', X-Frame-Options DENY: a visitor cannot be
+tricked into clicking on it inside another page), and it sends no Referer with the token in it when
+a visitor follows a link. A path is the page's or its PDF's exactly, or 404: nothing after them,
+not even a line break.
 """
 
 import asyncio
@@ -26,14 +29,17 @@ from services.invoices.adapters.invoices import Invoices
 from services.invoices.domain.hosted_link import token_matches
 
 PREFIX = "/i/"
-_PATH = re.compile(r"^/i/(?P<invoice_id>[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99})/(?P<token>[A-Za-z0-9_\-]{43})(?P<pdf>/pdf)?$")
+_PATH = re.compile(r"/i/(?P<invoice_id>[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99})/(?P<token>[A-Za-z0-9_\-]{43})(?P<pdf>/pdf)?")
+# On every answer, the PDF's and the 404's too.
 _HEADERS = [
     (b"cache-control", b"no-store"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-robots-tag", b"noindex, nofollow"),
     (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy",
+     b"default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
 ]
-_CSP = (b"content-security-policy", b"default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'")
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}
 h1{margin:.2rem 0 1rem}.status{display:inline-block;padding:.15rem .6rem;border-radius:.3rem;font-weight:bold}
@@ -68,11 +74,12 @@ class HostedInvoicePages:
             await _respond(send, 200, b"application/pdf", pdf,
                            [(b"content-disposition", f'attachment; filename="{filename}.pdf"'.encode())])
         else:
-            await _respond(send, 200, b"text/html; charset=utf-8", page(*found).encode(), [_CSP])
+            await _respond(send, 200, b"text/html; charset=utf-8", page(*found).encode())
 
     async def _invoice(self, path: str) -> tuple[InvoiceSnapshot, str] | None:
         """The invoice the path names and its token, when the token is the invoice's."""
-        match = _PATH.match(path)
+        # fullmatch: `$` would also match before a final line break, and /pdf%0A was the page.
+        match = _PATH.fullmatch(path)
         if match is None:
             return None
         # Ids are per account and the address names no account: the token tells which invoice of

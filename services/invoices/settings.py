@@ -8,6 +8,7 @@ class InvoicesSettings(ServiceSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True, validate_by_name=True)
 
     http_port: int = 8001
+    internal_port: int = 8101
     # How often the invoices-by-status gauge is recounted.
     status_gauge_interval_seconds: float = Field(15.0, gt=0, validation_alias="invoices_status_gauge_interval_seconds")
     # How often the invoice clock looks for invoices that became past due or owe a reminder, and

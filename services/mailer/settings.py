@@ -15,6 +15,7 @@ class MailerSettings(ServiceSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True, validate_by_name=True)
 
     http_port: int = 8004
+    internal_port: int = 8104
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025

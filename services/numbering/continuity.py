@@ -1,11 +1,14 @@
 """The ledger's continuity, read from the store: the report per series, and the gauge of breaks."""
 
 import asyncio
+import logging
 
 from contracts.messages.numbering import series_key
 from services.numbering.adapters.ledger import Ledger
 from services.numbering.domain.continuity import ContinuityReport, continuity_report, sequence_continuity
 from services.numbering.metrics import NumberingMetrics
+
+logger = logging.getLogger("numbering.continuity")
 
 
 async def series_continuity(ledger: Ledger, account_id: str, number_format: str) -> ContinuityReport:
@@ -28,6 +31,10 @@ async def count_breaks(ledger: Ledger) -> dict[str, int]:
 
 
 async def watch_continuity(ledger: Ledger, metrics: NumberingMetrics, interval_seconds: float) -> None:
+    """The gauge counts the breaks of all series; the log names each broken series, for operators."""
     while True:
-        metrics.set_continuity_breaks(await count_breaks(ledger))
+        breaks = await count_breaks(ledger)
+        metrics.continuity_breaks.set(sum(breaks.values()))
+        if broken := {series: count for series, count in breaks.items() if count}:
+            logger.warning("numbering series not continuous", extra={"breaks_per_series": broken})
         await asyncio.sleep(interval_seconds)

@@ -7,14 +7,16 @@ from typing import Annotated
 from fastapi import HTTPException, Query
 from pydantic import BaseModel, Field
 
-from chassis.http.api import ReadApi
-from chassis.http.pagination import Page, decode_cursor, page_of
+from chassis.http.api import ReadApi, refuses, shown
+from chassis.http.pagination import Page
 from contracts.reasons import REASONS, UnmatchedReason
 from services.payments.adapters.invoices import InvoiceReadModel
 from services.payments.adapters.payments import PaymentBook
 from services.payments.adapters.transactions import TransactionBook, queue_position
 from services.payments.domain.payments import Payment
 from services.payments.domain.transactions import BankTransaction
+
+UNMATCHED = "unmatched"  # the scope of the queue's cursors: it has no filter and one order
 
 
 class UnmatchedTransaction(BaseModel):
@@ -32,9 +34,12 @@ class UnmatchedTransaction(BaseModel):
                                                   "matched as soon as one by that name is finalized")
 
 
+RecordedPayment = shown(Payment, name="RecordedPayment", doc="A payment recorded for the invoice")
+
+
 class InvoicePayments(BaseModel):
     invoice_id: str
-    data: list[Payment]
+    data: list[RecordedPayment]
 
 
 def unmatched(transaction: BankTransaction) -> UnmatchedTransaction:
@@ -44,23 +49,31 @@ def unmatched(transaction: BankTransaction) -> UnmatchedTransaction:
                                 waiting_for_invoice=transaction.waiting)
 
 
+def recorded(payment: Payment) -> RecordedPayment:
+    return RecordedPayment(**payment.model_dump(include=set(RecordedPayment.model_fields)))
+
+
 def routes(api: ReadApi, transactions: TransactionBook, payments: PaymentBook, invoices: InvoiceReadModel) -> None:
     app, Account = api.app, api.Account
 
-    @app.get("/v1/payments/unmatched", response_model=Page[UnmatchedTransaction], tags=["payments"])
+    @app.get("/v1/payments/unmatched", response_model=Page[UnmatchedTransaction], tags=["payments"],
+             responses=refuses(400))
     async def unmatched_queue(account: Account, limit: Annotated[int, Query(ge=1, le=100)] = 25,
                               cursor: str | None = None) -> Page[UnmatchedTransaction]:
         """Transactions no invoice takes, oldest booking first, each with the reason why; a person
         applies one with `payment.apply`."""
-        found = await transactions.unmatched(account, limit + 1, decode_cursor(cursor) if cursor else "")
-        page = page_of(found, limit, queue_position)
+        found = await transactions.unmatched(account, limit + 1,
+                                             api.cursors.position(cursor, account, UNMATCHED) if cursor else "")
+        page = api.cursors.page_of(found, limit, queue_position, account, UNMATCHED)
         return Page[UnmatchedTransaction](data=[unmatched(t) for t in page.data], has_more=page.has_more,
                                           next_cursor=page.next_cursor)
 
-    @app.get("/v1/invoices/{invoice_id}/payments", response_model=InvoicePayments, tags=["payments"])
+    @app.get("/v1/invoices/{invoice_id}/payments", response_model=InvoicePayments, tags=["payments"],
+             responses=refuses(404))
     async def invoice_payments(account: Account, invoice_id: str) -> InvoicePayments:
         """Every payment recorded for the invoice, removed ones too (with the reason), oldest first."""
         invoice = await invoices.get(account, invoice_id)
         if invoice is None or invoice.account_id != account:
             raise HTTPException(404, "No such invoice.")
-        return InvoicePayments(invoice_id=invoice_id, data=await payments.of_invoice(account, invoice_id))
+        return InvoicePayments(invoice_id=invoice_id,
+                               data=[recorded(payment) for payment in await payments.of_invoice(account, invoice_id)])

@@ -7,3 +7,4 @@ class PaymentsSettings(ServiceSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     http_port: int = 8003
+    internal_port: int = 8103

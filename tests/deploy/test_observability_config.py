@@ -34,6 +34,8 @@ DOCKERFILE = REPO / "deploy" / "docker" / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
 
 SERVICES = {"invoices": 8001, "numbering": 8002, "payments": 8003, "mailer": 8004}
+# Their internal ports: /metrics, /healthz, /readyz, /docs/ (never published).
+INTERNAL_PORTS = {"invoices": 8101, "numbering": 8102, "payments": 8103, "mailer": 8104}
 INFRASTRUCTURE = {"kafka", "mongo", "mailpit", "prometheus", "grafana"}
 
 # The metric names the services expose (chassis/metrics.py and each service's metrics.py).
@@ -186,7 +188,7 @@ def test_compose_scrape_config_targets_the_four_services():
     for scrape in config["scrape_configs"]:
         targets = [t for static in scrape.get("static_configs", []) for t in static["targets"]]
         jobs[scrape["job_name"]] = targets
-    for service, port in SERVICES.items():
+    for service, port in INTERNAL_PORTS.items():
         assert jobs.get(service) == [f"{service}:{port}"], f"job {service} should scrape {service}:{port}"
 
 
@@ -319,6 +321,9 @@ def test_compose_builds_services_from_the_dockerfile():
         assert build["args"]["SERVICE"] == name
         env = service["environment"]
         assert str(env["HTTP_PORT"]) == str(port)
+        assert str(env["INTERNAL_PORT"]) == str(build["args"]["INTERNAL_PORT"]) == str(INTERNAL_PORTS[name])
+        assert not any(str(INTERNAL_PORTS[name]) in str(published) for published in service.get("ports", []))
+        assert env["CURSOR_SECRET"] == "${CURSOR_SECRET:?set CURSOR_SECRET}"
         assert env["HTTP_HOST"] == "0.0.0.0"
         assert env["KAFKA_BOOTSTRAP_SERVERS"] and env["DATABASE_URL"].startswith(f"mongodb://{name}:${{MONGO_")
         assert "@mongo:27017/" in env["DATABASE_URL"]
@@ -414,7 +419,7 @@ def test_dockerfile():
     assert f"UV_VERSION={uv_version}" in text, f"Dockerfile should install uv {uv_version}, like the Makefile"
     assert "uv sync --frozen --no-dev --no-install-project" in text
     assert re.search(r"^USER (?!root)\S+", text, re.M), "run as a non-root user"
-    assert re.search(r"^HEALTHCHECK .*", text, re.M) and "/healthz" in text
+    assert re.search(r"^HEALTHCHECK .*", text, re.M) and "/healthz" in text and "INTERNAL_PORT" in text
     assert re.search(r"^EXPOSE ", text, re.M)
     assert "services.${SERVICE}" in text
 

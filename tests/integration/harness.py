@@ -71,6 +71,11 @@ async def start_explained(client, principal: str) -> None:
         raise RuntimeError(reason) from error
 
 
+def internal_url(service: str, path: str) -> str:
+    """An address on the service's internal port: /metrics, /healthz, /readyz, /docs/..."""
+    return f"http://127.0.0.1:{env(f'{service.upper()}_INTERNAL_PORT')}{path}"
+
+
 def service_environment(service: str) -> dict[str, str]:
     """The variables that make a service process its own Kafka principal and PostgreSQL role."""
     return {"KAFKA_SASL_USERNAME": service, "KAFKA_SASL_PASSWORD": "",
@@ -315,14 +320,15 @@ class ServiceProcesses:
         self.processes[service] = subprocess.Popen(
             [sys.executable, "-m", f"services.{service}"],
             cwd=REPO,
-            env={**os.environ, **service_environment(service), "HTTP_PORT": str(self.port(service)), "LOG_LEVEL": "INFO"},
+            env={**os.environ, **service_environment(service), "HTTP_PORT": str(self.port(service)),
+                 "INTERNAL_PORT": env(f"{service.upper()}_INTERNAL_PORT"), "LOG_LEVEL": "INFO"},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
 
     def wait_ready(self, service: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
-        url = f"http://127.0.0.1:{self.port(service)}/readyz"
+        url = internal_url(service, "/readyz")
         while time.monotonic() < deadline:
             process = self.processes[service]
             if process.poll() is not None:

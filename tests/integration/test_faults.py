@@ -13,7 +13,7 @@ from contracts.messages.invoices import FinalizeInvoice, SendInvoice
 from contracts.messages.numbering import NumberAllocated
 from contracts.references import is_valid_creditor_reference
 from tests.integration.factories import configure_account, create_invoice
-from tests.integration.harness import REPO
+from tests.integration.harness import REPO, internal_url
 
 
 def new_invoice_id() -> str:
@@ -85,7 +85,7 @@ async def test_an_event_whose_handler_keeps_failing_is_dead_lettered_and_the_fin
     await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
     finalized = await event_log.wait_for_type("invoice.finalized", invoice_id)
     assert finalized.data["invoice"]["number"] == allocated.data["number"]
-    assert httpx.get(f"http://127.0.0.1:{services.port('invoices')}/readyz").status_code == 200
+    assert httpx.get(internal_url("invoices", "/readyz")).status_code == 200
 
 
 async def test_a_header_that_is_not_utf8_is_dead_lettered_and_answered(services, producer, event_log, account_id):
@@ -160,7 +160,7 @@ async def test_too_many_recipients_is_refused_with_its_own_reason(services, prod
 async def test_readiness_and_metrics_report_a_consumer_that_stopped_advancing(services, producer, event_log, account_id):
     await configured(producer, event_log, account_id)
     invoice_id = new_invoice_id()
-    base = f"http://127.0.0.1:{services.port('invoices')}"
+    base = internal_url("invoices", "")
     # The invoices service's store: without it the consumer cannot handle the record and stops advancing.
     subprocess.run(["deploy/stack.sh", "down", "postgres"], cwd=REPO, check=True, timeout=60)
     try:

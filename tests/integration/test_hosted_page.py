@@ -195,3 +195,41 @@ async def stored_anywhere(secrets: list[str]) -> list[str]:
                 if (await (await connection.execute(query)).fetchone())[0]:
                     holders.append(f"{database}.{table}")
     return holders
+
+
+async def test_the_page_cannot_be_framed_and_only_its_exact_paths_answer(
+        services, producer, event_log, account_id, browser, tmp_path):
+    """Another site framing the page (clickjacking) gets nothing: the browser refuses to show it.
+    A path with anything after the page's or the PDF's (a line break: `/pdf%0A` was the HTML page)
+    is 404, the same 404 as an unknown page, whatever it holds."""
+    await producer.send(configure_account(account_id), account_id=account_id)
+    await event_log.wait_for_type("account.configured", account_id)
+    invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
+    await producer.send(create_invoice(invoice_id), account_id=account_id)
+    await event_log.wait_for_type("invoice.created", invoice_id)
+    await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
+    finalized = (await event_log.wait_for_type("invoice.finalized", invoice_id)).data
+    number = finalized["invoice"]["number"]
+    address = page_url(finalized)
+
+    async with httpx.AsyncClient() as http:
+        for path, status in [("", 200), ("/pdf", 200), ("%0A", 404), ("/pdf%0A", 404), ("/pdf%0D%0A", 404),
+                             ("/pdf/", 404), ("/", 404), ("/pdf.html", 404), ("%00", 404)]:
+            answer = await http.get(address + path)
+            assert answer.status_code == status, (path, answer.status_code)
+            assert answer.headers["x-frame-options"] == "DENY", path
+            assert "frame-ancestors 'none'" in answer.headers["content-security-policy"], path
+            if status == 404:
+                assert answer.headers["content-type"].startswith("text/plain") and number not in answer.text
+        assert (await http.get(address.replace(invoice_id, f"{invoice_id}%00"))).status_code == 404
+
+    framing = tmp_path / "framing.html"
+    framing.write_text(f'<!DOCTYPE html><html><body><iframe id=framed src="{address}" width=800 height=600>'
+                       "</iframe></body></html>")
+    browser.get(framing.as_uri())
+    time.sleep(2)
+    browser.switch_to.frame(browser.find_element(By.ID, "framed"))
+    assert number not in browser.find_element(By.TAG_NAME, "body").text
+    browser.switch_to.default_content()
+    browser.get(address)  # the same page on its own is shown
+    assert browser.find_element(By.ID, "number").text.endswith(number)

@@ -32,7 +32,7 @@ from contracts.messages.invoices import (
 from contracts.messages.payments import BankTransactionReceived, PaymentMatched, RecordPayment
 from contracts.references import format_in_groups
 from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
-from tests.integration.harness import Received, env
+from tests.integration.harness import Received, internal_url
 from tests.integration.test_read_api import accepted_everywhere, new_key, read
 
 ID = "inv_2026_0001"
@@ -58,7 +58,7 @@ def ask(producer, event_log):
 
 
 def metric(service: str, sample: str) -> float:
-    text = httpx.get(f"http://127.0.0.1:{env(f'{service.upper()}_HTTP_PORT')}/metrics", timeout=5).text
+    text = httpx.get(internal_url(service, "/metrics"), timeout=5).text
     found = re.search(rf"^{re.escape(sample)} (\S+)$", text, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
 

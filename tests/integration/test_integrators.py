@@ -21,9 +21,9 @@ from contracts.messages.access import ApiKeyCreated
 from contracts.messages.invoices import FinalizeInvoice
 from contracts.messages.payments import BankTransactionReceived, RecordPayment
 from tests.integration.factories import PAYEE_IBAN, create_invoice
-from tests.integration.harness import REPO, Producer, env
+from tests.integration.harness import REPO, Producer, env, internal_url
 from tests.integration.test_hostile_records import one_batch_record, send_in_one_batch
-from tests.integration.test_read_api import accepted_everywhere, invoicing, new_key, read, url
+from tests.integration.test_read_api import accepted_everywhere, invoicing, new_key, read
 
 
 def new_id(prefix: str = "inv") -> str:
@@ -218,7 +218,7 @@ def _digest(key: str) -> str:
 
 async def _dropped(service: str) -> float:
     async with httpx.AsyncClient(timeout=5) as client:
-        text = (await client.get(url(service, "/metrics"))).text
+        text = (await client.get(internal_url(service, "/metrics"))).text
     for line in text.splitlines():
         if line.startswith("invoicing_messages_dropped_total{") and 'type="api_key.created"' in line \
                 and 'reason="account_mismatch"' in line:
@@ -247,10 +247,10 @@ async def test_an_integrators_topic_is_watched_and_guarded_like_the_platforms(se
     assert (await answer_to(event_log, command)).type == "invoice.created"
     async with httpx.AsyncClient(timeout=5) as client:
         for _ in range(50):
-            metrics = (await client.get(url("invoices", "/metrics"))).text
+            metrics = (await client.get(internal_url("invoices", "/metrics"))).text
             if f'invoicing_consumer_lag_records{{partition="0",topic="{topic}"}} 0.0' in metrics:
                 break
             await asyncio.sleep(0.2)
         else:
             raise AssertionError(f"invoices reports no progress of {topic}")
-        assert (await client.get(url("invoices", "/readyz"))).status_code == 200
+        assert (await client.get(internal_url("invoices", "/readyz"))).status_code == 200

@@ -123,13 +123,14 @@ async def test_paid_void_and_uncollectible_invoices_get_no_reminder_and_are_neve
 def second_instance(log_dir: Path) -> subprocess.Popen:
     """Another invoices process on the same database and consumer group, with its own HTTP port."""
     log = open(log_dir / "invoices-2.log", "ab")  # noqa: SIM115  (owned by the child)
-    port = int(env("INVOICES_HTTP_PORT")) + 10
+    port, internal_port = int(env("INVOICES_HTTP_PORT")) + 10, int(env("INVOICES_INTERNAL_PORT")) + 10
     process = subprocess.Popen([sys.executable, "-m", "services.invoices"], cwd=REPO,
-                               env={**os.environ, **service_environment("invoices"), "HTTP_PORT": str(port)},
+                               env={**os.environ, **service_environment("invoices"), "HTTP_PORT": str(port),
+                                    "INTERNAL_PORT": str(internal_port)},
                                stdout=log, stderr=subprocess.STDOUT)
     for _ in range(300):
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{internal_port}/readyz", timeout=1).status_code == 200:
                 return process
         except httpx.HTTPError:
             pass

