@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaProducer
 from contracts.envelope import Envelope
 from contracts.messages.numbering import AllocateNumber
 from tests.integration.factories import create_invoice
-from tests.integration.harness import REPO, kafka_options, start_explained
+from tests.integration.harness import REPO, internal_url, kafka_options, start_explained
 
 MIB = 1_048_576
 
@@ -99,8 +99,9 @@ async def test_a_bad_record_is_dead_lettered_and_answered_and_the_next_one_handl
         await asyncio.sleep(1)
         assert not [r for r in event_log.records if r.caused_by(envelope)]
     # A made-up type name is no label value (one series per name, for ever).
-    metrics = httpx.get(f"http://127.0.0.1:{services.port('invoices')}/metrics").text
-    assert "invoice.explode" not in metrics
+    metrics = httpx.get(internal_url("invoices", "/metrics"))
+    assert metrics.status_code == 200 and "invoicing_messages_dead_lettered_total" in metrics.text
+    assert "invoice.explode" not in metrics.text
 
 
 async def test_a_header_without_value_does_not_stop_the_batch(services, compressing_producer, event_log, account_id):
