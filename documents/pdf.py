@@ -21,9 +21,9 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from importlib import resources
 from itertools import accumulate, groupby, repeat
 from operator import itemgetter
-from importlib import resources
 
 from PIL import ImageCms
 from reportlab.lib.pagesizes import A4
@@ -86,7 +86,7 @@ def runs(text: str, font: str) -> tuple[tuple[str, str], ...]:
         return ((text, font),)  # nearly every string: one run
     chosen = (FALLBACK if code not in primary and code in fallback else font for code in map(ord, text))
     return tuple(("".join(char for char, _ in run), run_font)
-                 for run_font, run in groupby(zip(text, chosen), key=itemgetter(1)))
+                 for run_font, run in groupby(zip(text, chosen, strict=True), key=itemgetter(1)))
 
 
 def text_width(text: str, font: str, size: float) -> float:

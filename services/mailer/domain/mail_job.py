@@ -132,6 +132,27 @@ class MailJob(Aggregate):
             self.record(event)
         return assessment
 
+    def record_failed_composition(self, diagnostic: str, policy: RetryPolicy, now: datetime) -> bool:
+        """The claimed attempt could not compose the mail (its document did not render): nothing
+        reached the relay. A failed try like a temporary refusal: tried again after the policy's
+        backoff while attempts are left (`mail.deferred`), then dropped for good, and answered
+        (`mail.dropped`, `document_failed`). True when it is tried again."""
+        retry = self.attempts < policy.max_attempts
+        self.status = QUEUED if retry else "dropped"
+        self.next_attempt_at = now + policy.backoff(self.attempts) if retry else None
+        self.claimed_by = None
+        self.history = [*self.history, AttemptRecord(
+            attempt=self.attempts, at=now, accepted=[],
+            refused=[RefusedRecipient(recipient=address, smtp_code=None, diagnostic=diagnostic) for address in self.pending],
+        )]
+        if retry:
+            self.record(MailDeferred(**self._common(), recipients=list(self.pending), diagnostic=diagnostic,
+                                     attempt=self.attempts, next_attempt_at=self.next_attempt_at))
+        else:
+            self.record(MailDropped(**self._common(), recipients=list(self.pending), reason="document_failed"))
+            self.pending = []
+        return retry
+
     def _outcomes(self, report: DeliveryReport, assessment: Assessment, smtp_message_id: str,
                   now: datetime) -> list[MailEvent]:
         events: list[MailEvent] = []

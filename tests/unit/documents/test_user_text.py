@@ -2,6 +2,7 @@
 control characters, which the contracts refuse now but stored data and previews may still carry."""
 
 import time
+from itertools import pairwise
 
 import pytest
 
@@ -26,7 +27,7 @@ def test_every_wrapped_line_fits_and_words_are_kept_whole_where_they_fit():
     assert all(text_width(line, REGULAR, 9) <= WIDTH for line in lines)
     assert " ".join(lines) == " ".join(text.split())  # no word cut, none lost
     # Each line is as full as it can be: its next word would not have fitted.
-    for line, following in zip(lines, lines[1:]):
+    for line, following in pairwise(lines):
         assert text_width(f"{line} {following.split()[0]}", REGULAR, 9) > WIDTH
 
 
