@@ -93,7 +93,12 @@ class MailJob(Aggregate):
             events.append(MailDropped(**self._common(), recipients=self.dropped, reason="suppressed"))
         if self.status != "dropped":
             events.append(MailQueued(**self._common(), to=self.to, cc=self.cc, queued_at=self.queued_at))
+        elif self.history:  # dropped after its tries: only a document that never rendered does that
+            events.append(self._document_failed([refusal.recipient for refusal in self.history[-1].refused]))
         return events
+
+    def _document_failed(self, recipients: list[str]) -> MailDropped:
+        return MailDropped(**self._common(), recipients=recipients, reason="document_failed")
 
     def is_due(self, now: datetime) -> bool:
         """Due for an attempt, and the delivery loop's: the queueing handler owns a job until its
@@ -149,7 +154,7 @@ class MailJob(Aggregate):
             self.record(MailDeferred(**self._common(), recipients=list(self.pending), diagnostic=diagnostic,
                                      attempt=self.attempts, next_attempt_at=self.next_attempt_at))
         else:
-            self.record(MailDropped(**self._common(), recipients=list(self.pending), reason="document_failed"))
+            self.record(self._document_failed(list(self.pending)))
             self.pending = []
         return retry
 

@@ -147,3 +147,4 @@ def test_a_mail_whose_document_does_not_render_is_tried_again_then_dropped_and_a
     assert job.status == "dropped" and job.pending == [] and not job.is_due(NOW + timedelta(days=1))
     assert [(record.attempt, record.refused[0].diagnostic) for record in job.history] == [
         (1, "The document took longer than 10 s to render and was stopped."), (2, "still too slow")]
+    assert job.announcements() == [dropped]  # the same answer when the mail is asked for again
