@@ -85,3 +85,11 @@ async def test_a_pdf_that_does_not_render_in_time_is_answered_503_with_a_sentenc
         assert body == b"The invoice document could not be prepared just now. Please try again in a minute.\n"
     finally:
         renderer.close()
+
+
+async def test_control_characters_stored_in_an_invoice_still_give_its_pdf():
+    """Stored before the contracts refused them: lxml refused them in the XML and /pdf answered 500."""
+    dirty = invoice(customer={"name": "Globex\x00\x1b Corp", "language": "en", "address": {"country": "DE"}},
+                    memo="Thanks\x01\x0b")
+    status, headers, body = await get(HostedInvoicePages(_Invoices(dirty), DocumentRenderer(0)), f"/i/inv_9/{TOKEN}/pdf")
+    assert status == 200 and body.startswith(b"%PDF-")
