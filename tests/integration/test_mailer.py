@@ -565,7 +565,7 @@ async def test_a_mail_whose_document_never_renders_is_dropped_after_its_tries_an
         send = await producer.send(SendInvoice(invoice_id=invoice_id), account_id=account_id)
 
         dropped = await event_log.wait_for(lambda r: r.type == "mail.dropped" and r.key == invoice_id, timeout=60)
-        assert dropped.data["reason"] == "document_failed" and dropped.data["recipients"] == [customer]
+        assert dropped.data["reason"] == "document_failed" and customer in dropped.data["recipients"]
         deferred = [r.data for r in event_log.of_type("mail.deferred", invoice_id)]
         assert [d["attempt"] for d in deferred] == [1, 2]
         assert all("longer than 0.001 s" in d["diagnostic"] and d["smtp_code"] is None for d in deferred)
