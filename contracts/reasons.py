@@ -1,9 +1,9 @@
 """Every reason code the platform answers with, and the rule behind each one.
 
-A code appears in four places: a rejection event answering a refused command (`reason`), a bank
+A code appears in five places: a rejection event answering a refused command (`reason`), a bank
 transaction parked in the unmatched queue (`payment.unmatched`'s `reason`), the `dlq_reason`
-header of a dead-lettered record, and the `reason` label of an event dropped without effect
-(`invoicing_messages_dropped_total`). This table is the only list: `Refusal` accepts no other code,
+header of a dead-lettered record, the `reason` label of an event dropped without effect
+(`invoicing_messages_dropped_total`), and a mail not sent (`mail.dropped`'s `reason`). This table is the only list: `Refusal` accepts no other code,
 the rejection events' JSON Schemas enumerate it, and `make docs` writes docs/reason-codes.md
 from it.
 """
@@ -13,7 +13,7 @@ from typing import Literal
 
 from contracts.limits import MAX_INTEGER_DIGITS, MAX_JSON_DEPTH, MAX_RECORD_BYTES
 
-Use = Literal["rejection", "unmatched", "dead_letter", "dropped"]
+Use = Literal["rejection", "unmatched", "dead_letter", "dropped", "mail_dropped"]
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,11 @@ _CODES = (
     ReasonCode("issuer_missing", ("rejection",),
                "The account's configuration has no company name or sender email, so the mail has no sender."),
     ReasonCode("mail_id_conflict", ("rejection",), "The mail id is already used by another invoice's mail."),
+    ReasonCode("suppressed", ("mail_dropped",),
+               "The recipients bounced permanently before and are suppressed; the mail is not sent to them."),
+    ReasonCode("document_failed", ("rejection", "mail_dropped"),
+               "The mail's invoice document could not be rendered (it failed, or took longer than "
+               "`DOCUMENT_RENDER_SECONDS`) on each of the mail's `MAILER_MAX_ATTEMPTS` tries; the mail was not sent."),
 )
 
 REASONS: dict[str, ReasonCode] = {reason.code: reason for reason in _CODES}
@@ -159,6 +164,7 @@ def codes_for(use: Use) -> tuple[str, ...]:
 
 RejectionReason = Literal[codes_for("rejection")]  # type: ignore[valid-type]
 UnmatchedReason = Literal[codes_for("unmatched")]  # type: ignore[valid-type]
+MailDropReason = Literal[codes_for("mail_dropped")]  # type: ignore[valid-type]
 
 
 def reason_codes_document() -> str:
@@ -170,7 +176,8 @@ def reason_codes_document() -> str:
         "(`invoice.command_rejected`, `number.rejected`, `payment.rejected`, `mail.rejected`); `unmatched`:",
         "the `reason` of `payment.unmatched`; `dead_letter`: the `dlq_reason` header of a record on a",
         "`<topic>.dlq` topic; `dropped`: the `reason` of `invoicing_messages_dropped_total`, an event a",
-        "service did not apply (and logged). Generated from `contracts/reasons.py` by `make docs`.",
+        "service did not apply (and logged); `mail_dropped`: the `reason` of `mail.dropped`, a mail not sent.",
+        "Generated from `contracts/reasons.py` by `make docs`.",
         "",
         "| code | appears as | rule |",
         "|---|---|---|",

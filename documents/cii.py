@@ -16,6 +16,8 @@ RF reference). Rules of EN 16931 that shape it:
   is void; its PDF and hosted page say that nothing is owed.
 Both parties need a country in their address for a valid e-invoice (BR-09, BR-11); account and customer
 data without one yield XML that the validators reject, not a guessed country.
+User text is written as documents.user_text reads it: the control characters XML 1.0 cannot carry
+become spaces, as in the PDF.
 """
 
 import re
@@ -27,6 +29,7 @@ from lxml import etree
 
 from contracts.messages.common import Address, InvoiceSnapshot, Issuer
 from documents.locale import major_units
+from documents.user_text import one_line, paragraphs
 
 PROFILE = "urn:cen.eu:en16931:2017"
 _RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -43,7 +46,7 @@ UNIT = "C62"  # UN/ECE Recommendation 20: "one", a unit of count
 def _element(parent: etree._Element, namespace: str, name: str, text: str | None = None, **attributes: str):
     child = etree.SubElement(parent, f"{{{namespace}}}{name}", attributes)
     if text is not None:
-        child.text = text
+        child.text = "\n".join(paragraphs(text))  # what XML cannot carry, as the PDF prints it
     return child
 
 
@@ -65,17 +68,17 @@ def category(rate: Decimal) -> str:
 
 def _party(parent, role: str, name: str, address: Address, email: str | None, tax_id: str) -> None:
     party = _ram(parent, role)
-    _ram(party, "Name", name)
+    _ram(party, "Name", one_line(name))
     postal = _ram(party, "PostalTradeAddress")
     for field, value in (("PostcodeCode", address.postal_code), ("LineOne", address.line1),
                          ("LineTwo", address.line2), ("CityName", address.city), ("CountryID", address.country)):
         if value:
-            _ram(postal, field, value)
+            _ram(postal, field, one_line(value))
     if email:
         _ram(_ram(party, "URIUniversalCommunication"), "URIID", email, schemeID="EM")
     if tax_id:
         scheme = "VA" if _VAT_ID.match(tax_id.replace(" ", "").upper()) else "FC"
-        _ram(_ram(party, "SpecifiedTaxRegistration"), "ID", tax_id, schemeID=scheme)
+        _ram(_ram(party, "SpecifiedTaxRegistration"), "ID", one_line(tax_id), schemeID=scheme)
 
 
 def vat_breakdown(invoice: InvoiceSnapshot) -> list[tuple[Decimal, int, int]]:

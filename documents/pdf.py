@@ -18,9 +18,12 @@ the embedded XML.
 
 import io
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import accumulate, groupby, repeat
+from operator import itemgetter
 
 from PIL import ImageCms
 from reportlab.lib.pagesizes import A4
@@ -34,11 +37,19 @@ from contracts.references import format_in_groups
 from documents import locale
 from documents.cii import issue_date, vat_breakdown
 from documents.texts import DocumentTexts, document_texts
+from documents.user_text import one_line, paragraphs
 
 REGULAR = "DejaVuSans"
 BOLD = "DejaVuSans-Bold"
 FALLBACK = "DroidSansFallback"  # no bold cut: bold text falls back to its regular weight
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# Ideographs (UAX #14 class ID: Han, kana, Hangul), next to which a line may break, and the closing
+# marks that must not start a line.
+_IDEOGRAPHS = ((0x1100, 0x11FF), (0x2E80, 0x2FFF), (0x3040, 0x30FF), (0x3100, 0x31FF), (0x3400, 0x4DBF),
+               (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0x20000, 0x3FFFF))
+_CLOSING_IDEOGRAPHIC = frozenset("、。々〉》」』】〕ー！），．：；？")
+_CLOSING = _CLOSING_IDEOGRAPHIC | frozenset(",.:;!?)]}")
+_CJK = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _IDEOGRAPHS)
+                  + "".join(_CLOSING_IDEOGRAPHIC) + "]")
 _WIDTH, _HEIGHT = A4
 _LEFT = 20 * mm
 _RIGHT = _WIDTH - 20 * mm
@@ -51,6 +62,7 @@ _SELLER_WIDTH = 80 * mm
 _ROW = 5 * mm
 _MARK_RED = (0.78, 0.12, 0.12)
 _GREY = (0.4, 0.4, 0.4)
+_BLACK = (0, 0, 0)
 
 
 @cache
@@ -72,15 +84,9 @@ def runs(text: str, font: str) -> tuple[tuple[str, str], ...]:
     primary, fallback = _covered(font), _covered(FALLBACK)
     if all(ord(char) in primary for char in text):
         return ((text, font),)  # nearly every string: one run
-    result: list[tuple[str, str]] = []
-    for char in text:
-        code = ord(char)
-        chosen = FALLBACK if code not in primary and code in fallback else font
-        if result and result[-1][1] == chosen:
-            result[-1] = (result[-1][0] + char, chosen)
-        else:
-            result.append((char, chosen))
-    return tuple(result)
+    chosen = (FALLBACK if code not in primary and code in fallback else font for code in map(ord, text))
+    return tuple(("".join(char for char, _ in run), run_font)
+                 for run_font, run in groupby(zip(text, chosen, strict=True), key=itemgetter(1)))
 
 
 def text_width(text: str, font: str, size: float) -> float:
@@ -90,10 +96,6 @@ def text_width(text: str, font: str, size: float) -> float:
 @cache
 def _srgb_profile() -> bytes:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-
-
-def one_line(text: str) -> str:
-    return " ".join(_CONTROLS.sub(" ", text).split())
 
 
 def address_lines(address: Address) -> list[str]:
@@ -107,8 +109,10 @@ class _Page:
     y: float = _TOP
 
     def text(self, text: str, *, x: float = _LEFT, size: float = 10, bold: bool = False, align: str = "left",
-             colour: tuple[float, float, float] = (0, 0, 0)) -> None:
-        self.canvas.setFillColorRGB(*colour)
+             colour: tuple[float, float, float] = _BLACK) -> None:
+        # Thousands of calls in a long invoice: the colour is set only when it is not black.
+        if colour != _BLACK:
+            self.canvas.setFillColorRGB(*colour)
         font = BOLD if bold else REGULAR
         pieces = runs(text, font)
         if align == "right":
@@ -116,8 +120,10 @@ class _Page:
         for segment, run_font in pieces:
             self.canvas.setFont(run_font, size)
             self.canvas.drawString(x, self.y, segment)
-            x += pdfmetrics.stringWidth(segment, run_font, size)
-        self.canvas.setFillColorRGB(0, 0, 0)
+            if len(pieces) > 1:
+                x += pdfmetrics.stringWidth(segment, run_font, size)
+        if colour != _BLACK:
+            self.canvas.setFillColorRGB(*_BLACK)
 
     def down(self, height: float) -> None:
         self.y -= height
@@ -127,24 +133,61 @@ class _Page:
 
 
 def _wrap(text: str, width: float, size: float, font: str = REGULAR) -> list[str]:
-    """Words to lines no wider than `width`; a word longer than a line is cut where it must be."""
+    """`text` in lines no wider than `width`, in time linear in its length: each character's width
+    is looked up once, and each line ends at the last place it may break before its running width
+    passes `width` (found by bisection, then a step back to a break). Measuring every candidate line,
+    as this did before, cost the square of a word's length, and a text in Chinese or Japanese, which
+    has no spaces, is one long word. Lines break at spaces and next to ideographs (never before a
+    closing mark such as 。or ）); a word longer than a line is cut where it must be."""
+    advances, missing = _advances(font)
+    limit = width / size + 1e-9  # the sums below add the widths in another order than ReportLab
     lines: list[str] = []
-    for paragraph in text.splitlines() or [""]:
-        line = ""
-        for word in paragraph.split():
-            candidate = f"{line} {word}" if line else word
-            if text_width(candidate, font, size) <= width:
-                line = candidate
-                continue
-            if line:
-                lines.append(line)
-            while text_width(word, font, size) > width:
-                cut = next(i for i in range(len(word), 0, -1) if text_width(word[:i], font, size) <= width)
-                lines.append(word[:max(cut, 1)])
-                word = word[max(cut, 1):]
-            line = word
-        lines.append(line)
+    for paragraph in paragraphs(text):
+        running = list(accumulate(map(advances.get, map(ord, paragraph), repeat(missing)), initial=0.0))
+        start = 0
+        if not paragraph:
+            lines.append("")
+        while start < len(paragraph):
+            end = bisect_right(running, running[start] + limit) - 1
+            if end >= len(paragraph):
+                lines.append(paragraph[start:])
+                break
+            # The last space in reach, or a break next to an ideograph after it: a step back over the
+            # last word, and only when that word has an ideograph (searched for at C speed).
+            cut = max(paragraph.rfind(" ", start + 1, end + 1), start)
+            if _CJK.search(paragraph, cut, end + 1):
+                cut, last_word = end, cut
+                while cut > last_word and not _may_break_before(paragraph, cut):
+                    cut -= 1
+            if cut == start:  # no break in reach: the word is cut
+                cut = max(end, start + 1)
+            lines.append(paragraph[start:cut].rstrip(" "))
+            start = cut + (paragraph[cut] == " ")  # one_line left single spaces
     return lines
+
+
+def _may_break_before(text: str, index: int) -> bool:
+    """UAX #14 in short: at a space, and next to an ideograph (Han, kana, Hangul), except before a
+    closing mark."""
+    char, previous = text[index], text[index - 1]
+    if char == " " or previous == " ":
+        return True
+    return char not in _CLOSING and (_ideograph(char) or _ideograph(previous) or previous in _CLOSING_IDEOGRAPHIC)
+
+
+def _ideograph(char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in _IDEOGRAPHS)
+
+
+@cache
+def _advances(font: str) -> tuple[dict[int, float], float]:
+    """Every character's advance at size 1 as `runs` draws it: in `font` where it has the character,
+    else in the fallback font; and the advance of the missing-glyph box `font` draws for the rest."""
+    primary, fallback = (pdfmetrics.getFont(name).face for name in (font, FALLBACK))
+    advances = {code: width / 1000 for code, width in fallback.charWidths.items()}
+    advances.update((code, width / 1000) for code, width in primary.charWidths.items())
+    return advances, primary.defaultWidth / 1000
 
 
 def render_pdf(invoice: InvoiceSnapshot, issuer: Issuer, language: str) -> bytes:

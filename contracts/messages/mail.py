@@ -8,6 +8,7 @@ from contracts import topics
 from contracts.messages.base import Command, Event, Identifier, message_type
 from contracts.messages.bounds import Count, Document, Moment, QuotedName, QuotedText, Text, bounded_list
 from contracts.messages.common import CcAddresses, CommandRejected, InvoiceSnapshot, Language, ToAddresses
+from contracts.reasons import MailDropReason
 
 MailKind = Literal["invoice", "receipt", "void_notice", "reminder"]
 To = Annotated[ToAddresses, Field(min_length=1)]
@@ -90,7 +91,7 @@ class MailBounced(MailRefused):
 @message_type("mail.dropped", topic=topics.MAIL_EVENTS, key="invoice_id")
 class MailDropped(MailEvent):
     recipients: Recipients
-    reason: Literal["suppressed"]
+    reason: MailDropReason
 
 
 @message_type("mail.previewed", topic=topics.MAIL_EVENTS, key="invoice_id")

@@ -43,6 +43,12 @@ from services.invoices.domain.invoice import Invoice, Payment
 # later one is refused.
 CLOCK_SKEW = timedelta(minutes=1)
 
+# How an invoice.send is answered when its mail is dropped, per `mail.dropped` reason.
+_MAIL_DROPPED = {
+    "suppressed": ("recipient_suppressed", "Every recipient bounced before and is suppressed."),
+    "document_failed": ("document_failed", "The invoice document could not be rendered; the mail was not sent."),
+}
+
 
 class InvoiceHandlers:
     def __init__(self, service: Service, invoices: Invoices, accounts: Accounts, quotes: QuoteLinks,
@@ -180,9 +186,9 @@ class InvoiceHandlers:
 
         @handles(MailDropped)
         async def mail_dropped(context: HandlerContext, event: MailDropped) -> None:
-            await self._mail_failed(context, event, "dropped", "recipient_suppressed",
-                                    "Every recipient bounced before and is suppressed.",
-                                    {"recipients": event.recipients})
+            reason, message = _MAIL_DROPPED[event.reason]
+            await self._mail_failed(context, event, "dropped", reason, message,
+                                    {"recipients": event.recipients, "reason": event.reason})
 
         @handles(PaymentMatched)
         async def payment_matched(context: HandlerContext, event: PaymentMatched) -> None:

@@ -5,7 +5,8 @@ the service keeps only its digest and compares digests in constant time, and any
 does not exist. The page shows the invoice, its status and what is still owed, and links its
 Factur-X PDF (/i/<id>/<token>/pdf, rendered by documents/ from the same snapshot the mailer
 attaches). A void invoice stays reachable with a notice that nothing is owed; a rotated token or a
-deleted invoice is gone at once (nothing is cached: Cache-Control no-store).
+deleted invoice is gone at once (no response is cached: Cache-Control no-store; the service keeps
+rendered PDFs, but serves one only after the token matched).
 
 Every value from users is HTML-escaped; the page loads nothing but itself (Content-Security-Policy),
 no other site may frame it (frame-ancestors 'none', X-Frame-Options DENY: a visitor cannot be
@@ -14,16 +15,16 @@ a visitor follows a link. A path is the page's or its PDF's exactly, or 404: not
 not even a line break.
 """
 
-import asyncio
 import html
 import re
 from typing import Any
 
 from contracts.messages.common import InvoiceSnapshot
 from contracts.references import format_in_groups
-from documents import locale, render_invoice_document
+from documents import locale
 from documents.cii import issue_date
 from documents.pdf import address_lines, one_line
+from documents.rendering import DocumentRenderer, RenderFailed
 from documents.texts import DocumentTexts, document_texts
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.domain.hosted_link import token_matches
@@ -52,10 +53,13 @@ a.download{display:inline-block;margin:1rem 0;padding:.6rem 1rem;background:#1b3
 
 
 class HostedInvoicePages:
-    """The ASGI app of the paths under PREFIX."""
+    """The ASGI app of the paths under PREFIX. The PDF renders in one worker process of its own,
+    within DOCUMENT_RENDER_SECONDS, and is kept per invoice version (documents.rendering): a public
+    route must not spend the consumer's CPU, and a page downloaded again renders nothing."""
 
-    def __init__(self, invoices: Invoices) -> None:
+    def __init__(self, invoices: Invoices, renderer: DocumentRenderer | None = None) -> None:
         self.invoices = invoices
+        self.renderer = renderer or DocumentRenderer(processes=1)
 
     async def __call__(self, scope: dict[str, Any], receive, send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -66,10 +70,13 @@ class HostedInvoicePages:
             await _respond(send, 404, b"text/plain; charset=utf-8", b"No such invoice page.\n")
         elif scope["path"].endswith("/pdf"):
             snapshot = found[0]
-            issuer = snapshot.issuer
-            language = snapshot.customer.language
-            # Rendering takes milliseconds of CPU: off the event loop that consumes Kafka.
-            pdf = await asyncio.to_thread(render_invoice_document, snapshot, issuer, language)
+            try:
+                pdf = await self.renderer.document(snapshot, snapshot.issuer, snapshot.customer.language)
+            except RenderFailed:
+                await _respond(send, 503, b"text/plain; charset=utf-8",
+                               b"The invoice document could not be prepared just now. Please try again in a minute.\n",
+                               [(b"retry-after", b"60")])
+                return
             filename = re.sub(r"[^A-Za-z0-9._-]+", "_", snapshot.number or snapshot.id)
             await _respond(send, 200, b"application/pdf", pdf,
                            [(b"content-disposition", f'attachment; filename="{filename}.pdf"'.encode())])

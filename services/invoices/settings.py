@@ -5,6 +5,9 @@ from chassis.settings import ServiceSettings
 
 
 class InvoicesSettings(ServiceSettings):
+    """The hosted page's PDF renders within DOCUMENT_RENDER_SECONDS and is kept in DOCUMENT_CACHE_MIB:
+    read by documents.rendering.DocumentSettings, as in the mailer."""
+
     model_config = SettingsConfigDict(extra="ignore", frozen=True, validate_by_name=True)
 
     http_port: int = 8001

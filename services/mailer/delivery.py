@@ -8,20 +8,15 @@ covers a crash in between.
 
 import asyncio
 import logging
-import multiprocessing
-import os
-import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 
 from chassis.context import HandlerContext, clear_outboxes
 from chassis.service import Service
 from contracts.envelope import Envelope
-from contracts.messages.mail import MailBounced, MailCommandRejected, MailSent
-from documents import render_invoice_document
+from contracts.messages.mail import MailBounced, MailCommandRejected, MailDropped, MailSent
+from documents.rendering import DocumentRenderer, RenderFailed
 from services.mailer.adapters.mail_jobs import MailJobs
 from services.mailer.adapters.smtp import SmtpRelay
 from services.mailer.adapters.suppressions import SuppressionList
@@ -60,7 +55,9 @@ class BatchDelivery:
         self.policy = RetryPolicy(max_attempts=settings.max_attempts, base_seconds=settings.retry_base_seconds)
         self.incarnation = Incarnation(instance=settings.instance)
         self.lease = timedelta(seconds=settings.smtp_timeout_seconds) + _CLAIM_MARGIN
-        self.composer = Composer(settings.compose_processes)
+        # MAILER_COMPOSE_PROCESSES render the mails' documents, each within DOCUMENT_RENDER_SECONDS
+        # (shorter than the claim's margin); composing the rest of a mail costs little.
+        self.renderer = DocumentRenderer(settings.compose_processes)
 
     async def release_claims_of_earlier_runs(self) -> None:
         """Before delivering: the attempts this instance's previous run had claimed died with it."""
@@ -80,7 +77,7 @@ class BatchDelivery:
                 if not await self.deliver_due():
                     await asyncio.sleep(self.settings.batch_interval_seconds)
         finally:
-            self.composer.close()
+            self.renderer.close()
             await self.relay.close()
 
     async def deliver_due(self) -> bool:
@@ -128,67 +125,43 @@ class BatchDelivery:
                                  first_index=claimed.attempts * _INDEXES_PER_ATTEMPT)
         job = context.uow.attach(self.jobs, claimed)
         now = datetime.now(UTC)
-        message, smtp_message_id = await self.composer.compose(job, now)
-        report = await self.relay.deliver(message, sender=job.invoice.issuer.email, recipients=job.pending)
-        assessment = job.record_attempt(report, self.policy, smtp_message_id, now)
-        if assessment.suppress:
-            await self.suppressions.suppress(job.account_id, job.id, assessment.suppress, now)
+        try:
+            message, smtp_message_id = await self.compose(job, now)
+        except Exception as error:
+            # Not the relay's fault and maybe not a passing one (a document that cannot render):
+            # a failed try, so a mail that never composes ends, answered, after MAILER_MAX_ATTEMPTS.
+            logger.warning("mail not composed", exc_info=not isinstance(error, RenderFailed),
+                           extra={"mail_id": job.id, "attempt": job.attempts, "diagnostic": str(error)})
+            retry = job.record_failed_composition(str(error) if isinstance(error, RenderFailed) else
+                                                  f"The mail could not be composed: {type(error).__name__}.",
+                                                  self.policy, now)
+        else:
+            report = await self.relay.deliver(message, sender=job.invoice.issuer.email, recipients=job.pending)
+            assessment = job.record_attempt(report, self.policy, smtp_message_id, now)
+            retry = bool(assessment.retry)
+            if assessment.suppress:
+                await self.suppressions.suppress(job.account_id, job.id, assessment.suppress, now)
         await context.uow.commit()
         await asyncio.gather(*[await self.service.publisher.send(outgoing) for outgoing in context.emitted])
 
-        if assessment.retry:
+        if retry:
             self.metrics.retries.inc()
+        outcomes = {MailSent: "sent", MailBounced: "bounced", MailDropped: "dropped"}
         for outgoing in context.emitted:
-            if isinstance(outgoing.data, (MailSent, MailBounced)):
-                self.metrics.mails.labels("sent" if isinstance(outgoing.data, MailSent) else "bounced").inc()
+            if type(outgoing.data) in outcomes:
+                self.metrics.mails.labels(outcomes[type(outgoing.data)]).inc()
         return context
 
-
-class Composer:
-    """Composes mails in worker processes (MAILER_COMPOSE_PROCESSES, one per core by default):
-    rendering the attached document is the largest CPU cost of a mail, and on the event loop's
-    one core it would bound delivery. With 0, mails are composed on the event loop.
-
-    The pool starts with the first mail after it was closed or broken: the delivery loop closes
-    it when it stops, and starts again after a failure (a store outage)."""
-
-    def __init__(self, processes: int) -> None:
-        self.processes = processes
-        self.pool: ProcessPoolExecutor | None = None
-
     async def compose(self, job: MailJob, now: datetime) -> tuple[Message, str]:
-        if not self.processes:
-            return compose(job, now)
-        if self.pool is None:
-            # Spawned, not forked: a fork would copy the service's threads' locks in whatever state.
-            self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_exit_with, initargs=(os.getpid(),))
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self.pool, compose, job, now)
-        except BrokenProcessPool:
-            self.close()  # a worker died (killed, out of memory): the next mail starts a new pool
-            raise
-
-    def close(self) -> None:
-        pool, self.pool = self.pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        """The mail with its document, rendered by the renderer's workers (or taken from its cache:
+        a retried attempt or another mail of the same invoice version renders nothing)."""
+        invoice = job.invoice
+        pdf = await self.renderer.document(invoice, invoice.issuer, job.language) if job.attach_pdf else None
+        return compose(job, now, pdf)
 
 
-def _exit_with(parent: int) -> None:
-    """In a worker: end when the mailer has, even killed outright (the pool's queue would keep
-    the worker waiting for ever)."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
-def compose(job: MailJob, now: datetime) -> tuple[Message, str]:
-    """The job's mail as it goes out at `now`, and its SMTP Message-ID."""
+def compose(job: MailJob, now: datetime, pdf: bytes | None) -> tuple[Message, str]:
+    """The job's mail as it goes out at `now` with its document `pdf`, and its SMTP Message-ID."""
     invoice = job.invoice
     issuer = invoice.issuer  # the account's own: the queueing handler put it there
     smtp_message_id = message_id(job.account_id, job.id, issuer.email)
@@ -200,6 +173,6 @@ def compose(job: MailJob, now: datetime) -> tuple[Message, str]:
         cc=job.cc,
         message_id=smtp_message_id,
         sent_at=now,
-        pdf=render_invoice_document(invoice, issuer, job.language) if job.attach_pdf else None,
+        pdf=pdf,
     )
     return message, smtp_message_id

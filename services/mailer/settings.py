@@ -10,7 +10,9 @@ from chassis.settings import ServiceSettings
 class MailerSettings(ServiceSettings):
     """Connection settings are named after what they connect to (SMTP_*, like KAFKA_* and
     MONGODB_*); the mailer's own delivery policy is MAILER_*, because every service process
-    shares one environment and a bare BATCH_SIZE would be ambiguous there."""
+    shares one environment and a bare BATCH_SIZE would be ambiguous there. Documents render within
+    DOCUMENT_RENDER_SECONDS and are kept in DOCUMENT_CACHE_MIB: read by
+    documents.rendering.DocumentSettings, as in the invoices service."""
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True, validate_by_name=True)
 
@@ -31,7 +33,7 @@ class MailerSettings(ServiceSettings):
     rate_per_second: float = Field(10, gt=0, validation_alias="mailer_rate_per_second")
     # Attempts in flight at once; each waits mostly for the relay and the store.
     concurrency: int = Field(8, gt=0, validation_alias="mailer_concurrency")
-    # Processes composing mails (rendering their documents) beside the event loop; 0: on it.
+    # Processes rendering the mails' documents beside the event loop; 0: on it, without a time limit.
     compose_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0,
                                    validation_alias="mailer_compose_processes")
     # A mail for an account the mailer does not know waits this long for the account's configuration

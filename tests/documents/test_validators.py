@@ -22,6 +22,13 @@ CASES = {
     "es-zero-rated-no-iban": (invoice(lines=[{**LONG_LINE, "tax_rate": "0", "tax_amount": 0}], subtotal=1000,
                                       tax=0, total=1000, amount_paid=0, amount_due=1000, amount_remaining=1000,
                                       payee_iban=None, payment_reference=None), "es"),
+    # 500 lines at the longest description, in Chinese (wrapped between ideographs), over some 130 pages.
+    "en-500-lines-cjk": (invoice(lines=[{**LONG_LINE, "description": "软件开发与现场培训服务，包括需求分析和系统维护。" * 20}] * 500,
+                                 subtotal=500000, tax=95000, total=595000, amount_paid=0, amount_due=595000,
+                                 amount_remaining=595000), "en"),
+    # Control characters in user text (stored before the contracts refused them): spaces in PDF and XML.
+    "de-control-characters": (invoice(customer={"name": "Acme\x00\x1b Ltd\x7f", "address": {"country": "DE"}},
+                                      memo="Danke\x0b\x01\nZeile\x85zwei"), "de"),
 }
 
 

@@ -542,3 +542,41 @@ async def payments_know(payments_invoices: InvoiceReadModel, account_id: str, in
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"payments never stored {invoice_id}")
+
+
+async def test_a_mail_whose_document_never_renders_is_dropped_after_its_tries_and_its_send_answered(
+    services, event_log, producer, account_id, smtp_catcher_url, monkeypatch
+):
+    """A mailer whose renders all overrun their time limit (DOCUMENT_RENDER_SECONDS far below what a
+    worker needs): each try is killed and fails, and after MAILER_MAX_ATTEMPTS (3 here) the mail is
+    dropped with `document_failed` and the invoice.send that asked for it is answered so."""
+    monkeypatch.setenv("DOCUMENT_RENDER_SECONDS", "0.001")
+    services.kill("mailer")
+    services.start("mailer")
+    try:
+        services.wait_ready("mailer")
+        invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
+        customer = address("ap")
+        draft = create_invoice(invoice_id)
+        await producer.send(draft.model_copy(update={"customer": draft.customer.model_copy(update={"email": [customer]})}),
+                            account_id=account_id)
+        await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
+        await event_log.wait_for_type("invoice.finalized", invoice_id)
+        send = await producer.send(SendInvoice(invoice_id=invoice_id), account_id=account_id)
+
+        dropped = await event_log.wait_for(lambda r: r.type == "mail.dropped" and r.key == invoice_id, timeout=60)
+        assert dropped.data["reason"] == "document_failed" and customer in dropped.data["recipients"]
+        deferred = [r.data for r in event_log.of_type("mail.deferred", invoice_id)]
+        assert [d["attempt"] for d in deferred] == [1, 2]
+        assert all("longer than 0.001 s" in d["diagnostic"] and d["smtp_code"] is None for d in deferred)
+        rejected = await event_log.wait_for(
+            lambda r: r.type == "invoice.command_rejected" and r.data["command_id"] == str(send.id))
+        assert rejected.data["reason"] == "document_failed"
+        job = await stored_job(dropped.data["mail_id"], account_id)
+        assert job.status == "dropped" and job.attempts == 3 and job.next_attempt_at is None
+        assert await caught_mails(smtp_catcher_url, customer) == []
+    finally:
+        monkeypatch.delenv("DOCUMENT_RENDER_SECONDS")
+        services.kill("mailer")
+        services.start("mailer")
+        services.wait_ready("mailer")

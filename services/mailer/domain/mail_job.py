@@ -93,7 +93,12 @@ class MailJob(Aggregate):
             events.append(MailDropped(**self._common(), recipients=self.dropped, reason="suppressed"))
         if self.status != "dropped":
             events.append(MailQueued(**self._common(), to=self.to, cc=self.cc, queued_at=self.queued_at))
+        elif self.history:  # dropped after its tries: only a document that never rendered does that
+            events.append(self._document_failed([refusal.recipient for refusal in self.history[-1].refused]))
         return events
+
+    def _document_failed(self, recipients: list[str]) -> MailDropped:
+        return MailDropped(**self._common(), recipients=recipients, reason="document_failed")
 
     def is_due(self, now: datetime) -> bool:
         """Due for an attempt, and the delivery loop's: the queueing handler owns a job until its
@@ -131,6 +136,27 @@ class MailJob(Aggregate):
         for event in self._outcomes(report, assessment, smtp_message_id, now):
             self.record(event)
         return assessment
+
+    def record_failed_composition(self, diagnostic: str, policy: RetryPolicy, now: datetime) -> bool:
+        """The claimed attempt could not compose the mail (its document did not render): nothing
+        reached the relay. A failed try like a temporary refusal: tried again after the policy's
+        backoff while attempts are left (`mail.deferred`), then dropped for good, and answered
+        (`mail.dropped`, `document_failed`). True when it is tried again."""
+        retry = self.attempts < policy.max_attempts
+        self.status = QUEUED if retry else "dropped"
+        self.next_attempt_at = now + policy.backoff(self.attempts) if retry else None
+        self.claimed_by = None
+        self.history = [*self.history, AttemptRecord(
+            attempt=self.attempts, at=now, accepted=[],
+            refused=[RefusedRecipient(recipient=address, smtp_code=None, diagnostic=diagnostic) for address in self.pending],
+        )]
+        if retry:
+            self.record(MailDeferred(**self._common(), recipients=list(self.pending), diagnostic=diagnostic,
+                                     attempt=self.attempts, next_attempt_at=self.next_attempt_at))
+        else:
+            self.record(self._document_failed(list(self.pending)))
+            self.pending = []
+        return retry
 
     def _outcomes(self, report: DeliveryReport, assessment: Assessment, smtp_message_id: str,
                   now: datetime) -> list[MailEvent]:

@@ -1,6 +1,9 @@
-"""The hosted invoice page's HTML, without a server: what it states, and user text escaped."""
+"""The hosted invoice page without a server: what its HTML states, user text escaped, and its PDF
+rendered in a worker, once per invoice version."""
 
-from services.invoices.hosted_page import page
+from documents.rendering import DocumentRenderer, DocumentSettings
+from services.invoices.domain.hosted_link import token_digest
+from services.invoices.hosted_page import HostedInvoicePages, page
 from tests.unit.documents.samples import invoice
 
 TOKEN = "q1W9cKx3V0Hn7bD2mT5sYf8RzL4pA6eJuN0gXiOkC3w"
@@ -26,3 +29,67 @@ def test_a_void_invoice_says_so_and_that_nothing_is_owed():
     assert '<span class="status void" id=status>ANNULÉE</span>' in html
     assert "Cette facture a été annulée. Aucun montant n&#x27;est dû." in html
     assert "id=iban" not in html
+
+
+class _StoredInvoice:
+    """What the page reads of a stored invoice."""
+
+    def __init__(self, snapshot) -> None:
+        self.deleted, self.issuer, self._snapshot = False, snapshot.issuer, snapshot
+        self.hosted_token_digest = token_digest(TOKEN)
+
+    def snapshot(self):
+        return self._snapshot
+
+
+class _Invoices:
+    def __init__(self, *snapshots) -> None:
+        self.snapshots = list(snapshots)
+
+    async def with_id(self, invoice_id: str):
+        return [_StoredInvoice(s) for s in self.snapshots if s.id == invoice_id]
+
+
+async def get(app: HostedInvoicePages, path: str) -> tuple[int, dict[bytes, bytes], bytes]:
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    await app({"type": "http", "method": "GET", "path": path}, None, send)
+    return sent[0]["status"], dict(sent[0]["headers"]), sent[1]["body"]
+
+
+async def test_the_pdf_renders_in_a_worker_once_per_invoice_version():
+    invoices = _Invoices(invoice())
+    renderer = DocumentRenderer(1)
+    app = HostedInvoicePages(invoices, renderer)
+    try:
+        first = await get(app, f"/i/inv_9/{TOKEN}/pdf")
+        second = await get(app, f"/i/inv_9/{TOKEN}/pdf")
+        assert first[0] == second[0] == 200 and first[1][b"content-type"] == b"application/pdf"
+        assert first[2] == second[2] and first[2].startswith(b"%PDF-")
+        assert renderer.renders == 1
+        invoices.snapshots = [invoice(version=5, amount_paid=148115, amount_remaining=0, status="paid")]
+        assert (await get(app, f"/i/inv_9/{TOKEN}/pdf"))[2] != first[2]
+        assert renderer.renders == 2
+    finally:
+        renderer.close()
+
+
+async def test_a_pdf_that_does_not_render_in_time_is_answered_503_with_a_sentence():
+    renderer = DocumentRenderer(1, DocumentSettings(document_render_seconds=0.001))
+    try:
+        status, headers, body = await get(HostedInvoicePages(_Invoices(invoice()), renderer), f"/i/inv_9/{TOKEN}/pdf")
+        assert status == 503 and headers[b"retry-after"] == b"60"
+        assert body == b"The invoice document could not be prepared just now. Please try again in a minute.\n"
+    finally:
+        renderer.close()
+
+
+async def test_control_characters_stored_in_an_invoice_still_give_its_pdf():
+    """Stored before the contracts refused them: lxml refused them in the XML and /pdf answered 500."""
+    dirty = invoice(customer={"name": "Globex\x00\x1b Corp", "language": "en", "address": {"country": "DE"}},
+                    memo="Thanks\x01\x0b")
+    status, headers, body = await get(HostedInvoicePages(_Invoices(dirty), DocumentRenderer(0)), f"/i/inv_9/{TOKEN}/pdf")
+    assert status == 200 and body.startswith(b"%PDF-")

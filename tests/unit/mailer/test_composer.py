@@ -1,31 +1,42 @@
-"""The mailer's composing processes: a mail composed in a worker is the mail composed on the
-event loop, and the pool starts again after the delivery loop closed it (a restart after a failure)."""
+"""The mailer's documents: rendered in a worker process, the same mail as composed in-process, and
+rendered once per invoice version however many mails and tries attach it."""
 
 from datetime import UTC, datetime
 
-from services.mailer.delivery import Composer, compose
+from documents import render_invoice_document
+from documents.rendering import DocumentRenderer
+from services.mailer.delivery import compose
 from services.mailer.domain.mail_job import MailJob
 from tests.unit.mailer.factories import invoice
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
-def job() -> MailJob:
-    return MailJob.queue(mail_id="mail_1", account_id="acct_1", invoice_id="inv_1", kind="invoice", language="en",
-                         attach_pdf=True, invoice=invoice(), to=["ap@globex.example"], cc=[], suppressed=set(),
+def job(mail_id: str = "mail_1", **changes) -> MailJob:
+    return MailJob.queue(mail_id=mail_id, account_id="acct_1", invoice_id="inv_1", kind="invoice", language="en",
+                         attach_pdf=True, invoice=invoice(**changes), to=["ap@globex.example"], cc=[], suppressed=set(),
                          cause={"ce_id": "cmd"}, now=NOW)
 
 
-async def test_a_worker_composes_the_same_mail_and_the_pool_starts_again_after_a_close():
-    composer = Composer(1)
+async def test_a_worker_renders_the_document_once_for_every_mail_and_try_of_one_invoice_version():
+    renderer = DocumentRenderer(1)
     try:
-        message, message_id = await composer.compose(job(), NOW)
-        expected, expected_id = compose(job(), NOW)
+        first = job()
+        pdf = await renderer.document(first.invoice, first.invoice.issuer, "en")
+        message, message_id = compose(first, NOW, pdf)
+        expected, expected_id = compose(first, NOW, render_invoice_document(first.invoice, first.invoice.issuer, "en"))
         assert message_id == expected_id
-        assert message["Subject"] == expected["Subject"]
         assert [p.get_content_type() for p in message.walk()] == [p.get_content_type() for p in expected.walk()]
-        composer.close()
-        again, _ = await composer.compose(job(), NOW)
-        assert again["Message-ID"] == message["Message-ID"]
+        assert pdf.startswith(b"%PDF-")
+
+        resend = job("mail_2")  # another mail (a resend), and a retried try of the first
+        for again in (resend, first):
+            assert await renderer.document(again.invoice, again.invoice.issuer, "en") == pdf
+        assert renderer.renders == 1
+
+        newer = job("mail_3", version=5)
+        await renderer.document(newer.invoice, newer.invoice.issuer, "en")
+        await renderer.document(newer.invoice, newer.invoice.issuer, "de")
+        assert renderer.renders == 3
     finally:
-        composer.close()
+        renderer.close()

@@ -128,3 +128,23 @@ def test_suppressions_ignore_the_case_of_addresses():
     assert Suppression.entry_id("acct_1", "AP@Globex.example") == Suppression.entry_id("acct_1", "ap@globex.example")
     entry = Suppression.of("acct_1", "AP@Globex.example", "mail_1", BOUNCE, NOW)
     assert (entry.address, entry.smtp_code) == ("AP@Globex.example", 550)
+
+
+def test_a_mail_whose_document_does_not_render_is_tried_again_then_dropped_and_answered():
+    job = claimed()
+    assert job.record_failed_composition("The document took longer than 10 s to render and was stopped.", POLICY, NOW)
+    [deferred] = job.take_recorded()
+    assert isinstance(deferred, MailDeferred) and deferred.smtp_code is None and deferred.attempt == 1
+    assert deferred.recipients == ["ap@globex.example", "cfo@globex.example"]
+    assert job.status == "queued" and job.next_attempt_at == NOW + timedelta(seconds=30) and job.claimed_by is None
+    assert not job.is_due(NOW) and job.is_due(NOW + timedelta(seconds=30))
+
+    job.claim(CLAIMANT, NOW + timedelta(seconds=30), LEASE)
+    assert not job.record_failed_composition("still too slow", POLICY, NOW + timedelta(seconds=30))
+    [dropped] = job.take_recorded()
+    assert isinstance(dropped, MailDropped) and dropped.reason == "document_failed"
+    assert dropped.recipients == ["ap@globex.example", "cfo@globex.example"]
+    assert job.status == "dropped" and job.pending == [] and not job.is_due(NOW + timedelta(days=1))
+    assert [(record.attempt, record.refused[0].diagnostic) for record in job.history] == [
+        (1, "The document took longer than 10 s to render and was stopped."), (2, "still too slow")]
+    assert job.announcements() == [dropped]  # the same answer when the mail is asked for again
