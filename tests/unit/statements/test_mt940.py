@@ -71,7 +71,7 @@ def test_unstructured_details_are_the_remittance_text():
 
 @pytest.mark.parametrize(("change", "line", "reason"), [
     ((":61:2611211121DR45,50", ":61:2611211121XR45,50"), 8, "field :61: does not follow its format"),
-    ((":60F:C261119EUR1000,00\n", ""), 1, "no :60F: or :60M: opening balance"),
+    ((":60F:C261119EUR1000,00\n", ""), 4, "before any :60F: or :60M: opening balance"),
     ((":25:37040044/0532013000\n", ""), 1, "no :25: account identification"),
 ])
 def test_a_malformed_file_is_refused_with_its_line_and_reason(tmp_path, change, line, reason):

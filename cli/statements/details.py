@@ -1,0 +1,106 @@
+"""Who paid and what they wrote, from the MT940 `:86:` field(s) of a booking.
+
+`:86:` is free text in the standard, and banks structure it in their own ways. Three dialects:
+- subfields (German banks' DFÜ agreement, `166?00GUTSCHRIFT?20...`; Triodos the same with `>`):
+  `?20`-`?29` and `?60`-`?63` are the purpose, 27 characters a line and cut anywhere, so they are
+  joined without a space as the payer's text was before the bank cut it; `?31` the payer's IBAN,
+  `?32`/`?33` the name; SEPA keys (`EREF+`, `SVWZ+`, ...) inside the purpose;
+- SWIFT-style codes (Dutch and Belgian banks, Bunq): `/EREF/.../REMI/.../NAME/.../IBAN/...`, also
+  `/CNTP/iban/bic/name/city/` and `REMI/USTD//text/`; ASN Bank writes the payer first and the codes
+  after it;
+- anything else (unstructured): the whole text is the remittance.
+Lines of 65 characters are cut at the width (ASN, Rabobank cut inside words), so such a line
+continues the next without a space; a shorter line ends where the bank ended it (Knab, ING).
+"""
+
+import re
+
+_SUBFIELDS = re.compile(r"^[0-9]{3}([?>])[0-9]{2}")
+_PURPOSE = {f"{n:02d}" for n in (*range(20, 30), *range(60, 64))}
+_SEPA_KEYS = re.compile(r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|COAM|OAMT|BREF|RREF|IBAN|BIC)\+")
+_SWIFT_CODES = re.compile(r"/(EREF|REMI|NAME|IBAN|BIC|CNTP|TRTP|ORDP|BENM|ID|CSID|MARF|PURP|RTRN|ADDR|SVCL)/")
+_WIDTH = 65
+_NOT_PROVIDED = ("NOTPROVIDED", "NONREF", "")
+
+
+def described(fields: list[list[str]]) -> dict:
+    """The booking's remittance text, payer and end-to-end id from its `:86:` fields (each a list
+    of lines; old Rabobank files write one field per line)."""
+    if not fields:
+        return {}
+    if _SUBFIELDS.match(fields[0][0]):
+        return _subfields("".join(line for lines in fields for line in lines))
+    return _codes(" ".join(_unfolded(lines) for lines in fields))
+
+
+def _unfolded(lines: list[str]) -> str:
+    text = ""
+    for line in lines:
+        if text and not (len(previous) >= _WIDTH and not previous[-1].isspace()):
+            text += " "
+        text += line.strip()
+        previous = line
+    return text
+
+
+def _subfields(text: str) -> dict:
+    separator = _SUBFIELDS.match(text).group(1)
+    parts = re.split(rf"{re.escape(separator)}([0-9]{{2}})", text[3:])
+    values: dict[str, list[str]] = {}
+    for code, value in zip(parts[1::2], parts[2::2], strict=True):
+        values.setdefault(code, []).append(value)
+    purpose = "".join(value for code, found in values.items() if code in _PURPOSE for value in found)
+    keys = dict(_sepa_keys(purpose))
+    return {
+        "remittance_information": _clean(keys.get("SVWZ", purpose if not keys else "") or "".join(values.get("00", []))),
+        "debtor_name": _clean("".join(values.get("32", []) + values.get("33", []))),
+        "debtor_iban": _clean("".join(values.get("31", []))) or None,
+        "end_to_end_id": _provided(keys.get("EREF")),
+    }
+
+
+def _sepa_keys(purpose: str) -> list[tuple[str, str]]:
+    found = list(_SEPA_KEYS.finditer(purpose))
+    if not found or found[0].start() > 0:
+        return []
+    ends = [match.start() for match in found[1:]] + [len(purpose)]
+    return [(match.group(1), purpose[match.end():end]) for match, end in zip(found, ends, strict=True)]
+
+
+def _codes(details: str) -> dict:
+    codes = _swift_codes(details)
+    if not codes:
+        return {"remittance_information": _clean(details)}
+    counterparty = codes.get("CNTP", "").split("/")
+    remittance = codes.get("REMI", "")
+    for prefix in ("USTD//", "USTD/", "STRD/CUR/", "STRD/ISO/", "STRD/"):
+        if remittance.startswith(prefix):
+            remittance = remittance[len(prefix):]
+            break
+    return {
+        "remittance_information": _clean(remittance.strip("/ ")),
+        "debtor_name": _clean(codes.get("NAME") or (counterparty[2] if len(counterparty) > 2 else "")),
+        "debtor_iban": codes.get("IBAN") or counterparty[0] or None,
+        "end_to_end_id": _provided(codes.get("EREF")),
+    }
+
+
+def _swift_codes(details: str) -> dict[str, str]:
+    """`/CODE/value/CODE/value` into a dict; a value runs until the next known code. The codes
+    start the text, or follow the payer (ASN Bank) when they carry the remittance (REMI)."""
+    found = list(_SWIFT_CODES.finditer(details))
+    codes = {
+        match.group(1): details[match.end(): found[i + 1].start() if i + 1 < len(found) else len(details)].strip("/ ")
+        for i, match in enumerate(found)
+    }
+    return codes if found and (found[0].start() == 0 or "REMI" in codes) else {}
+
+
+def _clean(text: str) -> str:
+    """Runs of spaces and tabs (padding, wrapped lines) are one space."""
+    return " ".join(text.split())
+
+
+def _provided(value: str | None) -> str:
+    value = (value or "").strip()
+    return "" if value in _NOT_PROVIDED else value
