@@ -34,13 +34,12 @@ def described(fields: list[list[str]]) -> dict:
 
 
 def _unfolded(lines: list[str]) -> str:
-    text = ""
+    text, previous = "", ""
     for line in lines:
-        if text and not (len(previous) >= _WIDTH and not previous[-1].isspace()):
-            text += " "
-        text += line.strip()
+        cut_at_width = len(previous) >= _WIDTH and not previous[-1].isspace()
+        text += ("" if cut_at_width else " ") + line.strip()
         previous = line
-    return text
+    return text.strip()
 
 
 def _subfields(text: str) -> dict:
