@@ -22,6 +22,7 @@ adds up, and each page opens where the one before closed. Anything else that bre
 refuses the file, naming the line.
 """
 
+import calendar
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -34,7 +35,10 @@ from cli.statements.model import Booking, MalformedStatement, Statement, check_b
 
 _TAG = re.compile(r":(\d{2}[A-Z]?|NS):")
 _FIELDS = {"20", "21", "25", "28", "28C", "60F", "60M", "61", "86", "62F", "62M", "64", "65", "NS"}
-_CONTINUED = {"61", "86"}
+_INTERIM = {"13", "13D", "34F", "90C", "90D"}  # MT942 (interim transaction report), not a statement
+_CONTINUED = {"61", "86", "NS"}
+# SWIFT FIN's start and end of text (mBank) and DOS's end of file (Rabobank): framing, not text.
+_FRAMING = "\x01\x03\x1a"
 # A SWIFT envelope before a statement: basic, application and user header blocks, then the text block.
 _ENVELOPE = re.compile(r"^(?:\{1:[^{}]*\})?(?:\{2:[^{}]*\})?(?:\{3:(?:\{[^{}]*\})*\})?(?:\{4:)?")
 _TERMINATOR = re.compile(r"-(?:\}.*|XXX)?")  # ING ends its files with "-XXX"
@@ -104,7 +108,8 @@ def _messages(lines: list[str], name: str) -> list[list[_Field]]:
     messages: list[list[_Field]] = []
     inside = False
     for number, raw in enumerate(lines, start=1):
-        line = _ENVELOPE.sub("", raw, count=1) if not inside else raw
+        line = raw.strip(_FRAMING)
+        line = _ENVELOPE.sub("", line, count=1) if not inside else line
         if _CONTROL.search(line):
             raise MalformedStatement(f"{name} line {number}", "a control character (MT940 text is printable)")
         if not line.strip():
@@ -113,6 +118,11 @@ def _messages(lines: list[str], name: str) -> list[list[_Field]]:
             inside = False
             continue
         tag = _TAG.match(line)
+        if tag and tag.group(1) in _INTERIM:
+            raise MalformedStatement(f"{name} line {number}", f"field :{tag.group(1)}: is of an MT942 interim report, not of a statement")
+        if tag and tag.group(1) not in _FIELDS:
+            # Not a field: text that happens to look like a tag, as a wrapped time (`T16` `:26:37`).
+            tag = None
         if tag and tag.group(1) == "20":
             messages.append([])
             inside = True
@@ -121,13 +131,12 @@ def _messages(lines: list[str], name: str) -> list[list[_Field]]:
                 raise MalformedStatement(f"{name} line {number}", f"field :{tag.group(1)}: outside a statement (no :20: before it)")
             continue  # envelope and header lines between statements
         if tag:
-            if tag.group(1) not in _FIELDS:
-                raise MalformedStatement(f"{name} line {number}", f"field :{tag.group(1)}: is not a field of MT940")
             messages[-1].append(_Field(tag.group(1), number, [line[tag.end():]]))
-        elif messages[-1][-1].tag in _CONTINUED:
+        elif messages[-1] and messages[-1][-1].tag in _CONTINUED:
             messages[-1][-1].lines.append(line)
         else:
-            raise MalformedStatement(f"{name} line {number}", f"text that continues field :{messages[-1][-1].tag}:, which is one line")
+            field_before = f":{messages[-1][-1].tag}:" if messages[-1] else "no field"
+            raise MalformedStatement(f"{name} line {number}", f"text that is no field and continues {field_before} (one line only)")
     return messages
 
 
@@ -202,7 +211,7 @@ def _statements(pages: list[_Page]) -> list[Statement]:
 
 def _balance(item: _Field, at: str) -> _Balance:
     found = _BALANCE.fullmatch(item.value)
-    if not found or len(found.group("amount")) > 15:
+    if not found or not _fits(found.group("amount")):
         raise MalformedStatement(at, f"field :{item.tag}: is not a balance (C or D, YYMMDD, currency, amount): {item.value!r}")
     _day(found.group("date"), at)
     amount = _amount(found.group("amount"))
@@ -211,7 +220,7 @@ def _balance(item: _Field, at: str) -> _Balance:
 
 def _booking(item: _Field, at: str, currency: str, details: list) -> Booking:
     found = _LINE.fullmatch(item.lines[0].rstrip())
-    if not found or len(found.group("amount")) > 15:
+    if not found or not _fits(found.group("amount")):
         raise MalformedStatement(
             at, f"field :61: does not follow its format (date, mark, amount, type, reference): {item.value!r}"
         )
@@ -228,14 +237,24 @@ def _booking(item: _Field, at: str, currency: str, details: list) -> Booking:
     )
 
 
+def _fits(amount: str) -> bool:
+    """SWIFT's 15 characters; Rabobank pads amounts with zeros beyond them."""
+    return len(amount.lstrip("0")) <= 15
+
+
 def _amount(text: str) -> Decimal:
     return Decimal(text.replace(",", "."))
 
 
 def _day(text: str, at: str) -> date:
-    year = int(text[:2])
+    year = int(text[:2]) + (1900 if int(text[:2]) >= 70 else 2000)
+    month, day = int(text[2:4]), int(text[4:6])
+    if month == 2 and day in (29, 30) and not calendar.isleap(year) or month == 2 and day == 30:
+        # German banks date quarter-end settlements of fees and interest 30 February (the 30/360
+        # day count): the last day of February.
+        day = 29 if calendar.isleap(year) else 28
     try:
-        return date(year + (1900 if year >= 70 else 2000), int(text[2:4]), int(text[4:6]))
+        return date(year, month, day)
     except ValueError:
         raise MalformedStatement(at, f"{text!r} is not a date (YYMMDD)") from None
 
