@@ -9,8 +9,10 @@
   `/CNTP/iban/bic/name/city/` and `REMI/USTD//text/`; ASN Bank writes the payer first and the codes
   after it;
 - anything else (unstructured): the whole text is the remittance.
-Lines of 65 characters are cut at the width (ASN, Rabobank cut inside words), so such a line
-continues the next without a space; a shorter line ends where the bank ended it (Knab, ING).
+Subfields and codes are cut anywhere (Rabobank and ASN at 65 characters, Knab shorter), and their
+values are delimited by the codes, so their lines are joined as they are. Unstructured text is cut
+at 65 characters only by banks that fill lines (such a line continues the next without a space);
+a shorter line ends where the bank ended it (ING, Knab), so it is joined with a space.
 """
 
 import re
@@ -18,7 +20,9 @@ import re
 _SUBFIELDS = re.compile(r"^[0-9]{3}([?>])[0-9]{2}")
 _PURPOSE = {f"{n:02d}" for n in (*range(20, 30), *range(60, 64))}
 _SEPA_KEYS = re.compile(r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|COAM|OAMT|BREF|RREF|IBAN|BIC)\+")
-_SWIFT_CODES = re.compile(r"/(EREF|REMI|NAME|IBAN|BIC|CNTP|TRTP|ORDP|BENM|ID|CSID|MARF|PURP|RTRN|ADDR|SVCL)/")
+_SWIFT_CODES = re.compile(
+    r"/(EREF|REMI|NAME|IBAN|BIC|CNTP|TRTP|ORDP|BENM|ID|CSID|MARF|PURP|RTRN|ADDR|SVCL|ISDT|ACCW|PREF|ULTD|ULTC)/"
+)
 _WIDTH = 65
 _NOT_PROVIDED = ("NOTPROVIDED", "NONREF", "")
 
@@ -28,9 +32,12 @@ def described(fields: list[list[str]]) -> dict:
     of lines; old Rabobank files write one field per line)."""
     if not fields:
         return {}
-    if _SUBFIELDS.match(fields[0][0]):
-        return _subfields("".join(line for lines in fields for line in lines))
-    return _codes(" ".join(_unfolded(lines) for lines in fields))
+    joined = "".join(line for lines in fields for line in lines)
+    if _SUBFIELDS.match(joined):
+        return _subfields(joined)
+    if codes := _swift_codes(" ".join("".join(lines) for lines in fields).strip()):
+        return _coded(codes)
+    return {"remittance_information": _clean(" ".join(_unfolded(lines) for lines in fields))}
 
 
 def _unfolded(lines: list[str]) -> str:
@@ -66,10 +73,7 @@ def _sepa_keys(purpose: str) -> list[tuple[str, str]]:
     return [(match.group(1), purpose[match.end():end]) for match, end in zip(found, ends, strict=True)]
 
 
-def _codes(details: str) -> dict:
-    codes = _swift_codes(details)
-    if not codes:
-        return {"remittance_information": _clean(details)}
+def _coded(codes: dict[str, str]) -> dict:
     counterparty = codes.get("CNTP", "").split("/")
     remittance = codes.get("REMI", "")
     for prefix in ("USTD//", "USTD/", "STRD/CUR/", "STRD/ISO/", "STRD/"):
@@ -79,7 +83,7 @@ def _codes(details: str) -> dict:
     return {
         "remittance_information": _clean(remittance.strip("/ ")),
         "debtor_name": _clean(codes.get("NAME") or (counterparty[2] if len(counterparty) > 2 else "")),
-        "debtor_iban": codes.get("IBAN") or counterparty[0] or None,
+        "debtor_iban": _clean(codes.get("IBAN") or counterparty[0]) or None,
         "end_to_end_id": _provided(codes.get("EREF")),
     }
 

@@ -32,6 +32,7 @@ from stdnum.iban import calc_check_digits
 
 from cli.statements.details import described
 from cli.statements.model import Booking, MalformedStatement, Statement, check_balance
+from contracts.references import compact, is_valid_iban
 
 _TAG = re.compile(r":(\d{2}[A-Z]?|NS):")
 _FIELDS = {"20", "21", "25", "28", "28C", "60F", "60M", "61", "86", "62F", "62M", "64", "65", "NS"}
@@ -52,6 +53,7 @@ _LINE = re.compile(
 _STATEMENT_NUMBER = re.compile(r" ?[0-9]{0,10}(?:/ ?[0-9]{1,5})?")
 _NOT_PROVIDED = ("NONREF", "")
 _GERMAN_ACCOUNT = re.compile(r"(\d{8})/(\d{1,10})")
+_TRIODOS_ACCOUNT = re.compile(r"TRIODOSBANK/(\d{1,10})")
 _IBAN_AND_CURRENCY = re.compile(r"([A-Z]{2}\d{2}[A-Z0-9]{11,30}?)([A-Z]{3})")
 
 
@@ -184,7 +186,11 @@ def _page(fields: list[_Field], name: str) -> _Page:
         raise MalformedStatement(where, "the statement has no :62F: or :62M: closing balance")
     if closing.currency != opening.currency:
         raise MalformedStatement(f"{name} line {closing.line}", f"{closing} is not in the currency of {opening}")
-    bookings = [replace(booking, **described([d.lines for d in details])) for booking, details in zip(bookings, texts, strict=True)]
+    # What :86: says wins over what :61: said of the payer; it only fills in what :86: leaves out.
+    bookings = [
+        replace(booking, **{key: value for key, value in described([d.lines for d in details]).items() if value})
+        for booking, details in zip(bookings, texts, strict=True)
+    ]
     movements = (booking.amount if booking.credit else -booking.amount for booking in bookings)
     check_balance(f"{name} line {closing.line}", opening.amount, movements, closing.amount, closing.currency)
     return _Page(where, first.value, _account(account.replace(" ", "")), opening, closing, bookings)
@@ -230,10 +236,13 @@ def _booking(item: _Field, at: str, currency: str, details: list) -> Booking:
         booked_on = _entry_day(value_date, entry, at)
     mark = found.group("mark")
     reference = (found.group("bank") or "").strip()
+    # Supplementary details: Rabobank writes the payer's IBAN there.
+    supplementary = compact(item.lines[1]) if len(item.lines) > 1 else ""
     return Booking(
         at, reference if reference not in _NOT_PROVIDED else None, None, _amount(found.group("amount")), currency,
         # RD, a reversed debit, gives money back; RC, a reversed credit, takes it.
         credit=mark in ("C", "RD"), booked=True, booked_on=booked_on, reversal=mark.startswith("R"),
+        debtor_iban=supplementary if is_valid_iban(supplementary) else None,
     )
 
 
@@ -274,10 +283,16 @@ def _account(identification: str) -> str:
     """The :25: account as an IBAN where it names one: German banks write bank code and account
     number (`37040044/0532013000`, turned into its IBAN by the standard German rule; a few banks
     register IBANs by rules of their own, and such a statement's transfers wait in the unmatched
-    queue as `unknown_iban`), Dutch banks the IBAN followed by the currency."""
+    queue as `unknown_iban`), Dutch banks the IBAN followed by the currency, Triodos its name and
+    the account number (a Dutch IBAN is the bank's code and the 10-digit account number)."""
     if german := _GERMAN_ACCOUNT.fullmatch(identification):
-        bban = german.group(1) + german.group(2).zfill(10)
-        return f"DE{calc_check_digits('DE00' + bban)}{bban}"
+        return _iban("DE", german.group(1) + german.group(2).zfill(10))
+    if triodos := _TRIODOS_ACCOUNT.fullmatch(identification):
+        return _iban("NL", "TRIO" + triodos.group(1).zfill(10))
     if with_currency := _IBAN_AND_CURRENCY.fullmatch(identification):
         return with_currency.group(1)
     return identification
+
+
+def _iban(country: str, bban: str) -> str:
+    return f"{country}{calc_check_digits(country + '00' + bban)}{bban}"
