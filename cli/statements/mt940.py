@@ -12,8 +12,8 @@ otherwise (each such case says which layout needs it):
   anything else (two separators, a sign, thousands separators) is refused, never guessed;
 - `:61:` is value date, optional entry date, mark (C, D, RC, RD), optional funds code (the third
   letter of the currency: German banks' `CR`/`DR`), amount, transaction type (`N`/`F`/`S` and
-  three characters; Zenith Bank leaves it out), the customer reference (SWIFT allows 16
-  characters, ASN Bank writes the payer's IBAN of 18) and, after `//`, the bank's reference;
+  three characters) with the customer reference (SWIFT allows 16 characters, ASN Bank writes
+  the payer's IBAN of 18; Zenith Bank writes neither) and, after `//`, the bank's reference;
 - `:28C:` is the statement number, possibly empty (Zenith Bank writes ` /1`).
 
 Every statement must add up: opening balance + credits - debits = closing balance. A statement
@@ -48,7 +48,9 @@ _AMOUNT = r"[0-9]+(?:[,.][0-9]*)?"
 _BALANCE = re.compile(rf"(?P<mark>[CD])(?P<date>[0-9]{{6}})(?P<currency>[A-Z]{{3}})(?P<amount>{_AMOUNT})")
 _LINE = re.compile(
     rf"(?P<value>[0-9]{{6}})(?P<entry>[0-9]{{4}})?(?P<mark>R?[CD])(?P<funds>[A-Z])?(?P<amount>{_AMOUNT})"
-    r"(?P<type>[NFS][A-Z0-9]{3})?(?P<customer>.*?)(?://(?P<bank>.*))?"
+    # The type (Triodos and old ING files pad its code with a space) and the customer reference;
+    # Zenith Bank writes neither, only the bank's reference.
+    r"(?:(?P<type>[NFS][A-Z0-9 ]{3})(?P<customer>.*?))?(?://(?P<bank>.*))?"
 )
 _STATEMENT_NUMBER = re.compile(r" ?[0-9]{0,10}(?:/ ?[0-9]{1,5})?")
 _NOT_PROVIDED = ("NONREF", "")
