@@ -24,7 +24,7 @@ refuses the file, naming the line.
 
 import calendar
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -90,7 +90,7 @@ class _Page:
     account: str
     opening: _Balance
     closing: _Balance
-    bookings: list[Booking] = field(default_factory=list)
+    bookings: list[Booking]
 
 
 def read(content: bytes, name: str) -> list[Statement]:
