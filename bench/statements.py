@@ -16,6 +16,7 @@ import asyncio
 import tempfile
 import time
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 from cli.statements import read_statements
@@ -27,6 +28,15 @@ from tests.integration.harness import EventLog, ServiceProcesses, env
 IBAN = "DE89370400440532013000"
 
 
+def amount(n: int) -> Decimal:
+    return Decimal(10 + n % 1000) + Decimal(n % 100) / 100
+
+
+def closing(bookings: int) -> Decimal:
+    """The closing balance the statements must carry: they open at 0 and take only credits."""
+    return sum((amount(n) for n in range(bookings)), Decimal(0))
+
+
 def camt053(bookings: int) -> str:
     entry = (
         '<Ntry><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>'
@@ -36,13 +46,15 @@ def camt053(bookings: int) -> str:
         "<RltdPties><Dbtr><Pty><Nm>Customer {n}</Nm></Pty></Dbtr></RltdPties>"
         "<RmtInf><Ustrd>Order {n} thank you</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\n"
     )
-    entries = "".join(entry.format(n=n, amount=f"{10 + n % 1000}.{n % 100:02d}") for n in range(bookings))
+    entries = "".join(entry.format(n=n, amount=amount(n)) for n in range(bookings))
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">'
         "<BkToCstmrStmt><GrpHdr><MsgId>BENCH</MsgId><CreDtTm>2026-11-20T18:00:00</CreDtTm></GrpHdr>"
         f"<Stmt><Id>BENCH-1</Id><Acct><Id><IBAN>{IBAN}</IBAN></Id><Ccy>EUR</Ccy></Acct>"
         '<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>'
-        f"<Dt><Dt>2026-11-20</Dt></Dt></Bal>\n{entries}</Stmt></BkToCstmrStmt></Document>\n"
+        "<Dt><Dt>2026-11-20</Dt></Dt></Bal>"
+        f'<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{closing(bookings)}</Amt>'
+        f"<CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-20</Dt></Dt></Bal>\n{entries}</Stmt></BkToCstmrStmt></Document>\n"
     )
 
 
@@ -50,10 +62,10 @@ def mt940(bookings: int) -> str:
     lines = [f":20:BENCH\n:25:{IBAN}\n:28C:00001/001\n:60F:C261119EUR0,00\n"]
     for n in range(bookings):
         lines.append(
-            f":61:2611201120CR{10 + n % 1000},{n % 100:02d}NTRFNONREF//B{n:08d}\n"
+            f":61:2611201120CR{str(amount(n)).replace('.', ',')}NTRFNONREF//B{n:08d}\n"
             f":86:166?00GUTSCHR. UEBERWEISUNG?109075?20EREF+E2E-{n}?21SVWZ+Order {n} thank you?32Customer {n}\n"
         )
-    lines.append(":62F:C261120EUR0,00\n-\n")
+    lines.append(f":62F:C261120EUR{str(closing(bookings)).replace('.', ',')}\n-\n")
     return "".join(lines)
 
 

@@ -35,12 +35,14 @@ def is_valid_creditor_reference(reference: str) -> bool:
 
 
 def creditor_references_in(text: str) -> list[str]:
-    """Valid RF references found in free remittance text, compacted (spaces removed).
+    """Every valid RF reference that free remittance text may carry, compacted (spaces removed).
 
     Payers type references compact (RF18539007547034) or in groups (RF18 5390 0754 7034), so a
-    candidate is "RF", two check digits, and then whole words only: the longest run of following
-    words that validates wins. Cutting inside a word would let a random prefix of the next word
-    validate by chance.
+    candidate is "RF", two check digits, and then whole words only. Every run of following words
+    that validates is a candidate, the shortest first: the word after a reference may extend it to
+    another valid reference ("RF2926120001 px" reads as RF2926120001 and RF2926120001PX), and only
+    the invoices looked up can tell which one the payer meant. Cutting inside a word would let a
+    random prefix of the next word validate by chance.
     """
     words = re.findall(r"[A-Za-z0-9]+", text)
     found = []
@@ -49,11 +51,12 @@ def creditor_references_in(text: str) -> list[str]:
         if not re.fullmatch(r"RF[0-9]{2}[A-Z0-9]*", head):
             continue
         following = words[start + 1 : start + 6]
-        for count in range(len(following), -1, -1):
+        for count in range(len(following) + 1):
             candidate = head + "".join(following[:count]).upper()
-            if len(candidate) <= 25 and is_valid_creditor_reference(candidate):
-                found.append(candidate)
+            if len(candidate) > 25:
                 break
+            if is_valid_creditor_reference(candidate) and candidate not in found:
+                found.append(candidate)
     return found
 
 

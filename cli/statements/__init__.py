@@ -1,10 +1,11 @@
-"""Bank statement files (ISO 20022 camt.053, SWIFT MT940) read into bank transactions.
+"""Bank statement files (ISO 20022 camt.053 and camt.054, SWIFT MT940) read into bank transactions.
 
 `read_statements` reads a file whole, in the format its content shows, into Statements: the
 bookings as the bank wrote them. `transactions.classify` then decides, booking by booking,
 which become `bank_transaction.received` and which are only reported (debits, other currencies,
-amounts the currency cannot hold). A file that breaks its format is refused as a whole
-(MalformedStatement names the line or element and the reason), so nothing of it is published.
+amounts the currency cannot hold). A file that breaks its format, or whose statements do not add up
+(opening balance + credits - debits = closing balance), is refused as a whole (MalformedStatement
+names the line or element and the reason), so nothing of it is published.
 """
 
 from pathlib import Path

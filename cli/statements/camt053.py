@@ -1,13 +1,19 @@
-"""ISO 20022 camt.053 (BankToCustomerStatement), versions 001.02 to 001.08, read with lxml.
+"""ISO 20022 camt.053 (BankToCustomerStatement) and camt.054 (BankToCustomerDebitCreditNotification),
+versions 001.02 to 001.08, read with lxml.
 
 The elements read here have the same names and nesting in every version from 02 to 08, apart
 from the few alternatives handled in place: the entry status is a bare code up to 06 and a choice
 (`Sts/Cd`) from 07; a related party's name sits in `Dbtr/Nm` up to 07 and in `Dbtr/Pty/Nm` in 08;
 a transaction detail carries its own `Amt` and `CdtDbtInd` from 03 (`AmtDtls/TxAmt/Amt` in 02).
+A camt.054 notification (`Ntfctn`) has the entries of a statement and no balances.
 
 What the schema requires of what is read is checked as it is read, with the element's line:
 amounts (at most 18 digits, 5 of them decimals), currency codes, the credit/debit indicator,
-dates. The rest of the document is not validated.
+dates. The rest of the document is not validated. The document's own sums are: a statement
+(camt.053) must carry its opening (OPBD, or PRCD: the previous closing) and closing (CLBD)
+booked balances, and opening + booked credits - booked debits = closing; where a statement or
+notification carries a transactions summary (`TxsSummry`), the entries must add up to its totals
+of credits and debits; and a batch entry's details must add up to the entry.
 """
 
 import re
@@ -17,9 +23,12 @@ from decimal import Decimal
 
 from lxml import etree
 
-from cli.statements.model import Booking, MalformedStatement, Statement
+from cli.statements.model import Booking, MalformedStatement, Statement, check_balance
 
-_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.0([2-8])")
+_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.05([34])\.001\.0([2-8])")
+# The report of each message: a statement (camt.053) or a notification (camt.054).
+_REPORTS = {"3": ("BkToCstmrStmt", "Stmt"), "4": ("BkToCstmrDbtCdtNtfctn", "Ntfctn")}
+_OPENING, _CLOSING = ("OPBD", "PRCD"), ("CLBD",)
 # ActiveOrHistoricCurrencyAndAmount: fractionDigits 5, totalDigits 18, not negative.
 _AMOUNT = re.compile(r"(?=[0-9.]{1,19}$)[0-9]{1,18}(\.[0-9]{1,5})?")
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -33,18 +42,21 @@ def read(content: bytes, name: str) -> list[Statement]:
     except etree.XMLSyntaxError as error:
         raise MalformedStatement(f"{name} line {error.lineno}", f"not well-formed XML: {error.msg}") from None
     document = _Document(root, name)
-    return [document.statement(element) for element in document.all(document.required(root, "BkToCstmrStmt"), "Stmt")]
+    message, report = _REPORTS[document.kind]
+    return [document.statement(element) for element in document.all(document.required(root, message), report)]
 
 
 class _Document:
     def __init__(self, root: etree._Element, name: str):
         self.name = name
         namespace = etree.QName(root).namespace or ""
-        if etree.QName(root).localname != "Document" or not _NAMESPACE.fullmatch(namespace):
+        found = _NAMESPACE.fullmatch(namespace)
+        if etree.QName(root).localname != "Document" or not found:
             raise MalformedStatement(
-                self.at(root), f"not a camt.053 document of version 02 to 08 (root {root.tag!r})"
+                self.at(root), f"not a camt.053 or camt.054 document of version 02 to 08 (root {root.tag!r})"
             )
         self.ns = {"c": namespace}
+        self.kind = found.group(1)
 
     def at(self, element: etree._Element) -> str:
         path = "/".join(etree.QName(e).localname for e in reversed([element, *element.iterancestors()]))
@@ -101,12 +113,57 @@ class _Document:
         identification = self.text(account, "Id/IBAN", "Id/Othr/Id")
         if not identification:
             raise MalformedStatement(self.at(account), "the account has neither Id/IBAN nor Id/Othr/Id")
+        entries = self.all(element, "Ntry")
         currency = self.text(account, "Ccy")
         if not currency:
-            # The account's currency is optional; the balances (one at least) are in it.
-            currency = self.amount(self.required(self.required(element, "Bal"), "Amt"))[1]
-        bookings = [booking for entry in self.all(element, "Ntry") for booking in self.bookings(entry)]
+            # The account's currency is optional; the balances (a statement has them) or the entries are in it.
+            currency = self.amount(self.required(self.required(element, "Bal" if self.kind == "3" else "Ntry"), "Amt"))[1]
+        bookings = [booking for entry in entries for booking in self.bookings(entry)]
+        if self.kind == "3":
+            self.check_balances(element, entries, currency)
+        self.check_summary(element, entries)
         return Statement(self.at(element), self.text(element, "Id"), identification, currency, bookings)
+
+    def signed(self, element: etree._Element) -> Decimal:
+        """An element's `Amt`, negative when its `CdtDbtInd` says DBIT."""
+        amount = self.amount(self.required(element, "Amt"))[0]
+        return amount if self.credit(self.required(element, "CdtDbtInd")) else -amount
+
+    def check_balances(self, statement: etree._Element, entries: list[etree._Element], currency: str) -> None:
+        """Opening + booked credits - booked debits = closing: booked balances move with booked
+        entries only (a pending entry is in neither)."""
+        balances: dict[str, etree._Element] = {}
+        for balance in self.all(statement, "Bal"):
+            balances.setdefault(self.text(balance, "Tp/CdOrPrtry/Cd", "Tp/CdOrPrtry/Prtry"), balance)
+        opening = next((balances[code] for code in _OPENING if code in balances), None)
+        closing = next((balances[code] for code in _CLOSING if code in balances), None)
+        if opening is None or closing is None:
+            raise MalformedStatement(
+                self.at(statement), "the statement lacks its opening (OPBD or PRCD) or closing (CLBD) booked balance"
+            )
+        # An entry in another currency than the account's cannot be in its balance (it is reported).
+        booked = [
+            self.signed(entry) for entry in entries
+            if self.text(entry, "Sts/Cd", "Sts/Prtry", "Sts") == "BOOK" and self.required(entry, "Amt").get("Ccy") == currency
+        ]
+        check_balance(self.at(closing), self.signed(opening), booked, self.signed(closing), currency)
+
+    def check_summary(self, report: etree._Element, entries: list[etree._Element]) -> None:
+        """The totals of a transactions summary, where the bank gives one, are the entries' totals."""
+        summary = self.first(report, "TxsSummry")
+        if summary is None:
+            return
+        signed = [self.signed(entry) for entry in entries]
+        for path, found in (("TtlCdtNtries", [a for a in signed if a > 0]), ("TtlDbtNtries", [-a for a in signed if a < 0])):
+            total = self.first(summary, path)
+            if total is None:
+                continue
+            count, amount = self.text(total, "NbOfNtries"), self.text(total, "Sum")
+            if (count and count != str(len(found))) or (amount and Decimal(amount) != sum(found, Decimal(0))):
+                raise MalformedStatement(self.at(total), (
+                    f"the summary says {count or '?'} entries of {amount or '?'}, "
+                    f"the entries are {len(found)} of {sum(found, Decimal(0))}"
+                ))
 
     def bookings(self, entry: etree._Element) -> list[Booking]:
         amount, currency = self.amount(self.required(entry, "Amt"))

@@ -25,12 +25,12 @@ from cli.statements.transactions import Reported, classify
 from contracts.envelope import Envelope
 from contracts.messages.payments import BankTransactionReceived
 
-app = typer.Typer(help="Import bank statement files (camt.053, MT940).", no_args_is_help=True)
+app = typer.Typer(help="Import bank statement files (camt.053, camt.054, MT940).", no_args_is_help=True)
 
 
 @app.command("import")
 def import_statements(
-    files: Annotated[list[Path], typer.Argument(help="camt.053 (XML) or MT940 files", exists=True, dir_okay=False)],
+    files: Annotated[list[Path], typer.Argument(help="camt.053 or camt.054 (XML) or MT940 files", exists=True, dir_okay=False)],
     account: Annotated[str, typer.Option("--account", "-a", help="The account (tenant) the statements are for")],
     actor: Annotated[str, typer.Option(help="Who is asking")] = f"user:{os.environ.get('USER', 'cli')}",
     dry_run: Annotated[bool, typer.Option(help="Read and report only; publish nothing")] = False,

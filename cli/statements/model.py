@@ -1,5 +1,6 @@
 """What a statement file says, in one shape for every format: no rule of the platform yet."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -45,3 +46,19 @@ class Statement:
     """The account as the statement identifies it: an IBAN, or a bank's own account number."""
     currency: str
     bookings: list[Booking]
+
+
+def check_balance(where: str, opening: Decimal, movements: Iterable[Decimal], closing: Decimal, currency: str) -> None:
+    """The check every statement carries: opening balance + credits - debits = closing balance.
+
+    `movements` are signed (a credit positive). A statement that does not add up was cut short,
+    altered or misread, so none of it can be trusted: it is refused, naming both sums.
+    """
+    signed = list(movements)
+    credits = sum((m for m in signed if m > 0), Decimal(0))
+    debits = -sum((m for m in signed if m < 0), Decimal(0))
+    if opening + credits - debits != closing:
+        raise MalformedStatement(where, (
+            f"the balances do not add up: opening {opening} + credits {credits} - debits {debits} "
+            f"= {opening + credits - debits} {currency}, but the closing balance is {closing} {currency}"
+        ))

@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 from contracts.messages.invoices import InvoiceFinalized
-from tests.integration.test_payments import (  # noqa: F401 (publish_invoice is a fixture)
+from tests.integration.test_payments import (  # noqa: F401 (ask and publish_invoice are fixtures)
     DUPLICATES,
+    ask,
+    bank_credit,
     counted,
     open_invoice,
     publish_invoice,
@@ -89,3 +91,86 @@ async def test_a_malformed_file_refuses_the_whole_import(services, event_log, ac
     assert sorted(await until_answered(event_log, account_id, 2)) == [
         "GB82WEST12345698765432:GB22110001", "GB82WEST12345698765432:GB22110002"
     ]
+
+
+async def test_a_reference_the_next_word_extends_to_another_valid_one_pays_its_invoice(
+    ask, publish_invoice, account_id  # noqa: F811
+):
+    # RF2926120001 px reads as RF2926120001PX too, which also validates: both are looked up.
+    invoice = await publish_invoice(InvoiceFinalized, open_invoice(
+        account_id, "INV-2026-07001", payment_reference="RF2926120001"
+    ))
+
+    matched = (await ask(bank_credit("RF2926120001 px"), "payment.matched")).model()
+
+    assert (matched.invoice_id, matched.amount, matched.match) == (invoice.id, 12_000, "automatic")
+
+
+async def test_a_transfer_waiting_for_such_a_reference_is_matched_once_the_invoice_is_known(
+    ask, publish_invoice, event_log, account_id  # noqa: F811
+):
+    credit = bank_credit("rf29 2612 0001 px, thanks")
+    assert (await ask(credit, "payment.unmatched")).model().reason == "unknown_reference"
+
+    invoice = await publish_invoice(InvoiceFinalized, open_invoice(
+        account_id, "INV-2026-07002", payment_reference="RF2926120001"
+    ))
+
+    matched = (await event_log.wait_for_type("payment.matched", invoice.id)).model()
+    assert (matched.transaction_id, matched.amount) == (credit.transaction_id, 12_000)
+
+
+BANK_FILES = sorted(SAMPLES.glob("mt940-*.sta"))
+
+
+async def test_statements_of_every_bank_layout_are_imported_whole(
+    services, event_log, publish_invoice, account_id  # noqa: F811
+):
+    invoice = await publish_invoice(InvoiceFinalized, open_invoice(
+        account_id, "INV-2026-00034", payee_iban="NL90RABO0325117409"
+    ))
+
+    result = import_statements(*BANK_FILES, account_id=account_id)
+
+    assert result.returncode == 0, result.stderr
+    summaries = {Path(line["file"]).name: line for line in map(json.loads, result.stdout.splitlines()) if "published" in line}
+    assert sorted(summaries) == [path.name for path in BANK_FILES]
+    published = sum(s["published"] for s in summaries.values())
+    assert published == 18 and sum(s["reported"] for s in summaries.values()) == 20
+    found = await until_answered(event_log, account_id, published)
+    # Both Rabobank credits name the invoice (by number, and by its RF reference in groups).
+    paying = [r.data for r in event_log.of_type("payment.matched", invoice.id)]
+    assert sorted(p["amount"] for p in paying) == [7_525, 98_000]
+    assert sorted(found.values()).count("payment.matched") == 2
+
+
+async def test_amounts_with_a_decimal_point_are_published_exactly(services, event_log, account_id, tmp_path):
+    path = tmp_path / "dots.sta"
+    path.write_text(
+        ":20:S\n:25:NL91ABNA0417164300\n:28C:1/1\n:60F:C230101EUR100.00\n:61:230102C10.50NTRFNONREF\n"
+        ":86:first\n:61:230102C20.75NTRFNONREF\n:86:second\n:62F:C230102EUR131.25\n-\n"
+    )
+
+    result = import_statements(path, account_id=account_id)
+
+    assert result.returncode == 0, result.stderr
+    await until_answered(event_log, account_id, 2)
+    received = {r.data["remittance_information"]: r.data["amount"] for r in event_log.records
+                if r.type == "bank_transaction.received" and r.headers.get("ce_accountid") == account_id}
+    assert received == {"first": 1_050, "second": 2_075}
+
+
+async def test_a_bad_date_or_a_statement_that_does_not_add_up_refuses_the_import(services, account_id, tmp_path):
+    sample = (SAMPLES / "mt940-knab.sta").read_text()
+    bad_date = tmp_path / "date.sta"
+    bad_date.write_text(sample.replace(":61:2612081208C1500,", ":61:2613081208C1500,"))
+    short = tmp_path / "short.sta"
+    short.write_text(sample.replace(":62F:C261208EUR2345,", ":62F:C261208EUR2344,"))
+
+    dated, added = import_statements(bad_date, account_id=account_id), import_statements(short, account_id=account_id)
+
+    assert (dated.returncode, added.returncode) == (2, 2)
+    assert f"refused {bad_date} line 6: '261308' is not a date (YYMMDD)" in dated.stderr
+    assert "Traceback" not in dated.stderr
+    assert f"refused {short} line 13: the balances do not add up: opening 880 + credits 1500 - debits 35 = 2345 EUR, " \
+        "but the closing balance is 2344 EUR" in added.stderr

@@ -41,6 +41,12 @@ def test_references_are_found_in_free_remittance_text():
     assert creditor_references_in("RF00 nothing valid here") == []
 
 
+def test_every_valid_reading_of_a_reference_and_the_words_after_it_is_a_candidate():
+    # RF2926120001 and RF2926120001PX both validate: only the invoices can tell which was meant.
+    assert creditor_references_in("RF2926120001 px") == ["RF2926120001", "RF2926120001PX"]
+    assert creditor_references_in("rf29 2612 0001 px, RF2926120001") == ["RF2926120001", "RF2926120001PX"]
+
+
 def test_bases_must_fit_the_standard():
     with pytest.raises(ValueError):
         creditor_reference("A" * 22)

@@ -81,6 +81,17 @@ class TestByCreditorReference:
     def test_a_valid_reference_of_no_known_invoice_is_an_unknown_reference(self):
         assert match(creditor_reference("SOMETHINGELSE"), [invoice()]) == AwaitingInvoice("unknown_reference")
 
+    @pytest.mark.parametrize(("remittance", "meant"), [
+        ("RF2926120001 px", "RF2926120001"),  # the next word extends it to RF2926120001PX, also valid
+        ("RF29 2612 0001 px thanks", "RF2926120001PX"),
+    ])
+    def test_a_reference_the_next_word_extends_to_another_valid_one_matches_the_invoice_known(
+        self, remittance, meant
+    ):
+        target = invoice(payment_reference=meant)
+        assert RemittanceReferences.of(remittance).creditor_references == {"RF2926120001", "RF2926120001PX"}
+        assert match(remittance, [target]) == Match(target)
+
     def test_an_invoice_without_a_reference_can_still_match_by_number(self):
         target = invoice(payment_reference=None)
         assert match("INV-2025-00001", [target]) == Match(target)

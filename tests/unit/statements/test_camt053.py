@@ -67,7 +67,7 @@ def test_a_batch_whose_details_do_not_add_up_is_reported_whole(tmp_path):
     (("<CdtDbtInd>DBIT</CdtDbtInd>", "<CdtDbtInd>DEBIT</CdtDbtInd>"), 201, "neither CRDT nor DBIT"),
     (("<Dt>2026-11-21</Dt>", "<Dt>2026-11-31</Dt>"), 206, "not an ISO date"),
     (("</Ntry>", "</Entry>"), 111, "not well-formed XML"),
-    (("camt.053.001.08", "camt.052.001.08"), 2, "not a camt.053 document"),
+    (("camt.053.001.08", "camt.052.001.08"), 2, "not a camt.053 or camt.054 document"),
 ])
 def test_a_malformed_file_is_refused_with_its_line_and_reason(tmp_path, change, line, reason):
     path = tmp_path / "broken.xml"
@@ -88,3 +88,46 @@ def test_a_missing_required_element_is_named():
         camt053.read(content, "file.xml")
 
     assert "<Document/BkToCstmrStmt/Stmt/Ntry>" in refused.value.where and refused.value.reason == "CdtDbtInd is missing"
+
+
+def test_a_statement_whose_balances_do_not_add_up_is_refused_naming_both_sums(tmp_path):
+    path = tmp_path / "altered.xml"
+    path.write_text((SAMPLES / "camt053.001.08.xml").read_text().replace('<Amt Ccy="EUR">45.50</Amt>', '<Amt Ccy="EUR">54.50</Amt>'))
+
+    with pytest.raises(MalformedStatement) as refused:
+        read_statements(path)
+
+    assert refused.value.where.startswith(f"{path} line 35 <Document/BkToCstmrStmt/Stmt/Bal>")
+    assert refused.value.reason == (
+        "the balances do not add up: opening 1000.00 + credits 529.12500 - debits 54.50 = 1474.62500 EUR, "
+        "but the closing balance is 1483.625 EUR"
+    )
+
+
+def test_a_statement_without_its_closing_balance_is_refused(tmp_path):
+    path = tmp_path / "open.xml"
+    path.write_text((SAMPLES / "camt053.001.03.xml").read_text().replace("<Cd>CLBD</Cd>", "<Cd>CLAV</Cd>", 1))
+
+    with pytest.raises(MalformedStatement, match=r"lacks its opening \(OPBD or PRCD\) or closing \(CLBD\)"):
+        read_statements(path)
+
+
+def test_a_notification_has_no_balances_and_its_entries_add_up_to_its_summary(tmp_path):
+    found = outcomes(SAMPLES / "camt054.001.08.xml")
+
+    published = [(o.transaction_id, o.amount, o.remittance_information, o.debtor_name) for o in found
+                 if isinstance(o, BankTransactionReceived)]
+    assert published == [
+        ("NL84INGB0006612453:20261212000101", 25_000, "RF36INV202600042", "Van der Wal Transport BV"),
+        ("NL84INGB0006612453:20261212000102", 10_000, "Invoice INV-2026-00043, part 1", ""),
+    ]
+    assert [(o.transaction_id, o.reason) for o in found if isinstance(o, Reported)] == [
+        ("NL84INGB0006612453:20261212000103", "debit")
+    ]
+
+    path = tmp_path / "summary.xml"
+    path.write_text((SAMPLES / "camt054.001.08.xml").read_text().replace("<Sum>350.00</Sum>", "<Sum>350.01</Sum>"))
+    with pytest.raises(MalformedStatement) as refused:
+        read_statements(path)
+    assert refused.value.where.startswith(f"{path} line 21 <Document/BkToCstmrDbtCdtNtfctn/Ntfctn/TxsSummry/TtlCdtNtries>")
+    assert refused.value.reason == "the summary says 2 entries of 350.01, the entries are 2 of 350.00"
