@@ -7,9 +7,10 @@ megabytes (a compressed record unpacks to any size) costs its size in parsing an
 So the size is checked first, from the record's lengths, and the JSON is read by pydantic-core's
 parser, which stops at the first level or digit beyond its limits (and is faster than the
 standard library's: 12 instead of 18 µs for a 3 KB event). The limits are far above anything
-valid: the largest valid message, an invoice.finalized of 500 lines whose every text field is
-full, has 0.36 MB in ASCII and 0.92 MB in three-byte (CJK) characters; a valid message nests 6
-deep (an event's invoice, its lines, a line); its longest number is an amount in minor units.
+valid: the largest valid message, an invoice.finalized or mail.send_invoice of 250 lines whose
+every text field is full of four-byte characters, has 0.66 MB (tests/unit/test_record_limits.py
+checks every type that carries an invoice); a valid message nests 6 deep (an event's invoice, its
+lines, a line); its longest number is an amount in minor units.
 """
 
 # The Kafka producer's default max.request.size: no record the platform publishes is larger.

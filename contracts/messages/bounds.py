@@ -9,7 +9,7 @@ Money, in minor units of the message's currency:
 - a line's amount (quantity x unit_amount) and its unit amount are at most MAX_LINE_AMOUNT in
   absolute value, and its tax (a rate of at most 100 %) at most as much;
 - so an invoice of at most MAX_LINES lines totals at most 2 x MAX_LINES x MAX_LINE_AMOUNT =
-  MAX_AMOUNT = 10^15 in absolute value, the bound of every total, payment and bank transfer;
+  MAX_AMOUNT = 5 x 10^14 in absolute value, the bound of every total, payment and bank transfer;
 - an open invoice takes payments until it is paid, so what it was paid is at most its total plus
   one payment: 2 x MAX_AMOUNT, under 2^53 - 1 (about 9.007 x 10^15) and far under bigint's 2^63.
 """
@@ -22,7 +22,9 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-MAX_LINES = 500
+# Stripe's limit too: an invoice of more lines is a statement, and 250 lines of the longest text
+# in four-byte characters still fit a record (contracts.limits).
+MAX_LINES = 250
 MAX_LINE_AMOUNT = 10**12
 MAX_AMOUNT = 2 * MAX_LINES * MAX_LINE_AMOUNT
 SAFE_INTEGER = 2**53 - 1
@@ -31,9 +33,9 @@ SAFE_INTEGER = 2**53 - 1
 
 LineAmount = Annotated[int, Field(ge=-MAX_LINE_AMOUNT, le=MAX_LINE_AMOUNT,
                                   description=f"Minor units, at most {MAX_LINE_AMOUNT:.0e} either way")]
-Amount = Annotated[int, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, description="Minor units, at most 10^15 either way")]
-PositiveAmount = Annotated[int, Field(gt=0, le=MAX_AMOUNT, description="Minor units, 1 to 10^15")]
-AmountPaid = Annotated[int, Field(ge=0, le=2 * MAX_AMOUNT, description="Minor units, 0 to 2 x 10^15")]
+Amount = Annotated[int, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, description="Minor units, at most 5 x 10^14 either way")]
+PositiveAmount = Annotated[int, Field(gt=0, le=MAX_AMOUNT, description="Minor units, 1 to 5 x 10^14")]
+AmountPaid = Annotated[int, Field(ge=0, le=2 * MAX_AMOUNT, description="Minor units, 0 to 10^15")]
 # A line's quantity and tax rate: up to 4 decimals, as a JSON number or a decimal string.
 Quantity = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=4), WithJsonSchema({"anyOf": [
     {"type": "number", "exclusiveMinimum": 0, "maximum": 99_999_999.9999},

@@ -83,11 +83,18 @@ def test_more_lines_than_the_maximum_are_invalid_data():
 
 
 @pytest.mark.parametrize("text", ["Globex\x00", "Globex\r\nBcc: x@evil.example", "Glo\x1bbex", "Glo\tbex",
-                                  "Glo\u0085bex", "Glo\ud800bex", "Globex\uffff"])
+                                  "Glo\u0085bex", "Globex\uffff"])
 def test_a_name_with_control_characters_is_invalid_data(text):
     data = example("invoice.create")
     data["customer"]["name"] = text
     assert refused("invoice.create", data) == "invalid_data"
+
+
+def test_a_lone_surrogate_is_no_json_text():
+    """JSON can write one (`\\ud800`), but it is no character: the parser refuses the document."""
+    data = example("invoice.create")
+    data["customer"]["name"] = "Glo\ud800bex"
+    assert refused("invoice.create", data) == "invalid_json"
 
 
 def test_free_text_keeps_its_line_breaks_but_no_nul():

@@ -3,9 +3,10 @@ PDF/A-3 and valid EN 16931 (Factur-X profile EN 16931), in each language and sta
 
 import pytest
 
+from contracts.messages.bounds import MAX_LINES
 from documents import render_invoice_document
 from tests.documents import mustang
-from tests.unit.documents.samples import invoice
+from tests.unit.documents.samples import as_stored_before_bounds, invoice
 
 pytestmark = pytest.mark.integration
 
@@ -22,12 +23,13 @@ CASES = {
     "es-zero-rated-no-iban": (invoice(lines=[{**LONG_LINE, "tax_rate": "0", "tax_amount": 0}], subtotal=1000,
                                       tax=0, total=1000, amount_paid=0, amount_due=1000, amount_remaining=1000,
                                       payee_iban=None, payment_reference=None), "es"),
-    # 500 lines at the longest description, in Chinese (wrapped between ideographs), over some 130 pages.
-    "en-500-lines-cjk": (invoice(lines=[{**LONG_LINE, "description": "软件开发与现场培训服务，包括需求分析和系统维护。" * 20}] * 500,
-                                 subtotal=500000, tax=95000, total=595000, amount_paid=0, amount_due=595000,
-                                 amount_remaining=595000), "en"),
+    # The most lines an invoice may have, at the longest description, in Chinese (wrapped between
+    # ideographs), over some 65 pages.
+    "en-most-lines-cjk": (invoice(lines=[{**LONG_LINE, "description": "软件开发与现场培训服务，包括需求分析和系统维护。" * 20}] * MAX_LINES,
+                                  subtotal=1000 * MAX_LINES, tax=190 * MAX_LINES, total=1190 * MAX_LINES, amount_paid=0,
+                                  amount_due=1190 * MAX_LINES, amount_remaining=1190 * MAX_LINES), "en"),
     # Control characters in user text (stored before the contracts refused them): spaces in PDF and XML.
-    "de-control-characters": (invoice(customer={"name": "Acme\x00\x1b Ltd\x7f", "address": {"country": "DE"}},
+    "de-control-characters": (as_stored_before_bounds(customer={"name": "Acme\x00\x1b Ltd\x7f", "address": {"country": "DE"}},
                                       memo="Danke\x0b\x01\nZeile\x85zwei"), "de"),
 }
 

@@ -5,27 +5,16 @@ import asyncio
 import json
 import uuid
 from datetime import date, timedelta
-from pathlib import Path
-
-import pytest
 
 from contracts.messages.invoices import FinalizeInvoice, SendInvoice
 from contracts.topics import ALL
 from tests.integration.factories import configure_account, create_invoice
-from tests.integration.harness import env
 from tests.integration.test_cli import invoicing
-from tests.integration.test_invoice_clock import ClockOffsets, day_start
+from tests.integration.test_invoice_clock import day_start
 from tests.integration.test_statements import SAMPLES, import_statements
 
 ATTRIBUTES = ("ce_id", "ce_source", "ce_type", "ce_subject", "ce_time", "ce_accountid", "ce_correlationid",
               "ce_causationid", "ce_actor", "content-type")
-
-
-@pytest.fixture
-def test_clock(account_id):
-    clock = ClockOffsets(Path(env("INVOICES_CLOCK_OFFSETS_FILE")))
-    yield clock
-    clock.forget(account_id)
 
 
 async def test_every_record_of_a_lifecycle_and_of_the_cli_has_every_attribute(

@@ -2,18 +2,24 @@
 UndecodableMessage with its reason, never another exception."""
 
 import json
+from pathlib import Path
 
 import pytest
 from aiokafka.record import memory_records
 from aiokafka.record.default_records import _DefaultRecordBatchBuilderPy
-from pydantic import field_validator
+from pydantic import BaseModel, field_validator
 
 from chassis import unreadable
 from chassis.messaging import UndecodableMessage, check_size, decode_data, decode_headers, readable_headers
 from chassis.metrics import type_label
 from contracts.envelope import Envelope
 from contracts.limits import MAX_INTEGER_DIGITS, MAX_JSON_DEPTH, MAX_RECORD_BYTES
-from contracts.messages.invoices import CreateInvoice, FinalizeInvoice
+from contracts.messages import REGISTRY
+from contracts.messages.bounds import MAX_LINES
+from contracts.messages.common import LineItem, PricedLine
+from contracts.messages.invoices import FinalizeInvoice
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def envelope(type_name: str = FinalizeInvoice.type_name) -> Envelope:
@@ -76,13 +82,43 @@ def test_a_record_is_too_large_beyond_the_limit_over_key_value_and_headers():
     assert refused.value.reason == "too_large"
 
 
-def test_the_largest_valid_invoice_is_within_the_size_limit():
-    example = json.loads(CreateInvoice(invoice_id="inv_1", currency="EUR", customer={"name": "x"}).model_dump_json())
-    example["lines"] = [{"description": "日" * 500, "quantity": "99999999.9999", "unit_amount": 10**15,
-                         "tax_rate": "100"}] * 500
-    example["memo"] = "日" * 500
-    body = CreateInvoice.model_validate(example).model_dump_json().encode()
-    assert len(body) < MAX_RECORD_BYTES * 0.9
+# Four bytes in UTF-8 each: the longest a text of a given length can be.
+WIDE = "\U0001f9fe"
+ALLOWED_HEADER_BYTES = 4096  # ten ce_* attributes of at most 200 characters, and their names
+
+
+def _full(length: int) -> str:
+    return WIDE * length
+
+
+def _largest_lines(model: type[BaseModel]) -> list[dict]:
+    line = {"description": _full(500), "quantity": "9999.9999", "unit_amount": -(10**8), "tax_rate": "99.9999"}
+    if "amount" in model.model_fields:
+        line |= {"amount": -999999990000, "tax_amount": -999998990000}
+    return [line] * MAX_LINES
+
+
+def _largest_invoice(example: dict) -> dict:
+    customer = {"name": _full(200), "email": ["a@example.com"] * 3, "cc": ["c@example.com"] * 9,
+                "address": {"line1": _full(500), "line2": _full(500), "postal_code": "9" * 20, "city": _full(500),
+                            "country": "DE"}, "tax_id": "X" * 50, "language": "de"}
+    return example | {"customer": customer, "lines": _largest_lines(PricedLine), "memo": _full(2000),
+                      "metadata": {f"{i:02d}{_full(38)}": _full(500) for i in range(50)}}
+
+
+@pytest.mark.parametrize("type_name", sorted(t for t, m in REGISTRY.items()
+                                             if "invoice" in m.model_fields or "lines" in m.model_fields))
+def test_the_largest_valid_message_that_carries_an_invoice_fits_a_record(type_name):
+    """Every record the platform publishes fits MAX_RECORD_BYTES (the producer's limit): with its
+    most lines, every text at its longest in four-byte characters."""
+    model = REGISTRY[type_name]
+    data = json.loads((REPO / "contracts" / "examples" / f"{type_name}.json").read_text())
+    if "invoice" in model.model_fields:
+        data["invoice"] = _largest_invoice(data["invoice"])
+    if "lines" in model.model_fields:
+        data["lines"] = _largest_lines(LineItem)
+    body = model.model_validate(data).model_dump_json().encode()
+    assert len(body) + ALLOWED_HEADER_BYTES < MAX_RECORD_BYTES, len(body)
 
 
 def test_a_header_name_that_is_not_utf8_is_an_invalid_header_and_shown_escaped():

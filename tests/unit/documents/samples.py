@@ -4,7 +4,10 @@ a partial payment, and text that would be markup or PDF syntax if anything inter
 from datetime import UTC, date, datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from contracts.messages.common import InvoiceSnapshot
+from documents.user_text import one_line
 
 HOSTILE_MEMO = "Merci <b>beaucoup</b> & <script>alert(1)</script> ) Tj (BT /F1 12 Tf"
 
@@ -33,3 +36,34 @@ def invoice(**changes: Any) -> InvoiceSnapshot:
     }
     data.update(changes)
     return InvoiceSnapshot.model_validate(data)
+
+
+def as_stored_before_bounds(**changes: Any) -> InvoiceSnapshot:
+    """An invoice with text the contracts refuse today (control characters), as a store may still
+    hold it from before they did: documents must render it all the same."""
+    return _with_text(invoice(**_printable(changes)), changes)
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        return one_line(value) or "x"
+    if isinstance(value, dict):
+        return {name: _printable(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_printable(item) for item in value]
+    return value
+
+
+def _with_text(model: BaseModel, changes: dict[str, Any]) -> Any:
+    """`model` with the strings of `changes` put back as they were, unvalidated."""
+    updates: dict[str, Any] = {}
+    for name, value in changes.items():
+        current = getattr(model, name)
+        if isinstance(value, str):
+            if value != _printable(value):
+                updates[name] = value
+        elif isinstance(value, dict) and isinstance(current, BaseModel):
+            updates[name] = _with_text(current, value)
+        elif isinstance(value, list) and current and isinstance(current[0], BaseModel):
+            updates[name] = [_with_text(item, change) for item, change in zip(current, value, strict=True)]
+    return model.model_copy(update=updates)

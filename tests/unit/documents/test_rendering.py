@@ -5,6 +5,7 @@ import asyncio
 
 import pytest
 
+from contracts.messages.bounds import MAX_LINES
 from documents.rendering import DocumentCache, DocumentRenderer, DocumentSettings, RenderFailed
 from tests.unit.documents.samples import invoice
 
@@ -12,8 +13,8 @@ from tests.unit.documents.samples import invoice
 def long_invoice():
     line = {"description": "软件开发与现场培训服务" * 45, "quantity": "1", "unit_amount": 1000, "tax_rate": "20",
             "amount": 1000, "tax_amount": 200}
-    return invoice(lines=[line] * 500, subtotal=500000, tax=100000, total=600000, amount_paid=0,
-                   amount_due=600000, amount_remaining=600000)
+    return invoice(lines=[line] * MAX_LINES, subtotal=1000 * MAX_LINES, tax=200 * MAX_LINES, total=1200 * MAX_LINES,
+                   amount_paid=0, amount_due=1200 * MAX_LINES, amount_remaining=1200 * MAX_LINES)
 
 
 async def test_a_render_over_the_time_limit_is_killed_and_the_next_document_renders_in_a_new_worker():

@@ -9,7 +9,7 @@ import pytest
 from documents import render_invoice_document
 from documents.cii import invoice_xml
 from documents.pdf import REGULAR, _register_fonts, _wrap, text_width
-from tests.unit.documents.samples import invoice
+from tests.unit.documents.samples import as_stored_before_bounds
 from tests.unit.documents.test_document import embedded_xml, text_of
 
 WIDTH = 240.0  # points, the description column's 85 mm is about 241
@@ -85,7 +85,7 @@ def test_control_characters_in_any_user_text_render_as_spaces_in_the_pdf_and_val
     dirty = f"Acme{CONTROLS}Ltd"
     line = {"description": f"Beratung{CONTROLS}vor Ort", "quantity": "1", "unit_amount": 1000, "tax_rate": "20",
             "amount": 1000, "tax_amount": 200}
-    snapshot = invoice(
+    snapshot = as_stored_before_bounds(
         customer={"name": dirty, "email": ["ap@kunde.example"], "language": "de", "tax_id": f"DE{CONTROLS}1",
                   "address": {"line1": f"Haupt{CONTROLS}straße 5", "city": "Berlin", "country": "DE"}},
         lines=[line], subtotal=1000, tax=200, total=1200, amount_paid=0, amount_due=1200, amount_remaining=1200,

@@ -4,7 +4,7 @@ rendered in a worker, once per invoice version."""
 from documents.rendering import DocumentRenderer, DocumentSettings
 from services.invoices.domain.hosted_link import token_digest
 from services.invoices.hosted_page import HostedInvoicePages, page
-from tests.unit.documents.samples import invoice
+from tests.unit.documents.samples import as_stored_before_bounds, invoice
 
 TOKEN = "q1W9cKx3V0Hn7bD2mT5sYf8RzL4pA6eJuN0gXiOkC3w"
 
@@ -89,7 +89,7 @@ async def test_a_pdf_that_does_not_render_in_time_is_answered_503_with_a_sentenc
 
 async def test_control_characters_stored_in_an_invoice_still_give_its_pdf():
     """Stored before the contracts refused them: lxml refused them in the XML and /pdf answered 500."""
-    dirty = invoice(customer={"name": "Globex\x00\x1b Corp", "language": "en", "address": {"country": "DE"}},
+    dirty = as_stored_before_bounds(customer={"name": "Globex\x00\x1b Corp", "language": "en", "address": {"country": "DE"}},
                     memo="Thanks\x01\x0b")
     status, headers, body = await get(HostedInvoicePages(_Invoices(dirty), DocumentRenderer(0)), f"/i/inv_9/{TOKEN}/pdf")
     assert status == 200 and body.startswith(b"%PDF-")

@@ -217,12 +217,11 @@ async def test_an_export_of_nothing_is_its_header(client):
 @pytest.mark.parametrize("name", ["=HYPERLINK(\"http://evil.example\",\"x\")", "-2+3+cmd|' /C calc'!A0",
                                   "@SUM(1+1)*cmd|' /C calc'!A0", "+1"])
 async def test_an_export_neutralises_text_cells_a_spreadsheet_would_run(client, invoices, name):
-    await invoices.insert(invoice("evil", amount=-250, customer=name))
+    await invoices.insert(invoice("evil", amount=250, customer=name))
     answer = await client.get("/v1/invoices/export.csv", params={"customer": name})
     [row] = list(csv.DictReader(io.StringIO(answer.text)))
     assert row["customer"] == f"'{name}" and row["id"] == "evil"
-    # An amount is a number the service wrote: a negative one stays a number.
-    assert row["total"] == "-2.50"
+    assert row["total"] == "2.50"
 
 
 def test_every_text_cell_that_starts_like_a_formula_is_neutralised_and_amounts_stay_numbers():
