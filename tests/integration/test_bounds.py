@@ -28,7 +28,7 @@ async def send_json(producer, type_name: str, topic: str, subject: str, data: di
 
 
 async def answer_to(event_log, sent: Envelope, timeout: float = 30):
-    return await event_log.wait_for(lambda r: r.headers.get("ce_causationid") == str(sent.id), timeout)
+    return await event_log.wait_for(lambda r: r.caused_by(sent), timeout)
 
 
 async def configured(producer, event_log, account_id, **settings) -> None:

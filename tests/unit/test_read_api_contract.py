@@ -61,7 +61,8 @@ def test_no_response_model_carries_the_stores_bookkeeping(api):
 
 async def test_a_read_api_does_not_start_without_its_cursor_secret():
     hooks = []
-    for settings, starts in ((ServiceSettings(cursor_secret=""), False), (ServiceSettings(cursor_secret="s3cret"), True)):
+    for settings, starts in ((ServiceSettings(cursor_secret="", cursor_secret_file=""), False),
+                            (ServiceSettings(cursor_secret="s3cret", cursor_secret_file=""), True)):
         service = SimpleNamespace(name="invoices", store=MemoryStore(), settings=settings, on_startup=hooks.append,
                                   consumer=SimpleNamespace(handles=lambda m: lambda f: f))
         read_api = ReadApi(service, description="")
