@@ -67,7 +67,7 @@ def classify(statement: Statement) -> Iterator[BankTransactionReceived | Reporte
             transaction = BankTransactionReceived(
                 transaction_id=transaction_id, iban=iban, amount=amount, currency=booking.currency,
                 booked_on=booking.booked_on, remittance_information=booking.remittance_information[:_TEXT_LIMIT],
-                debtor_name=booking.debtor_name[:_TEXT_LIMIT], debtor_iban=_iban_or_none(booking.debtor_iban),
+                debtor_name=_one_line(booking.debtor_name)[:_TEXT_LIMIT], debtor_iban=_iban_or_none(booking.debtor_iban),
                 end_to_end_id=booking.end_to_end_id[:35],
             )
         except ValidationError as error:
@@ -116,3 +116,9 @@ def _hash(text: str) -> str:
 def _iban_or_none(value: str | None) -> str | None:
     """The payer's IBAN is information only: one that is no valid IBAN is left out, not refused."""
     return compact(value) if value and is_valid_iban(value) else None
+
+
+def _one_line(name: str) -> str:
+    """A payer's name as one line: banks break long names over lines of their own width (an
+    MT940 :86: field, a camt `Nm` written over lines), and a name in a message is one line."""
+    return " ".join(name.split())
