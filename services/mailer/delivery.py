@@ -8,6 +8,7 @@ covers a crash in between.
 
 import asyncio
 import logging
+import math
 import time
 from datetime import UTC, datetime, timedelta
 from email.message import Message
@@ -26,9 +27,17 @@ from services.mailer.domain.mail_job import Incarnation, MailJob
 from services.mailer.metrics import MailerMetrics
 from services.mailer.settings import MailerSettings
 
-# A claim outlives the attempt it announces: the SMTP conversation (bounded by the SMTP timeout)
-# plus rendering and a few store round trips, so no other instance takes a job still being attempted.
+# A claim outlives the attempt it announces, so no other instance takes a job still being
+# attempted: its document (waiting for a worker behind the other attempts in flight, then
+# rendering, each render within DOCUMENT_RENDER_SECONDS), the SMTP conversation (bounded by the
+# SMTP timeout) and a few store round trips (the margin).
 _CLAIM_MARGIN = timedelta(seconds=15)
+
+
+def claim_lease(settings: MailerSettings, render_seconds: float) -> timedelta:
+    """How long a delivery claim holds its job: see _CLAIM_MARGIN."""
+    renders_per_attempt = math.ceil(settings.concurrency / max(settings.compose_processes, 1))
+    return timedelta(seconds=settings.smtp_timeout_seconds + render_seconds * renders_per_attempt) + _CLAIM_MARGIN
 # Events of attempt n use causation indexes n*10 .. n*10+9, clear of the indexes the queueing
 # handler used (0, 1) and of each other, so their ids stay deterministic per attempt.
 _INDEXES_PER_ATTEMPT = 10
@@ -54,10 +63,9 @@ class BatchDelivery:
         self.metrics = metrics
         self.policy = RetryPolicy(max_attempts=settings.max_attempts, base_seconds=settings.retry_base_seconds)
         self.incarnation = Incarnation(instance=settings.instance)
-        self.lease = timedelta(seconds=settings.smtp_timeout_seconds) + _CLAIM_MARGIN
-        # MAILER_COMPOSE_PROCESSES render the mails' documents, each within DOCUMENT_RENDER_SECONDS
-        # (shorter than the claim's margin); composing the rest of a mail costs little.
+        # MAILER_COMPOSE_PROCESSES render the mails' documents; composing the rest of a mail costs little.
         self.renderer = DocumentRenderer(settings.compose_processes)
+        self.lease = claim_lease(settings, self.renderer.seconds)
 
     async def release_claims_of_earlier_runs(self) -> None:
         """Before delivering: the attempts this instance's previous run had claimed died with it."""
