@@ -7,7 +7,7 @@ INV-2026-00001, mails it, and is paid by bank transfer.
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from contracts.messages import MessageData, access, mail, numbering, payments
+from contracts.messages import MessageData, access, credit_notes, mail, numbering, payments
 from contracts.messages import invoices as inv
 from contracts.messages.common import Address, Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
 
@@ -55,6 +55,17 @@ def snapshot(**changes) -> InvoiceSnapshot:
     return InvoiceSnapshot(**{**fields, **changes})
 
 
+def credit_note() -> credit_notes.CreditNoteSnapshot:
+    """The travel expenses taken back from the open invoice: it owes that much less."""
+    return credit_notes.CreditNoteSnapshot(
+        id="cn_2026_0001", account_id=ACCOUNT, invoice_id=INVOICE, invoice_number=NUMBER,
+        invoice_issued_on=AT.date(), number="CN-2026-00001", status="issued", currency="EUR", customer=CUSTOMER,
+        issuer=ISSUER, lines=[PRICED[1]], subtotal=4550, tax=0, total=4550, pre_payment_amount=4550,
+        refund_amount=0, customer_balance_amount=0, reason="order_change", memo="Travel was not billable.",
+        created_at=AT, issued_at=AT, version=1,
+    )
+
+
 def examples() -> dict[str, MessageData]:
     open_invoice = snapshot()
     past_due = snapshot(past_due=True, version=4)
@@ -73,6 +84,11 @@ def examples() -> dict[str, MessageData]:
         inv.RotateHostedLink(invoice_id=INVOICE, reason="The page address was forwarded by mistake"),
         inv.MarkInvoicePaid(invoice_id=INVOICE, paid_on=date(2026, 11, 10), note="Paid in cash at the office"),
         inv.MarkInvoiceUnpaid(invoice_id=INVOICE, reason="Cash payment was recorded twice"),
+        credit_notes.CreateCreditNote(invoice_id=INVOICE, credit_note_id="cn_2026_0001",
+                                      lines=[credit_notes.CreditedLine(line=1)], reason="order_change",
+                                      memo="Travel was not billable."),
+        credit_notes.SendCreditNote(invoice_id=INVOICE, credit_note_id="cn_2026_0001"),
+        credit_notes.CreditNoteIssued(invoice_id=INVOICE, credit_note=credit_note()),
         inv.ConfigureAccount(account_id=ACCOUNT, company_name=ISSUER.company_name, company_address=ISSUER.address,
                              sender_email=ISSUER.email, reply_to=ISSUER.reply_to, payee_iban=IBAN,
                              number_format="INV-{yyyy}-{seq:05}", default_days_until_due=14,
@@ -131,6 +147,8 @@ def examples() -> dict[str, MessageData]:
                                         **rejection),
         mail.SendInvoiceMail(mail_id="mail-5f0c", invoice_id=INVOICE, invoice=open_invoice, to=["ap@globex.example"],
                              cc=["cfo@globex.example"]),
+        mail.SendCreditNoteMail(mail_id="mail-9c3e", invoice_id=INVOICE, credit_note=credit_note(),
+                                to=["ap@globex.example"]),
         mail.SendReminderMail(mail_id="mail-7a1d", invoice_id=INVOICE, invoice=past_due, to=["ap@globex.example"],
                               days_relative_to_due=7),
         mail.PreviewMail(invoice_id=INVOICE, invoice=open_invoice, language="de"),

@@ -107,6 +107,8 @@ class Address(ValueModel):
 class Customer(ValueModel):
     """Who is billed. Up to 3 `to` and 9 `cc` addresses."""
 
+    id: Identifier | None = Field(default=None, description="The customer's id in the account: credits to a customer "
+                                                            "balance and its use on later invoices follow it")
     name: Name
     email: ToAddresses = []
     cc: CcAddresses = []
@@ -170,6 +172,7 @@ class InvoiceSnapshot(ValueModel):
     tax: Amount
     total: Amount
     amount_paid: AmountPaid
+    amount_credited: AmountPaid = Field(default=0, description="Taken off what it owes by its credit notes")
     amount_due: Amount
     amount_remaining: Amount
     due_date: Day | None = None

@@ -8,9 +8,10 @@ from contracts import topics
 from contracts.messages.base import Command, Event, Identifier, message_type
 from contracts.messages.bounds import Count, Document, Moment, QuotedName, QuotedText, Text, bounded_list
 from contracts.messages.common import CcAddresses, CommandRejected, InvoiceSnapshot, Language, ToAddresses
+from contracts.messages.credit_notes import CreditNoteSnapshot
 from contracts.reasons import MailDropReason
 
-MailKind = Literal["invoice", "receipt", "void_notice", "reminder"]
+MailKind = Literal["invoice", "receipt", "void_notice", "reminder", "credit_note"]
 To = Annotated[ToAddresses, Field(min_length=1)]
 # Whom an attempt concerns: some of a mail's to and cc.
 Recipients = bounded_list(Text, 12)
@@ -29,6 +30,20 @@ class InvoiceMail(Command):
 @message_type("mail.send_invoice", topic=topics.MAIL_COMMANDS, key="invoice_id")
 class SendInvoiceMail(InvoiceMail):
     kind: Literal["invoice", "receipt", "void_notice"] = "invoice"
+
+
+@message_type("mail.send_credit_note", topic=topics.MAIL_COMMANDS, key="invoice_id")
+class SendCreditNoteMail(Command):
+    """Email an issued credit note, with its PDF (Factur-X, type 381) attached. Events about it
+    name the invoice it corrects and the kind `credit_note`."""
+
+    mail_id: Identifier = Field(description="Idempotency key of the delivery")
+    invoice_id: Identifier
+    credit_note: CreditNoteSnapshot
+    to: To
+    cc: CcAddresses = []
+    language: Language = "en"
+    attach_pdf: bool = True
 
 
 @message_type("mail.send_reminder", topic=topics.MAIL_COMMANDS, key="invoice_id")
