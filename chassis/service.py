@@ -244,9 +244,10 @@ async def _forever(task: BackgroundTask, logger: logging.Logger) -> None:
 
 
 def build_service(name: str, settings: ServiceSettings, *, rejection: type[CommandRejected],
-                  in_order_per: OrderedBy = "aggregate") -> Service:
+                  in_order_per: OrderedBy = "aggregate", store: Store | None = None) -> Service:
     """`rejection` is the event type that answers this service's refused commands; `in_order_per`
-    what the service's messages are handled in order for (see Consumer)."""
+    what the service's messages are handled in order for (see Consumer); `store` the service's
+    store, by default the one its settings name (the unit tests' harness passes an in-memory one)."""
     logger = configure_logging(name, settings.log_level)
     metrics = MessagingMetrics()
     broker = KafkaBroker(
@@ -270,7 +271,7 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
         metadata_max_age_ms=TOPIC_DISCOVERY_MS,
     )
     store = MeasuredStore(
-        open_store(settings.database_url, settings.database_name or name, pool_size=settings.database_pool_size),
+        store or open_store(settings.database_url, settings.database_name or name, pool_size=settings.database_pool_size),
         metrics.registry,
     )
     publisher = Publisher(broker, metrics)

@@ -4,8 +4,8 @@ import asyncio
 
 from chassis.grants import integrator_grants
 from chassis.http.api import ReadApi
-from chassis.service import build_service
-from chassis.storage import Condition
+from chassis.service import Service, build_service
+from chassis.storage import Condition, Store
 from contracts.messages.invoices import (
     AccountConfigured,
     HostedLinkRotated,
@@ -39,7 +39,18 @@ from services.invoices.settings import InvoicesSettings
 
 def create_app(settings: InvoicesSettings | None = None):
     settings = settings or InvoicesSettings()
-    service = build_service("invoices", settings, rejection=InvoiceCommandRejected)
+    service, invoices = assemble(settings)
+    read_api = ReadApi(service, description=api.__doc__)
+    api.routes(read_api, invoices)
+    # The hosted pages are public (their token is the key), so they stay outside the keyed API.
+    return read_api.serve_with(service.asgi_app(description=__doc__), public={PREFIX: HostedInvoicePages(invoices)})
+
+
+def assemble(settings: InvoicesSettings, store: Store | None = None) -> tuple[Service, Invoices]:
+    """The service without its HTTP side: its consumer's handlers, background loops, startup hooks
+    and publications, on `store` (by default the settings'). create_app serves it; the unit tests'
+    harness drives the same on an in-memory store (the loops do not run there)."""
+    service = build_service("invoices", settings, rejection=InvoiceCommandRejected, store=store)
     # Integrators' commands (invoices.commands.from.<name>) act for the accounts granted to them.
     integrator_grants(service)
     invoices = service.repository(Invoices)
@@ -65,7 +76,4 @@ def create_app(settings: InvoicesSettings | None = None):
             metrics.set_counts(await invoices.count_by_status())
             await asyncio.sleep(settings.status_gauge_interval_seconds)
 
-    read_api = ReadApi(service, description=api.__doc__)
-    api.routes(read_api, invoices)
-    # The hosted pages are public (their token is the key), so they stay outside the keyed API.
-    return read_api.serve_with(service.asgi_app(description=__doc__), public={PREFIX: HostedInvoicePages(invoices)})
+    return service, invoices

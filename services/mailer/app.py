@@ -1,6 +1,7 @@
 """The mailer service: invoice mails queued, sent in rate-limited batches, retried, bounced, suppressed."""
 
-from chassis.service import build_service
+from chassis.service import Service, build_service
+from chassis.storage import Store
 from contracts.messages.mail import MailBounced, MailCommandRejected, MailDropped, MailPreviewed, MailQueued, MailSent
 from services.mailer import handlers
 from services.mailer.adapters.accounts import MailerAccounts
@@ -14,7 +15,14 @@ from services.mailer.settings import MailerSettings
 
 def create_app(settings: MailerSettings | None = None):
     settings = settings or MailerSettings()
-    service = build_service("mailer", settings, rejection=MailCommandRejected)
+    return assemble(settings).asgi_app(description=__doc__)
+
+
+def assemble(settings: MailerSettings, store: Store | None = None) -> Service:
+    """The service: its consumer's handlers, delivery loop, startup hook and publications, on
+    `store` (by default the settings'). create_app serves it; the unit tests' harness drives the
+    same on an in-memory store (the delivery loop does not run there)."""
+    service = build_service("mailer", settings, rejection=MailCommandRejected, store=store)
     jobs = service.repository(MailJobs)
     suppressions = service.repository(SuppressionList)
     metrics = MailerMetrics(service.metrics.registry)
@@ -24,5 +32,4 @@ def create_app(settings: MailerSettings | None = None):
     service.document_publications([MailQueued, MailSent, MailBounced, MailDropped, MailPreviewed, MailCommandRejected])
     # The outbox relay runs before this hook, so a released job is the delivery loop's again.
     service.on_startup(delivery.release_claims_of_earlier_runs)
-
-    return service.asgi_app(description=__doc__)
+    return service

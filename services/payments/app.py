@@ -2,8 +2,8 @@
 
 from chassis.grants import integrator_grants
 from chassis.http.api import ReadApi
-from chassis.service import build_service
-from chassis.storage import Condition
+from chassis.service import Service, build_service
+from chassis.storage import Condition, Store
 from contracts.messages.payments import PaymentCommandRejected, PaymentMatched, PaymentRemoved, PaymentUnmatched
 from services.payments import api, handlers
 from services.payments.adapters.accounts import PayeeIbans
@@ -16,9 +16,20 @@ from services.payments.settings import PaymentsSettings
 
 def create_app(settings: PaymentsSettings | None = None):
     settings = settings or PaymentsSettings()
+    service, transactions, payments, invoices = assemble(settings)
+    read_api = ReadApi(service, description=api.__doc__)
+    api.routes(read_api, transactions, payments, invoices)
+    return read_api.serve_with(service.asgi_app(description=__doc__))
+
+
+def assemble(settings: PaymentsSettings, store: Store | None = None
+             ) -> tuple[Service, TransactionBook, PaymentBook, InvoiceReadModel]:
+    """The service without its HTTP side: its consumer's handlers, startup hooks and publications,
+    on `store` (by default the settings'). create_app serves it; the unit tests' harness drives the
+    same on an in-memory store."""
     service = build_service("payments", settings, rejection=PaymentCommandRejected,
                             # A transfer and the invoice it names must meet: see the README.
-                            in_order_per="account")
+                            in_order_per="account", store=store)
     # Integrators' commands and transactions (<topic>.from.<name>) act for the accounts granted to them.
     integrator_grants(service)
     invoices, transactions, payments = (InvoiceReadModel(service.store), service.repository(TransactionBook),
@@ -34,6 +45,4 @@ def create_app(settings: PaymentsSettings | None = None):
         for repository in (transactions, payments):
             await repository.store_again([Condition("account_id", "eq", None)])
 
-    read_api = ReadApi(service, description=api.__doc__)
-    api.routes(read_api, transactions, payments, invoices)
-    return read_api.serve_with(service.asgi_app(description=__doc__))
+    return service, transactions, payments, invoices
