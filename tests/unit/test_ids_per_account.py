@@ -1,42 +1,36 @@
-"""Ids per account, and every handler checking the tenant, without a server: the four services'
-handlers on in-memory stores, joined by an in-process bus that hands every message a handler
-emits to every service that handles its type (as the Kafka topics would).
+"""Ids per account, and every handler checking the tenant, without a server: the four services
+on the in-memory harness (tests/unit/harness.py), every message a service publishes delivered to
+every service that reads its topic (as the Kafka topics would).
 
 Two accounts use the same ids through whole lifecycles; another account's messages naming an
 account's ids change nothing of it; another account's id answers exactly as an unknown one.
 """
 
 from datetime import date
-from types import SimpleNamespace
 
 import pytest
 
-from chassis.consumer import Consumer
 from chassis.context import HandlerContext
 from chassis.messaging import Outgoing
 from chassis.metrics import MessagingMetrics
 from chassis.repository import AccountRepository
-from chassis.settings import ServiceSettings
 from chassis.storage.memory import MemoryStore
 from chassis.tenancy import TenantGuard
 from contracts.envelope import Envelope
-from contracts.messages import MessageData
 from contracts.messages.invoices import (
     AccountConfigured,
     DeleteInvoice,
     FinalizeInvoice,
     InvoiceChanges,
-    InvoiceCommandRejected,
     InvoiceDeleted,
     InvoiceFinalized,
     SendInvoice,
     UpdateInvoice,
 )
-from contracts.messages.mail import MailCommandRejected, MailQueued, SendInvoiceMail
+from contracts.messages.mail import MailQueued, SendInvoiceMail
 from contracts.messages.numbering import NumberAllocated, NumberRejected
 from contracts.messages.payments import (
     BankTransactionReceived,
-    PaymentCommandRejected,
     PaymentMatched,
     RecordPayment,
     RemovePayment,
@@ -45,93 +39,32 @@ from contracts.references import format_in_groups
 from contracts.refusals import Refusal
 from services.invoices.adapters.accounts import Accounts
 from services.invoices.adapters.invoices import Invoices
-from services.invoices.adapters.quote_links import QuoteLinks
-from services.invoices.clock import Clock
-from services.invoices.handlers import InvoiceHandlers
 from services.invoices.hosted_page import HostedInvoicePages
-from services.mailer import handlers as mailer_handlers
-from services.mailer.adapters.accounts import MailerAccounts
 from services.mailer.adapters.mail_jobs import MailJobs
-from services.mailer.adapters.suppressions import SuppressionList
-from services.mailer.metrics import MailerMetrics
-from services.mailer.settings import MailerSettings
-from services.numbering import handlers as numbering_handlers
 from services.numbering.adapters.ledger import Ledger
-from services.numbering.metrics import NumberingMetrics
-from services.payments import handlers as payments_handlers
 from services.payments.adapters.accounts import PayeeIbans
 from services.payments.adapters.invoices import InvoiceReadModel
 from services.payments.adapters.payments import PaymentBook
 from services.payments.adapters.transactions import TransactionBook
 from services.payments.domain.transactions import BankTransaction
-from services.payments.metrics import PaymentsMetrics
 from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
+from tests.unit.harness import Platform as Harness
+from tests.unit.harness import only
 
 A, B = "acct_a", "acct_b"
 ID = "inv_2026_0001"
 
 
-class ServiceUnderTest:
-    def __init__(self, name: str, rejection) -> None:
-        self.name = name
-        self.store = MemoryStore()
-        self.metrics = MessagingMetrics()
-        self.consumer = Consumer(service=name, broker=None, publisher=None, inbox=None, metrics=self.metrics,
-                                 settings=ServiceSettings(handler_retry_base_seconds=0), rejection=rejection)
-        self.service = SimpleNamespace(consumer=self.consumer, settings=MailerSettings(account_wait_seconds=0))
-
-    def dropped(self, type_name: str, reason: str) -> float:
-        return self.metrics.dropped.labels(type_name, reason)._value.get()
-
-
-class Platform:
-    """The four services' handlers; `send` delivers a message and everything it causes, in order."""
+class Platform(Harness):
+    """The four services, with the repositories the tests read."""
 
     def __init__(self) -> None:
-        self.invoices = ServiceUnderTest("invoices", InvoiceCommandRejected)
+        super().__init__()
         self.invoice_store = Invoices(self.invoices.store)
-        InvoiceHandlers(self.invoices.service, self.invoice_store, Accounts(self.invoices.store),
-                        QuoteLinks(self.invoices.store), Clock()).register()
-
-        self.numbering = ServiceUnderTest("numbering", NumberRejected)
         self.ledger = Ledger(self.numbering.store)
-        numbering_handlers.register(self.numbering.service, self.ledger, NumberingMetrics(self.numbering.metrics.registry))
-
-        self.payments = ServiceUnderTest("payments", PaymentCommandRejected)
         self.read_model = InvoiceReadModel(self.payments.store)
         self.payment_book = PaymentBook(self.payments.store)
-        payments_handlers.register(self.payments.service, self.read_model, PayeeIbans(self.payments.store),
-                                   TransactionBook(self.payments.store), self.payment_book,
-                                   PaymentsMetrics(self.payments.metrics.registry))
-
-        self.mailer = ServiceUnderTest("mailer", MailCommandRejected)
         self.jobs = MailJobs(self.mailer.store)
-        mailer_handlers.register(self.mailer.service, MailerAccounts(self.mailer.store), self.jobs,
-                                 SuppressionList(self.mailer.store),
-                                 MailerMetrics(self.mailer.metrics.registry))
-        self.services = (self.invoices, self.numbering, self.payments, self.mailer)
-        self.log: list[Outgoing] = []
-
-    async def send(self, data: MessageData, account: str) -> list[Outgoing]:
-        """The message as a producer of `account` sends it; what it caused, all services over."""
-        envelope = Envelope.originate(source="tests", type=data.type_name, subject=data.aggregate_id(),
-                                      accountid=account, actor="user:test")
-        return await self.deliver(Outgoing(envelope, data))
-
-    async def deliver(self, message: Outgoing) -> list[Outgoing]:
-        caused, waiting = [], [message]
-        while waiting:
-            current = waiting.pop(0)
-            for under_test in self.services:
-                handler = under_test.consumer.handlers.get(current.data.type_name)
-                if handler is None:
-                    continue
-                context = await under_test.consumer._run(handler, current.envelope, current.data)
-                await context.published()
-                caused += context.emitted
-                waiting += context.emitted
-        self.log += caused
-        return caused
 
     async def lifecycle(self, account: str, invoice_id: str = ID) -> dict[str, Outgoing]:
         """Configure, create, finalize, send, and pay by a matched bank transfer."""
@@ -146,11 +79,6 @@ class Platform:
         )
         by_type |= {m.data.type_name: m for m in await self.send(transfer, account)}
         return by_type
-
-
-def only(messages: list[Outgoing], type_name: str) -> MessageData:
-    [found] = [m.data for m in messages if m.data.type_name == type_name]
-    return found
 
 
 @pytest.fixture
@@ -201,7 +129,7 @@ async def test_two_accounts_each_take_the_same_invoice_id_through_a_whole_lifecy
         [payment] = await platform.payment_book.of_invoice(account, ID)
         assert payment.transaction_id == "tx-1"
     assert sorted(job.account_id for job in await platform.jobs.find([])) == [A, B]
-    assert [m.data.reason for m in platform.log if m.data.type_name.endswith("rejected")] == []
+    assert [m.data.reason for m in platform.published if m.data.type_name.endswith("rejected")] == []
 
 
 async def test_the_hosted_page_finds_the_invoice_by_its_token_among_the_accounts_with_that_id(platform):
