@@ -114,6 +114,8 @@ def examples() -> dict[str, MessageData]:
         inv.HostedLinkRotated(invoice_id=INVOICE, invoice=open_invoice,
                               hosted_token="Zp4Lm8Qw2Ks6Nd0Rf3Vb7Hj1Xc5Gt9Ye2Ua4Wo6Ie8s", reason="The page address was forwarded by mistake"),
         inv.InvoicePastDue(invoice_id=INVOICE, invoice=past_due, days_past_due=1),
+        inv.QuoteInvoiced(quote_id="quote_2026_0042", invoice_id=INVOICE),
+        inv.QuoteReleased(quote_id="quote_2026_0042", invoice_id=INVOICE, reason="Made from the wrong quote"),
         inv.AccountConfigured(account_id=ACCOUNT, settings={
             "account_id": ACCOUNT, "company_name": ISSUER.company_name,
             "company_address": ISSUER.address.model_dump(mode="json"), "company_tax_id": ISSUER.tax_id,

@@ -297,3 +297,23 @@ class AccountConfigured(Event):
 class InvoiceCommandRejected(CommandRejected):
     subject_id: QuotedName = Field(description="The invoice (or account) the command named")
 
+
+
+@message_type("quote.invoiced", topic=topics.INVOICES_EVENTS, key="quote_id")
+class QuoteInvoiced(Event):
+    """The quote has its invoice: the quote system locks it. Published with the `invoice.created`
+    of the invoice made from it; the quote stays invoiced however the invoice ends, voided or
+    credited included (a correction does not un-invoice a quote), until a draft of it is deleted."""
+
+    quote_id: Identifier
+    invoice_id: Identifier
+
+
+@message_type("quote.released", topic=topics.INVOICES_EVENTS, key="quote_id")
+class QuoteReleased(Event):
+    """The draft made from the quote was deleted: the quote may be invoiced again, and the quote
+    system unlocks it."""
+
+    quote_id: Identifier
+    invoice_id: Identifier = Field(description="The deleted invoice")
+    reason: Text = ""

@@ -21,6 +21,8 @@ from contracts.messages.invoices import (
     InvoiceSent,
     InvoiceUpdated,
     InvoiceVoided,
+    QuoteInvoiced,
+    QuoteReleased,
     RunInvoiceClock,
 )
 from contracts.messages.mail import SendInvoiceMail, SendReminderMail
@@ -55,14 +57,15 @@ def assemble(settings: InvoicesSettings, store: Store | None = None) -> tuple[Se
     integrator_grants(service)
     invoices = service.repository(Invoices)
     clock = Clock(settings.clock_offsets_file)
-    InvoiceHandlers(service, invoices, service.repository(Accounts), QuoteLinks(service.store), clock).register()
+    InvoiceHandlers(service, invoices, service.repository(Accounts), QuoteLinks(service.store, invoices),
+                    clock).register()
     metrics = InvoiceMetrics(service.metrics.registry)
     service.background(ClockScheduler(service, invoices, clock, settings, metrics).tick_forever)
     service.document_publications([
         InvoiceCreated, InvoiceUpdated, InvoiceDeleted, InvoiceFinalized, InvoiceSent, InvoicePaymentApplied,
         InvoicePaid, InvoiceMarkedUnpaid, InvoiceVoided, InvoiceMarkedUncollectible, InvoicePastDue,
         HostedLinkRotated, AccountConfigured, InvoiceCommandRejected, AllocateNumber, SendInvoiceMail,
-        SendReminderMail, RunInvoiceClock,
+        SendReminderMail, RunInvoiceClock, QuoteInvoiced, QuoteReleased,
     ])
 
     @service.on_startup

@@ -243,10 +243,13 @@ class InvoiceHandlers:
         # pending events instead (AlreadyHandled). Any other holder of the id keeps it.
         if await context.uow.get(self.invoices, context.account_id, command.invoice_id) is not None:
             raise RuleViolation("invoice_exists", f"The invoice id {command.invoice_id!r} is taken.")
-        if command.quote_id and not await self.quotes.claim(context.account_id, command.quote_id, command.invoice_id):
+        who = self.who(context)
+        # The invoice's own rules first: a creation they refuse claims no quote.
+        invoice = Invoice.create(command, context.account_id, cloned_from=cloned_from, **who)
+        if command.quote_id and not await self.quotes.claim(context.account_id, command.quote_id, command.invoice_id,
+                                                            who["now"]):
             raise RuleViolation("quote_already_invoiced", f"Quote {command.quote_id!r} already has an invoice.")
-        context.uow.add(self.invoices, Invoice.create(command, context.account_id, cloned_from=cloned_from,
-                                                      **self.who(context)))
+        context.uow.add(self.invoices, invoice)
         try:
             await context.uow.commit()
         except DuplicateDocument:

@@ -31,6 +31,8 @@ from contracts.messages.invoices import (
     InvoiceSent,
     InvoiceUpdated,
     InvoiceVoided,
+    QuoteInvoiced,
+    QuoteReleased,
     RunInvoiceClock,
     SendInvoice,
 )
@@ -214,6 +216,9 @@ class Invoice(Aggregate):
         detail = {"cloned_from": cloned_from} if cloned_from else {}
         invoice._add_history("created", now, actor, message_id, status_to="draft", detail=detail)
         invoice.record(InvoiceCreated(invoice_id=invoice.id, invoice=invoice.snapshot(), cloned_from=cloned_from))
+        if invoice.quote_id:
+            # The quote is invoiced from its invoice's creation on, and locked (as Joinways does).
+            invoice.record(QuoteInvoiced(quote_id=invoice.quote_id, invoice_id=invoice.id))
         return invoice
 
     def clone_command(self, new_invoice_id: str) -> CreateInvoice:
@@ -440,6 +445,10 @@ class Invoice(Aggregate):
         self._add_history("deleted", now, actor, message_id, status_from=self.status, detail={"reason": reason})
         self.record(InvoiceDeleted(invoice_id=self.id, status=self.status, number=self.number,
                                    series_key=self.series_key, reason=reason, deleted_at=now))
+        if self.quote_id:
+            # A deleted invoice was never issued, so its quote may be invoiced again (its link no
+            # longer holds it: services.invoices.domain.quotes).
+            self.record(QuoteReleased(quote_id=self.quote_id, invoice_id=self.id, reason=reason))
 
     def mail_kind(self) -> str:
         kinds = {"open": "invoice", "uncollectible": "invoice", "paid": "receipt", "void": "void_notice"}
