@@ -49,6 +49,16 @@ async def test_deleting_the_draft_made_from_a_quote_releases_it_for_a_new_invoic
     assert refusal(await platform.send(from_quote("inv_3"))) == "quote_already_invoiced"
 
 
+async def test_deleting_a_finalized_invoice_where_the_account_allows_it_releases_its_quote(platform):
+    await platform.send(configure_account(ACCOUNT, delete_finalized_invoices=True))
+    await platform.send(from_quote("inv_1"))
+    await platform.send(FinalizeInvoice(invoice_id="inv_1"))
+    caused = await platform.send(DeleteInvoice(invoice_id="inv_1", reason="duplicate"))
+    assert only(caused, "invoice.deleted").number is not None  # its number becomes a gap
+    assert only(caused, "quote.released").invoice_id == "inv_1"
+    assert only(await platform.send(from_quote("inv_2")), "quote.invoiced").invoice_id == "inv_2"
+
+
 async def test_a_voided_invoice_keeps_its_quote_invoiced(platform):
     await platform.send(from_quote("inv_1"))
     await platform.send(FinalizeInvoice(invoice_id="inv_1"))
