@@ -105,3 +105,30 @@ async def test_a_claim_whose_invoice_never_appeared_is_released_after_its_lease(
     # Should the stopped creation come back after all, the quote is inv_2's.
     assert refusal(await platform.redeliver(stopped.record.message(), to="invoices")) == "quote_already_invoiced"
     assert await Invoices(platform.invoices.store).get(ACCOUNT, "inv_1") is None
+
+
+async def writes_of_a_creation_from_a_quote() -> list[tuple[str, str, int]]:
+    """Each write the creation makes, as (collection, operation, how many such writes before it)."""
+    platform = Platform("invoices")
+    await platform.send(from_quote("inv_1"))
+    seen = [(write.collection, write.operation) for write in platform.invoices.store.writes]
+    return [(*write, seen[:n].count(write)) for n, write in enumerate(seen)]
+
+
+@pytest.mark.parametrize("crash", [False, True], ids=["failed once", "killed"])
+async def test_every_write_of_a_creation_from_a_quote_may_fail_and_the_outcome_is_one_invoice_one_claim(crash):
+    writes = await writes_of_a_creation_from_a_quote()
+    assert [(c, o) for c, o, _ in writes] == [("quote_links", "insert"), ("invoices", "insert"),
+                                              ("invoices", "set_fields"), ("inbox", "insert_new")]
+    for collection, operation, skip in writes:
+        platform = Platform("invoices")
+        fault = platform.invoices.crash_at if crash else platform.invoices.fail_once
+        fault(collection, operation, skip=skip)
+        await platform.send(from_quote("inv_1"))
+        await platform.recover()
+        # Published at least once (a retry may publish again what it could not mark published), each
+        # under its one id, which the readers' inboxes take once.
+        announced = {m.envelope.id: m.data.type_name for m in platform.published if m.envelope.source == "invoices"}
+        assert sorted(announced.values()) == ["invoice.created", "quote.invoiced"], (collection, operation)
+        assert (await Invoices(platform.invoices.store).get(ACCOUNT, "inv_1")).quote_id == QUOTE
+        assert refusal(await platform.send(from_quote("inv_2"))) == "quote_already_invoiced"
