@@ -22,7 +22,7 @@ A failed write raises a store error the consumer retries, as a database that is 
 moment. A crash stops everything at that point: nothing after it runs, the record is not
 remembered as handled, and `recover` does what a restarted service and Kafka do: it publishes
 what the outboxes hold and delivers the record again. `store.writes` lists every write a
-service made, so a test can fail each of them in turn.
+service made, and `store.fault_points()` names each so that a test can fail them in turn.
 """
 
 import asyncio
@@ -95,6 +95,12 @@ class FaultyStore(MemoryStore):
 
     def collection(self, spec: CollectionSpec) -> MemoryDocuments:
         return self.collections.setdefault(spec.name, FaultyDocuments(spec, self))
+
+    def fault_points(self) -> list[tuple[str, str, int]]:
+        """Each write made so far as (collection, operation, skip): what `fail_once` and `crash_at`
+        take to fail that very write when the same messages run again on a fresh platform."""
+        made = [(write.collection, write.operation) for write in self.writes]
+        return [(*write, made[:n].count(write)) for n, write in enumerate(made)]
 
     def before(self, collection: str, operation: str, ids: list[str]) -> None:
         for fault in self.faults:
