@@ -103,13 +103,14 @@ class FaultyStore(MemoryStore):
         return [(*write, made[:n].count(write)) for n, write in enumerate(made)]
 
     def before(self, collection: str, operation: str, ids: list[str]) -> None:
-        for fault in self.faults:
-            if (fault.collection, fault.operation) == (collection, operation):
-                if fault.skip:
-                    fault.skip -= 1
-                    break
-                self.faults.remove(fault)
-                raise fault.error()
+        for fault in list(self.faults):
+            if (fault.collection, fault.operation) != (collection, operation):
+                continue
+            if fault.skip:
+                fault.skip -= 1
+                continue
+            self.faults.remove(fault)
+            raise fault.error()
         self.writes.append(Write(collection, operation, ids))
 
 
@@ -151,6 +152,12 @@ class Record:
     key: bytes | None
     headers: dict[str, str]
     body: bytes
+
+    @classmethod
+    def of(cls, message: Outgoing, topic: str | None = None) -> "Record":
+        """The record a producer writes for the message, keyed by its subject."""
+        return cls(topic or message.topic, message.envelope.subject.encode(), message.envelope.to_headers(),
+                   message.body())
 
     def message(self) -> Outgoing:
         envelope = Envelope.from_headers(self.headers)
@@ -263,22 +270,19 @@ class Platform:
         """Publish a message as a producer of `account` would (on its topic, or `topic`: an
         integrator's copy) and deliver it; what it caused, and with `follow` what that caused in
         turn, all services over."""
-        message = Outgoing(envelope or self.envelope(data, account, actor), data)
-        record = Record(topic or data.topic, message.envelope.subject.encode(), message.envelope.to_headers(),
-                        message.body())
+        record = Record.of(Outgoing(envelope or self.envelope(data, account, actor), data), topic)
         self.records.append(record)
         return await self._deliver([(record, None)], follow)
 
     async def redeliver(self, message: Outgoing, to: str, *, follow: bool = True) -> list[Outgoing]:
         """The same record again, to one service (as Kafka does when its offset was not committed)."""
-        record = Record(message.topic, message.envelope.subject.encode(), message.envelope.to_headers(),
-                        message.body())
-        return await self._deliver([(record, self.services[to])], follow)
+        return await self._deliver([(Record.of(message), self.services[to])], follow)
 
     async def recover(self, *, follow: bool = True) -> list[Outgoing]:
         """What follows a crash: each service that did not get a record through starts again (it
-        publishes what its outboxes hold) and is given the record again. What was published, the
-        relayed messages first."""
+        publishes what its outboxes hold, as at every start) and is given the record again. What was
+        published, the relayed messages first. Call it before sending that service anything else:
+        Kafka gives it the record again before the ones that follow."""
         waiting, self.undelivered = self.undelivered, []
         start = len(self.records)
         for service in {id(u.service): u.service for u in waiting}.values():
@@ -291,9 +295,9 @@ class Platform:
     async def _deliver(self, queue: list[tuple[Record, ServiceInMemory | None]], follow: bool) -> list[Outgoing]:
         caused: list[Record] = []
         while queue:
-            record, only = queue.pop(0)
-            for service in [only] if only else self.services.values():
-                if only is None and not service.reads(record.topic):
+            record, target = queue.pop(0)
+            for service in [target] if target else self.services.values():
+                if target is None and not service.reads(record.topic):
                     continue
                 start = len(self.records)
                 if not await service.take(record, offset=start):
