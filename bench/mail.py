@@ -22,7 +22,7 @@ from bench.cpu import by_component, cpu_seconds, machine_busy_seconds
 from contracts.envelope import Envelope
 from contracts.example_data import examples
 from contracts.messages.mail import SendInvoiceMail
-from documents import render_invoice_document
+from documents import render_document
 from services.mailer.delivery import compose
 from services.mailer.domain.mail_job import MailJob
 from services.mailer.settings import MailerSettings
@@ -104,7 +104,7 @@ async def raw_sends(account_id: str, mails: list[SendInvoiceMail], connections: 
     async def sender() -> None:
         async with aiosmtplib.SMTP(hostname=env("SMTP_HOST"), port=int(env("SMTP_PORT"))) as smtp:
             for job in waiting:
-                pdf = render_invoice_document(job.invoice, job.invoice.issuer, job.language) if job.attach_pdf else None
+                pdf = render_document(job.invoice, job.invoice.issuer, job.language) if job.attach_pdf else None
                 message, _ = compose(job, datetime.now(UTC), pdf)
                 await smtp.send_message(message, sender=job.invoice.issuer.email, recipients=job.pending)
 

@@ -22,7 +22,7 @@ from typing import Any
 from contracts.messages.common import InvoiceSnapshot
 from contracts.references import format_in_groups
 from documents import locale
-from documents.cii import issue_date
+from documents.model import issue_date
 from documents.pdf import address_lines, one_line
 from documents.rendering import DocumentRenderer, RenderFailed
 from documents.texts import DocumentTexts, document_texts

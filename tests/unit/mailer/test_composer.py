@@ -3,7 +3,7 @@ rendered once per invoice version however many mails and tries attach it."""
 
 from datetime import UTC, datetime
 
-from documents import render_invoice_document
+from documents import render_document
 from documents.rendering import DocumentRenderer
 from services.mailer.delivery import compose
 from services.mailer.domain.mail_job import MailJob
@@ -24,7 +24,7 @@ async def test_a_worker_renders_the_document_once_for_every_mail_and_try_of_one_
         first = job()
         pdf = await renderer.document(first.invoice, first.invoice.issuer, "en")
         message, message_id = compose(first, NOW, pdf)
-        expected, expected_id = compose(first, NOW, render_invoice_document(first.invoice, first.invoice.issuer, "en"))
+        expected, expected_id = compose(first, NOW, render_document(first.invoice, first.invoice.issuer, "en"))
         assert message_id == expected_id
         assert [p.get_content_type() for p in message.walk()] == [p.get_content_type() for p in expected.walk()]
         assert pdf.startswith(b"%PDF-")
