@@ -111,6 +111,11 @@ _CODES = (
                "paid, voided or changed meanwhile, or the moment has not come yet."),
     ReasonCode("recipient_suppressed", ("rejection",),
                "Every recipient bounced permanently before and is suppressed; nothing was sent."),
+    ReasonCode("einvoice_rule_violation", ("rejection",),
+               "Finalizing would issue an e-invoice that breaks EN 16931 business rules; the message names each "
+               "rule (`BR-S-02: ...`): both parties' country codes, VAT identifiers with a country prefix and valid "
+               "check digits, and the seller's VAT identifier wherever a line has a VAT category. Nothing is "
+               "numbered; fix the account or the invoice and finalize again."),
     # --- numbering ----------------------------------------------------------------------------
     ReasonCode("invalid_number_format", ("rejection", "dead_letter"),
                "The number format needs exactly one `{seq}` part, and a year wherever it has a month; refused "

@@ -36,7 +36,7 @@ from contracts.messages.invoices import (
 )
 from contracts.messages.mail import SendInvoiceMail, SendReminderMail
 from contracts.messages.numbering import AllocateNumber
-from services.invoices.domain import dunning
+from services.invoices.domain import dunning, einvoice_rules
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.errors import RuleViolation
 from services.invoices.domain.hosted_link import new_hosted_token, token_digest
@@ -277,7 +277,9 @@ class Invoice(Aggregate):
             # Another command asked first and its answer is on its way; this one is answered now.
             raise RuleViolation("finalization_pending", "The invoice is being finalized by an earlier command.")
         self._check_terms(self.lines, self.due_date, now)
-        self.issuer = account.issuer()
+        issuer = account.issuer()
+        einvoice_rules.check(issuer, self.customer, self.lines)  # before anything changes: a refusal leaves a draft
+        self.issuer = issuer
         self.payee_iban = account.payee_iban
         self.reminder_schedule = list(account.reminder_schedule)
         if self.due_date is None and self.days_until_due is None:
