@@ -155,6 +155,9 @@ _CODES = (
     ReasonCode("mail_id_conflict", ("rejection",), "The mail id is already used by another invoice's mail."),
     ReasonCode("suppressed", ("mail_dropped",),
                "The recipients bounced permanently before and are suppressed; the mail is not sent to them."),
+    ReasonCode("credit_note_not_issued", ("rejection",),
+               "A credit note is mailed once it is issued with its number (`mail.send_credit_note` with a pending "
+               "one)."),
     ReasonCode("document_failed", ("rejection", "mail_dropped"),
                "The mail's invoice document could not be rendered (it failed, or took longer than "
                "`DOCUMENT_RENDER_SECONDS`) on each of the mail's `MAILER_MAX_ATTEMPTS` tries; the mail was not sent."),

@@ -21,7 +21,7 @@ from selenium.webdriver.common.by import By
 
 from contracts.messages.common import Address, Customer
 from contracts.messages.invoices import FinalizeInvoice, RotateHostedLink, SendInvoice, VoidInvoice
-from tests.integration.factories import configure_account, create_invoice
+from tests.integration.factories import CUSTOMER_ADDRESS, configure_account, create_invoice
 from tests.integration.harness import database_conninfo as conninfo
 from tests.integration.harness import env
 from tests.integration.test_mailer import caught_at_least, caught_mails
@@ -81,7 +81,7 @@ async def test_the_hosted_page_shows_the_invoice_downloads_its_pdf_and_stays_rea
     services, producer, event_log, account_id, smtp_catcher_url, browser
 ):
     company = Address(line1="Hauptstraße 1", postal_code="10115", city="Berlin", country="DE")
-    await producer.send(configure_account(account_id, company_address=company, company_tax_id="DE123456789"),
+    await producer.send(configure_account(account_id, company_address=company, company_tax_id="DE123456788"),
                         account_id=account_id)
     await event_log.wait_for_type("account.configured", account_id)
     invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
@@ -158,7 +158,8 @@ async def test_the_token_is_in_no_snapshot_no_mail_command_no_mail_job_and_not_i
     await event_log.wait_for_type("account.configured", account_id)
     invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
     to = f"ap+{uuid.uuid4().hex[:8]}@kunde.example"
-    await producer.send(create_invoice(invoice_id, customer=Customer(name="Globex", email=[to])), account_id=account_id)
+    await producer.send(create_invoice(invoice_id, customer=Customer(name="Globex", email=[to], address=CUSTOMER_ADDRESS)),
+                        account_id=account_id)
     await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
     token = (await event_log.wait_for_type("invoice.finalized", invoice_id)).data["hosted_token"]
     await producer.send(SendInvoice(invoice_id=invoice_id), account_id=account_id)

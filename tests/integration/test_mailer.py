@@ -433,7 +433,7 @@ def queued_job(mail_id: str, now: datetime) -> MailJob:
     cause = Envelope.originate(source="tests", type="mail.send_invoice", subject=invoice.id, accountid="acct_1",
                                actor="user:test")
     return MailJob.queue(mail_id=mail_id, account_id="acct_1", invoice_id=invoice.id, kind="invoice", language="en",
-                         attach_pdf=False, invoice=invoice, to=["ap@example.com"], cc=[], suppressed=set(),
+                         attach_pdf=False, document=invoice, to=["ap@example.com"], cc=[], suppressed=set(),
                          cause=cause.to_headers(), now=now)
 
 
