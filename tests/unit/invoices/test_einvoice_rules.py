@@ -87,3 +87,11 @@ def test_finalizing_refuses_with_every_rule_named_and_allocates_no_number():
     assert str(refused.value.message).startswith("BR-09: ") and "BR-S-02: " in refused.value.message
     assert invoice.take_recorded() == []  # no number.allocate
     assert (invoice.status, invoice.pending_finalization, invoice.issuer) == ("draft", None, None)
+
+
+@pytest.mark.parametrize("tax_id", ["DE143454214", "DE129274202", "IE6388047V", "LU20260743", "FR40303265045"])
+def test_any_one_digit_changed_in_a_real_vat_identifier_is_refused(tax_id):
+    for position, char in enumerate(tax_id):
+        if char.isdigit():
+            typo = tax_id[:position] + str((int(char) + 1) % 10) + tax_id[position + 1:]
+            assert broken(SELLER.model_copy(update={"tax_id": typo})) == ["BR-CO-09"], typo
