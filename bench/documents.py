@@ -70,9 +70,9 @@ def fpdf2_document(snapshot: InvoiceSnapshot, issuer: Issuer, language: str) -> 
         pdf.cell(24, 5, money(item.unit_amount), align="R")
         pdf.cell(15, 5, locale.percentage(item.tax_rate, language), align="R")
         pdf.cell(27, 5, money(item.amount), align="R", new_x="LMARGIN", new_y="NEXT")
-    for rate, basis, tax in vat_breakdown(snapshot.lines):
-        line(f"{texts.tax_at_rate.format(rate=locale.percentage(rate, language), basis=money(basis))} {money(tax)}",
-             align="R")
+    for group in vat_breakdown(snapshot.lines):
+        label = texts.tax_at_rate.format(rate=locale.percentage(group.rate, language), basis=money(group.basis))
+        line(f"{label} {money(group.tax)}", align="R")
     line(f"{texts.total} {money(snapshot.total)}", style="B", align="R")
     line(f"{texts.amount_outstanding} {money(snapshot.amount_remaining)}", style="B", align="R")
     line(f"{texts.iban}: {snapshot.payee_iban}")

@@ -4,8 +4,9 @@
 It states what the PDF prints: number, issue and due dates, seller and buyer, lines, the VAT
 breakdown per rate, totals, what was paid and what is owed, and the SEPA transfer details (IBAN,
 RF reference). Rules of EN 16931 that shape it:
-- the VAT category of a rate comes from contracts.tax, which finalization's rules use too (S above
-  0 %, Z at 0 %);
+- a line's VAT category comes from contracts.tax, which finalization's rules use too (S above 0 %,
+  Z at 0 %, or the category of the exemption the line names, stated with its VATEX code and text in
+  the breakdown, BT-120 and BT-121);
 - a credit note is type code 381 with positive amounts, names the invoice it corrects (BT-25, with
   its issue date BT-26) and asks for no payment: its amount due is its total, settled as its
   payment terms say (BR-CO-25 wants terms or a due date for an amount due);
@@ -30,7 +31,7 @@ from decimal import Decimal
 from lxml import etree
 
 from contracts.messages.common import Address, Issuer
-from contracts.tax import vat_category, vat_identifier
+from contracts.tax import EXEMPTIONS, vat_category, vat_identifier
 from documents.locale import major_units
 from documents.model import Document, vat_breakdown
 from documents.user_text import one_line, paragraphs
@@ -110,7 +111,7 @@ def document_xml(document: Document, issuer: Issuer) -> bytes:
         settlement = _ram(item, "SpecifiedLineTradeSettlement")
         tax = _ram(settlement, "ApplicableTradeTax")
         _ram(tax, "TypeCode", "VAT")
-        _ram(tax, "CategoryCode", vat_category(line.tax_rate))
+        _ram(tax, "CategoryCode", vat_category(line))
         _ram(tax, "RateApplicablePercent", _decimal(line.tax_rate))
         _ram(_ram(settlement, "SpecifiedTradeSettlementLineMonetarySummation"), "LineTotalAmount", amount(line.amount))
 
@@ -129,13 +130,17 @@ def document_xml(document: Document, issuer: Issuer) -> bytes:
         means = _ram(settlement, "SpecifiedTradeSettlementPaymentMeans")
         _ram(means, "TypeCode", SEPA_CREDIT_TRANSFER)
         _ram(_ram(means, "PayeePartyCreditorFinancialAccount"), "IBANID", document.payee_iban)
-    for rate, basis, tax_amount in vat_breakdown(document.lines):
+    for group in vat_breakdown(document.lines):
         tax = _ram(settlement, "ApplicableTradeTax")
-        _ram(tax, "CalculatedAmount", amount(tax_amount))
+        _ram(tax, "CalculatedAmount", amount(group.tax))
         _ram(tax, "TypeCode", "VAT")
-        _ram(tax, "BasisAmount", amount(basis))
-        _ram(tax, "CategoryCode", vat_category(rate))
-        _ram(tax, "RateApplicablePercent", _decimal(rate))
+        if group.exemption:
+            _ram(tax, "ExemptionReason", EXEMPTIONS[group.exemption][1])  # BT-120, with its code BT-121 below
+        _ram(tax, "BasisAmount", amount(group.basis))
+        _ram(tax, "CategoryCode", group.category)
+        if group.exemption:
+            _ram(tax, "ExemptionReasonCode", group.exemption)
+        _ram(tax, "RateApplicablePercent", _decimal(group.rate))
     if document.due_date:
         _date(_ram(settlement, "SpecifiedTradePaymentTerms"), "DueDateDateTime", document.due_date)
     if document.credit is not None:

@@ -16,6 +16,7 @@ from typing import Literal
 
 from contracts.messages.common import Customer, InvoiceSnapshot, PricedLine
 from contracts.messages.credit_notes import CreditNoteSnapshot
+from contracts.tax import VatCategory, vat_category
 
 DocumentKind = Literal["invoice", "credit_note"]
 Source = InvoiceSnapshot | CreditNoteSnapshot
@@ -109,12 +110,25 @@ def _settled(invoice: InvoiceSnapshot) -> int:
     return invoice.total - invoice.amount_remaining
 
 
-def vat_breakdown(lines: Sequence[PricedLine]) -> list[tuple[Decimal, int, int]]:
-    """(rate, basis, tax) per VAT rate, in minor units, highest rate first."""
-    basis: dict[Decimal, int] = defaultdict(int)
-    tax: dict[Decimal, int] = defaultdict(int)
+@dataclass(frozen=True)
+class VatGroup:
+    """One line of the VAT breakdown (EN 16931 BG-23): the lines of one category, rate and exemption."""
+
+    category: VatCategory
+    rate: Decimal
+    exemption: str | None
+    basis: int
+    tax: int
+
+
+def vat_breakdown(lines: Sequence[PricedLine]) -> list[VatGroup]:
+    """The VAT breakdown in minor units, highest rate first; the category is contracts.tax's."""
+    basis: dict[tuple, int] = defaultdict(int)
+    tax: dict[tuple, int] = defaultdict(int)
     for line in lines:
-        rate = line.tax_rate.normalize()
-        basis[rate] += line.amount
-        tax[rate] += line.tax_amount
-    return [(rate, basis[rate], tax[rate]) for rate in sorted(basis, reverse=True)]
+        key = (line.tax_rate.normalize(), vat_category(line), line.tax_exemption)
+        basis[key] += line.amount
+        tax[key] += line.tax_amount
+    return [VatGroup(category=category, rate=rate, exemption=exemption, basis=basis[key], tax=tax[key])
+            for key in sorted(basis, key=lambda key: (-key[0], key[1], key[2] or ""))
+            for rate, category, exemption in [key]]

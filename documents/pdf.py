@@ -318,8 +318,11 @@ def _totals(page: _Page, document: Document, texts: DocumentTexts, language: str
         return locale.money(amount, currency, language)
 
     rows = [(texts.subtotal, money(document.subtotal), False)]
-    rows += [(texts.tax_at_rate.format(rate=locale.percentage(rate, language), basis=money(basis)), money(tax), False)
-             for rate, basis, tax in vat_breakdown(document.lines)]
+    for group in vat_breakdown(document.lines):
+        label = texts.tax_at_rate.format(rate=locale.percentage(group.rate, language), basis=money(group.basis))
+        if group.category in texts.exemption_notes:  # why no VAT is charged, as the law wants it printed
+            label = f"{label} ({texts.exemption_notes[group.category]})"
+        rows.append((label, money(group.tax), False))
     rows.append((texts.total, money(document.total), True))
     if document.credit is not None:  # where the credit went, in place of what is owed
         credit = document.credit

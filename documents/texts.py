@@ -42,6 +42,7 @@ class DocumentTexts:
     refunded: str
     credited_to_balance: str
     credit_notes: str  # the hosted invoice page's list of them
+    exemption_notes: dict[str, str]  # by VAT category (contracts.tax): why a line bears no VAT
 
     def title_of(self, kind: str) -> str:
         return self.credit_note_title if kind == "credit_note" else self.document_title
@@ -61,6 +62,7 @@ ENGLISH = DocumentTexts(
     credit_note_title="Credit note", credit_note_date="Issue date", corrects="Corrects invoice {number} of {date}",
     credited_against_invoice="Deducted from the invoice", refunded="Refunded to you",
     credited_to_balance="Credited to your balance", credit_notes="Credit notes",
+    exemption_notes={"AE": "reverse charge", "G": "export outside the EU, VAT exempt", "E": "VAT exempt"},
 )
 GERMAN = DocumentTexts(
     document_title="Rechnung", draft="Entwurf", paid_mark="BEZAHLT", void_mark="STORNIERT",
@@ -73,6 +75,8 @@ GERMAN = DocumentTexts(
     credit_note_title="Gutschrift", credit_note_date="Gutschriftsdatum", corrects="Korrigiert Rechnung {number} vom {date}",
     credited_against_invoice="Mit der Rechnung verrechnet", refunded="Wird Ihnen erstattet",
     credited_to_balance="Ihrem Guthaben gutgeschrieben", credit_notes="Gutschriften",
+    exemption_notes={"AE": "Steuerschuldnerschaft des Leistungsempfängers", "G": "steuerfreie Ausfuhr",
+                     "E": "steuerfrei"},
 )
 FRENCH = DocumentTexts(
     document_title="Facture", draft="brouillon", paid_mark="PAYÉE", void_mark="ANNULÉE",
@@ -86,6 +90,7 @@ FRENCH = DocumentTexts(
     credit_note_title="Avoir", credit_note_date="Date de l'avoir", corrects="Rectifie la facture {number} du {date}",
     credited_against_invoice="Déduit de la facture", refunded="Remboursé", credited_to_balance="Porté à votre crédit",
     credit_notes="Avoirs",
+    exemption_notes={"AE": "autoliquidation", "G": "exportation hors UE, exonérée de TVA", "E": "exonération de TVA"},
 )
 ITALIAN = DocumentTexts(
     document_title="Fattura", draft="bozza", paid_mark="PAGATA", void_mark="ANNULLATA",
@@ -98,6 +103,8 @@ ITALIAN = DocumentTexts(
     credit_note_title="Nota di credito", credit_note_date="Data della nota", corrects="Rettifica la fattura {number} del {date}",
     credited_against_invoice="Detratto dalla fattura", refunded="Rimborsato", credited_to_balance="Accreditato sul saldo",
     credit_notes="Note di credito",
+    exemption_notes={"AE": "inversione contabile", "G": "esportazione fuori dall'UE, non imponibile",
+                     "E": "esente IVA"},
 )
 SPANISH = DocumentTexts(
     document_title="Factura", draft="borrador", paid_mark="PAGADA", void_mark="ANULADA",
@@ -110,6 +117,8 @@ SPANISH = DocumentTexts(
     credit_note_title="Nota de abono", credit_note_date="Fecha de emisión", corrects="Rectifica la factura {number} del {date}",
     credited_against_invoice="Descontado de la factura", refunded="Reembolsado", credited_to_balance="Abonado a su saldo",
     credit_notes="Notas de abono",
+    exemption_notes={"AE": "inversión del sujeto pasivo", "G": "exportación fuera de la UE, exenta",
+                     "E": "exento de IVA"},
 )
 
 BUILT_IN = {"en": ENGLISH, "de": GERMAN, "fr": FRENCH, "it": ITALIAN, "es": SPANISH}

@@ -7,7 +7,14 @@ import pytest
 from contracts.messages.bounds import MAX_LINES
 from documents import render_document
 from tests.documents import mustang
-from tests.unit.documents.samples import CHOSEN_LINE, SPREAD_AMOUNT, as_stored_before_bounds, credit_note, invoice
+from tests.unit.documents.samples import (
+    CHOSEN_LINE,
+    SPREAD_AMOUNT,
+    as_stored_before_bounds,
+    credit_note,
+    exempt_invoice,
+    invoice,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +43,10 @@ CASES = {
     "de-credit-note-whole": (credit_note(), "de"),
     "fr-credit-note-chosen-line": (credit_note(**CHOSEN_LINE), "fr"),
     "en-credit-note-amount-over-two-rates": (credit_note(**SPREAD_AMOUNT), "en"),
+    # Lines that name why they bear no VAT: reverse charge (the buyer has a VAT id), an export, an exemption.
+    "de-reverse-charge": (exempt_invoice("VATEX-EU-AE"), "de"),
+    "en-export": (exempt_invoice("VATEX-EU-G"), "en"),
+    "fr-exempt": (exempt_invoice("VATEX-EU-132"), "fr"),
 }
 
 

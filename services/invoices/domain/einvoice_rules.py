@@ -12,8 +12,14 @@ category; the others hold by how documents.cii writes the XML, which Mustang che
 - BR-CO-09: a VAT identifier (BT-31 the seller's, BT-48 the buyer's: a tax id of that form,
   contracts.tax) starts with a country code (EL for Greece, XI for Northern Ireland); where
   python-stdnum knows that country's VAT numbers, it must be one (check digits, length);
-- BR-S-02, BR-Z-02: an invoice with a line in VAT category S (a rate above 0), or Z (0 %), names
-  the seller's VAT identifier or tax registration. The category is contracts.tax's, as in the XML.
+- BR-S-02, BR-Z-02, BR-E-02: an invoice with a line in VAT category S (a rate above 0), Z (0 %)
+  or E (exempt) names the seller's VAT identifier or tax registration;
+- BR-AE-02: reverse charge (AE) needs the seller's and the buyer's VAT identifiers; BR-G-02: an
+  export (G) the seller's VAT identifier (a tax registration of another form does not do for either);
+- BR-AE-05, BR-E-05, BR-G-05: a line with an exemption has a rate of 0 %. (BR-AE-10, BR-E-10 and
+  BR-G-10, the exemption's reason, hold: a line names its exemption by its VATEX code.)
+- BR-E-01: the breakdown has one group of exempt lines, so they all name the same exemption.
+The category is contracts.tax's, as in the XML.
 """
 
 from collections.abc import Sequence
@@ -32,7 +38,13 @@ from services.invoices.domain.errors import RuleViolation
 _NOT_COUNTRIES = frozenset({"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "XK", "ZZ"})
 # VAT prefixes that are no ISO 3166-1 code and that BR-CO-09 (and the EU's VIES) accept.
 _VAT_ONLY_PREFIXES = frozenset({"EL", "XI"})
-_CATEGORY_RULES = {"S": ("BR-S-02", "a line has VAT"), "Z": ("BR-Z-02", "a line is zero rated")}
+# What each category needs of the seller's tax id: any tax registration, or a VAT identifier; in
+# the order the rules are named when several categories lack it.
+_SELLER_TAX_ID_RULES = {
+    "S": ("BR-S-02", "a line has VAT", False), "AE": ("BR-AE-02", "a line is reverse charged", True),
+    "G": ("BR-G-02", "a line is an export", True), "E": ("BR-E-02", "a line is exempt", False),
+    "Z": ("BR-Z-02", "a line is zero rated", False),
+}
 
 
 @cache
@@ -51,14 +63,22 @@ def violations(issuer: Issuer, customer: Customer, lines: Sequence[LineItem]) ->
     """Each rule the invoice breaks, as "<rule>: <what is wrong>"; none for a valid e-invoice."""
     found = [*_country("BR-09", "seller", issuer.address), *_country("BR-11", "buyer", customer.address)]
     found += [*_vat_identifier("seller", issuer.tax_id), *_vat_identifier("buyer", customer.tax_id)]
-    if not issuer.tax_id.strip():
-        categories = {vat_category(line.tax_rate) for line in lines}
-        # The first category of the invoice that needs a seller's tax id, S before Z.
-        for category, (rule, because) in _CATEGORY_RULES.items():
-            if category in categories:
-                found.append(f"{rule}: {because}, so the seller's VAT identifier is required; configure the "
-                             "account's company_tax_id (account.configure).")
-                break
+    categories = {vat_category(line) for line in lines}
+    for category, (rule, because, vat_id_only) in _SELLER_TAX_ID_RULES.items():
+        if category in categories and not (vat_identifier(issuer.tax_id) if vat_id_only else issuer.tax_id.strip()):
+            found.append(f"{rule}: {because}, so the seller's VAT identifier is required; configure the "
+                         "account's company_tax_id (account.configure).")
+            break  # one sentence says what to configure
+    if "AE" in categories and not vat_identifier(customer.tax_id):
+        found.append("BR-AE-02: a line is reverse charged, so the buyer's VAT identifier is required; set the "
+                     "customer's tax_id.")
+    if len({line.tax_exemption for line in lines if vat_category(line) == "E"}) > 1:
+        found.append("BR-E-01: the exempt lines name different exemptions; an e-invoice states one per invoice.")
+    for position, line in enumerate(lines):
+        if line.tax_exemption is not None and line.tax_rate != 0:
+            rule = f"BR-{vat_category(line)}-05"
+            found.append(f"{rule}: line {position} names the exemption {line.tax_exemption}, so its tax rate "
+                         "must be 0 %.")
     return found
 
 

@@ -100,3 +100,13 @@ def _with_text(model: BaseModel, changes: dict[str, Any]) -> Any:
         elif isinstance(value, list) and current and isinstance(current[0], BaseModel):
             updates[name] = [_with_text(item, change) for item, change in zip(current, value, strict=True)]
     return model.model_copy(update=updates)
+
+
+def exempt_invoice(exemption: str, **changes: Any) -> InvoiceSnapshot:
+    """invoice() with its consulting line under the exemption (no VAT) and its book at 5.5 %."""
+    lines = [{"description": "Beratung vor Ort", "quantity": "10", "unit_amount": 12000, "tax_rate": "0",
+              "tax_exemption": exemption, "amount": 120000, "tax_amount": 0},
+             {"description": "Fachbuch", "quantity": "2", "unit_amount": 1950, "tax_rate": "5.5", "amount": 3900,
+              "tax_amount": 215}]
+    return invoice(**{"lines": lines, "subtotal": 123900, "tax": 215, "total": 124115, "amount_paid": 0,
+                      "amount_due": 124115, "amount_remaining": 124115, **changes})

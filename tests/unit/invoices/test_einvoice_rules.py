@@ -95,3 +95,50 @@ def test_any_one_digit_changed_in_a_real_vat_identifier_is_refused(tax_id):
         if char.isdigit():
             typo = tax_id[:position] + str((int(char) + 1) % 10) + tax_id[position + 1:]
             assert broken(SELLER.model_copy(update={"tax_id": typo})) == ["BR-CO-09"], typo
+
+
+REVERSE_CHARGE = ZERO.model_copy(update={"tax_exemption": "VATEX-EU-AE"})
+EXPORT = ZERO.model_copy(update={"tax_exemption": "VATEX-EU-G"})
+EXEMPT = ZERO.model_copy(update={"tax_exemption": "VATEX-EU-132"})
+BUYER_WITH_VAT_ID = BUYER.model_copy(update={"tax_id": "FR40303265045"})
+TAX_REGISTRATION = SELLER.model_copy(update={"tax_id": "143/456/78901"})
+
+
+def test_exemptions_are_their_own_categories_and_valid_with_what_they_need():
+    assert broken(customer=BUYER_WITH_VAT_ID, lines=[STANDARD, REVERSE_CHARGE, EXPORT, EXEMPT]) == []
+
+
+def test_br_ae_02_reverse_charge_needs_both_parties_vat_identifiers():
+    assert broken(customer=BUYER, lines=[REVERSE_CHARGE]) == ["BR-AE-02"]  # the buyer has none
+    assert broken(TAX_REGISTRATION, BUYER_WITH_VAT_ID, lines=[REVERSE_CHARGE]) == ["BR-AE-02"]  # not a VAT id
+    [sentence] = violations(SELLER, BUYER, [REVERSE_CHARGE])
+    assert "buyer's VAT identifier" in sentence
+
+
+def test_br_g_02_an_export_needs_the_sellers_vat_identifier_and_br_e_02_any_tax_registration():
+    assert broken(TAX_REGISTRATION, lines=[EXPORT]) == ["BR-G-02"]
+    assert broken(TAX_REGISTRATION, lines=[EXEMPT]) == []
+    assert broken(without_tax_id(), lines=[EXEMPT]) == ["BR-E-02"]
+
+
+@pytest.mark.parametrize(("line", "rule"), [(REVERSE_CHARGE, "BR-AE-05"), (EXPORT, "BR-G-05"), (EXEMPT, "BR-E-05")])
+def test_a_line_with_an_exemption_has_no_vat(line, rule):
+    taxed = line.model_copy(update={"tax_rate": Decimal(19)})
+    assert broken(customer=BUYER_WITH_VAT_ID, lines=[taxed]) == [rule]
+
+
+def test_br_e_01_one_exemption_per_invoice():
+    other = ZERO.model_copy(update={"tax_exemption": "VATEX-EU-143"})
+    assert broken(lines=[EXEMPT, other]) == ["BR-E-01"] and broken(lines=[EXEMPT, EXEMPT]) == []
+
+
+def test_a_reverse_charged_invoice_keeps_its_exemption_through_finalization_and_needs_the_buyers_vat_id():
+    invoice = draft(lines=[REVERSE_CHARGE])
+    with pytest.raises(RuleViolation) as refused:
+        invoice.request_finalization(ACCOUNT, "acct/x", **who())
+    assert refused.value.message.startswith("BR-AE-02: ")
+    invoice.customer = invoice.customer.model_copy(update={"tax_id": "FR40303265045"})
+    invoice.request_finalization(ACCOUNT, "acct/x", **who())
+    invoice.finalize("INV-9", **who())
+    [line] = invoice.snapshot().lines
+    assert (line.tax_exemption, line.tax_amount, invoice.snapshot().tax) == ("VATEX-EU-AE", 0, 0)
