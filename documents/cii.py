@@ -13,14 +13,16 @@ RF reference). Rules of EN 16931 that shape it:
 - VAT per rate is the sum of the lines' rounded tax (the invoices service rounds per line), which the
   norm's rounding tolerance accepts; the totals are the snapshot's, never recomputed here;
 - a party's tax id is its VAT identifier (BT-31, BT-48) when it has the form of one (contracts.tax),
-  else a tax registration (BT-32): either one satisfies the rules for categories S and Z;
+  else a tax registration (BT-32): either one satisfies the rules for categories S, Z and E, while
+  reverse charge and exports need VAT identifiers (finalization checks that);
 - payment means 58 (SEPA credit transfer) with the payee IBAN when the invoice has one;
 - what is due is the total less what was settled (BR-CO-16): payments, or the whole total for an
   invoice marked paid by hand. EN 16931 has no void invoice (a cancellation is a credit note), so a
   void invoice's XML is the invoice as issued, with a note that it is void; its PDF and hosted page
   say that nothing is owed.
-Both parties need a country in their address for a valid e-invoice (BR-09, BR-11); account and customer
-data without one yield XML that the validators reject, not a guessed country.
+Both parties need a country in their address for a valid e-invoice (BR-09, BR-11), which
+finalization checks; data without one (a document rendered from a snapshot stored before) yields XML
+that the validators reject, not a guessed country.
 User text is written as documents.user_text reads it: the control characters XML 1.0 cannot carry
 become spaces, as in the PDF.
 """
