@@ -29,9 +29,10 @@ from fpdf import FPDF
 
 from contracts.messages.bounds import MAX_LINES
 from contracts.messages.common import InvoiceSnapshot, Issuer
-from documents import locale, render_invoice_document
-from documents.cii import invoice_xml, issue_date, vat_breakdown
+from documents import locale, render_document
+from documents.cii import document_xml
 from documents.document import LEVEL
+from documents.model import document_of, issue_date, vat_breakdown
 from documents.pdf import address_lines, one_line
 from documents.texts import document_texts
 from tests.unit.documents.samples import invoice
@@ -69,19 +70,19 @@ def fpdf2_document(snapshot: InvoiceSnapshot, issuer: Issuer, language: str) -> 
         pdf.cell(24, 5, money(item.unit_amount), align="R")
         pdf.cell(15, 5, locale.percentage(item.tax_rate, language), align="R")
         pdf.cell(27, 5, money(item.amount), align="R", new_x="LMARGIN", new_y="NEXT")
-    for rate, basis, tax in vat_breakdown(snapshot):
-        line(f"{texts.tax_at_rate.format(rate=locale.percentage(rate, language), basis=money(basis))} {money(tax)}",
-             align="R")
+    for group in vat_breakdown(snapshot.lines):
+        label = texts.tax_at_rate.format(rate=locale.percentage(group.rate, language), basis=money(group.basis))
+        line(f"{label} {money(group.tax)}", align="R")
     line(f"{texts.total} {money(snapshot.total)}", style="B", align="R")
     line(f"{texts.amount_outstanding} {money(snapshot.amount_remaining)}", style="B", align="R")
     line(f"{texts.iban}: {snapshot.payee_iban}")
     line(f"{texts.reference}: {snapshot.payment_reference}")
-    return facturx.generate_from_binary(bytes(pdf.output()), invoice_xml(snapshot, issuer), flavor="factur-x",
+    return facturx.generate_from_binary(bytes(pdf.output()), document_xml(document_of(snapshot), issuer), flavor="factur-x",
                                         level=LEVEL, check_xsd=False)
 
 
 ENGINES: dict[str, Callable[[InvoiceSnapshot, Issuer, str], bytes]] = {
-    "reportlab": render_invoice_document,
+    "reportlab": render_document,
     "fpdf2": fpdf2_document,
 }
 
@@ -124,13 +125,13 @@ def render_seconds(snapshot: InvoiceSnapshot, runs: int) -> tuple[float, int]:
     best, size = float("inf"), 0
     for _ in range(runs):
         started = time.process_time()
-        size = len(render_invoice_document(snapshot, snapshot.issuer, "de"))
+        size = len(render_document(snapshot, snapshot.issuer, "de"))
         best = min(best, time.process_time() - started)
     return best, size
 
 
 def by_size(runs: int) -> None:
-    render_invoice_document(sample(), sample().issuer, "de")  # warm-up: fonts registered, Babel data loaded
+    render_document(sample(), sample().issuer, "de")  # warm-up: fonts registered, Babel data loaded
     for name, description in DESCRIPTIONS.items():
         for lines in (30, MAX_LINES, 500):
             seconds, size = render_seconds(sized(lines, description), runs)

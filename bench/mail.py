@@ -22,7 +22,7 @@ from bench.cpu import by_component, cpu_seconds, machine_busy_seconds
 from contracts.envelope import Envelope
 from contracts.example_data import examples
 from contracts.messages.mail import SendInvoiceMail
-from documents import render_invoice_document
+from documents import render_document
 from services.mailer.delivery import compose
 from services.mailer.domain.mail_job import MailJob
 from services.mailer.settings import MailerSettings
@@ -97,16 +97,16 @@ async def raw_sends(account_id: str, mails: list[SendInvoiceMail], connections: 
     """Seconds to compose and send the same mails with aiosmtplib over `connections` kept connections."""
     now = datetime.now(UTC)
     jobs = [MailJob.queue(mail_id=m.mail_id, account_id=account_id, invoice_id=m.invoice_id, kind=m.kind,
-                          language=m.language, attach_pdf=m.attach_pdf, invoice=m.invoice, to=m.to, cc=m.cc,
+                          language=m.language, attach_pdf=m.attach_pdf, document=m.invoice, to=m.to, cc=m.cc,
                           suppressed=set(), cause={}, now=now) for m in mails]
     waiting = iter(jobs)
 
     async def sender() -> None:
         async with aiosmtplib.SMTP(hostname=env("SMTP_HOST"), port=int(env("SMTP_PORT"))) as smtp:
             for job in waiting:
-                pdf = render_invoice_document(job.invoice, job.invoice.issuer, job.language) if job.attach_pdf else None
+                pdf = render_document(job.document, job.document.issuer, job.language) if job.attach_pdf else None
                 message, _ = compose(job, datetime.now(UTC), pdf)
-                await smtp.send_message(message, sender=job.invoice.issuer.email, recipients=job.pending)
+                await smtp.send_message(message, sender=job.document.issuer.email, recipients=job.pending)
 
     started = time.perf_counter()
     await asyncio.gather(*(sender() for _ in range(connections)))

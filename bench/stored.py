@@ -12,12 +12,13 @@ from services.invoices.adapters.listing import sort_positions
 from services.invoices.domain import dunning
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.invoice import Invoice
-from tests.integration.factories import PAYEE_IBAN, create_invoice
+from tests.integration.factories import COMPANY_ADDRESS, COMPANY_TAX_ID, CUSTOMER_ADDRESS, PAYEE_IBAN, create_invoice
 
 CHUNK = 1000
 NOW = datetime.now(UTC)
 ACCOUNT = AccountSettings(id="acct_stored", company_name="Stored Ltd", sender_email="billing@stored.example",
-                          payee_iban=PAYEE_IBAN, default_days_until_due=14)
+                          payee_iban=PAYEE_IBAN, default_days_until_due=14, company_address=COMPANY_ADDRESS,
+                          company_tax_id=COMPANY_TAX_ID)
 # One in 20 a draft, one in 10 void, a quarter paid, the rest open.
 STATUSES = ["draft"] + ["void"] * 2 + ["paid"] * 5 + ["open"] * 12
 
@@ -28,7 +29,8 @@ def sample_invoice(variant: int = 0, invoice_id: str = "inv_stored_0", account_i
     status = STATUSES[variant % len(STATUSES)]
     command = create_invoice(
         invoice_id, currency="USD" if variant % 7 == 0 else "EUR",
-        customer=Customer(name=f"Customer {variant % 25}", email=[f"ap{variant % 25}@customer.example"]),
+        customer=Customer(name=f"Customer {variant % 25}", email=[f"ap{variant % 25}@customer.example"],
+                          address=CUSTOMER_ADDRESS),
         lines=[LineItem(description="Consulting", quantity=1 + variant % 9, unit_amount=1000 + 137 * variant,
                         tax_rate=19)],
     )

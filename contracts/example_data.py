@@ -24,7 +24,7 @@ CUSTOMER = Customer(
     email=["ap@globex.example"],
     cc=["cfo@globex.example"],
     address=Address(line1="1 Globex Way", postal_code="10115", city="Berlin", country="DE"),
-    tax_id="DE123456789",
+    tax_id="DE123456788",
     language="en",
 )
 ISSUER = Issuer(
@@ -32,7 +32,7 @@ ISSUER = Issuer(
     email="billing@acme.example",
     reply_to="accounts@acme.example",
     address=Address(line1="Werkstrasse 5", postal_code="80331", city="Munich", country="DE"),
-    tax_id="DE987654321",
+    tax_id="DE987654328",
 )
 LINES = [
     LineItem(description="Consulting, October", quantity=Decimal(10), unit_amount=12000, tax_rate=Decimal(19)),
@@ -90,7 +90,7 @@ def examples() -> dict[str, MessageData]:
         credit_notes.SendCreditNote(invoice_id=INVOICE, credit_note_id="cn_2026_0001"),
         credit_notes.CreditNoteIssued(invoice_id=INVOICE, credit_note=credit_note()),
         inv.ConfigureAccount(account_id=ACCOUNT, company_name=ISSUER.company_name, company_address=ISSUER.address,
-                             sender_email=ISSUER.email, reply_to=ISSUER.reply_to, payee_iban=IBAN,
+                             company_tax_id=ISSUER.tax_id, sender_email=ISSUER.email, reply_to=ISSUER.reply_to, payee_iban=IBAN,
                              number_format="INV-{yyyy}-{seq:05}", default_days_until_due=14,
                              reminder_schedule=[-3, 1, 7]),
         inv.RunInvoiceClock(invoice_id=INVOICE, at=datetime(2026, 11, 17, tzinfo=UTC)),

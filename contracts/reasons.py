@@ -111,6 +111,11 @@ _CODES = (
                "paid, voided or changed meanwhile, or the moment has not come yet."),
     ReasonCode("recipient_suppressed", ("rejection",),
                "Every recipient bounced permanently before and is suppressed; nothing was sent."),
+    ReasonCode("einvoice_rule_violation", ("rejection",),
+               "Finalizing would issue an e-invoice that breaks EN 16931 business rules; the message names each "
+               "rule (`BR-S-02: ...`): both parties' country codes, VAT identifiers with a country prefix and valid "
+               "check digits, and the seller's VAT identifier wherever a line has a VAT category. Nothing is "
+               "numbered; fix the account or the invoice and finalize again."),
     # --- numbering ----------------------------------------------------------------------------
     ReasonCode("invalid_number_format", ("rejection", "dead_letter"),
                "The number format needs exactly one `{seq}` part, and a year wherever it has a month; refused "
@@ -150,6 +155,9 @@ _CODES = (
     ReasonCode("mail_id_conflict", ("rejection",), "The mail id is already used by another invoice's mail."),
     ReasonCode("suppressed", ("mail_dropped",),
                "The recipients bounced permanently before and are suppressed; the mail is not sent to them."),
+    ReasonCode("credit_note_not_issued", ("rejection",),
+               "A credit note is mailed once it is issued with its number (`mail.send_credit_note` with a pending "
+               "one)."),
     ReasonCode("document_failed", ("rejection", "mail_dropped"),
                "The mail's invoice document could not be rendered (it failed, or took longer than "
                "`DOCUMENT_RENDER_SECONDS`) on each of the mail's `MAILER_MAX_ATTEMPTS` tries; the mail was not sent."),

@@ -1,4 +1,5 @@
-"""The whole document: the printed invoice made PDF/A-3 with its CII XML embedded (Factur-X).
+"""The whole document: the printed invoice or credit note made PDF/A-3 with its CII XML embedded
+(Factur-X).
 
 The factur-x library embeds the XML as `factur-x.xml` (AFRelationship Data), writes the XMP metadata
 PDF/A-3 and Factur-X require (conformance level EN 16931) and the document information. It checks
@@ -9,9 +10,10 @@ every document would cost more than rendering it.
 import io
 import logging
 
-from contracts.messages.common import InvoiceSnapshot, Issuer
-from documents.cii import invoice_xml
-from documents.pdf import one_line, render_pdf
+from contracts.messages.common import Issuer
+from documents.cii import document_xml
+from documents.model import Source, document_of
+from documents.pdf import one_line, render_pdf, title
 from documents.texts import base_language, document_texts
 
 LEVEL = "en16931"
@@ -19,26 +21,27 @@ LEVEL = "en16931"
 logging.getLogger("factur-x").setLevel(logging.WARNING)
 
 
-def render_invoice_document(invoice: InvoiceSnapshot, issuer: Issuer, language: str) -> bytes:
-    texts = document_texts(language)
-    number = invoice.number or texts.draft
+def render_document(source: Source, issuer: Issuer, language: str) -> bytes:
+    """The Factur-X PDF of an invoice snapshot or a credit note snapshot."""
+    document = document_of(source)
+    heading = title(document, document_texts(language))
     metadata = {
         "author": one_line(issuer.company_name),
         "keywords": "Factur-X, EN 16931",
-        "title": one_line(f"{texts.document_title} {number}"),
-        "subject": one_line(f"{texts.document_title} {number} - {invoice.customer.name}"),
+        "title": one_line(heading),
+        "subject": one_line(f"{heading} - {document.customer.name}"),
     }
     # Imported on first use: the factur-x library and what it loads take some 60 MiB, which a
     # process that never renders a document (the mailer's event loop, whose worker processes
     # render; the invoices service until a hosted page's PDF is downloaded) should not carry.
     import facturx
 
-    document = _RewrittenInPlace(render_pdf(invoice, issuer, language))
+    pdf = _RewrittenInPlace(render_pdf(document, issuer, language))
     facturx.generate_from_file(
-        document, invoice_xml(invoice, issuer), flavor="factur-x", level=LEVEL, check_xsd=False,
+        pdf, document_xml(document, issuer), flavor="factur-x", level=LEVEL, check_xsd=False,
         pdf_metadata=metadata, lang=base_language(language),
     )
-    return document.getvalue()
+    return pdf.getvalue()
 
 
 class _RewrittenInPlace(io.BytesIO):

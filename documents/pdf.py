@@ -1,5 +1,6 @@
-"""The printed invoice, drawn with ReportLab's canvas in DejaVu Sans, and Droid Sans Fallback for the
-characters DejaVu lacks (Chinese, Japanese, Korean); both ship in documents/fonts with their licences.
+"""The printed document (an invoice or a credit note, documents.model), drawn with ReportLab's
+canvas in DejaVu Sans, and Droid Sans Fallback for the characters DejaVu lacks (Chinese, Japanese,
+Korean); both ship in documents/fonts with their licences.
 
 ReportLab was chosen over fpdf2 by bench/documents.py: it parses the font once per process and
 subsets it per document, where fpdf2 parses the whole TrueType file for every document (about
@@ -32,10 +33,10 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from contracts.messages.common import Address, InvoiceSnapshot, Issuer
+from contracts.messages.common import Address, Issuer
 from contracts.references import format_in_groups
 from documents import locale
-from documents.cii import issue_date, vat_breakdown
+from documents.model import Document, vat_breakdown
 from documents.texts import DocumentTexts, document_texts
 from documents.user_text import one_line, paragraphs
 
@@ -190,31 +191,35 @@ def _advances(font: str) -> tuple[dict[int, float], float]:
     return advances, primary.defaultWidth / 1000
 
 
-def render_pdf(invoice: InvoiceSnapshot, issuer: Issuer, language: str) -> bytes:
-    """The invoice in `language` as a one-or-more-page PDF, without the embedded XML."""
+def title(document: Document, texts: DocumentTexts) -> str:
+    return f"{texts.title_of(document.kind)} {document.number or texts.draft}"
+
+
+def render_pdf(document: Document, issuer: Issuer, language: str) -> bytes:
+    """The document in `language` as a one-or-more-page PDF, without the embedded XML."""
     _register_fonts()
     texts = document_texts(language)
     output = io.BytesIO()
-    title = f"{texts.document_title} {invoice.number or texts.draft}"
+    heading = title(document, texts)
     canvas = Canvas(output, pagesize=A4, invariant=True, pageCompression=1, pdfVersion=(1, 7))
-    canvas.setTitle(one_line(title))
+    canvas.setTitle(one_line(heading))
     canvas.setAuthor(one_line(issuer.company_name))
     canvas.setCreator("invoicing-platform")
     _add_output_intent(canvas)
     page = _Page(canvas)
 
-    _header(page, invoice, issuer, texts, language, title)
-    _lines_table(page, invoice, texts, language)
-    _totals(page, invoice, texts, language)
-    _payment(page, invoice, texts, language)
+    _header(page, document, issuer, texts, language, heading)
+    _lines_table(page, document, texts, language)
+    _totals(page, document, texts, language)
+    _payment(page, document, texts, language)
     canvas.showPage()
     canvas.save()
     return output.getvalue()
 
 
-def _header(page: _Page, invoice: InvoiceSnapshot, issuer: Issuer, texts: DocumentTexts, language: str,
-            title: str) -> None:
-    page.text(one_line(title), x=_RIGHT, size=16, bold=True, align="right")
+def _header(page: _Page, document: Document, issuer: Issuer, texts: DocumentTexts, language: str,
+            heading: str) -> None:
+    page.text(one_line(heading), x=_RIGHT, size=16, bold=True, align="right")
     top = page.y
     for line in _wrap(one_line(issuer.company_name), _SELLER_WIDTH, 13, BOLD):
         page.text(line, size=13, bold=True)
@@ -229,13 +234,15 @@ def _header(page: _Page, invoice: InvoiceSnapshot, issuer: Issuer, texts: Docume
     seller_bottom = page.y
 
     page.y = top - 8 * mm
-    dates = [(texts.issue_date, locale.long_date(issue_date(invoice), language))]
-    if invoice.due_date:
-        dates.append((texts.due_date, locale.long_date(invoice.due_date, language)))
-    for label, value in dates:
-        page.text(f"{label}: {value}", x=_RIGHT, size=10, align="right")
+    dates = [f"{texts.issue_date_of(document.kind)}: {locale.long_date(document.issued_on, language)}"]
+    if document.due_date:
+        dates.append(f"{texts.due_date}: {locale.long_date(document.due_date, language)}")
+    if document.corrects:
+        dates.append(corrects(document, texts, language))
+    for line in dates:
+        page.text(line, x=_RIGHT, size=10, align="right")
         page.down(5 * mm)
-    mark = {"paid": texts.paid_mark, "void": texts.void_mark}.get(invoice.status)
+    mark = {"paid": texts.paid_mark, "void": texts.void_mark}.get(document.status)
     if mark:
         page.down(8 * mm)
         page.text(mark, x=_RIGHT, size=26, bold=True, align="right", colour=_MARK_RED)
@@ -249,7 +256,7 @@ def _header(page: _Page, invoice: InvoiceSnapshot, issuer: Issuer, texts: Docume
     page.y = min(page.y, seller_bottom) - 8 * mm
     page.text(texts.bill_to, size=9, bold=True, colour=_GREY)
     page.down(5 * mm)
-    customer = invoice.customer
+    customer = document.customer
     page.text(one_line(customer.name), size=11, bold=True)
     page.down(5 * mm)
     for line in address_lines(customer.address):
@@ -258,11 +265,17 @@ def _header(page: _Page, invoice: InvoiceSnapshot, issuer: Issuer, texts: Docume
     if customer.tax_id:
         page.text(f"{texts.tax_id} {one_line(customer.tax_id)}")
         page.down(4.6 * mm)
-    if invoice.status == "void":
+    if document.status == "void":
         page.down(3 * mm)
         page.text(texts.void_notice, bold=True, colour=_MARK_RED)
         page.down(4.6 * mm)
     page.down(8 * mm)
+
+
+def corrects(document: Document, texts: DocumentTexts, language: str) -> str:
+    """"Corrects invoice X of <date>": the invoice a credit note takes back from."""
+    return texts.corrects.format(number=document.corrects.number,
+                                 date=locale.long_date(document.corrects.issued_on, language))
 
 
 def _table_heading(page: _Page, texts: DocumentTexts) -> None:
@@ -274,10 +287,10 @@ def _table_heading(page: _Page, texts: DocumentTexts) -> None:
     page.down(_ROW + 1 * mm)
 
 
-def _lines_table(page: _Page, invoice: InvoiceSnapshot, texts: DocumentTexts, language: str) -> None:
+def _lines_table(page: _Page, document: Document, texts: DocumentTexts, language: str) -> None:
     _table_heading(page, texts)
-    currency = invoice.currency
-    for line in invoice.lines:
+    currency = document.currency
+    for line in document.lines:
         wrapped = _wrap(line.description, _DESCRIPTION_WIDTH, 9)
         if not page.room_for(len(wrapped) * _ROW):
             page.canvas.showPage()
@@ -298,19 +311,28 @@ def _lines_table(page: _Page, invoice: InvoiceSnapshot, texts: DocumentTexts, la
     page.down(3 * mm)
 
 
-def _totals(page: _Page, invoice: InvoiceSnapshot, texts: DocumentTexts, language: str) -> None:
-    currency = invoice.currency
+def _totals(page: _Page, document: Document, texts: DocumentTexts, language: str) -> None:
+    currency = document.currency
 
     def money(amount: int) -> str:
         return locale.money(amount, currency, language)
 
-    rows = [(texts.subtotal, money(invoice.subtotal), False)]
-    rows += [(texts.tax_at_rate.format(rate=locale.percentage(rate, language), basis=money(basis)), money(tax), False)
-             for rate, basis, tax in vat_breakdown(invoice)]
-    rows.append((texts.total, money(invoice.total), True))
-    if invoice.amount_paid:
-        rows.append((texts.amount_paid, money(-invoice.amount_paid), False))
-    rows.append((texts.amount_outstanding, money(invoice.amount_remaining), True))
+    rows = [(texts.subtotal, money(document.subtotal), False)]
+    for group in vat_breakdown(document.lines):
+        label = texts.tax_at_rate.format(rate=locale.percentage(group.rate, language), basis=money(group.basis))
+        if group.category in texts.exemption_notes:  # why no VAT is charged, as the law wants it printed
+            label = f"{label} ({texts.exemption_notes[group.category]})"
+        rows.append((label, money(group.tax), False))
+    rows.append((texts.total, money(document.total), True))
+    if document.credit is not None:  # where the credit went, in place of what is owed
+        credit = document.credit
+        rows += [(label, money(amount), False) for label, amount in (
+            (texts.credited_against_invoice, credit.against_invoice), (texts.refunded, credit.refund),
+            (texts.credited_to_balance, credit.customer_balance)) if amount]
+    else:
+        if document.amount_paid:
+            rows.append((texts.amount_paid, money(-document.amount_paid), False))
+        rows.append((texts.amount_outstanding, money(document.amount_remaining), True))
     if not page.room_for(len(rows) * _ROW + 2 * mm):
         page.canvas.showPage()
         page.y = _TOP
@@ -321,16 +343,16 @@ def _totals(page: _Page, invoice: InvoiceSnapshot, texts: DocumentTexts, languag
     page.down(6 * mm)
 
 
-def _payment(page: _Page, invoice: InvoiceSnapshot, texts: DocumentTexts, language: str) -> None:
+def _payment(page: _Page, document: Document, texts: DocumentTexts, language: str) -> None:
     rows = []
     # Transfer details only while something is owed: a paid or void invoice must not invite a payment.
-    if invoice.payee_iban and invoice.amount_remaining > 0:
-        rows.append(f"{texts.iban}: {format_in_groups(invoice.payee_iban)}")
-    if rows and invoice.payment_reference:
-        rows.append(f"{texts.reference}: {format_in_groups(invoice.payment_reference)}")
-    if rows and invoice.due_date:
-        rows.append(f"{texts.due_date}: {locale.long_date(invoice.due_date, language)}")
-    memo = _wrap(invoice.memo.strip(), _RIGHT - _LEFT, 9) if invoice.memo.strip() else []
+    if document.payee_iban and document.amount_remaining > 0:
+        rows.append(f"{texts.iban}: {format_in_groups(document.payee_iban)}")
+    if rows and document.payment_reference:
+        rows.append(f"{texts.reference}: {format_in_groups(document.payment_reference)}")
+    if rows and document.due_date:
+        rows.append(f"{texts.due_date}: {locale.long_date(document.due_date, language)}")
+    memo = _wrap(document.memo.strip(), _RIGHT - _LEFT, 9) if document.memo.strip() else []
     needed = (len(rows) + 1) * _ROW + len(memo) * 4.5 * mm + 6 * mm
     if not page.room_for(needed):
         page.canvas.showPage()

@@ -8,8 +8,8 @@ longer than DOCUMENT_RENDER_SECONDS (10) is stopped by killing its worker (a new
 the next document) and fails with RenderFailed, as does a render that raises or whose worker dies.
 
 A rendered document is kept, in the process that asked for it, under the digest of everything it
-is rendered from: the invoice snapshot (which carries the invoice's version), the issuer and the
-language. The same invoice version asked for again (the hosted page downloaded twice, a mail sent
+is rendered from: the invoice or credit note snapshot (which carries its version), the issuer and
+the language. The same invoice version asked for again (the hosted page downloaded twice, a mail sent
 again, a retried delivery) is not rendered again, and an issuer that changed in between (the
 mailer prints the account's current one) is a new document. The cache holds at most
 DOCUMENT_CACHE_MIB (32) MiB of documents, the least recently used leaving first; two requests for
@@ -25,8 +25,9 @@ from multiprocessing.connection import Connection
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contracts.messages.common import InvoiceSnapshot, Issuer
-from documents.document import render_invoice_document
+from contracts.messages.common import Issuer
+from documents.document import render_document
+from documents.model import Source
 
 
 class DocumentSettings(BaseSettings):
@@ -46,7 +47,7 @@ class RenderFailed(Exception):
 
 
 class DocumentRenderer:
-    """Documents of invoices, rendered in up to `processes` worker processes (0: in the calling
+    """Documents of invoices and credit notes, rendered in up to `processes` worker processes (0: in the calling
     thread, without a time limit, for tests and benches) and cached. `renders` counts the documents
     actually rendered."""
 
@@ -61,36 +62,36 @@ class DocumentRenderer:
         self._started = 0
         self._freed = asyncio.Condition()
 
-    async def document(self, invoice: InvoiceSnapshot, issuer: Issuer, language: str) -> bytes:
-        key = _digest(invoice, issuer, language)
+    async def document(self, source: Source, issuer: Issuer, language: str) -> bytes:
+        key = _digest(source, issuer, language)
         if (cached := self.cache.get(key)) is not None:
             return cached
         rendering = self._rendering.get(key)
         if rendering is None:  # else asked for while it renders: that render answers both
-            rendering = self._rendering[key] = asyncio.ensure_future(self._render_and_keep(key, invoice, issuer, language))
+            rendering = self._rendering[key] = asyncio.ensure_future(self._render_and_keep(key, source, issuer, language))
             rendering.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved for any waiter
         # A caller that gives up (a closed connection) leaves the render to finish for the others and the cache.
         return await asyncio.shield(rendering)
 
-    async def _render_and_keep(self, key: str, invoice: InvoiceSnapshot, issuer: Issuer, language: str) -> bytes:
+    async def _render_and_keep(self, key: str, source: Source, issuer: Issuer, language: str) -> bytes:
         try:
-            document = await self._render(invoice, issuer, language)
+            document = await self._render(source, issuer, language)
         finally:
             del self._rendering[key]
         self.cache.put(key, document)
         return document
 
-    async def _render(self, invoice: InvoiceSnapshot, issuer: Issuer, language: str) -> bytes:
+    async def _render(self, source: Source, issuer: Issuer, language: str) -> bytes:
         self.renders += 1
         if not self.processes:
             try:
-                return render_invoice_document(invoice, issuer, language)
+                return render_document(source, issuer, language)
             except Exception as error:
                 raise RenderFailed(f"The document could not be rendered: {type(error).__name__}: {error}") from error
         worker = await self._worker()
         done = False
         try:
-            rendered, outcome = await asyncio.wait_for(asyncio.to_thread(worker.exchange, (invoice, issuer, language)),
+            rendered, outcome = await asyncio.wait_for(asyncio.to_thread(worker.exchange, (source, issuer, language)),
                                                        self.seconds)
             done = True
         except TimeoutError:
@@ -154,10 +155,11 @@ class DocumentCache:
             self.size -= len(evicted)
 
 
-def _digest(invoice: InvoiceSnapshot, issuer: Issuer, language: str) -> str:
-    source = hashlib.sha256(invoice.model_dump_json().encode())
-    source.update(b"\0" + issuer.model_dump_json().encode() + b"\0" + language.encode())
-    return source.hexdigest()
+def _digest(source: Source, issuer: Issuer, language: str) -> str:
+    # The snapshot's type too: an invoice and a credit note are different documents whatever their fields.
+    digest = hashlib.sha256(type(source).__name__.encode() + b"\0" + source.model_dump_json().encode())
+    digest.update(b"\0" + issuer.model_dump_json().encode() + b"\0" + language.encode())
+    return digest.hexdigest()
 
 
 class _Worker:
@@ -172,7 +174,7 @@ class _Worker:
         self.process.start()
         theirs.close()
 
-    def exchange(self, request: tuple[InvoiceSnapshot, Issuer, str]) -> tuple[bool, bytes | str]:
+    def exchange(self, request: tuple[Source, Issuer, str]) -> tuple[bool, bytes | str]:
         """Blocking: run in a thread."""
         self.connection.send(request)
         return self.connection.recv()
@@ -187,11 +189,11 @@ class _Worker:
 def _serve(connection: Connection) -> None:
     while True:
         try:
-            invoice, issuer, language = connection.recv()
+            source, issuer, language = connection.recv()
         except EOFError:
             return
         try:
-            outcome: tuple[bool, bytes | str] = (True, render_invoice_document(invoice, issuer, language))
+            outcome: tuple[bool, bytes | str] = (True, render_document(source, issuer, language))
         except Exception as error:
             outcome = (False, f"{type(error).__name__}: {error}")
         try:

@@ -1,4 +1,4 @@
-"""The printed labels of the invoice document in the platform's five languages.
+"""The printed labels of invoice and credit-note documents in the platform's five languages.
 
 A typed dataclass, so a language missing a label fails at import time rather than on a customer's
 invoice. Numbers, dates and amounts are not here: Babel formats them per locale (documents.locale).
@@ -35,6 +35,20 @@ class DocumentTexts:
     open_status: str  # the hosted page's status words; paid and void use the marks
     uncollectible_status: str
     download: str
+    credit_note_title: str
+    credit_note_date: str  # its issue date: "Rechnungsdatum" would call it an invoice
+    corrects: str  # a credit note's reference to the invoice it corrects; {number}, {date} the invoice's
+    credited_against_invoice: str  # the part of a credit note that lowered what the invoice owes
+    refunded: str
+    credited_to_balance: str
+    credit_notes: str  # the hosted invoice page's list of them
+    exemption_notes: dict[str, str]  # by VAT category (contracts.tax): why a line bears no VAT
+
+    def title_of(self, kind: str) -> str:
+        return self.credit_note_title if kind == "credit_note" else self.document_title
+
+    def issue_date_of(self, kind: str) -> str:
+        return self.credit_note_date if kind == "credit_note" else self.issue_date
 
 
 ENGLISH = DocumentTexts(
@@ -45,6 +59,10 @@ ENGLISH = DocumentTexts(
     amount_outstanding="Amount outstanding", payment="Payment by bank transfer", iban="IBAN",
     reference="Payment reference", void_notice="This invoice has been voided. Nothing is owed.",
     open_status="Open", uncollectible_status="Uncollectible", download="Download PDF",
+    credit_note_title="Credit note", credit_note_date="Issue date", corrects="Corrects invoice {number} of {date}",
+    credited_against_invoice="Deducted from the invoice", refunded="Refunded to you",
+    credited_to_balance="Credited to your balance", credit_notes="Credit notes",
+    exemption_notes={"AE": "reverse charge", "G": "export outside the EU, VAT exempt", "E": "VAT exempt"},
 )
 GERMAN = DocumentTexts(
     document_title="Rechnung", draft="Entwurf", paid_mark="BEZAHLT", void_mark="STORNIERT",
@@ -54,6 +72,11 @@ GERMAN = DocumentTexts(
     amount_outstanding="Offener Betrag", payment="Zahlung per Überweisung", iban="IBAN",
     reference="Zahlungsreferenz", void_notice="Diese Rechnung wurde storniert. Es ist nichts zu zahlen.",
     open_status="Offen", uncollectible_status="Uneinbringlich", download="PDF herunterladen",
+    credit_note_title="Gutschrift", credit_note_date="Gutschriftsdatum", corrects="Korrigiert Rechnung {number} vom {date}",
+    credited_against_invoice="Mit der Rechnung verrechnet", refunded="Wird Ihnen erstattet",
+    credited_to_balance="Ihrem Guthaben gutgeschrieben", credit_notes="Gutschriften",
+    exemption_notes={"AE": "Steuerschuldnerschaft des Leistungsempfängers", "G": "steuerfreie Ausfuhr",
+                     "E": "steuerfrei"},
 )
 FRENCH = DocumentTexts(
     document_title="Facture", draft="brouillon", paid_mark="PAYÉE", void_mark="ANNULÉE",
@@ -64,6 +87,10 @@ FRENCH = DocumentTexts(
     iban="IBAN", reference="Référence de paiement",
     void_notice="Cette facture a été annulée. Aucun montant n'est dû.",
     open_status="À payer", uncollectible_status="Irrécouvrable", download="Télécharger le PDF",
+    credit_note_title="Avoir", credit_note_date="Date de l'avoir", corrects="Rectifie la facture {number} du {date}",
+    credited_against_invoice="Déduit de la facture", refunded="Remboursé", credited_to_balance="Porté à votre crédit",
+    credit_notes="Avoirs",
+    exemption_notes={"AE": "autoliquidation", "G": "exportation hors UE, exonérée de TVA", "E": "exonération de TVA"},
 )
 ITALIAN = DocumentTexts(
     document_title="Fattura", draft="bozza", paid_mark="PAGATA", void_mark="ANNULLATA",
@@ -73,6 +100,11 @@ ITALIAN = DocumentTexts(
     amount_outstanding="Importo residuo", payment="Pagamento tramite bonifico", iban="IBAN",
     reference="Riferimento di pagamento", void_notice="Questa fattura è stata annullata. Non è dovuto nulla.",
     open_status="Da pagare", uncollectible_status="Inesigibile", download="Scarica il PDF",
+    credit_note_title="Nota di credito", credit_note_date="Data della nota", corrects="Rettifica la fattura {number} del {date}",
+    credited_against_invoice="Detratto dalla fattura", refunded="Rimborsato", credited_to_balance="Accreditato sul saldo",
+    credit_notes="Note di credito",
+    exemption_notes={"AE": "inversione contabile", "G": "esportazione fuori dall'UE, non imponibile",
+                     "E": "esente IVA"},
 )
 SPANISH = DocumentTexts(
     document_title="Factura", draft="borrador", paid_mark="PAGADA", void_mark="ANULADA",
@@ -82,6 +114,11 @@ SPANISH = DocumentTexts(
     amount_paid="Ya pagado", amount_outstanding="Importe pendiente", payment="Pago por transferencia",
     iban="IBAN", reference="Referencia de pago", void_notice="Esta factura ha sido anulada. No se debe nada.",
     open_status="Pendiente", uncollectible_status="Incobrable", download="Descargar PDF",
+    credit_note_title="Nota de abono", credit_note_date="Fecha de emisión", corrects="Rectifica la factura {number} del {date}",
+    credited_against_invoice="Descontado de la factura", refunded="Reembolsado", credited_to_balance="Abonado a su saldo",
+    credit_notes="Notas de abono",
+    exemption_notes={"AE": "inversión del sujeto pasivo", "G": "exportación fuera de la UE, exenta",
+                     "E": "exento de IVA"},
 )
 
 BUILT_IN = {"en": ENGLISH, "de": GERMAN, "fr": FRENCH, "it": ITALIAN, "es": SPANISH}

@@ -33,6 +33,7 @@ from contracts.messages.bounds import (
 from contracts.money import Currency
 from contracts.reasons import RejectionReason
 from contracts.references import compact, is_valid_iban
+from contracts.tax import VatExemption
 
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
 
@@ -135,6 +136,10 @@ class LineItem(ValueModel):
     quantity: Quantity
     unit_amount: LineAmount = Field(description="Price of one unit in minor units, before tax")
     tax_rate: TaxRate = Decimal(0)
+    tax_exemption: VatExemption | None = Field(
+        default=None, description="Why the line bears no VAT, as a VATEX code (EN 16931 BT-121): reverse charge, an "
+                                  "export, an exemption; its rate is then 0. Absent: a rate above 0 is standard rated, "
+                                  "0 % zero rated.")
 
     @model_validator(mode="after")
     def _amount_within_bounds(self):

@@ -4,8 +4,10 @@ No API key and no login: the 256-bit token is the credential (services.invoices.
 the service keeps only its digest and compares digests in constant time, and anything that does not match answers the same 404 as an invoice that
 does not exist. The page shows the invoice, its status and what is still owed, and links its
 Factur-X PDF (/i/<id>/<token>/pdf, rendered by documents/ from the same snapshot the mailer
-attaches). A void invoice stays reachable with a notice that nothing is owed; a rotated token or a
-deleted invoice is gone at once (no response is cached: Cache-Control no-store; the service keeps
+attaches). The page lists the invoice's issued credit notes (number, date, amount) and serves each
+one's PDF under the same token (/i/<id>/<token>/credit-notes/<credit note id>/pdf): they belong to
+the invoice, and whoever may see it may see what corrected it. A void invoice stays reachable with a
+notice that nothing is owed; a rotated token or a deleted invoice is gone at once (no response is cached: Cache-Control no-store; the service keeps
 rendered PDFs, but serves one only after the token matched).
 
 Every value from users is HTML-escaped; the page loads nothing but itself (Content-Security-Policy),
@@ -20,17 +22,21 @@ import re
 from typing import Any
 
 from contracts.messages.common import InvoiceSnapshot
+from contracts.messages.credit_notes import CreditNoteSnapshot
 from contracts.references import format_in_groups
 from documents import locale
-from documents.cii import issue_date
+from documents.model import Source, document_of, issue_date
 from documents.pdf import address_lines, one_line
 from documents.rendering import DocumentRenderer, RenderFailed
 from documents.texts import DocumentTexts, document_texts
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.domain.hosted_link import token_matches
+from services.invoices.domain.invoice import Invoice
 
 PREFIX = "/i/"
-_PATH = re.compile(r"/i/(?P<invoice_id>[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99})/(?P<token>[A-Za-z0-9_\-]{43})(?P<pdf>/pdf)?")
+_ID = r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}"
+_PATH = re.compile(rf"/i/(?P<invoice_id>{_ID})/(?P<token>[A-Za-z0-9_\-]{{43}})"
+                   rf"(?P<pdf>(/credit-notes/(?P<credit_note_id>{_ID}))?/pdf)?")
 # On every answer, the PDF's and the 404's too.
 _HEADERS = [
     (b"cache-control", b"no-store"),
@@ -68,23 +74,34 @@ class HostedInvoicePages:
         found = await self._invoice(scope["path"])
         if found is None:
             await _respond(send, 404, b"text/plain; charset=utf-8", b"No such invoice page.\n")
-        elif scope["path"].endswith("/pdf"):
-            snapshot = found[0]
-            try:
-                pdf = await self.renderer.document(snapshot, snapshot.issuer, snapshot.customer.language)
-            except RenderFailed:
-                await _respond(send, 503, b"text/plain; charset=utf-8",
-                               b"The invoice document could not be prepared just now. Please try again in a minute.\n",
-                               [(b"retry-after", b"60")])
-                return
-            filename = re.sub(r"[^A-Za-z0-9._-]+", "_", snapshot.number or snapshot.id)
-            await _respond(send, 200, b"application/pdf", pdf,
-                           [(b"content-disposition", f'attachment; filename="{filename}.pdf"'.encode())])
+            return
+        invoice, match = found
+        snapshot, credit_notes = invoice.snapshot(), invoice.credit_note_snapshots()
+        if not match["pdf"]:
+            await _respond(send, 200, b"text/html; charset=utf-8", page(snapshot, match["token"], credit_notes).encode())
+            return
+        document: Source | None = snapshot
+        if match["credit_note_id"]:
+            document = next((note for note in credit_notes if note.id == match["credit_note_id"]), None)
+        if document is None:
+            await _respond(send, 404, b"text/plain; charset=utf-8", b"No such invoice page.\n")
         else:
-            await _respond(send, 200, b"text/html; charset=utf-8", page(*found).encode())
+            await self._pdf(send, document, document.issuer or snapshot.issuer, snapshot.customer.language)
 
-    async def _invoice(self, path: str) -> tuple[InvoiceSnapshot, str] | None:
-        """The invoice the path names and its token, when the token is the invoice's."""
+    async def _pdf(self, send, document: Source, issuer, language: str) -> None:
+        try:
+            pdf = await self.renderer.document(document, issuer, language)
+        except RenderFailed:
+            await _respond(send, 503, b"text/plain; charset=utf-8",
+                           b"The invoice document could not be prepared just now. Please try again in a minute.\n",
+                           [(b"retry-after", b"60")])
+            return
+        filename = re.sub(r"[^A-Za-z0-9._-]+", "_", document.number or document.id)
+        await _respond(send, 200, b"application/pdf", pdf,
+                       [(b"content-disposition", f'attachment; filename="{filename}.pdf"'.encode())])
+
+    async def _invoice(self, path: str) -> tuple[Invoice, re.Match] | None:
+        """The invoice the path names, and the path's parts, when the path's token is the invoice's."""
         # fullmatch: `$` would also match before a final line break, and /pdf%0A was the page.
         match = _PATH.fullmatch(path)
         if match is None:
@@ -95,7 +112,7 @@ class HostedInvoicePages:
             if invoice.deleted or invoice.issuer is None:
                 continue
             if token_matches(invoice.hosted_token_digest, match["token"]):
-                return invoice.snapshot(), match["token"]
+                return invoice, match
         return None
 
 
@@ -107,8 +124,9 @@ async def _respond(send, status: int, content_type: bytes, body: bytes,
     await send({"type": "http.response.body", "body": body})
 
 
-def page(invoice: InvoiceSnapshot, token: str) -> str:
-    """The page in the customer's language, as reached with `token`; every user value escaped."""
+def page(invoice: InvoiceSnapshot, token: str, credit_notes: list[CreditNoteSnapshot] = ()) -> str:
+    """The page in the customer's language, as reached with `token`, listing the invoice's issued
+    credit notes; every user value escaped."""
     language = invoice.customer.language
     texts = document_texts(language)
     e = html.escape
@@ -140,6 +158,13 @@ def page(invoice: InvoiceSnapshot, token: str) -> str:
                    f"{e(format_in_groups(invoice.payment_reference or ''))}</span></p>")
     notice = f"<p class=notice id=void-notice>{e(texts.void_notice)}</p>" if invoice.status == "void" else ""
     pdf_link = f"{PREFIX}{e(invoice.id)}/{e(token)}/pdf"
+    credited = ""
+    if credit_notes:
+        credited = (f"<h2>{e(texts.credit_notes)}</h2><table id=credit-notes>" + "".join(
+            f"<tr><td><a href=\"{PREFIX}{e(invoice.id)}/{e(token)}/credit-notes/{e(note.id)}/pdf\" download>"
+            f"{e(one_line(note.number or texts.draft))}</a></td>"
+            f"<td>{e(locale.long_date(document_of(note).issued_on, language))}</td>"
+            f"<td class=n>{money(note.total)}</td></tr>" for note in credit_notes) + "</table>")
 
     def party(label: str, name: str, lines: list[str]) -> str:
         return f"<div><small>{e(label)}</small><br><b>{e(one_line(name))}</b><br>" + "<br>".join(map(e, lines)) + "</div>"
@@ -158,7 +183,7 @@ def page(invoice: InvoiceSnapshot, token: str) -> str:
         f"<th class=n>{e(texts.unit_price)}</th><th class=n>{e(texts.tax_rate)}</th><th class=n>{e(texts.amount)}</th>"
         f"</tr></thead><tbody>{rows}</tbody></table>"
         "<table>" + "".join(f"<tr><td>{e(label)}</td><td class=n>{value}</td></tr>" for label, value in facts)
-        + f"</table>{payment}"
+        + f"</table>{credited}{payment}"
         + (f"<p>{e(invoice.memo.strip())}</p>" if invoice.memo.strip() else "")
         + "</body></html>"
     )

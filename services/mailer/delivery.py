@@ -144,7 +144,7 @@ class BatchDelivery:
                                                   f"The mail could not be composed: {type(error).__name__}.",
                                                   self.policy, now)
         else:
-            report = await self.relay.deliver(message, sender=job.invoice.issuer.email, recipients=job.pending)
+            report = await self.relay.deliver(message, sender=job.document.issuer.email, recipients=job.pending)
             assessment = job.record_attempt(report, self.policy, smtp_message_id, now)
             retry = bool(assessment.retry)
             if assessment.suppress:
@@ -163,20 +163,20 @@ class BatchDelivery:
     async def compose(self, job: MailJob, now: datetime) -> tuple[Message, str]:
         """The mail with its document, rendered by the renderer's workers (or taken from its cache:
         a retried attempt or another mail of the same invoice version renders nothing)."""
-        invoice = job.invoice
-        pdf = await self.renderer.document(invoice, invoice.issuer, job.language) if job.attach_pdf else None
+        document = job.document
+        pdf = await self.renderer.document(document, document.issuer, job.language) if job.attach_pdf else None
         return compose(job, now, pdf)
 
 
 def compose(job: MailJob, now: datetime, pdf: bytes | None) -> tuple[Message, str]:
     """The job's mail as it goes out at `now` with its document `pdf`, and its SMTP Message-ID."""
-    invoice = job.invoice
-    issuer = invoice.issuer  # the account's own: the queueing handler put it there
+    document = job.document
+    issuer = document.issuer  # the account's own: the queueing handler put it there
     smtp_message_id = message_id(job.account_id, job.id, issuer.email)
     message = build_message(
-        invoice,
+        document,
         issuer,
-        render_content(invoice, issuer, job.kind, job.language),
+        render_content(document, issuer, job.kind, job.language),
         to=job.to,
         cc=job.cc,
         message_id=smtp_message_id,

@@ -1,5 +1,5 @@
-"""mailer's subscribers: keep each account's configuration, queue invoice mails for the batch
-delivery, render previews.
+"""mailer's subscribers: keep each account's configuration, queue invoice and credit-note mails for
+the batch delivery, render previews.
 
 A mail's issuer (sender, Reply-To, company details) and the IBAN it asks to be paid to are the
 account's own, from the mailer's copy of its configuration (account.configured on accounts.events);
@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 
 from chassis.context import HandlerContext
 from chassis.service import Service
-from contracts.messages.common import InvoiceSnapshot
+from contracts.messages.credit_notes import CreditNoteSnapshot
 from contracts.messages.invoices import AccountConfigured
 from contracts.messages.mail import (
-    InvoiceMail,
     MailKind,
     MailPreviewed,
     PreviewMail,
+    SendCreditNoteMail,
     SendInvoiceMail,
     SendReminderMail,
 )
@@ -28,7 +28,7 @@ from services.mailer.adapters.accounts import MailerAccounts
 from services.mailer.adapters.mail_jobs import MailJobs
 from services.mailer.adapters.suppressions import SuppressionList
 from services.mailer.domain.account import MailerAccount
-from services.mailer.domain.composition import render_content
+from services.mailer.domain.composition import MailDocument, render_content
 from services.mailer.domain.mail_job import MailJob
 from services.mailer.metrics import MailerMetrics
 
@@ -62,12 +62,13 @@ def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppres
             await asyncio.sleep(0.05)
         return account
 
-    async def sending_account(context: HandlerContext, invoice_id: str, invoice: InvoiceSnapshot) -> MailerAccount:
+    async def sending_account(context: HandlerContext, invoice_id: str, document: MailDocument) -> MailerAccount:
         """The account the mail is sent for, as the mailer knows it; refuses a mail it cannot send."""
-        if invoice.account_id != context.account_id:
+        if document.account_id != context.account_id:
             raise Refusal("account_mismatch", "The invoice belongs to another account.")
-        if invoice.id != invoice_id:
-            raise Refusal("invoice_mismatch", "The invoice snapshot is not the invoice the command names.")
+        corrected = document.invoice_id if isinstance(document, CreditNoteSnapshot) else document.id
+        if corrected != invoice_id:
+            raise Refusal("invoice_mismatch", "The snapshot is not of the invoice the command names.")
         account = await configured_account(context.account_id)
         if account is None:
             raise Refusal("unknown_account", "The mailer knows no configuration of this account; configure it "
@@ -79,14 +80,21 @@ def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppres
 
     @consumer.handles(SendInvoiceMail)
     async def send_invoice(context: HandlerContext, command: SendInvoiceMail) -> None:
-        await queue_mail(context, command, command.kind)
+        await queue_mail(context, command, command.kind, command.invoice)
 
     @consumer.handles(SendReminderMail)
     async def send_reminder(context: HandlerContext, command: SendReminderMail) -> None:
-        await queue_mail(context, command, "reminder")
+        await queue_mail(context, command, "reminder", command.invoice)
+
+    @consumer.handles(SendCreditNoteMail)
+    async def send_credit_note(context: HandlerContext, command: SendCreditNoteMail) -> None:
+        await queue_mail(context, command, "credit_note", command.credit_note)
 
     @consumer.handles(PreviewMail)
     async def preview(context: HandlerContext, command: PreviewMail) -> None:
+        if command.kind == "credit_note":
+            raise Refusal("invalid_data", "A preview shows an invoice's mails; a credit note's mail is about the "
+                                          "credit note, which mail.preview does not carry.")
         account = await sending_account(context, command.invoice_id, command.invoice)
         invoice = account.as_issuer_of(command.invoice)
         content = render_content(invoice, invoice.issuer, command.kind, command.language)
@@ -100,9 +108,13 @@ def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppres
             )
         )
 
-    async def queue_mail(context: HandlerContext, command: InvoiceMail, kind: MailKind) -> None:
-        account = await sending_account(context, command.invoice_id, command.invoice)
-        if command.invoice.status == "draft" or not command.invoice.number:
+    async def queue_mail(context: HandlerContext, command: SendInvoiceMail | SendReminderMail | SendCreditNoteMail,
+                         kind: MailKind, document: MailDocument) -> None:
+        account = await sending_account(context, command.invoice_id, document)
+        if isinstance(document, CreditNoteSnapshot):
+            if document.status != "issued" or not document.number:
+                raise Refusal("credit_note_not_issued", "A credit note is sent once it is issued with its number.")
+        elif document.status == "draft" or not document.number:
             raise Refusal("invoice_not_finalized", "A draft invoice cannot be sent; finalize it first.")
 
         existing = await jobs.get(context.account_id, command.mail_id)
@@ -110,10 +122,10 @@ def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppres
             suppressed = await suppressions.suppressed_among(context.account_id, [*command.to, *command.cc])
             # A concurrent command of the account with this mail_id (another invoice's, on another
             # partition) may win the insert: commit then fails, and the consumer's retry finds its job above.
-            # The job keeps the invoice as the mail prints it: with the account's own issuer and IBAN.
+            # The job keeps the document as the mail prints it: with the account's own issuer and IBAN.
             job = context.uow.add(jobs, MailJob.queue(
                 mail_id=command.mail_id, account_id=context.account_id, invoice_id=command.invoice_id, kind=kind,
-                language=command.language, attach_pdf=command.attach_pdf, invoice=account.as_issuer_of(command.invoice),
+                language=command.language, attach_pdf=command.attach_pdf, document=account.as_issuer_of(document),
                 to=command.to, cc=command.cc, suppressed=suppressed, cause=context.envelope.to_headers(), now=datetime.now(UTC),
             ))
             await context.uow.commit()

@@ -1,12 +1,20 @@
 """The documents the platform sends, judged by an independent validator: every one must be valid
-PDF/A-3 and valid EN 16931 (Factur-X profile EN 16931), in each language and state."""
+PDF/A-3 and valid EN 16931 (Factur-X profile EN 16931), in each language and state, invoices and
+credit notes alike."""
 
 import pytest
 
 from contracts.messages.bounds import MAX_LINES
-from documents import render_invoice_document
+from documents import render_document
 from tests.documents import mustang
-from tests.unit.documents.samples import as_stored_before_bounds, invoice
+from tests.unit.documents.samples import (
+    CHOSEN_LINE,
+    SPREAD_AMOUNT,
+    as_stored_before_bounds,
+    credit_note,
+    exempt_invoice,
+    invoice,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -31,6 +39,14 @@ CASES = {
     # Control characters in user text (stored before the contracts refused them): spaces in PDF and XML.
     "de-control-characters": (as_stored_before_bounds(customer={"name": "Acme\x00\x1b Ltd\x7f", "address": {"country": "DE"}},
                                       memo="Danke\x0b\x01\nZeile\x85zwei"), "de"),
+    # Credit notes (type 381): the whole invoice, chosen lines, an amount spread over two VAT rates.
+    "de-credit-note-whole": (credit_note(), "de"),
+    "fr-credit-note-chosen-line": (credit_note(**CHOSEN_LINE), "fr"),
+    "en-credit-note-amount-over-two-rates": (credit_note(**SPREAD_AMOUNT), "en"),
+    # Lines that name why they bear no VAT: reverse charge (the buyer has a VAT id), an export, an exemption.
+    "de-reverse-charge": (exempt_invoice("VATEX-EU-AE"), "de"),
+    "en-export": (exempt_invoice("VATEX-EU-G"), "en"),
+    "fr-exempt": (exempt_invoice("VATEX-EU-132"), "fr"),
 }
 
 
@@ -40,7 +56,7 @@ def reports(tmp_path_factory) -> dict[str, str]:
     files = []
     for name, (snapshot, language) in CASES.items():
         path = folder / f"{name}.pdf"
-        path.write_bytes(render_invoice_document(snapshot, snapshot.issuer, language))
+        path.write_bytes(render_document(snapshot, snapshot.issuer, language))
         files.append(path)
     by_file = mustang.validate(files)
     return {name: by_file[str(folder / f"{name}.pdf")] for name in CASES}

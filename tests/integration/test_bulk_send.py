@@ -10,7 +10,7 @@ import httpx
 from contracts.messages import MessageData
 from contracts.messages.common import Customer
 from contracts.messages.invoices import FinalizeInvoice, SendInvoice
-from tests.integration.factories import configure_account, create_invoice
+from tests.integration.factories import CUSTOMER_ADDRESS, configure_account, create_invoice
 from tests.integration.harness import env
 from tests.integration.test_read_api import accepted_everywhere, invoicing, new_key
 
@@ -44,7 +44,7 @@ async def test_bulk_send_of_the_past_due_invoices_reports_every_outcome_and_neve
 
     async def invoice(name: str, email: list[str], due_date: date, finalize: bool = True) -> str:
         invoice_id = f"inv_{name}_{uuid.uuid4().hex[:8]}"
-        customer = Customer(name=f"Customer {name}", email=email, language="en")
+        customer = Customer(name=f"Customer {name}", email=email, language="en", address=CUSTOMER_ADDRESS)
         await ask(create_invoice(invoice_id, customer=customer, due_date=due_date), "invoice.created")
         if finalize:
             await ask(FinalizeInvoice(invoice_id=invoice_id), "invoice.finalized")

@@ -1,19 +1,25 @@
 """The hosted invoice page in a real browser: Debian's headless Chromium driven by Selenium, against the
-invoices service on the real stack. Screenshots are kept in .cache/test-artifacts/."""
+invoices service on the real stack (and, for credit notes, the page served on its own). Screenshots
+are kept in .cache/test-artifacts/."""
 
 import asyncio
 import base64
 import io
 import json
+import socket
 import subprocess
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import facturx
 import httpx
 import pypdf
 import pytest
+import uvicorn
 from psycopg import AsyncConnection, sql
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as ChromeService
@@ -21,10 +27,15 @@ from selenium.webdriver.common.by import By
 
 from contracts.messages.common import Address, Customer
 from contracts.messages.invoices import FinalizeInvoice, RotateHostedLink, SendInvoice, VoidInvoice
-from tests.integration.factories import configure_account, create_invoice
+from documents.rendering import DocumentRenderer
+from services.invoices.domain.invoice import Invoice
+from services.invoices.hosted_page import HostedInvoicePages
+from tests.integration.factories import CUSTOMER_ADDRESS, configure_account, create_invoice
 from tests.integration.harness import database_conninfo as conninfo
 from tests.integration.harness import env
 from tests.integration.test_mailer import caught_at_least, caught_mails
+from tests.unit.invoices.test_hosted_link import finalized
+from tests.unit.invoices.test_hosted_page import _Aggregates, credit_notes_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / ".cache" / "test-artifacts"
@@ -81,7 +92,7 @@ async def test_the_hosted_page_shows_the_invoice_downloads_its_pdf_and_stays_rea
     services, producer, event_log, account_id, smtp_catcher_url, browser
 ):
     company = Address(line1="Hauptstraße 1", postal_code="10115", city="Berlin", country="DE")
-    await producer.send(configure_account(account_id, company_address=company, company_tax_id="DE123456789"),
+    await producer.send(configure_account(account_id, company_address=company, company_tax_id="DE123456788"),
                         account_id=account_id)
     await event_log.wait_for_type("account.configured", account_id)
     invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
@@ -158,7 +169,8 @@ async def test_the_token_is_in_no_snapshot_no_mail_command_no_mail_job_and_not_i
     await event_log.wait_for_type("account.configured", account_id)
     invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
     to = f"ap+{uuid.uuid4().hex[:8]}@kunde.example"
-    await producer.send(create_invoice(invoice_id, customer=Customer(name="Globex", email=[to])), account_id=account_id)
+    await producer.send(create_invoice(invoice_id, customer=Customer(name="Globex", email=[to], address=CUSTOMER_ADDRESS)),
+                        account_id=account_id)
     await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
     token = (await event_log.wait_for_type("invoice.finalized", invoice_id)).data["hosted_token"]
     await producer.send(SendInvoice(invoice_id=invoice_id), account_id=account_id)
@@ -233,3 +245,43 @@ async def test_the_page_cannot_be_framed_and_only_its_exact_paths_answer(
     browser.switch_to.default_content()
     browser.get(address)  # the same page on its own is shown
     assert browser.find_element(By.ID, "number").text.endswith(number)
+
+
+@contextmanager
+def served(app) -> Iterator[str]:
+    """The ASGI app on a free local port in a thread of its own (Selenium's calls block), for a page
+    whose data no command can make yet."""
+    listening = socket.create_server(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the page server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{listening.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_the_page_lists_the_invoices_credit_notes_and_downloads_each_ones_pdf(browser, monkeypatch):
+    """The real page and renderer with a real finalized invoice whose issued credit notes are real
+    CreditNoteSnapshots (Invoice.credit_note_snapshots, which issue 16's credit notes fill, patched)."""
+    invoice, finalized_event = finalized()
+    notes = credit_notes_of(invoice)
+    monkeypatch.setattr(Invoice, "credit_note_snapshots", lambda self: notes)
+    renderer = DocumentRenderer(0)
+    with served(HostedInvoicePages(_Aggregates(invoice), renderer)) as origin:
+        browser.get(f"{origin}/i/{invoice.id}/{finalized_event.hosted_token}")
+        assert browser.find_element(By.ID, "number").text == f"Invoice {invoice.number}"
+        rows = browser.find_elements(By.CSS_SELECTOR, "#credit-notes tr")
+        assert [words(row.text) for row in rows] == ["CN-2026-00001 Nov 4, 2026 €59.50", "CN-2026-00002 Nov 5, 2026 €59.50"]
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "hosted-invoice-page-credit-notes.png"))
+
+        browser.find_element(By.LINK_TEXT, "CN-2026-00002").click()
+        text, xml = document_of(downloaded(browser.downloads, "CN-2026-00002.pdf"))
+    assert "Credit note CN-2026-00002" in text and f"Corrects invoice {invoice.number}" in text
+    assert b"<ram:TypeCode>381</ram:TypeCode>" in xml and f"<ram:IssuerAssignedID>{invoice.number}<".encode() in xml

@@ -31,7 +31,7 @@ from contracts.messages.invoices import (
 )
 from contracts.messages.payments import BankTransactionReceived, PaymentMatched, RecordPayment
 from contracts.references import format_in_groups
-from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
+from tests.integration.factories import CUSTOMER_ADDRESS, PAYEE_IBAN, configure_account, create_invoice
 from tests.integration.harness import Received, internal_url
 from tests.integration.test_read_api import accepted_everywhere, new_key, read
 
@@ -96,7 +96,8 @@ async def test_two_accounts_each_take_the_same_ids_through_a_whole_lifecycle(
     domains = {account: f"{uuid.uuid4().hex[:8]}.example" for account in accounts}
     for account in accounts:
         await ask(configure_account(account, company_name=f"Company {account}"), "account.configured", account)
-        customer = Customer(name="Globex Corporation", email=[f"ap@{domains[account]}"], language="en")
+        customer = Customer(name="Globex Corporation", email=[f"ap@{domains[account]}"], language="en",
+                            address=CUSTOMER_ADDRESS)
         created = await ask(create_invoice(ID, customer=customer), "invoice.created", account)
         assert created.data["invoice"]["account_id"] == account
         finalized = (await ask(FinalizeInvoice(invoice_id=ID), "invoice.finalized", account)).data["invoice"]

@@ -25,13 +25,14 @@ from pymongo import AsyncMongoClient
 from chassis.storage import open_store
 from contracts.envelope import Envelope
 from contracts.messages.common import InvoiceSnapshot
+from contracts.messages.credit_notes import CreditNoteSnapshot
 from contracts.messages.invoices import FinalizeInvoice, SendInvoice
-from contracts.messages.mail import PreviewMail, SendInvoiceMail, SendReminderMail
+from contracts.messages.mail import PreviewMail, SendCreditNoteMail, SendInvoiceMail, SendReminderMail
 from contracts.messages.payments import RecordPayment
 from services.mailer.adapters.mail_jobs import MailJobs
 from services.mailer.domain.mail_job import QUEUED, Incarnation, MailJob
 from services.payments.adapters.invoices import InvoiceReadModel
-from tests.integration.factories import configure_account, create_invoice
+from tests.integration.factories import CUSTOMER_ADDRESS, configure_account, create_invoice
 from tests.integration.harness import Received, database_url, internal_url
 
 os.environ.setdefault("MAILER_BATCH_INTERVAL_SECONDS", "0.2")
@@ -433,7 +434,7 @@ def queued_job(mail_id: str, now: datetime) -> MailJob:
     cause = Envelope.originate(source="tests", type="mail.send_invoice", subject=invoice.id, accountid="acct_1",
                                actor="user:test")
     return MailJob.queue(mail_id=mail_id, account_id="acct_1", invoice_id=invoice.id, kind="invoice", language="en",
-                         attach_pdf=False, invoice=invoice, to=["ap@example.com"], cc=[], suppressed=set(),
+                         attach_pdf=False, document=invoice, to=["ap@example.com"], cc=[], suppressed=set(),
                          cause=cause.to_headers(), now=now)
 
 
@@ -580,3 +581,71 @@ async def test_a_mail_whose_document_never_renders_is_dropped_after_its_tries_an
         services.kill("mailer")
         services.start("mailer")
         services.wait_ready("mailer")
+
+
+def credit_note_of(invoice: InvoiceSnapshot, **fields) -> CreditNoteSnapshot:
+    """The invoice's line credited in part: 100.00 and its VAT, taken off what the invoice owes."""
+    values = {
+        "id": f"cn_{uuid.uuid4().hex[:8]}", "account_id": invoice.account_id, "invoice_id": invoice.id,
+        "invoice_number": invoice.number, "invoice_issued_on": invoice.finalized_at.date(),
+        "number": f"CN-2025-{uuid.uuid4().hex[:8]}", "status": "issued", "currency": "EUR",
+        "customer": invoice.customer.model_copy(update={"address": CUSTOMER_ADDRESS}), "issuer": invoice.issuer,
+        "lines": [{"description": "Consulting, October", "quantity": "1", "unit_amount": 10000, "tax_rate": "19",
+                   "amount": 10000, "tax_amount": 1900}],
+        "subtotal": 10000, "tax": 1900, "total": 11900, "pre_payment_amount": 11900, "refund_amount": 0,
+        "customer_balance_amount": 0, "reason": "order_change", "memo": "",
+        "created_at": datetime.now(UTC), "issued_at": datetime.now(UTC), "version": 1,
+    }
+    return CreditNoteSnapshot.model_validate({**values, **fields})
+
+
+def send_credit_note(note: CreditNoteSnapshot, to: list[str], **fields) -> SendCreditNoteMail:
+    return SendCreditNoteMail(mail_id=f"mail_{uuid.uuid4().hex[:12]}", invoice_id=note.invoice_id, credit_note=note,
+                              to=to, **fields)
+
+
+async def test_a_credit_note_mail_goes_out_as_the_account_with_its_factur_x_381_and_bounces_like_an_invoice_mail(
+    services, event_log, producer, account_id, smtp_catcher_url
+):
+    invoice = open_invoice(account_id)
+    forged = {"company_name": "Big Bank Security", "email": "security@bigbank.example"}
+    note = credit_note_of(invoice, issuer=forged)
+    to = address("ap")
+    command = send_credit_note(note, [to], language="de")
+    await producer.send(command, account_id=account_id)
+
+    queued = await event_log.wait_for(of_mail("mail.queued", command.mail_id))
+    sent = await event_log.wait_for(of_mail("mail.sent", command.mail_id))
+    for event in (queued, sent):
+        assert event.key == invoice.id and event.data["invoice_id"] == invoice.id and event.data["kind"] == "credit_note"
+
+    [mail] = await caught_mails(smtp_catcher_url, to)
+    assert mail["From"].addresses[0].addr_spec == "billing@acme.example"  # the account's, not the snapshot's
+    assert mail["Subject"] == f"Gutschrift {note.number} von Acme Tooling GmbH"
+    body = mail.get_body(("plain",)).get_content()
+    assert f"korrigiert die Rechnung {invoice.number}" in body and "119.00 EUR" in body and IBAN not in body
+    [attachment] = list(mail.iter_attachments())
+    assert attachment.get_filename() == f"{note.number}.pdf"
+    printed = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(attachment.get_content())).pages)
+    assert f"Gutschrift {note.number}" in printed and "Acme Tooling GmbH" in printed and "Big Bank" not in printed
+    _, xml = facturx.get_facturx_xml_from_pdf(attachment.get_content(), check_xsd=True)
+    assert b"<ram:TypeCode>381</ram:TypeCode>" in xml
+    assert f"<ram:InvoiceReferencedDocument><ram:IssuerAssignedID>{invoice.number}</ram:IssuerAssignedID>".encode() in xml
+
+    # A permanent refusal bounces it, and suppresses the address for the invoice's later mails too.
+    dead = address("bounce")
+    bouncing = send_credit_note(note, [dead])
+    await producer.send(bouncing, account_id=account_id)
+    bounced = await event_log.wait_for(of_mail("mail.bounced", bouncing.mail_id))
+    assert (bounced.data["kind"], bounced.data["permanent"], bounced.data["smtp_code"]) == ("credit_note", True, 550)
+    later = send_invoice(invoice, [dead])
+    await producer.send(later, account_id=account_id)
+    assert (await event_log.wait_for(of_mail("mail.dropped", later.mail_id))).data["reason"] == "suppressed"
+
+
+async def test_a_credit_note_not_yet_issued_is_not_mailed(services, event_log, producer, account_id):
+    note = credit_note_of(open_invoice(account_id), status="pending", number=None, issued_at=None)
+    sent = await producer.send(send_credit_note(note, [address("ap")]), account_id=account_id)
+    rejected = await event_log.wait_for(lambda r: r.type == "mail.rejected" and r.data["command_id"] == str(sent.id))
+    assert rejected.data["reason"] == "credit_note_not_issued"
+    assert not event_log.of_type("mail.queued", note.invoice_id)

@@ -22,7 +22,7 @@ from contracts.messages import MessageData
 from contracts.messages.common import Customer
 from contracts.messages.invoices import FinalizeInvoice, SendInvoice, UpdateInvoice, VoidInvoice
 from contracts.messages.payments import BankTransactionReceived, RecordPayment
-from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
+from tests.integration.factories import CUSTOMER_ADDRESS, PAYEE_IBAN, configure_account, create_invoice
 from tests.integration.harness import ClockOffsets, env, internal_url
 
 READERS = ("invoices", "payments", "numbering")
@@ -93,7 +93,7 @@ async def books(services, producer, event_log, accounts, keys):
     # Due on the day it is issued; the account's clock then moves two days on (a due date before the
     # issue date is refused).
     await ask(create_invoice(ids["a1"], days_until_due=0), "invoice.created", a)
-    await ask(create_invoice(ids["a2"], customer=Customer(name="Initech", email=["ap@initech.example"]),
+    await ask(create_invoice(ids["a2"], customer=Customer(name="Initech", email=["ap@initech.example"], address=CUSTOMER_ADDRESS),
                              due_date=date(2030, 6, 30)), "invoice.created", a)
     await ask(create_invoice(ids["a3"]), "invoice.created", a)
     await ask(create_invoice(ids["b1"]), "invoice.created", b)
@@ -372,7 +372,7 @@ async def test_the_export_neutralises_cells_a_spreadsheet_would_run(services, pr
     await event_log.wait_for(lambda r: r.type == "account.configured" and r.headers.get("ce_correlationid") == str(sent.correlationid))
     for n, name in enumerate(names):
         invoice_id = f"inv_csv{n}_{uuid.uuid4().hex[:8]}"
-        await producer.send(create_invoice(invoice_id, customer=Customer(name=name)), account_id=account)
+        await producer.send(create_invoice(invoice_id, customer=Customer(name=name, address=CUSTOMER_ADDRESS)), account_id=account)
         await event_log.wait_for_type("invoice.created", invoice_id)
     key = (await new_key(account))["key"]
     await accepted_everywhere(key)

@@ -68,7 +68,7 @@ class OneInvoice:
         if invoice_id != snapshot.id:
             return []
         return [SimpleNamespace(deleted=False, issuer=snapshot.issuer, hosted_token_digest=token_digest(TOKEN),
-                                snapshot=lambda: snapshot)]
+                                snapshot=lambda: snapshot, credit_note_snapshots=lambda: [])]
 
 
 @pytest.mark.parametrize("path", [f"/i/inv_9/{TOKEN}", f"/i/inv_9/{TOKEN}/nope", f"/i/inv_9/{TOKEN}%0A",

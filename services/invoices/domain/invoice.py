@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 
 from chassis.aggregate import Aggregate
 from contracts.messages.common import Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
+from contracts.messages.credit_notes import CreditNoteSnapshot
 from contracts.messages.invoices import (
     CreateInvoice,
     FinalizeInvoice,
@@ -38,7 +39,7 @@ from contracts.messages.invoices import (
 )
 from contracts.messages.mail import SendInvoiceMail, SendReminderMail
 from contracts.messages.numbering import AllocateNumber
-from services.invoices.domain import dunning
+from services.invoices.domain import dunning, einvoice_rules
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.errors import RuleViolation
 from services.invoices.domain.hosted_link import new_hosted_token, token_digest
@@ -171,6 +172,9 @@ class Invoice(Aggregate):
         """Invoices finalized before the clock existed have it start at their finalization."""
         return self.clock_ran_at or self.finalized_at
 
+    def credit_note_snapshots(self) -> list[CreditNoteSnapshot]:  # part 1 replaces this
+        return []
+
     def snapshot(self) -> InvoiceSnapshot:
         """The invoice as the change being made leaves it. The unit of work stores that change as
         the next version, and readers keep the newest version they saw, so the snapshot says so."""
@@ -282,7 +286,9 @@ class Invoice(Aggregate):
             # Another command asked first and its answer is on its way; this one is answered now.
             raise RuleViolation("finalization_pending", "The invoice is being finalized by an earlier command.")
         self._check_terms(self.lines, self.due_date, now)
-        self.issuer = account.issuer()
+        issuer = account.issuer()
+        einvoice_rules.check(issuer, self.customer, self.lines)  # before anything changes: a refusal leaves a draft
+        self.issuer = issuer
         self.payee_iban = account.payee_iban
         self.reminder_schedule = list(account.reminder_schedule)
         if self.due_date is None and self.days_until_due is None:

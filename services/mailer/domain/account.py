@@ -6,13 +6,16 @@ service writes accounts.events, so only the account's own configuration reaches 
 anything on mail.commands is at most as trustworthy as the producer that wrote it.
 """
 
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from chassis.aggregate import Aggregate
 from contracts.messages.common import Address, InvoiceSnapshot, Issuer
+from contracts.messages.credit_notes import CreditNoteSnapshot
 from contracts.messages.invoices import AccountConfigured
+
+Document = TypeVar("Document", InvoiceSnapshot, CreditNoteSnapshot)
 
 
 class MailerAccount(Aggregate):
@@ -58,7 +61,10 @@ class MailerAccount(Aggregate):
             return invoice.payee_iban
         return self.payee_iban
 
-    def as_issuer_of(self, invoice: InvoiceSnapshot) -> InvoiceSnapshot:
+    def as_issuer_of(self, document: Document) -> Document:
         """The snapshot with the account's own issuer and payment details in place of whatever the
-        command carried: what the mail and its document print. Requires issuer() to be set."""
-        return invoice.model_copy(update={"issuer": self.issuer(), "payee_iban": self.iban_for(invoice)})
+        command carried: what the mail and its document print (a credit note asks for no payment).
+        Requires issuer() to be set."""
+        if isinstance(document, CreditNoteSnapshot):
+            return document.model_copy(update={"issuer": self.issuer()})
+        return document.model_copy(update={"issuer": self.issuer(), "payee_iban": self.iban_for(document)})

@@ -1,4 +1,6 @@
-"""Composing an invoice mail: subject, text and HTML body in the customer's language, headers.
+"""Composing a mail about an invoice or a credit note: subject, text and HTML body in the
+customer's language, headers. Both documents go through the same functions; only the facts a mail
+states and its texts depend on its kind.
 
 Names, memos and invoice numbers come from users. In headers they are reduced to one line and
 left to the email package's header encoding (RFC 2047, quoted display names), so nobody can
@@ -17,8 +19,12 @@ from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
+from typing import Annotated, Any
+
+from pydantic import Discriminator, Tag
 
 from contracts.messages.common import InvoiceSnapshot, Issuer
+from contracts.messages.credit_notes import CreditNoteSnapshot
 from contracts.messages.mail import MailKind
 from contracts.money import format_amount
 from contracts.references import format_in_groups
@@ -31,6 +37,17 @@ _MESSAGE_ID_NAMESPACE = uuid.UUID("0b6f4d52-93a4-4b8e-8f0e-5a7d2c1e9b34")
 # Text parts in quoted-printable: readable on the wire, unlike base64 (compat32's default for UTF-8).
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP
+
+
+def _document_type(value: Any) -> str:
+    if isinstance(value, dict):
+        return "credit_note" if "invoice_number" in value else "invoice"
+    return "credit_note" if isinstance(value, CreditNoteSnapshot) else "invoice"
+
+
+# What a mail is about and attaches: told apart by what only a credit note has (the invoice it corrects).
+MailDocument = Annotated[Annotated[InvoiceSnapshot, Tag("invoice")] | Annotated[CreditNoteSnapshot, Tag("credit_note")],
+                         Discriminator(_document_type)]
 
 
 @dataclass(frozen=True)
@@ -52,21 +69,24 @@ def local_date(value: date | datetime, texts: Texts) -> str:
     return value.strftime(texts.date_format)
 
 
-def invoice_number(invoice: InvoiceSnapshot, texts: Texts) -> str:
-    return invoice.number or texts.draft
+def document_number(document: MailDocument, texts: Texts) -> str:
+    return document.number or texts.draft
 
 
-def document_filename(invoice: InvoiceSnapshot) -> str:
-    return f"{_UNSAFE_FILENAME.sub('_', invoice.number or invoice.id)}.pdf"
+def document_filename(document: MailDocument) -> str:
+    return f"{_UNSAFE_FILENAME.sub('_', document.number or document.id)}.pdf"
 
 
 def asks_for_payment(kind: MailKind) -> bool:
     return kind in ("invoice", "reminder")
 
 
-def facts(invoice: InvoiceSnapshot, kind: MailKind, texts: Texts) -> list[tuple[str, str]]:
-    """The label/value pairs a mail of this kind states about the invoice."""
-    rows = [(texts.number, invoice_number(invoice, texts))]
+def facts(document: MailDocument, kind: MailKind, texts: Texts) -> list[tuple[str, str]]:
+    """The label/value pairs a mail of this kind states about its document."""
+    if isinstance(document, CreditNoteSnapshot):
+        return _credit_note_facts(document, texts)
+    invoice = document
+    rows = [(texts.number, document_number(invoice, texts))]
     if kind == "receipt":
         rows.append((texts.amount_paid, money(invoice.amount_paid, invoice.currency)))
         if invoice.paid_at:
@@ -85,15 +105,25 @@ def facts(invoice: InvoiceSnapshot, kind: MailKind, texts: Texts) -> list[tuple[
     return rows
 
 
-def render_content(invoice: InvoiceSnapshot, issuer: Issuer, kind: MailKind, language: str) -> MailContent:
+def _credit_note_facts(note: CreditNoteSnapshot, texts: Texts) -> list[tuple[str, str]]:
+    rows = [(texts.credit_note_number, document_number(note, texts)), (texts.number, note.invoice_number),
+            (texts.amount_credited, money(note.total, note.currency))]
+    for label, amount in ((texts.refunded, note.refund_amount), (texts.credited_to_balance, note.customer_balance_amount)):
+        if amount:
+            rows.append((label, money(amount, note.currency)))
+    return rows
+
+
+def render_content(document: MailDocument, issuer: Issuer, kind: MailKind, language: str) -> MailContent:
     texts = texts_for(language)
     company = single_line(issuer.company_name)
-    fields = {"number": single_line(invoice_number(invoice, texts)), "company": company}
-    greeting = texts.greeting.format(customer=single_line(invoice.customer.name))
+    fields = {"number": single_line(document_number(document, texts)), "company": company,
+              "invoice": single_line(getattr(document, "invoice_number", ""))}  # the invoice a credit note corrects
+    greeting = texts.greeting.format(customer=single_line(document.customer.name))
     intro = texts.intros[kind].format(**fields)
-    instruction = texts.payment_instruction if asks_for_payment(kind) and invoice.payee_iban else ""
-    rows = facts(invoice, kind, texts)
-    memo = invoice.memo.strip()
+    instruction = texts.payment_instruction if asks_for_payment(kind) and document.payee_iban else ""
+    rows = facts(document, kind, texts)
+    memo = document.memo.strip()
 
     text_blocks = [greeting, intro, instruction, "\n".join(f"{label}: {value}" for label, value in rows), memo]
     text = "\n\n".join(block for block in text_blocks if block) + f"\n\n{texts.closing}\n{company}\n"
@@ -118,7 +148,7 @@ def message_id(account_id: str, mail_id: str, sender: str) -> str:
 
 
 def build_message(
-    invoice: InvoiceSnapshot,
+    document: MailDocument,
     issuer: Issuer,
     content: MailContent,
     *,
@@ -135,9 +165,9 @@ def build_message(
                                                          MIMEText(content.html, "html", _UTF8_QP)])
     if pdf is not None:
         attachment = MIMEApplication(pdf, "pdf")
-        attachment.add_header("Content-Disposition", "attachment", filename=document_filename(invoice))
+        attachment.add_header("Content-Disposition", "attachment", filename=document_filename(document))
         message = MIMEMultipart("mixed", _boundary(), [message, attachment])
-    customer = single_line(invoice.customer.name)
+    customer = single_line(document.customer.name)
     mailboxes = {
         "From": [(single_line(issuer.company_name), issuer.email)],
         "Reply-To": [("", issuer.reply_to or issuer.email)],

@@ -1,19 +1,22 @@
-"""A mail job: one invoice mail, from the command that queued it to its last delivery attempt.
+"""A mail job: one mail about an invoice, from the command that queued it to its last delivery
+attempt.
 
 The job is the aggregate: queueing it announces it (the recipients dropped as suppressed, the
 mail queued for the rest); each delivery attempt is claimed, then recorded with what the relay
-said, and announces its outcome (sent, deferred, bounced).
+said, and announces its outcome (sent, deferred, bounced). It carries the document the mail is
+about and attaches: the invoice, or for a `credit_note` mail the credit note; everything after
+queueing treats both alike (composition.MailDocument).
 """
 
 import uuid
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from chassis.aggregate import Aggregate
-from contracts.messages.common import InvoiceSnapshot
 from contracts.messages.mail import MailBounced, MailDeferred, MailDropped, MailEvent, MailKind, MailQueued, MailSent
+from services.mailer.domain.composition import MailDocument
 from services.mailer.domain.delivery import Assessment, DeliveryReport, RetryPolicy
 
 MailStatus = Literal["queued", "sent", "bounced", "dropped"]
@@ -47,7 +50,7 @@ class MailJob(Aggregate):
     kind: MailKind
     language: str
     attach_pdf: bool
-    invoice: InvoiceSnapshot
+    document: MailDocument
     to: list[str]
     cc: list[str]
     dropped: list[str]
@@ -64,9 +67,18 @@ class MailJob(Aggregate):
     # by it, in its flow.
     cause: dict[str, str]
 
+    @model_validator(mode="before")
+    @classmethod
+    def _document_of_a_stored_invoice_job(cls, data):
+        """A job stored before jobs carried credit notes kept its invoice as `invoice`."""
+        if isinstance(data, dict) and "invoice" in data and "document" not in data:
+            data = {**data, "document": data["invoice"]}
+            del data["invoice"]
+        return data
+
     @classmethod
     def queue(cls, *, mail_id: str, account_id: str, invoice_id: str, kind: MailKind, language: str,
-              attach_pdf: bool, invoice: InvoiceSnapshot, to: list[str], cc: list[str], suppressed: set[str],
+              attach_pdf: bool, document: MailDocument, to: list[str], cc: list[str], suppressed: set[str],
               cause: dict[str, str], now: datetime) -> "MailJob":
         """A mail to the recipients not in `suppressed`; dropped when none is left."""
         kept_to = [address for address in to if address not in suppressed]
@@ -74,7 +86,7 @@ class MailJob(Aggregate):
         recipients = list(dict.fromkeys([*kept_to, *kept_cc]))
         job = cls(
             id=mail_id, account_id=account_id, invoice_id=invoice_id, kind=kind, language=language,
-            attach_pdf=attach_pdf, invoice=invoice, to=kept_to, cc=kept_cc,
+            attach_pdf=attach_pdf, document=document, to=kept_to, cc=kept_cc,
             dropped=[address for address in dict.fromkeys([*to, *cc]) if address in suppressed],
             pending=recipients, status=QUEUED if recipients else "dropped", next_attempt_at=now, queued_at=now,
             cause=cause,

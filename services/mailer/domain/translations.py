@@ -1,6 +1,8 @@
-"""The built-in texts of invoice mails (the attached document has its own: documents.texts), in the platform's five languages.
+"""The built-in texts of invoice and credit-note mails (the attached document has its own:
+documents.texts), in the platform's five languages.
 
-Subjects and intros are format strings with the fields `number` and `company`. A typed
+Subjects and intros are format strings with the fields `number` (the mail's document's),
+`company` and, for a credit note, `invoice` (the number of the invoice it corrects). A typed
 dataclass rather than loose dictionaries, so a language missing a text fails at import time
 instead of in front of a customer.
 """
@@ -27,6 +29,10 @@ class Texts:
     amount_outstanding: str  # what is still owed, after what was paid
     iban: str
     reference: str
+    credit_note_number: str
+    amount_credited: str
+    refunded: str  # the part of a credit note paid back to the customer
+    credited_to_balance: str  # the part kept as the customer's balance for later invoices
 
 
 ENGLISH = Texts(
@@ -35,12 +41,14 @@ ENGLISH = Texts(
         "receipt": "Receipt for invoice {number} from {company}",
         "void_notice": "Invoice {number} from {company} has been voided",
         "reminder": "Reminder: invoice {number} from {company}",
+        "credit_note": "Credit note {number} from {company}",
     },
     intros={
         "invoice": "Please find invoice {number} from {company} below.",
         "receipt": "Thank you for your payment. Invoice {number} from {company} is paid in full.",
         "void_notice": "Invoice {number} from {company} has been voided. You do not need to pay it.",
         "reminder": "This is a friendly reminder that invoice {number} from {company} is awaiting payment.",
+        "credit_note": "Please find credit note {number} from {company} attached. It corrects invoice {invoice}.",
     },
     greeting="Hello {customer},",
     closing="Kind regards,",
@@ -58,6 +66,10 @@ ENGLISH = Texts(
     amount_outstanding="Amount outstanding",
     iban="IBAN",
     reference="Payment reference",
+    credit_note_number="Credit note number",
+    amount_credited="Amount credited",
+    refunded="Refunded to you",
+    credited_to_balance="Credited to your balance",
 )
 
 GERMAN = Texts(
@@ -66,6 +78,7 @@ GERMAN = Texts(
         "receipt": "Zahlungsbestätigung für Rechnung {number} von {company}",
         "void_notice": "Rechnung {number} von {company} wurde storniert",
         "reminder": "Zahlungserinnerung: Rechnung {number} von {company}",
+        "credit_note": "Gutschrift {number} von {company}",
     },
     intros={
         "invoice": "anbei erhalten Sie die Rechnung {number} von {company}.",
@@ -74,6 +87,7 @@ GERMAN = Texts(
         "reminder": (
             "wir möchten Sie freundlich daran erinnern, dass die Rechnung {number} von {company} noch offen ist."
         ),
+        "credit_note": "anbei erhalten Sie die Gutschrift {number} von {company}. Sie korrigiert die Rechnung {invoice}.",
     },
     greeting="Guten Tag {customer},",
     closing="Mit freundlichen Grüßen",
@@ -91,6 +105,10 @@ GERMAN = Texts(
     amount_outstanding="Offener Betrag",
     iban="IBAN",
     reference="Zahlungsreferenz",
+    credit_note_number="Gutschriftsnummer",
+    amount_credited="Gutgeschriebener Betrag",
+    refunded="Wird Ihnen erstattet",
+    credited_to_balance="Ihrem Guthaben gutgeschrieben",
 )
 
 FRENCH = Texts(
@@ -99,12 +117,14 @@ FRENCH = Texts(
         "receipt": "Reçu pour la facture {number} de {company}",
         "void_notice": "La facture {number} de {company} a été annulée",
         "reminder": "Rappel : facture {number} de {company}",
+        "credit_note": "Avoir {number} de {company}",
     },
     intros={
         "invoice": "veuillez trouver ci-dessous la facture {number} de {company}.",
         "receipt": "merci pour votre paiement. La facture {number} de {company} est entièrement réglée.",
         "void_notice": "la facture {number} de {company} a été annulée. Vous n'avez pas à la payer.",
         "reminder": "nous vous rappelons que la facture {number} de {company} est en attente de paiement.",
+        "credit_note": "veuillez trouver ci-joint l'avoir {number} de {company}. Il rectifie la facture {invoice}.",
     },
     greeting="Bonjour {customer},",
     closing="Cordialement,",
@@ -122,6 +142,10 @@ FRENCH = Texts(
     amount_outstanding="Reste à payer",
     iban="IBAN",
     reference="Référence de paiement",
+    credit_note_number="Numéro d'avoir",
+    amount_credited="Montant de l'avoir",
+    refunded="Remboursé",
+    credited_to_balance="Porté à votre crédit",
 )
 
 ITALIAN = Texts(
@@ -130,12 +154,14 @@ ITALIAN = Texts(
         "receipt": "Ricevuta per la fattura {number} da {company}",
         "void_notice": "La fattura {number} da {company} è stata annullata",
         "reminder": "Promemoria: fattura {number} da {company}",
+        "credit_note": "Nota di credito {number} da {company}",
     },
     intros={
         "invoice": "trova qui di seguito la fattura {number} da {company}.",
         "receipt": "grazie per il pagamento. La fattura {number} da {company} è stata saldata.",
         "void_notice": "la fattura {number} da {company} è stata annullata. Non è necessario pagarla.",
         "reminder": "le ricordiamo che la fattura {number} da {company} è in attesa di pagamento.",
+        "credit_note": "in allegato trova la nota di credito {number} da {company}, che rettifica la fattura {invoice}.",
     },
     greeting="Gentile {customer},",
     closing="Cordiali saluti,",
@@ -153,6 +179,10 @@ ITALIAN = Texts(
     amount_outstanding="Importo residuo",
     iban="IBAN",
     reference="Riferimento di pagamento",
+    credit_note_number="Numero nota di credito",
+    amount_credited="Importo accreditato",
+    refunded="Rimborsato",
+    credited_to_balance="Accreditato sul saldo",
 )
 
 SPANISH = Texts(
@@ -161,12 +191,14 @@ SPANISH = Texts(
         "receipt": "Recibo de la factura {number} de {company}",
         "void_notice": "La factura {number} de {company} ha sido anulada",
         "reminder": "Recordatorio: factura {number} de {company}",
+        "credit_note": "Nota de abono {number} de {company}",
     },
     intros={
         "invoice": "le enviamos la factura {number} de {company}.",
         "receipt": "gracias por su pago. La factura {number} de {company} está pagada en su totalidad.",
         "void_notice": "la factura {number} de {company} ha sido anulada. No es necesario pagarla.",
         "reminder": "le recordamos que la factura {number} de {company} está pendiente de pago.",
+        "credit_note": "le enviamos adjunta la nota de abono {number} de {company}, que rectifica la factura {invoice}.",
     },
     greeting="Hola {customer},",
     closing="Atentamente,",
@@ -184,6 +216,10 @@ SPANISH = Texts(
     amount_outstanding="Importe pendiente",
     iban="IBAN",
     reference="Referencia de pago",
+    credit_note_number="Número de abono",
+    amount_credited="Importe abonado",
+    refunded="Reembolsado",
+    credited_to_balance="Abonado a su saldo",
 )
 
 BUILT_IN = {"en": ENGLISH, "de": GERMAN, "fr": FRENCH, "it": ITALIAN, "es": SPANISH}

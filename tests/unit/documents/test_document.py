@@ -6,8 +6,9 @@ import pypdf
 import pytest
 from lxml import etree
 
-from documents import render_invoice_document
-from documents.cii import invoice_xml
+from documents import render_document
+from documents.cii import document_xml
+from documents.model import document_of
 from tests.unit.documents.samples import HOSTILE_MEMO, invoice
 
 NS = {"rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
@@ -30,7 +31,7 @@ def embedded_xml(pdf: bytes) -> etree._Element:
 
 def test_the_german_document_prints_parties_lines_vat_per_rate_totals_and_payment_details():
     snapshot = invoice()
-    text = text_of(render_invoice_document(snapshot, snapshot.issuer, "de"))
+    text = text_of(render_document(snapshot, snapshot.issuer, "de"))
     for expected in [
         "Rechnung F-2026-00042", "Électricité Łódź SARL", "USt-IdNr. FR40303265045", "Дмитрий Šťastný GmbH",
         "Hauptstraße 5", "Rechnungsdatum: 01.10.2026", "Fällig am: 31.10.2026", "Beratung vor Ort", "1.200,00 €",
@@ -50,28 +51,28 @@ def test_the_german_document_prints_parties_lines_vat_per_rate_totals_and_paymen
 ])
 def test_numbers_dates_and_amounts_follow_the_customers_language(language, total, due):
     snapshot = invoice()
-    text = text_of(render_invoice_document(snapshot, snapshot.issuer, language))
+    text = text_of(render_document(snapshot, snapshot.issuer, language))
     assert total in text and due in text
 
 
 @pytest.mark.parametrize(("status", "language", "mark"), [("paid", "en", "PAID"), ("void", "fr", "ANNULÉE")])
 def test_paid_and_void_invoices_carry_a_visible_mark_and_invite_no_payment(status, language, mark):
     snapshot = invoice(status=status, amount_remaining=0)
-    text = text_of(render_invoice_document(snapshot, snapshot.issuer, language))
+    text = text_of(render_document(snapshot, snapshot.issuer, language))
     assert f" {mark} " in text
     assert "FR76" not in text and "RF18" not in text
 
 
 def test_user_text_is_printed_as_typed_never_interpreted():
     snapshot = invoice()
-    text = text_of(render_invoice_document(snapshot, snapshot.issuer, "en"))
+    text = text_of(render_document(snapshot, snapshot.issuer, "en"))
     assert " ".join(HOSTILE_MEMO.split()) in text
-    assert b"<script>" not in invoice_xml(snapshot, snapshot.issuer)  # escaped by the XML writer
+    assert b"<script>" not in document_xml(document_of(snapshot), snapshot.issuer)  # escaped by the XML writer
 
 
 def test_the_embedded_xml_states_what_the_pdf_prints():
     snapshot = invoice()
-    root = embedded_xml(render_invoice_document(snapshot, snapshot.issuer, "de"))
+    root = embedded_xml(render_document(snapshot, snapshot.issuer, "de"))
 
     def value(path: str) -> str:
         return root.xpath(f"string({path})", namespaces=NS)
@@ -102,7 +103,7 @@ def test_zero_rated_lines_and_zero_decimal_currencies_stay_valid():
               "tax_amount": 0}]
     snapshot = invoice(currency="JPY", lines=lines, subtotal=4500, tax=0, total=4500, amount_paid=0,
                        amount_due=4500, amount_remaining=4500)
-    pdf = render_invoice_document(snapshot, snapshot.issuer, "en")
+    pdf = render_document(snapshot, snapshot.issuer, "en")
     assert "Total ¥4,500" in text_of(pdf)
     root = embedded_xml(pdf)
     assert root.xpath("string(//ram:ApplicableHeaderTradeSettlement//ram:CategoryCode)", namespaces=NS) == "Z"
@@ -113,7 +114,7 @@ def test_a_long_invoice_runs_over_pages_with_the_table_heading_on_each():
             "amount": 1000, "tax_amount": 190}
     snapshot = invoice(lines=[line] * 40, subtotal=40000, tax=7600, total=47600, amount_paid=0, amount_due=47600,
                        amount_remaining=47600)
-    pdf = render_invoice_document(snapshot, snapshot.issuer, "de")
+    pdf = render_document(snapshot, snapshot.issuer, "de")
     pages = pypdf.PdfReader(io.BytesIO(pdf)).pages
     assert len(pages) > 2
     assert all("Beschreibung" in page.extract_text() for page in pages[:-1])
@@ -127,7 +128,7 @@ def test_a_long_invoice_runs_over_pages_with_the_table_heading_on_each():
 ])
 def test_the_xml_amount_due_is_the_total_less_what_was_settled(changes, prepaid, due):
     snapshot = invoice(**changes)
-    root = etree.fromstring(invoice_xml(snapshot, snapshot.issuer))
+    root = etree.fromstring(document_xml(document_of(snapshot), snapshot.issuer))
     summation = "string(//ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:{})"
     assert root.xpath(summation.format("TotalPrepaidAmount"), namespaces=NS) == prepaid
     assert root.xpath(summation.format("DuePayableAmount"), namespaces=NS) == due
@@ -138,7 +139,7 @@ def test_the_xml_amount_due_is_the_total_less_what_was_settled(changes, prepaid,
 def test_names_in_chinese_japanese_and_korean_print_in_the_fallback_font():
     name = "東京株式会社 김민준 Łukasz"
     snapshot = invoice(customer={"name": name, "address": {"country": "JP"}, "language": "en"})
-    pdf = render_invoice_document(snapshot, snapshot.issuer, "en")
+    pdf = render_document(snapshot, snapshot.issuer, "en")
     assert name in text_of(pdf)
     fonts = {str(font["/BaseFont"]) for page in pypdf.PdfReader(io.BytesIO(pdf)).pages
              for font in page["/Resources"]["/Font"].values()}

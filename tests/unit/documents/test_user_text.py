@@ -6,8 +6,9 @@ from itertools import pairwise
 
 import pytest
 
-from documents import render_invoice_document
-from documents.cii import invoice_xml
+from documents import render_document
+from documents.cii import document_xml
+from documents.model import document_of
 from documents.pdf import REGULAR, _register_fonts, _wrap, text_width
 from tests.unit.documents.samples import as_stored_before_bounds
 from tests.unit.documents.test_document import embedded_xml, text_of
@@ -92,11 +93,11 @@ def test_control_characters_in_any_user_text_render_as_spaces_in_the_pdf_and_val
         memo=f"Danke{CONTROLS}\nZeile zwei\x00",
     )
     issuer = snapshot.issuer.model_copy(update={"company_name": f"Verkäufer{CONTROLS}GmbH"})
-    pdf = render_invoice_document(snapshot, issuer, "de")
+    pdf = render_document(snapshot, issuer, "de")
     text = text_of(pdf)
     for printed in ("Acme Ltd", "Beratung vor Ort", "Haupt straße 5", "Verkäufer GmbH", "Danke", "Zeile zwei"):
         assert printed in text
-    xml = invoice_xml(snapshot, issuer)
+    xml = document_xml(document_of(snapshot), issuer)
     assert not any(char in xml.decode() for char in CONTROLS if char != "\x85")
     root = embedded_xml(pdf)  # valid against the XSD
     assert root.xpath("string(//*[local-name()='BuyerTradeParty']/*[local-name()='Name'])") == "Acme Ltd"

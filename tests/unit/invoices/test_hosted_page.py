@@ -1,10 +1,21 @@
-"""The hosted invoice page without a server: what its HTML states, user text escaped, and its PDF
-rendered in a worker, once per invoice version."""
+"""The hosted invoice page without a server: what its HTML states, user text escaped, its PDF
+rendered in a worker, once per invoice version, and its credit notes listed and served."""
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import facturx
+import pytest
+from lxml import etree
+
+from contracts.messages.credit_notes import CreditNoteSnapshot
 from documents.rendering import DocumentRenderer, DocumentSettings
 from services.invoices.domain.hosted_link import token_digest
+from services.invoices.domain.invoice import Invoice
 from services.invoices.hosted_page import HostedInvoicePages, page
 from tests.unit.documents.samples import as_stored_before_bounds, invoice
+from tests.unit.documents.test_document import NS
+from tests.unit.invoices.test_hosted_link import finalized
 
 TOKEN = "q1W9cKx3V0Hn7bD2mT5sYf8RzL4pA6eJuN0gXiOkC3w"
 
@@ -34,20 +45,23 @@ def test_a_void_invoice_says_so_and_that_nothing_is_owed():
 class _StoredInvoice:
     """What the page reads of a stored invoice."""
 
-    def __init__(self, snapshot) -> None:
-        self.deleted, self.issuer, self._snapshot = False, snapshot.issuer, snapshot
+    def __init__(self, snapshot, credit_notes=()) -> None:
+        self.deleted, self.issuer, self._snapshot, self._credit_notes = False, snapshot.issuer, snapshot, list(credit_notes)
         self.hosted_token_digest = token_digest(TOKEN)
 
     def snapshot(self):
         return self._snapshot
 
+    def credit_note_snapshots(self):
+        return self._credit_notes
+
 
 class _Invoices:
-    def __init__(self, *snapshots) -> None:
-        self.snapshots = list(snapshots)
+    def __init__(self, *snapshots, credit_notes=()) -> None:
+        self.snapshots, self.credit_notes = list(snapshots), list(credit_notes)
 
     async def with_id(self, invoice_id: str):
-        return [_StoredInvoice(s) for s in self.snapshots if s.id == invoice_id]
+        return [_StoredInvoice(s, self.credit_notes) for s in self.snapshots if s.id == invoice_id]
 
 
 async def get(app: HostedInvoicePages, path: str) -> tuple[int, dict[bytes, bytes], bytes]:
@@ -93,3 +107,71 @@ async def test_control_characters_stored_in_an_invoice_still_give_its_pdf():
                     memo="Thanks\x01\x0b")
     status, headers, body = await get(HostedInvoicePages(_Invoices(dirty), DocumentRenderer(0)), f"/i/inv_9/{TOKEN}/pdf")
     assert status == 200 and body.startswith(b"%PDF-")
+
+
+def credit_notes_of(invoice) -> list[CreditNoteSnapshot]:
+    """Two issued credit notes of the real invoice, one unit of its line each: 59.50 apiece."""
+    line = invoice.lines[0].model_copy(update={"quantity": Decimal(1), "amount": 5000, "tax_amount": 950})
+    return [CreditNoteSnapshot(
+        id=f"cn_{n}", account_id=invoice.account_id, invoice_id=invoice.id, invoice_number=invoice.number,
+        invoice_issued_on=invoice.finalized_at.date(), number=f"CN-2026-0000{n}", status="issued",
+        currency=invoice.currency, customer=invoice.customer, issuer=invoice.issuer, lines=[line], subtotal=5000,
+        tax=950, total=5950, pre_payment_amount=5950, refund_amount=0, customer_balance_amount=0,
+        reason="order_change", created_at=datetime(2026, 11, 3 + n, 9, tzinfo=UTC),
+        issued_at=datetime(2026, 11, 3 + n, 9, tzinfo=UTC), version=1) for n in (1, 2)]
+
+
+class _Aggregates:
+    """The repository's answer for the page: the stored invoices with that id."""
+
+    def __init__(self, *invoices) -> None:
+        self.invoices = invoices
+
+    async def with_id(self, invoice_id: str):
+        return [invoice for invoice in self.invoices if invoice.id == invoice_id]
+
+
+@pytest.fixture
+def credited(monkeypatch):
+    """A finalized invoice, its token, and its credit notes as Invoice.credit_note_snapshots gives them."""
+    invoice, finalized_event = finalized()
+    notes = credit_notes_of(invoice)
+    monkeypatch.setattr(Invoice, "credit_note_snapshots", lambda self: notes if self.id == invoice.id else [])
+    return invoice, finalized_event.hosted_token, notes
+
+
+async def test_the_page_lists_the_issued_credit_notes_with_number_date_amount_and_a_pdf_link(credited):
+    invoice, token, notes = credited
+    status, _, body = await get(HostedInvoicePages(_Aggregates(invoice), DocumentRenderer(0)), f"/i/{invoice.id}/{token}")
+    html = body.decode()
+    assert status == 200 and "<h2>Credit notes</h2>" in html
+    for note, day in zip(notes, ("Nov 4, 2026", "Nov 5, 2026"), strict=True):
+        link = f'href="/i/{invoice.id}/{token}/credit-notes/{note.id}/pdf"'
+        assert f"<td><a {link} download>{note.number}</a></td><td>{day}</td><td class=n>€59.50</td>" in html
+
+
+async def test_without_credit_notes_the_page_lists_none(monkeypatch):
+    invoice, event = finalized()
+    status, _, body = await get(HostedInvoicePages(_Aggregates(invoice), DocumentRenderer(0)),
+                                f"/i/{invoice.id}/{event.hosted_token}")
+    assert status == 200 and b"credit-notes" not in body and b"Credit notes" not in body
+
+
+async def test_each_credit_note_pdf_is_served_under_the_invoices_token_and_nothing_else(credited):
+    invoice, token, notes = credited
+    renderer = DocumentRenderer(0)
+    app = HostedInvoicePages(_Aggregates(invoice), renderer)
+    status, headers, pdf = await get(app, f"/i/{invoice.id}/{token}/credit-notes/cn_2/pdf")
+    assert status == 200 and headers[b"content-disposition"] == b'attachment; filename="CN-2026-00002.pdf"'
+    root = etree.fromstring(facturx.get_facturx_xml_from_pdf(pdf, check_xsd=True)[1])
+    assert root.xpath("string(//rsm:ExchangedDocument/ram:ID)", namespaces=NS) == "CN-2026-00002"
+    assert root.xpath("string(//rsm:ExchangedDocument/ram:TypeCode)", namespaces=NS) == "381"
+    assert root.xpath("string(//ram:InvoiceReferencedDocument/ram:IssuerAssignedID)", namespaces=NS) == invoice.number
+    # The invoice's own PDF is still the invoice.
+    _, _, invoice_pdf = await get(app, f"/i/{invoice.id}/{token}/pdf")
+    assert b"<ram:TypeCode>380</ram:TypeCode>" in facturx.get_facturx_xml_from_pdf(invoice_pdf, check_xsd=False)[1]
+    assert renderer.renders == 2
+    wrong_token = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for path in (f"/i/{invoice.id}/{token}/credit-notes/cn_9/pdf", f"/i/{invoice.id}/{wrong_token}/credit-notes/cn_2/pdf",
+                 f"/i/{invoice.id}/{token}/credit-notes/cn_2", f"/i/{invoice.id}/{token}/credit-notes/cn_2/pdf%0A"):
+        assert (await get(app, path))[0] == 404, path

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from contracts.messages.common import Customer, LineItem
+from contracts.messages.common import Address, Customer, LineItem
 from contracts.messages.invoices import ConfigureAccount, CreateInvoice, InvoiceChanges, SendInvoice
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.errors import RuleViolation
@@ -14,7 +14,8 @@ from services.invoices.domain.totals import price_line, totals
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 ACCOUNT = AccountSettings(id="acct", company_name="Acme", sender_email="billing@acme.example",
-                          payee_iban="DE89370400440532013000", default_days_until_due=14)
+                          payee_iban="DE89370400440532013000", default_days_until_due=14,
+                          company_address=Address(country="DE"), company_tax_id="DE123456788")
 _counter = iter(range(10_000))
 
 
@@ -24,7 +25,7 @@ def who(actor: str = "user:ann") -> dict:
 
 def draft(lines=None, **fields) -> Invoice:
     command = CreateInvoice(
-        invoice_id="inv_1", currency="EUR", customer=Customer(name="Globex", email=["ap@globex.example"]),
+        invoice_id="inv_1", currency="EUR", customer=Customer(name="Globex", email=["ap@globex.example"], address=Address(country="DE")),
         lines=lines if lines is not None else [LineItem(description="Work", quantity=Decimal(2), unit_amount=5000, tax_rate=Decimal(19))],
         **fields,
     )

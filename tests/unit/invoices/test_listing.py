@@ -17,7 +17,7 @@ from chassis.http.input import InputGuard
 from chassis.http.keys import created, new_api_key
 from chassis.http.pagination import Cursors
 from chassis.storage.memory import MemoryStore
-from contracts.messages.common import Customer, LineItem
+from contracts.messages.common import Address, Customer, LineItem
 from contracts.messages.invoices import CreateInvoice
 from services.invoices import api
 from services.invoices.adapters.invoices import Invoices
@@ -27,14 +27,15 @@ from services.invoices.domain.invoice import Invoice
 
 NOW = datetime(2025, 12, 1, 10, 0, tzinfo=UTC)  # before every due date: none is before its issue date
 ACCOUNT = AccountSettings(id="acct", company_name="Acme", sender_email="billing@acme.example",
-                          payee_iban="DE89370400440532013000")
+                          payee_iban="DE89370400440532013000", company_address=Address(country="DE"),
+                          company_tax_id="DE123456788")
 
 
 def invoice(invoice_id: str, account: str = "acct", *, amount: int = 5000, number: str | None = None,
             due: date | None = None, customer: str = "Globex") -> Invoice:
     who = {"now": NOW, "actor": "user:ann", "message_id": f"m-{invoice_id}"}
     created_invoice = Invoice.create(CreateInvoice(
-        invoice_id=invoice_id, currency="EUR", customer=Customer(name=customer), due_date=due,
+        invoice_id=invoice_id, currency="EUR", customer=Customer(name=customer, address=Address(country="DE")), due_date=due,
         lines=[LineItem(description="Work", quantity=1, unit_amount=amount, tax_rate=0)]), account, **who)
     if number:
         created_invoice.request_finalization(ACCOUNT, "acct/INV-{seq}", **who)

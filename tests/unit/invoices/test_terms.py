@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from contracts.messages.common import Customer, LineItem
+from contracts.messages.common import Address, Customer, LineItem
 from contracts.messages.invoices import CreateInvoice, InvoiceChanges
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.errors import RuleViolation
@@ -13,7 +13,8 @@ from services.invoices.domain.invoice import Invoice
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 ACCOUNT = AccountSettings(id="acct", company_name="Acme", sender_email="billing@acme.example",
-                          payee_iban="DE89370400440532013000", edit_finalized_invoices=True)
+                          payee_iban="DE89370400440532013000", edit_finalized_invoices=True,
+                          company_address=Address(country="DE"), company_tax_id="DE123456788")
 WORK = LineItem(description="Work", quantity=1, unit_amount=5000)
 DISCOUNT = LineItem(description="Discount", quantity=1, unit_amount=-6000)
 
@@ -23,7 +24,7 @@ def who(now: datetime = NOW) -> dict:
 
 
 def create(lines=(WORK,), **fields) -> Invoice:
-    command = CreateInvoice(invoice_id="inv_1", currency="EUR", customer=Customer(name="Globex"), lines=list(lines),
+    command = CreateInvoice(invoice_id="inv_1", currency="EUR", customer=Customer(name="Globex", address=Address(country="DE")), lines=list(lines),
                             **fields)
     return Invoice.create(command, "acct", **who())
 

@@ -16,7 +16,7 @@ CLAIMANT = Incarnation(instance="mailer-a")
 
 def queued(to=("ap@globex.example",), cc=("cfo@globex.example",), suppressed=frozenset()) -> MailJob:
     return MailJob.queue(mail_id="mail_1", account_id="acct_1", invoice_id="inv_1", kind="invoice", language="de",
-                         attach_pdf=True, invoice=invoice(), to=list(to), cc=list(cc), suppressed=set(suppressed),
+                         attach_pdf=True, document=invoice(), to=list(to), cc=list(cc), suppressed=set(suppressed),
                          cause={"ce_id": "cmd"}, now=NOW)
 
 
