@@ -111,6 +111,15 @@ _CODES = (
                "paid, voided or changed meanwhile, or the moment has not come yet."),
     ReasonCode("recipient_suppressed", ("rejection",),
                "Every recipient bounced permanently before and is suppressed; nothing was sent."),
+    ReasonCode("no_customer_balance", ("rejection",),
+               "The customer's balance in the invoice's currency holds nothing to apply (another invoice used it "
+               "meanwhile): the invoice owes its whole amount due."),
+    ReasonCode("refund_exceeds_balance", ("rejection",),
+               "A refund paid out is more than the customer's balance holds, or than the credit note it names still "
+               "owes; a balance never goes below zero."),
+    ReasonCode("refund_already_recorded", ("rejection",),
+               "Another refund with this reference, for another amount or credit note, is recorded on the balance; "
+               "the same refund recorded again changes nothing."),
     # --- numbering ----------------------------------------------------------------------------
     ReasonCode("invalid_number_format", ("rejection", "dead_letter"),
                "The number format needs exactly one `{seq}` part, and a year wherever it has a month; refused "

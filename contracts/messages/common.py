@@ -173,6 +173,8 @@ class InvoiceSnapshot(ValueModel):
     total: Amount
     amount_paid: AmountPaid
     amount_credited: AmountPaid = Field(default=0, description="Taken off what it owes by its credit notes")
+    applied_balance: AmountPaid = Field(default=0, description="Paid from the customer's balance at finalization "
+                                                               "(Stripe's starting_balance); lowers amount_due")
     amount_due: Amount
     amount_remaining: Amount
     due_date: Day | None = None

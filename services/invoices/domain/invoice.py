@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from chassis.aggregate import Aggregate
+from contracts.messages.balances import ApplyCustomerBalance, CreditCustomerBalance, balance_key
 from contracts.messages.common import Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
 from contracts.messages.invoices import (
     CreateInvoice,
@@ -99,6 +100,7 @@ class Invoice(Aggregate):
     payment_reference: str | None = None
     payments: list[Payment] = []
     paid_out_of_band: bool = False
+    applied_balance: int = Field(default=0, description="Paid from the customer's balance (Stripe's starting_balance)")
     created_at: datetime
     finalized_at: datetime | None = None
     paid_at: datetime | None = None
@@ -137,17 +139,23 @@ class Invoice(Aggregate):
 
     @property
     def amount_due(self) -> int:
-        return self.total
+        """What the invoice asks to be paid: its total less what the customer's balance paid."""
+        return self.total - self.applied_balance
 
     @property
     def amount_remaining(self) -> int:
         if self.paid_out_of_band or self.status == "void":
             return 0
-        return max(self.total - self.amount_paid, 0)
+        return max(self.amount_due - self.amount_paid, 0)
 
     @property
     def overpaid_amount(self) -> int:
-        return max(self.amount_paid - self.total, 0)
+        return max(self.amount_paid - self.amount_due, 0)
+
+    @property
+    def balance_key(self) -> str | None:
+        """The customer's balance in the invoice's currency; a customer without an id has none."""
+        return balance_key(self.account_id, self.customer.id, self.currency) if self.customer.id else None
 
     @computed_field
     @property
@@ -189,6 +197,7 @@ class Invoice(Aggregate):
             amount_paid=self.amount_paid,
             amount_due=self.amount_due,
             amount_remaining=self.amount_remaining,
+            applied_balance=self.applied_balance,
         )
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -242,7 +251,7 @@ class Invoice(Aggregate):
                     "invoice_not_editable",
                     "Only memo and metadata of a finalized invoice can change; the account does not allow editing finalized invoices.",
                 )
-            if self.payments:
+            if self.payments or self.applied_balance:
                 raise RuleViolation("invoice_not_editable", "An invoice with a recorded payment cannot be edited.")
             if self.subscription_id:
                 raise RuleViolation("invoice_not_editable", "A subscription invoice cannot be edited once finalized.")
@@ -293,8 +302,10 @@ class Invoice(Aggregate):
         self.record(AllocateNumber(series_key=pending.series_key, number_format=pending.number_format,
                                    invoice_id=self.id, issued_on=pending.issued_on))
 
-    def finalize(self, number: str, *, now: datetime, actor: str, message_id: str) -> bool:
-        """The number arrived: the invoice is issued. A zero amount due is paid at once.
+    def finalize(self, number: str, *, now: datetime, actor: str, message_id: str, balance_available: int = 0) -> bool:
+        """The number arrived: the invoice is issued. A zero amount due is paid at once; otherwise,
+        when the customer's balance held something as it was read (`balance_available`), the balance
+        is asked to pay it (it answers with `invoice.apply_balance`, see apply_balance).
         False when it carries this number already (the same allocation announced again)."""
         if self.number == number:
             return False
@@ -318,7 +329,35 @@ class Invoice(Aggregate):
         self.record(InvoiceFinalized(invoice_id=self.id, invoice=snapshot, hosted_token=hosted_token))
         if self.status == "paid":
             self.record(InvoicePaid(invoice_id=self.id, invoice=snapshot))
+        elif balance_available > 0 and self.balance_key:
+            self.record(ApplyCustomerBalance(balance_key=self.balance_key, invoice_id=self.id, amount=self.amount_due))
         return True
+
+    def apply_balance(self, amount: int, movement_id: str, *, now: datetime, actor: str, message_id: str) -> None:
+        """The customer's balance paid `amount`: it lowers the amount due; covered entirely, the
+        invoice is paid. What it can no longer take (void, paid or changed meanwhile) goes back to
+        the balance."""
+        taken = min(amount, self.amount_remaining) if self.status == "open" else 0
+        if taken:
+            self.applied_balance += taken
+            self._add_history("balance_applied", now, actor, message_id,
+                              detail={"amount": taken, "movement_id": movement_id})
+        if amount > taken:
+            self._return_balance(amount - taken, movement_id, now=now, actor=actor, message_id=message_id)
+        if not taken:
+            return
+        change = {"field": "applied_balance", "before": self.applied_balance - taken, "after": self.applied_balance}
+        if self.amount_remaining == 0:
+            self._set_paid(now, actor, message_id, detail={"paid_from": "the customer's balance"})
+            self.record(InvoicePaid(invoice_id=self.id, invoice=self.snapshot()))
+        else:
+            self.record(InvoiceUpdated(invoice_id=self.id, invoice=self.snapshot(), changes=[change]))
+
+    def _return_balance(self, amount: int, source: str, *, now: datetime, actor: str, message_id: str) -> None:
+        """Give back to the customer's balance what this invoice took of it (or was offered)."""
+        self._add_history("balance_returned", now, actor, message_id, detail={"amount": amount})
+        self.record(CreditCustomerBalance(balance_key=self.balance_key, kind="invoice_returned",
+                                          source_id=f"{self.id}/{source}", invoice_id=self.id, amount=amount))
 
     def finalization_refused(self, *, now: datetime, actor: str, message_id: str, reason: str, message: str,
                              number: str | None = None) -> bool:
@@ -348,7 +387,7 @@ class Invoice(Aggregate):
         was = self.status
         self.payments.append(payment)
         self._add_history("payment_applied", now, actor, message_id, detail=payment.model_dump(mode="json"))
-        if self.amount_paid >= self.total:
+        if self.amount_paid >= self.amount_due:
             self._set_paid(now, actor, message_id, detail={"payment_id": payment.payment_id})
         snapshot = self.snapshot()
         self.record(InvoicePaymentApplied(invoice_id=self.id, invoice=snapshot, payment_id=payment.payment_id,
@@ -364,7 +403,7 @@ class Invoice(Aggregate):
             return False
         self.payments = remaining
         self._add_history("payment_removed", now, actor, message_id, detail={"payment_id": payment_id})
-        if self.status == "paid" and not self.paid_out_of_band and self.amount_paid < self.total:
+        if self.status == "paid" and not self.paid_out_of_band and self.amount_paid < self.amount_due:
             self._transition("open", now, actor, message_id, "reopened")
             self.paid_at = None
             self.record(InvoiceMarkedUnpaid(invoice_id=self.id, invoice=self.snapshot(),
@@ -404,6 +443,7 @@ class Invoice(Aggregate):
         if self.payments:
             raise RuleViolation("payments_recorded", "Remove the recorded payments before voiding.")
         self.voided_at = now
+        self._give_back_balance("void", now=now, actor=actor, message_id=message_id)
         self._transition("void", now, actor, message_id, "voided", detail={"reason": reason})
         self.record(InvoiceVoided(invoice_id=self.id, invoice=self.snapshot(), reason=reason))
 
@@ -436,6 +476,7 @@ class Invoice(Aggregate):
 
     def delete(self, account: AccountSettings, *, now: datetime, actor: str, message_id: str, reason: str) -> None:
         self.check_deletable(account)
+        self._give_back_balance("deleted", now=now, actor=actor, message_id=message_id)
         self.deleted = True
         self._add_history("deleted", now, actor, message_id, status_from=self.status, detail={"reason": reason})
         self.record(InvoiceDeleted(invoice_id=self.id, status=self.status, number=self.number,
@@ -540,6 +581,12 @@ class Invoice(Aggregate):
         if due_date is not None and due_date < issued_on:
             raise RuleViolation("due_date_before_issue",
                                 f"The due date {due_date} is before the issue date {issued_on}.")
+
+    def _give_back_balance(self, why: str, *, now: datetime, actor: str, message_id: str) -> None:
+        """An invoice that will not be paid (void, deleted) gives back what the balance paid of it."""
+        if self.applied_balance:
+            self._return_balance(self.applied_balance, why, now=now, actor=actor, message_id=message_id)
+            self.applied_balance = 0
 
     def _new_hosted_token(self) -> str:
         """A new hosted page token, for the one event that hands it out; only its digest is kept."""
