@@ -6,6 +6,12 @@ from chassis.grants import integrator_grants
 from chassis.http.api import ReadApi
 from chassis.service import build_service
 from chassis.storage import Condition
+from contracts.messages.balances import (
+    ApplyBalanceToInvoice,
+    ApplyCustomerBalance,
+    CreditCustomerBalance,
+    CustomerBalanceChanged,
+)
 from contracts.messages.invoices import (
     AccountConfigured,
     HostedLinkRotated,
@@ -25,10 +31,12 @@ from contracts.messages.invoices import (
 )
 from contracts.messages.mail import SendInvoiceMail, SendReminderMail
 from contracts.messages.numbering import AllocateNumber
-from services.invoices import api
+from services.invoices import api, balance_api, balance_credits
 from services.invoices.adapters.accounts import Accounts
+from services.invoices.adapters.customer_balances import CustomerBalances
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.adapters.quote_links import QuoteLinks
+from services.invoices.balance_handlers import CustomerBalanceHandlers
 from services.invoices.clock import Clock
 from services.invoices.handlers import InvoiceHandlers
 from services.invoices.hosted_page import PREFIX, HostedInvoicePages
@@ -44,7 +52,11 @@ def create_app(settings: InvoicesSettings | None = None):
     integrator_grants(service)
     invoices = service.repository(Invoices)
     clock = Clock(settings.clock_offsets_file)
-    InvoiceHandlers(service, invoices, service.repository(Accounts), QuoteLinks(service.store), clock).register()
+    balances = service.repository(CustomerBalances)
+    InvoiceHandlers(service, invoices, service.repository(Accounts), QuoteLinks(service.store), clock,
+                    balances).register()
+    CustomerBalanceHandlers(service, balances, clock).register()
+    balance_credits.register(service)
     metrics = InvoiceMetrics(service.metrics.registry)
     service.background(ClockScheduler(service, invoices, clock, settings, metrics).tick_forever)
     service.document_publications([
@@ -52,6 +64,7 @@ def create_app(settings: InvoicesSettings | None = None):
         InvoicePaid, InvoiceMarkedUnpaid, InvoiceVoided, InvoiceMarkedUncollectible, InvoicePastDue,
         HostedLinkRotated, AccountConfigured, InvoiceCommandRejected, AllocateNumber, SendInvoiceMail,
         SendReminderMail, RunInvoiceClock,
+        CustomerBalanceChanged, CreditCustomerBalance, ApplyCustomerBalance, ApplyBalanceToInvoice,
     ])
 
     @service.on_startup
@@ -67,5 +80,6 @@ def create_app(settings: InvoicesSettings | None = None):
 
     read_api = ReadApi(service, description=api.__doc__)
     api.routes(read_api, invoices)
+    balance_api.routes(read_api, balances)
     # The hosted pages are public (their token is the key), so they stay outside the keyed API.
     return read_api.serve_with(service.asgi_app(description=__doc__), public={PREFIX: HostedInvoicePages(invoices)})

@@ -12,6 +12,7 @@ from chassis.context import HandlerContext
 from chassis.service import Service
 from chassis.storage import DuplicateDocument
 from chassis.tenancy import TenantGuard
+from contracts.messages.balances import ApplyBalanceToInvoice
 from contracts.messages.invoices import (
     CloneInvoice,
     ConfigureAccount,
@@ -31,6 +32,7 @@ from contracts.messages.mail import MailBounced, MailDeferred, MailDropped, Mail
 from contracts.messages.numbering import NumberAllocated, NumberRejected, series_key
 from contracts.messages.payments import PaymentMatched, PaymentRemoved
 from services.invoices.adapters.accounts import Accounts
+from services.invoices.adapters.customer_balances import CustomerBalances
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.adapters.quote_links import QuoteLinks
 from services.invoices.clock import Clock
@@ -52,8 +54,9 @@ _MAIL_DROPPED = {
 
 class InvoiceHandlers:
     def __init__(self, service: Service, invoices: Invoices, accounts: Accounts, quotes: QuoteLinks,
-                 clock: Clock):
+                 clock: Clock, balances: CustomerBalances):
         self.invoices = invoices
+        self.balances = balances
         self.accounts = accounts
         self.quotes = quotes
         self.clock = clock
@@ -124,7 +127,9 @@ class InvoiceHandlers:
         async def number_allocated(context: HandlerContext, event: NumberAllocated) -> None:
             self.tenancy.check_key(context, event.series_key, "series")
             invoice = await self.load(context, event.invoice_id)
-            if invoice.finalize(event.number, **self.who(context)):
+            # Read, not changed: the balance's own writer takes from it (customer_balance.apply).
+            available = await self.balances.available(context.account_id, invoice.customer.id, invoice.currency)
+            if invoice.finalize(event.number, balance_available=available, **self.who(context)):
                 await context.uow.commit()
 
         @handles(NumberRejected)
@@ -234,6 +239,13 @@ class InvoiceHandlers:
         async def mark_uncollectible(context: HandlerContext, command: MarkInvoiceUncollectible) -> None:
             invoice = await self.load(context, command.invoice_id)
             invoice.mark_uncollectible(reason=command.reason, **self.who(context))
+            await context.uow.commit()
+
+        @handles(ApplyBalanceToInvoice)
+        async def apply_balance(context: HandlerContext, command: ApplyBalanceToInvoice) -> None:
+            self.tenancy.check_key(context, command.balance_key, "customer balance")
+            invoice = await self.load(context, command.invoice_id)
+            invoice.apply_balance(command.amount, command.movement_id, **self.who(context))
             await context.uow.commit()
 
     # --- shared steps ---------------------------------------------------------------------------

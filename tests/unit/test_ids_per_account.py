@@ -44,6 +44,7 @@ from contracts.messages.payments import (
 from contracts.references import format_in_groups
 from contracts.refusals import Refusal
 from services.invoices.adapters.accounts import Accounts
+from services.invoices.adapters.customer_balances import CustomerBalances
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.adapters.quote_links import QuoteLinks
 from services.invoices.clock import Clock
@@ -91,7 +92,7 @@ class Platform:
         self.invoices = ServiceUnderTest("invoices", InvoiceCommandRejected)
         self.invoice_store = Invoices(self.invoices.store)
         InvoiceHandlers(self.invoices.service, self.invoice_store, Accounts(self.invoices.store),
-                        QuoteLinks(self.invoices.store), Clock()).register()
+                        QuoteLinks(self.invoices.store), Clock(), CustomerBalances(self.invoices.store)).register()
 
         self.numbering = ServiceUnderTest("numbering", NumberRejected)
         self.ledger = Ledger(self.numbering.store)
