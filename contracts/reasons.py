@@ -111,6 +111,9 @@ _CODES = (
                "paid, voided or changed meanwhile, or the moment has not come yet."),
     ReasonCode("recipient_suppressed", ("rejection",),
                "Every recipient bounced permanently before and is suppressed; nothing was sent."),
+    ReasonCode("revision_in_progress", ("rejection",),
+               "The invoice has a revision already (a draft not yet finalized, or a finalized one that replaced "
+               "it); finalize or delete that draft first."),
     ReasonCode("no_customer_balance", ("rejection",),
                "The customer's balance in the invoice's currency holds nothing to apply (another invoice used it "
                "meanwhile): the invoice owes its whole amount due."),

@@ -183,6 +183,8 @@ class InvoiceSnapshot(ValueModel):
     payee_iban: Iban | None = None
     payment_reference: ShortText | None = None
     quote_id: Identifier | None = None
+    revision_of: Identifier | None = Field(default=None, description="The invoice this one replaces (invoice.revise)")
+    revised_by: Identifier | None = Field(default=None, description="The finalized revision that replaced it")
     memo: Paragraph = ""
     metadata: Metadata = {}
     created_at: Moment

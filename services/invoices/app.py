@@ -24,10 +24,12 @@ from contracts.messages.invoices import (
     InvoicePaid,
     InvoicePastDue,
     InvoicePaymentApplied,
+    InvoiceRevised,
     InvoiceSent,
     InvoiceUpdated,
     InvoiceVoided,
     RunInvoiceClock,
+    SettleRevisedInvoice,
 )
 from contracts.messages.mail import SendInvoiceMail, SendReminderMail
 from contracts.messages.numbering import AllocateNumber
@@ -63,6 +65,7 @@ def create_app(settings: InvoicesSettings | None = None):
         InvoiceCreated, InvoiceUpdated, InvoiceDeleted, InvoiceFinalized, InvoiceSent, InvoicePaymentApplied,
         InvoicePaid, InvoiceMarkedUnpaid, InvoiceVoided, InvoiceMarkedUncollectible, InvoicePastDue,
         HostedLinkRotated, AccountConfigured, InvoiceCommandRejected, AllocateNumber, SendInvoiceMail,
+        InvoiceRevised, SettleRevisedInvoice,
         SendReminderMail, RunInvoiceClock,
         CustomerBalanceChanged, CreditCustomerBalance, ApplyCustomerBalance, ApplyBalanceToInvoice,
     ])

@@ -22,9 +22,11 @@ from contracts.messages.invoices import (
     MarkInvoicePaid,
     MarkInvoiceUncollectible,
     MarkInvoiceUnpaid,
+    ReviseInvoice,
     RotateHostedLink,
     RunInvoiceClock,
     SendInvoice,
+    SettleRevisedInvoice,
     UpdateInvoice,
     VoidInvoice,
 )
@@ -248,9 +250,24 @@ class InvoiceHandlers:
             invoice.apply_balance(command.amount, command.movement_id, **self.who(context))
             await context.uow.commit()
 
+        @handles(ReviseInvoice)
+        async def revise_invoice(context: HandlerContext, command: ReviseInvoice) -> None:
+            # The original is marked and the draft created in one commit (the draft written first).
+            original = await self.load(context, command.invoice_id)
+            draft = original.start_revision(command.new_invoice_id, **self.who(context))
+            await self._create(context, draft, revision_of=original.id)
+
+        @handles(SettleRevisedInvoice)
+        async def settle_revision(context: HandlerContext, command: SettleRevisedInvoice) -> None:
+            original = await self.load(context, command.invoice_id)
+            rule = (await self.accounts.settings_of(context.account_id)).correction_rule
+            original.settle_by_revision(command.revision_id, command.revision_number, rule, **self.who(context))
+            await context.uow.commit()
+
     # --- shared steps ---------------------------------------------------------------------------
 
-    async def _create(self, context: HandlerContext, command: CreateInvoice, cloned_from: str | None = None) -> None:
+    async def _create(self, context: HandlerContext, command: CreateInvoice, cloned_from: str | None = None,
+                      revision_of: str | None = None) -> None:
         # An invoice this very command created is a redelivery: the unit of work republishes its
         # pending events instead (AlreadyHandled). Any other holder of the id keeps it.
         if await context.uow.get(self.invoices, context.account_id, command.invoice_id) is not None:
@@ -258,7 +275,7 @@ class InvoiceHandlers:
         if command.quote_id and not await self.quotes.claim(context.account_id, command.quote_id, command.invoice_id):
             raise RuleViolation("quote_already_invoiced", f"Quote {command.quote_id!r} already has an invoice.")
         context.uow.add(self.invoices, Invoice.create(command, context.account_id, cloned_from=cloned_from,
-                                                      **self.who(context)))
+                                                      revision_of=revision_of, **self.who(context)))
         try:
             await context.uow.commit()
         except DuplicateDocument:

@@ -5,7 +5,7 @@ from chassis.http.api import ReadApi
 from chassis.service import build_service
 from chassis.storage import Condition
 from contracts.messages.payments import PaymentCommandRejected, PaymentMatched, PaymentRemoved, PaymentUnmatched
-from services.payments import api, handlers
+from services.payments import api, handlers, revisions
 from services.payments.adapters.accounts import PayeeIbans
 from services.payments.adapters.invoices import InvoiceReadModel
 from services.payments.adapters.payments import PaymentBook
@@ -25,6 +25,7 @@ def create_app(settings: PaymentsSettings | None = None):
                                         service.repository(PaymentBook))
     handlers.register(service, invoices, PayeeIbans(service.store), transactions, payments,
                       PaymentsMetrics(service.metrics.registry))
+    revisions.register(service, invoices, payments)
     service.document_publications([PaymentMatched, PaymentRemoved, PaymentUnmatched, PaymentCommandRejected])
 
     @service.on_startup

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 from chassis.aggregate import Aggregate
 from contracts.messages.balances import ApplyCustomerBalance, CreditCustomerBalance, balance_key
 from contracts.messages.common import Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
+from contracts.messages.credit_notes import CreateCreditNote
 from contracts.messages.invoices import (
     CreateInvoice,
     FinalizeInvoice,
@@ -29,11 +30,13 @@ from contracts.messages.invoices import (
     InvoicePaid,
     InvoicePastDue,
     InvoicePaymentApplied,
+    InvoiceRevised,
     InvoiceSent,
     InvoiceUpdated,
     InvoiceVoided,
     RunInvoiceClock,
     SendInvoice,
+    SettleRevisedInvoice,
 )
 from contracts.messages.mail import SendInvoiceMail, SendReminderMail
 from contracts.messages.numbering import AllocateNumber
@@ -48,6 +51,7 @@ Status = Literal["draft", "open", "paid", "void", "uncollectible"]
 PaymentMatch = Literal["automatic", "applied", "manual"]
 
 _MAIL_ID_NAMESPACE = uuid.UUID("0b7f4a39-58f5-4a8f-9a7e-1c51d6c3a0e2")
+_REVISION_NAMESPACE = uuid.UUID("6d1c2b8e-93a4-4f0e-b7a5-2e4c9f1d3a70")
 
 
 class Payment(BaseModel):
@@ -95,6 +99,9 @@ class Invoice(Aggregate):
     memo: str = ""
     metadata: dict[str, str] = {}
     quote_id: str | None = None
+    revision_of: str | None = None
+    revised_by: str | None = None
+    revision_pending: str | None = Field(default=None, description="The draft revising it, until it replaces it")
     subscription_id: str | None = None
     payee_iban: str | None = None
     payment_reference: str | None = None
@@ -186,6 +193,7 @@ class Invoice(Aggregate):
                 include={
                     "id", "account_id", "status", "number", "currency", "customer", "issuer", "lines",
                     "due_date", "days_until_due", "payee_iban", "payment_reference", "quote_id", "memo",
+                    "revision_of", "revised_by",
                     "metadata", "created_at", "finalized_at", "paid_at", "voided_at", "last_sent_at",
                 }
             ),
@@ -204,8 +212,9 @@ class Invoice(Aggregate):
 
     @classmethod
     def create(cls, command: CreateInvoice, account_id: str, *, now: datetime, actor: str, message_id: str,
-               cloned_from: str | None = None) -> "Invoice":
+               cloned_from: str | None = None, revision_of: str | None = None) -> "Invoice":
         invoice = cls(
+            revision_of=revision_of,
             id=command.invoice_id,
             account_id=account_id,
             currency=command.currency,
@@ -221,6 +230,7 @@ class Invoice(Aggregate):
         )
         invoice._check_terms(invoice.lines, invoice.due_date, now)
         detail = {"cloned_from": cloned_from} if cloned_from else {}
+        detail |= {"revision_of": revision_of} if revision_of else {}
         invoice._add_history("created", now, actor, message_id, status_to="draft", detail=detail)
         invoice.record(InvoiceCreated(invoice_id=invoice.id, invoice=invoice.snapshot(), cloned_from=cloned_from))
         return invoice
@@ -331,6 +341,9 @@ class Invoice(Aggregate):
             self.record(InvoicePaid(invoice_id=self.id, invoice=snapshot))
         elif balance_available > 0 and self.balance_key:
             self.record(ApplyCustomerBalance(balance_key=self.balance_key, invoice_id=self.id, amount=self.amount_due))
+        if self.revision_of:
+            # The original is settled on its own partition, by a command keyed by its id.
+            self.record(SettleRevisedInvoice(invoice_id=self.revision_of, revision_id=self.id, revision_number=number))
         return True
 
     def apply_balance(self, amount: int, movement_id: str, *, now: datetime, actor: str, message_id: str) -> None:
@@ -352,6 +365,50 @@ class Invoice(Aggregate):
             self.record(InvoicePaid(invoice_id=self.id, invoice=self.snapshot()))
         else:
             self.record(InvoiceUpdated(invoice_id=self.id, invoice=self.snapshot(), changes=[change]))
+
+    def start_revision(self, revision_id: str, *, now: datetime, actor: str, message_id: str) -> CreateInvoice:
+        """A revision of this open invoice begins: the create command of its draft, a copy of this
+        one. One revision at a time; the invoice is settled once the revision is finalized."""
+        if self.status not in ("open", "uncollectible"):
+            raise RuleViolation("invalid_status", f"Only an open invoice can be revised; this one is {self.status}.")
+        if self.revision_pending or self.revised_by:
+            raise RuleViolation("revision_in_progress",
+                                f"Invoice {self.revision_pending or self.revised_by!r} revises it already.")
+        self.revision_pending = revision_id
+        self._add_history("revision_started", now, actor, message_id, detail={"revision_id": revision_id})
+        return self.clone_command(revision_id)
+
+    def settle_by_revision(self, revision_id: str, revision_number: str, correction_rule: str, *, now: datetime,
+                           actor: str, message_id: str) -> None:
+        """Its revision was finalized: it names the revision, its payments move to the revision, and
+        it is voided, or credited whole by a credit note the account's rule asks for (which voids
+        it, no payment being left)."""
+        if self.revised_by == revision_id:
+            return
+        if self.revision_pending != revision_id or self.status not in ("open", "uncollectible", "paid"):
+            raise RuleViolation("invalid_status", f"A {self.status} invoice is not revised by {revision_id!r}.")
+        moved = [payment.payment_id for payment in self.payments]
+        self.payments, self.paid_out_of_band, self.paid_at = [], False, None
+        self.revision_pending, self.revised_by = None, revision_id
+        detail = {"revision_id": revision_id, "number": revision_number, "moved_payment_ids": moved,
+                  "correction_rule": correction_rule}
+        reason = f"Replaced by invoice {revision_number}"
+        if correction_rule == "credit_note":
+            if self.status == "paid":
+                self._transition("open", now, actor, message_id, "reopened")
+            self._add_history("revised", now, actor, message_id, detail=detail)
+            self.record(InvoiceRevised(invoice_id=self.id, invoice=self.snapshot(), revision_id=revision_id,
+                                       moved_payment_ids=moved))
+            self.record(CreateCreditNote(invoice_id=self.id, credit_note_id=revision_credit_note_id(revision_id),
+                                         reason="other", memo=reason))
+            return
+        self.voided_at = now
+        self._give_back_balance("void", now=now, actor=actor, message_id=message_id)
+        self._transition("void", now, actor, message_id, "revised", detail=detail)
+        snapshot = self.snapshot()
+        self.record(InvoiceRevised(invoice_id=self.id, invoice=snapshot, revision_id=revision_id,
+                                   moved_payment_ids=moved))
+        self.record(InvoiceVoided(invoice_id=self.id, invoice=snapshot, reason=reason))
 
     def _return_balance(self, amount: int, source: str, *, now: datetime, actor: str, message_id: str) -> None:
         """Give back to the customer's balance what this invoice took of it (or was offered)."""
@@ -613,6 +670,11 @@ class Invoice(Aggregate):
         """Refuse a command accepted earlier, whose outcome only now is known."""
         self.record(InvoiceCommandRejected(command_id=command_id, command_type=command_type, reason=reason,
                                            message=message, subject_id=self.id))
+
+
+def revision_credit_note_id(revision_id: str) -> str:
+    """The credit note that corrects an invoice its revision replaced: one per revision."""
+    return f"cn_{uuid.uuid5(_REVISION_NAMESPACE, revision_id).hex}"
 
 
 def _plain(value: Any) -> Any:
