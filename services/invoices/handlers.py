@@ -254,7 +254,11 @@ class InvoiceHandlers:
         async def revise_invoice(context: HandlerContext, command: ReviseInvoice) -> None:
             # The original is marked and the draft created in one commit (the draft written first).
             original = await self.load(context, command.invoice_id)
-            draft = original.start_revision(command.new_invoice_id, **self.who(context))
+            # Read, not changed: a pending revision's draft deleted since leaves room for another.
+            pending = original.revision_pending and await self.invoices.get(context.account_id,
+                                                                            original.revision_pending)
+            draft = original.start_revision(command.new_invoice_id, **self.who(context),
+                                            pending_draft_gone=pending is None or pending.deleted)
             await self._create(context, draft, revision_of=original.id)
 
         @handles(SettleRevisedInvoice)

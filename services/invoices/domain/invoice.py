@@ -366,12 +366,14 @@ class Invoice(Aggregate):
         else:
             self.record(InvoiceUpdated(invoice_id=self.id, invoice=self.snapshot(), changes=[change]))
 
-    def start_revision(self, revision_id: str, *, now: datetime, actor: str, message_id: str) -> CreateInvoice:
+    def start_revision(self, revision_id: str, *, now: datetime, actor: str, message_id: str,
+                       pending_draft_gone: bool = False) -> CreateInvoice:
         """A revision of this open invoice begins: the create command of its draft, a copy of this
-        one. One revision at a time; the invoice is settled once the revision is finalized."""
+        one. One revision at a time (a pending one whose draft was deleted no longer counts); the
+        invoice is settled once the revision is finalized."""
         if self.status not in ("open", "uncollectible"):
             raise RuleViolation("invalid_status", f"Only an open invoice can be revised; this one is {self.status}.")
-        if self.revision_pending or self.revised_by:
+        if self.revised_by or (self.revision_pending and not pending_draft_gone):
             raise RuleViolation("revision_in_progress",
                                 f"Invoice {self.revision_pending or self.revised_by!r} revises it already.")
         self.revision_pending = revision_id
@@ -385,7 +387,9 @@ class Invoice(Aggregate):
         it, no payment being left)."""
         if self.revised_by == revision_id:
             return
-        if self.revision_pending != revision_id or self.status not in ("open", "uncollectible", "paid"):
+        # Pending may be unset when a crash came between writing the draft and this invoice; a
+        # revision finalized first settles it all the same.
+        if self.revision_pending not in (None, revision_id) or self.status not in ("open", "uncollectible", "paid"):
             raise RuleViolation("invalid_status", f"A {self.status} invoice is not revised by {revision_id!r}.")
         moved = [payment.payment_id for payment in self.payments]
         self.payments, self.paid_out_of_band, self.paid_at = [], False, None

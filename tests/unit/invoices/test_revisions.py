@@ -95,8 +95,16 @@ def test_by_the_credit_note_rule_the_original_is_credited_whole_by_a_credit_note
     assert revision_credit_note_id("inv_1_r1") == revision_credit_note_id("inv_1_r1") != revision_credit_note_id("x")
 
 
+def test_a_revision_whose_draft_was_deleted_leaves_room_for_another():
+    original = open_invoice()
+    revised(original)
+    assert original.start_revision("inv_1_r2", **who(), pending_draft_gone=True).invoice_id == "inv_1_r2"
+    assert original.revision_pending == "inv_1_r2"
+
+
 def test_an_invoice_is_settled_only_by_its_own_revision():
     original = open_invoice()
+    revised(original)
     with pytest.raises(RuleViolation):
         original.settle_by_revision("inv_other", "INV-2026-00009", "void", **who())
     assert original.status == "open"
