@@ -32,10 +32,12 @@ def shown_balance(balance: CustomerBalance) -> CustomerBalanceView:
 
 def routes(api: ReadApi, balances: CustomerBalances) -> None:
     @api.app.get("/v1/customer_balances", response_model=list[CustomerBalanceView], tags=["customer balances"])
-    async def customer_balances(account: api.Account,
-                                customer: Annotated[Identifier, Query(description="The customer's id")],
-                                currency: Annotated[Currency | None, Query()] = None) -> list[CustomerBalanceView]:
-        """A customer's balances, one per currency it ever had one in (none: an empty list), each
-        with its movements."""
-        return [shown_balance(balance) for balance in await balances.of_customer(account, customer)
-                if currency is None or balance.currency == currency]
+    async def customer_balances(
+        account: api.Account,
+        customer: Annotated[Identifier | None, Query(description="Only this customer's (its id)")] = None,
+        currency: Annotated[Currency | None, Query()] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 100,
+    ) -> list[CustomerBalanceView]:
+        """The account's customer balances, one per customer and currency they ever had one in, by
+        customer and currency, each with its movements; a customer without any: an empty list."""
+        return [shown_balance(balance) for balance in await balances.listed(account, customer, currency, limit)]

@@ -20,7 +20,11 @@ class CustomerBalances(Repository[CustomerBalance]):
         found = await self.get(balance_key(account_id, customer_id, currency))
         return found.amount if found is not None else 0
 
-    async def of_customer(self, account_id: str, customer_id: str) -> list[CustomerBalance]:
-        """The customer's balances, one per currency, by currency."""
-        return await self.find([Condition("account_id", "eq", account_id),
-                                Condition("customer_id", "eq", customer_id)], order_by=[Order("currency")])
+    async def listed(self, account_id: str, customer_id: str | None, currency: str | None,
+                     limit: int) -> list[CustomerBalance]:
+        """The account's balances (of one customer, in one currency, if named), by customer and
+        currency, up to `limit`."""
+        where = [Condition("account_id", "eq", account_id)]
+        where += [Condition(key, "eq", value) for key, value in (("customer_id", customer_id),
+                                                                  ("currency", currency)) if value is not None]
+        return await self.find(where, order_by=[Order("customer_id"), Order("currency")], limit=limit)

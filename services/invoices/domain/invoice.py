@@ -487,6 +487,9 @@ class Invoice(Aggregate):
             raise RuleViolation("invalid_status", f"Only a paid invoice can be marked unpaid; this one is {self.status}.")
         if any(payment.online for payment in self.payments):
             raise RuleViolation("online_payment_exists", "An online payment was collected; refund it instead.")
+        if self.applied_balance:
+            # Reopened, it would owe what the balance paid and show it paid: void it to give it back.
+            raise RuleViolation("invalid_status", "The customer's balance paid this invoice; void it instead.")
         removed = [payment.payment_id for payment in self.payments if payment.match == "manual"]
         self.payments = [payment for payment in self.payments if payment.match != "manual"]
         self.paid_out_of_band = False

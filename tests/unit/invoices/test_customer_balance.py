@@ -164,6 +164,14 @@ def test_an_invoice_the_balance_covers_entirely_is_paid_from_the_customers_balan
         "action": "paid", "status_to": "paid", "detail": {"paid_from": "the customer's balance"}}
 
 
+def test_an_invoice_paid_from_the_balance_is_not_marked_unpaid():
+    invoice = finalized()
+    invoice.apply_balance(11900, "bm_2", **who())
+    with pytest.raises(RuleViolation) as refused:
+        invoice.mark_unpaid(**who())
+    assert refused.value.reason == "invalid_status" and invoice.status == "paid"
+
+
 def test_an_invoice_voided_meanwhile_gives_the_balance_back_and_stays_void():
     invoice = finalized()
     invoice.void(reason="wrong customer", **who())
