@@ -8,8 +8,10 @@ import json
 import uuid
 from datetime import date
 
-from contracts.messages.balances import balance_key
+from contracts.example_data import credit_note
+from contracts.messages.balances import RecordCustomerRefund, balance_key
 from contracts.messages.common import Customer
+from contracts.messages.credit_notes import CreditNoteIssued
 from contracts.messages.invoices import FinalizeInvoice
 from contracts.messages.payments import BankTransactionReceived
 from contracts.references import format_in_groups
@@ -87,3 +89,36 @@ async def test_an_overpayment_pays_the_customers_next_invoice_first(
     too_much = await invoicing("balance", "refund", customer.id, "--account", account_id, "--amount", "0.01",
                                "--reference", "SEPA-0002", "--bootstrap", bootstrap)
     assert "refund_exceeds_balance" in too_much.stdout, too_much.stdout + too_much.stderr
+
+
+async def test_a_credit_note_issued_to_the_balance_credits_it_once_and_owes_its_refund(
+    services, producer, event_log, account_id
+):
+    """`credit_note.issued` as the contract has it (the producer stands in for the service that
+    issues credit notes): its balance part is credited, its refund part owed, each once."""
+    customer_id = f"cus_{uuid.uuid4().hex[:8]}"
+    key = balance_key(account_id, customer_id, "EUR")
+    issued = credit_note().model_copy(update={
+        "id": f"cn_{uuid.uuid4().hex[:8]}", "account_id": account_id,
+        "customer": credit_note().customer.model_copy(update={"id": customer_id}),
+        "pre_payment_amount": 0, "customer_balance_amount": 4000, "refund_amount": 550})
+    event = CreditNoteIssued(invoice_id=issued.invoice_id, credit_note=issued)
+    for _ in range(2):  # the same news twice, under two message ids
+        await producer.send(event, account_id=account_id, actor="service:invoices")
+    credited = (await event_log.wait_for(lambda r: r.type == "customer_balance.changed"
+                                         and r.headers.get("ce_subject") == key)).data
+    assert (credited["balance"], credited["refunds_owed"], credited["movement"]["credit_note_id"]) == (
+        4000, 550, issued.id)
+    # Both credits are on the balance's partition before the refund, so they are handled before it.
+    for _ in range(300):
+        if len(event_log.of_type("customer_balance.credit", key)) == 2:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the second credit_note.issued was not turned into a credit")
+    refund = await producer.send(RecordCustomerRefund(balance_key=key, amount=550, paid_on=date.today(),
+                                                      reference="SEPA-CN-1", credit_note_id=issued.id),
+                                 account_id=account_id)
+    paid_out = (await event_log.wait_for(lambda r: r.caused_by(refund))).data
+    assert (paid_out["balance"], paid_out["refunds_owed"], paid_out["movement"]["refund_owed"]) == (4000, 0, -550)
+    assert len(event_log.of_type("customer_balance.changed", key)) == 2  # the second credit changed nothing
