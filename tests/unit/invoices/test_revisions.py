@@ -138,3 +138,35 @@ async def test_a_revision_replaces_the_original_and_the_payments_follow_it_in_bo
     assert (moved.invoice_id, moved.removed) == ("inv_1_r1", False)
     assert (await platform.read_model.get(account, "inv_1")).status == "void"
     assert (await platform.read_model.get(account, "inv_1_r1")).amount_remaining == revision.total - 50_000
+
+
+async def test_a_payment_write_failing_once_while_payments_move_leaves_none_behind_and_none_doubled():
+    platform = Platform()
+    revisions.register(platform.payments.service, platform.read_model, platform.payment_book)
+    account = "acct_a"
+    await platform.send(configure_account(account), account)
+    await platform.send(create_invoice("inv_1"), account)
+    await platform.send(FinalizeInvoice(invoice_id="inv_1"), account)
+    for payment_id in ("pay_1", "pay_2"):
+        await platform.send(RecordPayment(invoice_id="inv_1", payment_id=payment_id, amount=20_000, currency="EUR",
+                                          paid_on=date(2026, 11, 9), method="cash"), account)
+    await platform.send(ReviseInvoice(invoice_id="inv_1", new_invoice_id="inv_1_r1"), account)
+
+    documents, writes = platform.payment_book.documents, []
+    update = documents.update
+
+    async def second_write_fails_once(document, expected_version):
+        writes.append(document["id"])
+        if len(writes) == 2:
+            raise RuntimeError("the store went away")
+        await update(document, expected_version)
+
+    documents.update = second_write_fails_once
+    await platform.send(FinalizeInvoice(invoice_id="inv_1_r1"), account)
+
+    assert len(writes) == 3  # one written, one failed, then the retry wrote the other
+    for payment_id in ("pay_1", "pay_2"):
+        assert (await platform.payment_book.get(f"{account}/{payment_id}")).invoice_id == "inv_1_r1"
+    revision = await platform.invoice_store.get(account, "inv_1_r1")
+    assert sorted(p.payment_id for p in revision.payments) == ["pay_1", "pay_2"]
+    assert revision.amount_paid == 40_000
