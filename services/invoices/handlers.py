@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from chassis.context import HandlerContext
+from chassis.messaging import Outgoing
 from chassis.service import Service
 from chassis.storage import DuplicateDocument
 from chassis.tenancy import TenantGuard
@@ -259,6 +260,14 @@ class InvoiceHandlers:
                                                                             original.revision_pending)
             draft = original.start_revision(command.new_invoice_id, **self.who(context),
                                             pending_draft_gone=pending is None or pending.deleted)
+            written = await self.invoices.get(context.account_id, command.new_invoice_id)
+            if written is not None and written.changed_by(context.change_id):
+                # This message wrote the draft before a crash kept it from marking the original:
+                # announce the draft again and mark the original.
+                context.republish(self.invoices, [Outgoing.from_document(entry) for entry in written.outbox],
+                                  self.invoices.store_id(written))
+                await context.uow.commit()
+                return
             await self._create(context, draft, revision_of=original.id)
 
         @handles(SettleRevisedInvoice)

@@ -170,3 +170,26 @@ async def test_a_payment_write_failing_once_while_payments_move_leaves_none_behi
     revision = await platform.invoice_store.get(account, "inv_1_r1")
     assert sorted(p.payment_id for p in revision.payments) == ["pay_1", "pay_2"]
     assert revision.amount_paid == 40_000
+
+
+async def test_the_original_failing_to_be_written_once_after_its_revision_draft_still_ends_marked():
+    platform = Platform()
+    account = "acct_a"
+    await platform.send(configure_account(account), account)
+    await platform.send(create_invoice("inv_1"), account)
+    await platform.send(FinalizeInvoice(invoice_id="inv_1"), account)
+    documents, update = platform.invoice_store.documents, platform.invoice_store.documents.update
+    failed = []
+
+    async def original_fails_once(document, expected_version):
+        if document["id"] == f"{account}/inv_1" and not failed:
+            failed.append(document["id"])
+            raise RuntimeError("the store went away")
+        await update(document, expected_version)
+
+    documents.update = original_fails_once
+    caused = await platform.send(ReviseInvoice(invoice_id="inv_1", new_invoice_id="inv_1_r1"), account)
+    assert failed and [m.data.type_name for m in caused] == ["invoice.created"]
+    assert (await platform.invoice_store.get(account, "inv_1")).revision_pending == "inv_1_r1"
+    refused = await platform.send(ReviseInvoice(invoice_id="inv_1", new_invoice_id="inv_1_r2"), account)
+    assert [m.data.reason for m in refused] == ["revision_in_progress"]
