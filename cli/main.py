@@ -9,6 +9,7 @@
     invoicing integrators grant crm --account acct_1   let integrator crm act for the account
     invoicing invoices list --status open     the account's invoices (also show, history, export)
     invoicing payments unmatched              the unmatched queue
+    invoicing balance show cus_1              a customer's balances and their movements (also refund)
     invoicing numbering continuity            every number held or a gap with its reason
 
 Read commands print tables, or JSON with --json; they exit with 1 when something is not found,
@@ -30,7 +31,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from cli import bulk_send, integrators, invoices, keys, numbering, payments
+from cli import balance, bulk_send, integrators, invoices, keys, numbering, payments
 from cli.kafka import broker as kafka_broker
 from cli.kafka import run, until_assigned
 from cli.statements import command as statements
@@ -51,6 +52,7 @@ app.add_typer(integrators.app, name="integrators")
 app.add_typer(invoices.app, name="invoices")
 invoices.app.command("send")(bulk_send.send)
 app.add_typer(payments.app, name="payments")
+app.add_typer(balance.app, name="balance")
 app.add_typer(numbering.app, name="numbering")
 app.add_typer(statements.app, name="statements")
 
@@ -94,6 +96,11 @@ def publish(
         typer.secho(f"invalid {type_name}: {describe_validation_error(error)}", fg="red", err=True)
         raise typer.Exit(2) from None
     envelope = Envelope.originate(source="cli", type=type_name, subject=data.aggregate_id(), accountid=account, actor=actor)
+    publish_and_watch(bootstrap, envelope, data, wait, settle)
+
+
+def publish_and_watch(bootstrap: str, envelope: Envelope, data, wait: float, settle: float = 2.0) -> None:
+    """Publish one message to its topic, keyed by its subject, and show what its flow answers."""
     run(_publish_and_watch(bootstrap, envelope, data.topic, data.model_dump_json().encode(), wait, settle), bootstrap)
 
 

@@ -7,7 +7,7 @@ INV-2026-00001, mails it, and is paid by bank transfer.
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from contracts.messages import MessageData, access, credit_notes, mail, numbering, payments
+from contracts.messages import MessageData, access, balances, credit_notes, mail, numbering, payments
 from contracts.messages import invoices as inv
 from contracts.messages.common import Address, Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
 
@@ -18,8 +18,10 @@ NUMBER = "INV-2026-00001"
 REFERENCE = "RF76INV202600001"
 SERIES = numbering.series_key(ACCOUNT, "INV-{yyyy}-{seq:05}")
 AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+BALANCE = "acct_acme/cus_globex/EUR"
 
 CUSTOMER = Customer(
+    id="cus_globex",
     name="Globex Corporation",
     email=["ap@globex.example"],
     cc=["cfo@globex.example"],
@@ -89,6 +91,22 @@ def examples() -> dict[str, MessageData]:
                                       memo="Travel was not billable."),
         credit_notes.SendCreditNote(invoice_id=INVOICE, credit_note_id="cn_2026_0001"),
         credit_notes.CreditNoteIssued(invoice_id=INVOICE, credit_note=credit_note()),
+        balances.CreditCustomerBalance(balance_key=BALANCE, kind="overpayment",
+                                       source_id=f"{INVOICE}/bt-TX20261110-0001", invoice_id=INVOICE, amount=2650),
+        balances.ApplyCustomerBalance(balance_key=BALANCE, invoice_id="inv_2026_0002", amount=59500),
+        balances.ApplyBalanceToInvoice(invoice_id="inv_2026_0002", balance_key=BALANCE, movement_id="bm_2",
+                                       amount=2650),
+        balances.RecordCustomerRefund(balance_key=BALANCE, amount=2650, paid_on=date(2026, 11, 20),
+                                      reference="SEPA-20261120-0007", note="Paid back at the customer's request"),
+        balances.CustomerBalanceChanged(balance_key=BALANCE, customer_id="cus_globex", currency="EUR", movement=(
+            balances.BalanceMovement(id="bm_1", kind="overpayment", amount=2650,
+                                     source_id=f"{INVOICE}/bt-TX20261110-0001", invoice_id=INVOICE, at=AT,
+                                     actor="service:invoices")), balance=2650, refunds_owed=0, version=1),
+        inv.ReviseInvoice(invoice_id=INVOICE, new_invoice_id="inv_2026_0001_r1"),
+        inv.SettleRevisedInvoice(invoice_id=INVOICE, revision_id="inv_2026_0001_r1", revision_number="INV-2026-00002"),
+        inv.InvoiceRevised(invoice_id=INVOICE, invoice=snapshot(status="void", amount_remaining=0, voided_at=AT,
+                                                                revised_by="inv_2026_0001_r1", version=6),
+                           revision_id="inv_2026_0001_r1", moved_payment_ids=["pay_cash_1"]),
         inv.ConfigureAccount(account_id=ACCOUNT, company_name=ISSUER.company_name, company_address=ISSUER.address,
                              company_tax_id=ISSUER.tax_id, sender_email=ISSUER.email, reply_to=ISSUER.reply_to, payee_iban=IBAN,
                              number_format="INV-{yyyy}-{seq:05}", default_days_until_due=14,

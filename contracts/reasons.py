@@ -116,6 +116,18 @@ _CODES = (
                "rule (`BR-S-02: ...`): both parties' country codes, VAT identifiers with a country prefix and valid "
                "check digits, and the seller's VAT identifier wherever a line has a VAT category. Nothing is "
                "numbered; fix the account or the invoice and finalize again."),
+    ReasonCode("revision_in_progress", ("rejection",),
+               "The invoice has a revision already (a draft not yet finalized, or a finalized one that replaced "
+               "it); finalize or delete that draft first."),
+    ReasonCode("no_customer_balance", ("rejection",),
+               "The customer's balance in the invoice's currency holds nothing to apply (another invoice used it "
+               "meanwhile): the invoice owes its whole amount due."),
+    ReasonCode("refund_exceeds_balance", ("rejection",),
+               "A refund paid out is more than the customer's balance holds, or than the credit note it names still "
+               "owes; a balance never goes below zero."),
+    ReasonCode("refund_already_recorded", ("rejection",),
+               "Another refund with this reference, for another amount or credit note, is recorded on the balance; "
+               "the same refund recorded again changes nothing."),
     # --- numbering ----------------------------------------------------------------------------
     ReasonCode("invalid_number_format", ("rejection", "dead_letter"),
                "The number format needs exactly one `{seq}` part, and a year wherever it has a month; refused "

@@ -178,6 +178,8 @@ class InvoiceSnapshot(ValueModel):
     total: Amount
     amount_paid: AmountPaid
     amount_credited: AmountPaid = Field(default=0, description="Taken off what it owes by its credit notes")
+    applied_balance: AmountPaid = Field(default=0, description="Paid from the customer's balance at finalization "
+                                                               "(Stripe's starting_balance); lowers amount_due")
     amount_due: Amount
     amount_remaining: Amount
     due_date: Day | None = None
@@ -186,6 +188,8 @@ class InvoiceSnapshot(ValueModel):
     payee_iban: Iban | None = None
     payment_reference: ShortText | None = None
     quote_id: Identifier | None = None
+    revision_of: Identifier | None = Field(default=None, description="The invoice this one replaces (invoice.revise)")
+    revised_by: Identifier | None = Field(default=None, description="The finalized revision that replaced it")
     memo: Paragraph = ""
     metadata: Metadata = {}
     created_at: Moment

@@ -1,6 +1,6 @@
 """invoices.commands and invoices.events: the invoice lifecycle and account settings."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -37,6 +37,7 @@ from contracts.messages.numbering import NumberFormat, SeriesKey
 from contracts.money import Currency
 
 DaysUntilDue = Annotated[int, Field(ge=0, le=365)]
+CorrectionRule = Literal["void", "credit_note"]
 ReminderDay = Annotated[int, Field(ge=-60, le=365, description="Days relative to the due date: negative before, positive after")]
 
 # --- commands ---------------------------------------------------------------------------------
@@ -171,6 +172,10 @@ class ConfigureAccount(Command):
     default_days_until_due: DaysUntilDue | None = None
     edit_finalized_invoices: bool | None = None
     delete_finalized_invoices: bool | None = None
+    correction_rule: CorrectionRule | None = Field(
+        default=None, description="How a finalized revision settles the invoice it replaces (invoice.revise): "
+                                  "`void` it (the default), or issue a `credit_note` for all of it where the "
+                                  "jurisdiction needs one (France, Germany)")
     reminder_schedule: bounded_list(ReminderDay, 10) | None = Field(  # type: ignore[valid-type]
         default=None, examples=[[-3, 1, 7]],
         description="When open invoices remind their customer, in days relative to the due date (-3: three days "
@@ -317,3 +322,36 @@ class QuoteReleased(Event):
     quote_id: Identifier
     invoice_id: Identifier = Field(description="The deleted invoice")
     reason: Text = ""
+
+
+# --- revisions --------------------------------------------------------------------------------
+
+
+@message_type("invoice.revise", topic=topics.INVOICES_COMMANDS, key="invoice_id")
+class ReviseInvoice(Command):
+    """A new draft copying an open invoice, naming it (`revision_of`). Once the revision is
+    finalized, the original is settled by the account's `correction_rule` and names its revision
+    (`revised_by`); payments applied to it move to the revision. Refused for drafts, paid and void
+    invoices, and while another revision of it is in progress."""
+
+    invoice_id: Identifier = Field(description="The open invoice to replace")
+    new_invoice_id: Identifier
+
+
+@message_type("invoice.settle_revision", topic=topics.INVOICES_COMMANDS, key="invoice_id")
+class SettleRevisedInvoice(Command):
+    """Internal: the revision `revision_id` was finalized; the invoice it replaces (`invoice_id`,
+    on its own partition) is settled by the account's correction rule."""
+
+    invoice_id: Identifier
+    revision_id: Identifier
+    revision_number: InvoiceNumber
+
+
+@message_type("invoice.revised", topic=topics.INVOICES_EVENTS, key="invoice_id")
+class InvoiceRevised(InvoiceStateEvent):
+    """The invoice is replaced by its finalized revision. The payments it had are no longer its
+    own: payments moves each to the revision (`payment.matched` for the revision)."""
+
+    revision_id: Identifier
+    moved_payment_ids: bounded_list(Identifier, 1000) = []  # type: ignore[valid-type]

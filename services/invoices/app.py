@@ -6,6 +6,12 @@ from chassis.grants import integrator_grants
 from chassis.http.api import ReadApi
 from chassis.service import Service, build_service
 from chassis.storage import Condition, Store
+from contracts.messages.balances import (
+    ApplyBalanceToInvoice,
+    ApplyCustomerBalance,
+    CreditCustomerBalance,
+    CustomerBalanceChanged,
+)
 from contracts.messages.invoices import (
     AccountConfigured,
     HostedLinkRotated,
@@ -18,19 +24,23 @@ from contracts.messages.invoices import (
     InvoicePaid,
     InvoicePastDue,
     InvoicePaymentApplied,
+    InvoiceRevised,
     InvoiceSent,
     InvoiceUpdated,
     InvoiceVoided,
     QuoteInvoiced,
     QuoteReleased,
     RunInvoiceClock,
+    SettleRevisedInvoice,
 )
 from contracts.messages.mail import SendInvoiceMail, SendReminderMail
 from contracts.messages.numbering import AllocateNumber
-from services.invoices import api
+from services.invoices import api, balance_api, balance_credits
 from services.invoices.adapters.accounts import Accounts
+from services.invoices.adapters.customer_balances import CustomerBalances
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.adapters.quote_links import QuoteLinks
+from services.invoices.balance_handlers import CustomerBalanceHandlers
 from services.invoices.clock import Clock
 from services.invoices.handlers import InvoiceHandlers
 from services.invoices.hosted_page import PREFIX, HostedInvoicePages
@@ -41,14 +51,15 @@ from services.invoices.settings import InvoicesSettings
 
 def create_app(settings: InvoicesSettings | None = None):
     settings = settings or InvoicesSettings()
-    service, invoices = assemble(settings)
+    service, invoices, balances = assemble(settings)
     read_api = ReadApi(service, description=api.__doc__)
     api.routes(read_api, invoices)
+    balance_api.routes(read_api, balances)
     # The hosted pages are public (their token is the key), so they stay outside the keyed API.
     return read_api.serve_with(service.asgi_app(description=__doc__), public={PREFIX: HostedInvoicePages(invoices)})
 
 
-def assemble(settings: InvoicesSettings, store: Store | None = None) -> tuple[Service, Invoices]:
+def assemble(settings: InvoicesSettings, store: Store | None = None) -> tuple[Service, Invoices, CustomerBalances]:
     """The service without its HTTP side: its consumer's handlers, background loops, startup hooks
     and publications, on `store` (by default the settings'). create_app serves it; the unit tests'
     harness drives the same on an in-memory store (the loops do not run there)."""
@@ -57,15 +68,19 @@ def assemble(settings: InvoicesSettings, store: Store | None = None) -> tuple[Se
     integrator_grants(service)
     invoices = service.repository(Invoices)
     clock = Clock(settings.clock_offsets_file)
-    InvoiceHandlers(service, invoices, service.repository(Accounts), QuoteLinks(service.store, invoices),
-                    clock).register()
+    balances = service.repository(CustomerBalances)
+    InvoiceHandlers(service, invoices, service.repository(Accounts), QuoteLinks(service.store, invoices), clock,
+                    balances).register()
+    CustomerBalanceHandlers(service, balances, clock).register()
+    balance_credits.register(service)
     metrics = InvoiceMetrics(service.metrics.registry)
     service.background(ClockScheduler(service, invoices, clock, settings, metrics).tick_forever)
     service.document_publications([
         InvoiceCreated, InvoiceUpdated, InvoiceDeleted, InvoiceFinalized, InvoiceSent, InvoicePaymentApplied,
         InvoicePaid, InvoiceMarkedUnpaid, InvoiceVoided, InvoiceMarkedUncollectible, InvoicePastDue,
         HostedLinkRotated, AccountConfigured, InvoiceCommandRejected, AllocateNumber, SendInvoiceMail,
-        SendReminderMail, RunInvoiceClock, QuoteInvoiced, QuoteReleased,
+        InvoiceRevised, SettleRevisedInvoice, SendReminderMail, RunInvoiceClock, QuoteInvoiced, QuoteReleased,
+        CustomerBalanceChanged, CreditCustomerBalance, ApplyCustomerBalance, ApplyBalanceToInvoice,
     ])
 
     @service.on_startup
@@ -79,4 +94,4 @@ def assemble(settings: InvoicesSettings, store: Store | None = None) -> tuple[Se
             metrics.set_counts(await invoices.count_by_status())
             await asyncio.sleep(settings.status_gauge_interval_seconds)
 
-    return service, invoices
+    return service, invoices, balances

@@ -9,9 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 from chassis.context import HandlerContext
+from chassis.messaging import Outgoing
 from chassis.service import Service
 from chassis.storage import DuplicateDocument
 from chassis.tenancy import TenantGuard
+from contracts.messages.balances import ApplyBalanceToInvoice
 from contracts.messages.invoices import (
     CloneInvoice,
     ConfigureAccount,
@@ -21,9 +23,11 @@ from contracts.messages.invoices import (
     MarkInvoicePaid,
     MarkInvoiceUncollectible,
     MarkInvoiceUnpaid,
+    ReviseInvoice,
     RotateHostedLink,
     RunInvoiceClock,
     SendInvoice,
+    SettleRevisedInvoice,
     UpdateInvoice,
     VoidInvoice,
 )
@@ -31,6 +35,7 @@ from contracts.messages.mail import MailBounced, MailDeferred, MailDropped, Mail
 from contracts.messages.numbering import NumberAllocated, NumberRejected, series_key
 from contracts.messages.payments import PaymentMatched, PaymentRemoved
 from services.invoices.adapters.accounts import Accounts
+from services.invoices.adapters.customer_balances import CustomerBalances
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.adapters.quote_links import QuoteLinks
 from services.invoices.clock import Clock
@@ -52,8 +57,9 @@ _MAIL_DROPPED = {
 
 class InvoiceHandlers:
     def __init__(self, service: Service, invoices: Invoices, accounts: Accounts, quotes: QuoteLinks,
-                 clock: Clock):
+                 clock: Clock, balances: CustomerBalances):
         self.invoices = invoices
+        self.balances = balances
         self.accounts = accounts
         self.quotes = quotes
         self.clock = clock
@@ -124,7 +130,9 @@ class InvoiceHandlers:
         async def number_allocated(context: HandlerContext, event: NumberAllocated) -> None:
             self.tenancy.check_key(context, event.series_key, "series")
             invoice = await self.load(context, event.invoice_id)
-            if invoice.finalize(event.number, **self.who(context)):
+            # Read, not changed: the balance's own writer takes from it (customer_balance.apply).
+            available = await self.balances.available(context.account_id, invoice.customer.id, invoice.currency)
+            if invoice.finalize(event.number, balance_available=available, **self.who(context)):
                 await context.uow.commit()
 
         @handles(NumberRejected)
@@ -236,16 +244,50 @@ class InvoiceHandlers:
             invoice.mark_uncollectible(reason=command.reason, **self.who(context))
             await context.uow.commit()
 
+        @handles(ApplyBalanceToInvoice)
+        async def apply_balance(context: HandlerContext, command: ApplyBalanceToInvoice) -> None:
+            self.tenancy.check_key(context, command.balance_key, "customer balance")
+            invoice = await self.load(context, command.invoice_id)
+            invoice.apply_balance(command.amount, command.movement_id, **self.who(context))
+            await context.uow.commit()
+
+        @handles(ReviseInvoice)
+        async def revise_invoice(context: HandlerContext, command: ReviseInvoice) -> None:
+            # The original is marked and the draft created in one commit (the draft written first).
+            original = await self.load(context, command.invoice_id)
+            # Read, not changed: a pending revision's draft deleted since leaves room for another.
+            pending = original.revision_pending and await self.invoices.get(context.account_id,
+                                                                            original.revision_pending)
+            draft = original.start_revision(command.new_invoice_id, **self.who(context),
+                                            pending_draft_gone=pending is None or pending.deleted)
+            written = await self.invoices.get(context.account_id, command.new_invoice_id)
+            if written is not None and written.changed_by(context.change_id):
+                # This message wrote the draft before a crash kept it from marking the original:
+                # announce the draft again and mark the original.
+                context.republish(self.invoices, [Outgoing.from_document(entry) for entry in written.outbox],
+                                  self.invoices.store_id(written))
+                await context.uow.commit()
+                return
+            await self._create(context, draft, revision_of=original.id)
+
+        @handles(SettleRevisedInvoice)
+        async def settle_revision(context: HandlerContext, command: SettleRevisedInvoice) -> None:
+            original = await self.load(context, command.invoice_id)
+            rule = (await self.accounts.settings_of(context.account_id)).correction_rule
+            original.settle_by_revision(command.revision_id, command.revision_number, rule, **self.who(context))
+            await context.uow.commit()
+
     # --- shared steps ---------------------------------------------------------------------------
 
-    async def _create(self, context: HandlerContext, command: CreateInvoice, cloned_from: str | None = None) -> None:
+    async def _create(self, context: HandlerContext, command: CreateInvoice, cloned_from: str | None = None,
+                      revision_of: str | None = None) -> None:
         # An invoice this very command created is a redelivery: the unit of work republishes its
         # pending events instead (AlreadyHandled). Any other holder of the id keeps it.
         if await context.uow.get(self.invoices, context.account_id, command.invoice_id) is not None:
             raise RuleViolation("invoice_exists", f"The invoice id {command.invoice_id!r} is taken.")
         who = self.who(context)
         # The invoice's own rules first: a creation they refuse claims no quote.
-        invoice = Invoice.create(command, context.account_id, cloned_from=cloned_from, **who)
+        invoice = Invoice.create(command, context.account_id, cloned_from=cloned_from, revision_of=revision_of, **who)
         if command.quote_id and not await self.quotes.claim(context.account_id, command.quote_id, command.invoice_id,
                                                             who["now"]):
             raise RuleViolation("quote_already_invoiced", f"Quote {command.quote_id!r} already has an invoice.")

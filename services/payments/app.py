@@ -5,7 +5,7 @@ from chassis.http.api import ReadApi
 from chassis.service import Service, build_service
 from chassis.storage import Condition, Store
 from contracts.messages.payments import PaymentCommandRejected, PaymentMatched, PaymentRemoved, PaymentUnmatched
-from services.payments import api, handlers
+from services.payments import api, handlers, revisions
 from services.payments.adapters.accounts import PayeeIbans
 from services.payments.adapters.invoices import InvoiceReadModel
 from services.payments.adapters.payments import PaymentBook
@@ -36,6 +36,7 @@ def assemble(settings: PaymentsSettings, store: Store | None = None
                                         service.repository(PaymentBook))
     handlers.register(service, invoices, PayeeIbans(service.store), transactions, payments,
                       PaymentsMetrics(service.metrics.registry))
+    revisions.register(service, invoices, payments)
     service.document_publications([PaymentMatched, PaymentRemoved, PaymentUnmatched, PaymentCommandRejected])
 
     @service.on_startup

@@ -20,6 +20,7 @@ class AccountSettings(Aggregate):
     edit_finalized_invoices: bool = False
     delete_finalized_invoices: bool = False
     reminder_schedule: list[int] = []
+    correction_rule: str = "void"
 
     def configure(self, command: ConfigureAccount) -> None:
         """Apply the settings the command names; the others keep their values."""

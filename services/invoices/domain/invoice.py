@@ -13,8 +13,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from chassis.aggregate import Aggregate
+from contracts.messages.balances import ApplyCustomerBalance, CreditCustomerBalance, balance_key
 from contracts.messages.common import Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
-from contracts.messages.credit_notes import CreditNoteSnapshot
+from contracts.messages.credit_notes import CreateCreditNote, CreditNoteSnapshot
 from contracts.messages.invoices import (
     CreateInvoice,
     FinalizeInvoice,
@@ -29,6 +30,7 @@ from contracts.messages.invoices import (
     InvoicePaid,
     InvoicePastDue,
     InvoicePaymentApplied,
+    InvoiceRevised,
     InvoiceSent,
     InvoiceUpdated,
     InvoiceVoided,
@@ -36,6 +38,7 @@ from contracts.messages.invoices import (
     QuoteReleased,
     RunInvoiceClock,
     SendInvoice,
+    SettleRevisedInvoice,
 )
 from contracts.messages.mail import SendInvoiceMail, SendReminderMail
 from contracts.messages.numbering import AllocateNumber
@@ -50,6 +53,7 @@ Status = Literal["draft", "open", "paid", "void", "uncollectible"]
 PaymentMatch = Literal["automatic", "applied", "manual"]
 
 _MAIL_ID_NAMESPACE = uuid.UUID("0b7f4a39-58f5-4a8f-9a7e-1c51d6c3a0e2")
+_REVISION_NAMESPACE = uuid.UUID("6d1c2b8e-93a4-4f0e-b7a5-2e4c9f1d3a70")
 
 
 class Payment(BaseModel):
@@ -97,11 +101,15 @@ class Invoice(Aggregate):
     memo: str = ""
     metadata: dict[str, str] = {}
     quote_id: str | None = None
+    revision_of: str | None = None
+    revised_by: str | None = None
+    revision_pending: str | None = Field(default=None, description="The draft revising it, until it replaces it")
     subscription_id: str | None = None
     payee_iban: str | None = None
     payment_reference: str | None = None
     payments: list[Payment] = []
     paid_out_of_band: bool = False
+    applied_balance: int = Field(default=0, description="Paid from the customer's balance (Stripe's starting_balance)")
     created_at: datetime
     finalized_at: datetime | None = None
     paid_at: datetime | None = None
@@ -140,17 +148,23 @@ class Invoice(Aggregate):
 
     @property
     def amount_due(self) -> int:
-        return self.total
+        """What the invoice asks to be paid: its total less what the customer's balance paid."""
+        return self.total - self.applied_balance
 
     @property
     def amount_remaining(self) -> int:
         if self.paid_out_of_band or self.status == "void":
             return 0
-        return max(self.total - self.amount_paid, 0)
+        return max(self.amount_due - self.amount_paid, 0)
 
     @property
     def overpaid_amount(self) -> int:
-        return max(self.amount_paid - self.total, 0)
+        return max(self.amount_paid - self.amount_due, 0)
+
+    @property
+    def balance_key(self) -> str | None:
+        """The customer's balance in the invoice's currency; a customer without an id has none."""
+        return balance_key(self.account_id, self.customer.id, self.currency) if self.customer.id else None
 
     @computed_field
     @property
@@ -184,6 +198,7 @@ class Invoice(Aggregate):
                 include={
                     "id", "account_id", "status", "number", "currency", "customer", "issuer", "lines",
                     "due_date", "days_until_due", "payee_iban", "payment_reference", "quote_id", "memo",
+                    "revision_of", "revised_by",
                     "metadata", "created_at", "finalized_at", "paid_at", "voided_at", "last_sent_at",
                 }
             ),
@@ -195,14 +210,16 @@ class Invoice(Aggregate):
             amount_paid=self.amount_paid,
             amount_due=self.amount_due,
             amount_remaining=self.amount_remaining,
+            applied_balance=self.applied_balance,
         )
 
     # --- lifecycle ------------------------------------------------------------------------------
 
     @classmethod
     def create(cls, command: CreateInvoice, account_id: str, *, now: datetime, actor: str, message_id: str,
-               cloned_from: str | None = None) -> "Invoice":
+               cloned_from: str | None = None, revision_of: str | None = None) -> "Invoice":
         invoice = cls(
+            revision_of=revision_of,
             id=command.invoice_id,
             account_id=account_id,
             currency=command.currency,
@@ -218,6 +235,7 @@ class Invoice(Aggregate):
         )
         invoice._check_terms(invoice.lines, invoice.due_date, now)
         detail = {"cloned_from": cloned_from} if cloned_from else {}
+        detail |= {"revision_of": revision_of} if revision_of else {}
         invoice._add_history("created", now, actor, message_id, status_to="draft", detail=detail)
         invoice.record(InvoiceCreated(invoice_id=invoice.id, invoice=invoice.snapshot(), cloned_from=cloned_from))
         if invoice.quote_id:
@@ -251,7 +269,7 @@ class Invoice(Aggregate):
                     "invoice_not_editable",
                     "Only memo and metadata of a finalized invoice can change; the account does not allow editing finalized invoices.",
                 )
-            if self.payments:
+            if self.payments or self.applied_balance:
                 raise RuleViolation("invoice_not_editable", "An invoice with a recorded payment cannot be edited.")
             if self.subscription_id:
                 raise RuleViolation("invoice_not_editable", "A subscription invoice cannot be edited once finalized.")
@@ -304,8 +322,10 @@ class Invoice(Aggregate):
         self.record(AllocateNumber(series_key=pending.series_key, number_format=pending.number_format,
                                    invoice_id=self.id, issued_on=pending.issued_on))
 
-    def finalize(self, number: str, *, now: datetime, actor: str, message_id: str) -> bool:
-        """The number arrived: the invoice is issued. A zero amount due is paid at once.
+    def finalize(self, number: str, *, now: datetime, actor: str, message_id: str, balance_available: int = 0) -> bool:
+        """The number arrived: the invoice is issued. A zero amount due is paid at once; otherwise,
+        when the customer's balance held something as it was read (`balance_available`), the balance
+        is asked to pay it (it answers with `invoice.apply_balance`, see apply_balance).
         False when it carries this number already (the same allocation announced again)."""
         if self.number == number:
             return False
@@ -329,7 +349,86 @@ class Invoice(Aggregate):
         self.record(InvoiceFinalized(invoice_id=self.id, invoice=snapshot, hosted_token=hosted_token))
         if self.status == "paid":
             self.record(InvoicePaid(invoice_id=self.id, invoice=snapshot))
+        elif balance_available > 0 and self.balance_key:
+            self.record(ApplyCustomerBalance(balance_key=self.balance_key, invoice_id=self.id, amount=self.amount_due))
+        if self.revision_of:
+            # The original is settled on its own partition, by a command keyed by its id.
+            self.record(SettleRevisedInvoice(invoice_id=self.revision_of, revision_id=self.id, revision_number=number))
         return True
+
+    def apply_balance(self, amount: int, movement_id: str, *, now: datetime, actor: str, message_id: str) -> None:
+        """The customer's balance paid `amount`: it lowers the amount due; covered entirely, the
+        invoice is paid. What it can no longer take (void, paid or changed meanwhile) goes back to
+        the balance."""
+        taken = min(amount, self.amount_remaining) if self.status == "open" else 0
+        if taken:
+            self.applied_balance += taken
+            self._add_history("balance_applied", now, actor, message_id,
+                              detail={"amount": taken, "movement_id": movement_id})
+        if amount > taken:
+            self._return_balance(amount - taken, movement_id, now=now, actor=actor, message_id=message_id)
+        if not taken:
+            return
+        change = {"field": "applied_balance", "before": self.applied_balance - taken, "after": self.applied_balance}
+        if self.amount_remaining == 0:
+            self._set_paid(now, actor, message_id, detail={"paid_from": "the customer's balance"})
+            self.record(InvoicePaid(invoice_id=self.id, invoice=self.snapshot()))
+        else:
+            self.record(InvoiceUpdated(invoice_id=self.id, invoice=self.snapshot(), changes=[change]))
+
+    def start_revision(self, revision_id: str, *, now: datetime, actor: str, message_id: str,
+                       pending_draft_gone: bool = False) -> CreateInvoice:
+        """A revision of this open invoice begins: the create command of its draft, a copy of this
+        one. One revision at a time (a pending one whose draft was deleted no longer counts); the
+        invoice is settled once the revision is finalized."""
+        if self.status not in ("open", "uncollectible"):
+            raise RuleViolation("invalid_status", f"Only an open invoice can be revised; this one is {self.status}.")
+        if self.revised_by or (self.revision_pending and not pending_draft_gone):
+            raise RuleViolation("revision_in_progress",
+                                f"Invoice {self.revision_pending or self.revised_by!r} revises it already.")
+        self.revision_pending = revision_id
+        self._add_history("revision_started", now, actor, message_id, detail={"revision_id": revision_id})
+        return self.clone_command(revision_id)
+
+    def settle_by_revision(self, revision_id: str, revision_number: str, correction_rule: str, *, now: datetime,
+                           actor: str, message_id: str) -> None:
+        """Its revision was finalized: it names the revision, its payments move to the revision, and
+        it is voided, or credited whole by a credit note the account's rule asks for (which voids
+        it, no payment being left)."""
+        if self.revised_by == revision_id:
+            return
+        # Pending may be unset when a crash came between writing the draft and this invoice; a
+        # revision finalized first settles it all the same.
+        if self.revision_pending not in (None, revision_id) or self.status not in ("open", "uncollectible", "paid"):
+            raise RuleViolation("invalid_status", f"A {self.status} invoice is not revised by {revision_id!r}.")
+        moved = [payment.payment_id for payment in self.payments]
+        self.payments, self.paid_out_of_band, self.paid_at = [], False, None
+        self.revision_pending, self.revised_by = None, revision_id
+        detail = {"revision_id": revision_id, "number": revision_number, "moved_payment_ids": moved,
+                  "correction_rule": correction_rule}
+        reason = f"Replaced by invoice {revision_number}"
+        if correction_rule == "credit_note":
+            if self.status == "paid":
+                self._transition("open", now, actor, message_id, "reopened")
+            self._add_history("revised", now, actor, message_id, detail=detail)
+            self.record(InvoiceRevised(invoice_id=self.id, invoice=self.snapshot(), revision_id=revision_id,
+                                       moved_payment_ids=moved))
+            self.record(CreateCreditNote(invoice_id=self.id, credit_note_id=revision_credit_note_id(revision_id),
+                                         reason="other", memo=reason))
+            return
+        self.voided_at = now
+        self._give_back_balance("void", now=now, actor=actor, message_id=message_id)
+        self._transition("void", now, actor, message_id, "revised", detail=detail)
+        snapshot = self.snapshot()
+        self.record(InvoiceRevised(invoice_id=self.id, invoice=snapshot, revision_id=revision_id,
+                                   moved_payment_ids=moved))
+        self.record(InvoiceVoided(invoice_id=self.id, invoice=snapshot, reason=reason))
+
+    def _return_balance(self, amount: int, source: str, *, now: datetime, actor: str, message_id: str) -> None:
+        """Give back to the customer's balance what this invoice took of it (or was offered)."""
+        self._add_history("balance_returned", now, actor, message_id, detail={"amount": amount})
+        self.record(CreditCustomerBalance(balance_key=self.balance_key, kind="invoice_returned",
+                                          source_id=f"{self.id}/{source}", invoice_id=self.id, amount=amount))
 
     def finalization_refused(self, *, now: datetime, actor: str, message_id: str, reason: str, message: str,
                              number: str | None = None) -> bool:
@@ -359,7 +458,7 @@ class Invoice(Aggregate):
         was = self.status
         self.payments.append(payment)
         self._add_history("payment_applied", now, actor, message_id, detail=payment.model_dump(mode="json"))
-        if self.amount_paid >= self.total:
+        if self.amount_paid >= self.amount_due:
             self._set_paid(now, actor, message_id, detail={"payment_id": payment.payment_id})
         snapshot = self.snapshot()
         self.record(InvoicePaymentApplied(invoice_id=self.id, invoice=snapshot, payment_id=payment.payment_id,
@@ -375,7 +474,7 @@ class Invoice(Aggregate):
             return False
         self.payments = remaining
         self._add_history("payment_removed", now, actor, message_id, detail={"payment_id": payment_id})
-        if self.status == "paid" and not self.paid_out_of_band and self.amount_paid < self.total:
+        if self.status == "paid" and not self.paid_out_of_band and self.amount_paid < self.amount_due:
             self._transition("open", now, actor, message_id, "reopened")
             self.paid_at = None
             self.record(InvoiceMarkedUnpaid(invoice_id=self.id, invoice=self.snapshot(),
@@ -398,6 +497,9 @@ class Invoice(Aggregate):
             raise RuleViolation("invalid_status", f"Only a paid invoice can be marked unpaid; this one is {self.status}.")
         if any(payment.online for payment in self.payments):
             raise RuleViolation("online_payment_exists", "An online payment was collected; refund it instead.")
+        if self.applied_balance:
+            # Reopened, it would owe what the balance paid and show it paid: void it to give it back.
+            raise RuleViolation("invalid_status", "The customer's balance paid this invoice; void it instead.")
         removed = [payment.payment_id for payment in self.payments if payment.match == "manual"]
         self.payments = [payment for payment in self.payments if payment.match != "manual"]
         self.paid_out_of_band = False
@@ -415,6 +517,7 @@ class Invoice(Aggregate):
         if self.payments:
             raise RuleViolation("payments_recorded", "Remove the recorded payments before voiding.")
         self.voided_at = now
+        self._give_back_balance("void", now=now, actor=actor, message_id=message_id)
         self._transition("void", now, actor, message_id, "voided", detail={"reason": reason})
         self.record(InvoiceVoided(invoice_id=self.id, invoice=self.snapshot(), reason=reason))
 
@@ -447,6 +550,7 @@ class Invoice(Aggregate):
 
     def delete(self, account: AccountSettings, *, now: datetime, actor: str, message_id: str, reason: str) -> None:
         self.check_deletable(account)
+        self._give_back_balance("deleted", now=now, actor=actor, message_id=message_id)
         self.deleted = True
         self._add_history("deleted", now, actor, message_id, status_from=self.status, detail={"reason": reason})
         self.record(InvoiceDeleted(invoice_id=self.id, status=self.status, number=self.number,
@@ -556,6 +660,12 @@ class Invoice(Aggregate):
             raise RuleViolation("due_date_before_issue",
                                 f"The due date {due_date} is before the issue date {issued_on}.")
 
+    def _give_back_balance(self, why: str, *, now: datetime, actor: str, message_id: str) -> None:
+        """An invoice that will not be paid (void, deleted) gives back what the balance paid of it."""
+        if self.applied_balance:
+            self._return_balance(self.applied_balance, why, now=now, actor=actor, message_id=message_id)
+            self.applied_balance = 0
+
     def _new_hosted_token(self) -> str:
         """A new hosted page token, for the one event that hands it out; only its digest is kept."""
         token = new_hosted_token()
@@ -581,6 +691,11 @@ class Invoice(Aggregate):
         """Refuse a command accepted earlier, whose outcome only now is known."""
         self.record(InvoiceCommandRejected(command_id=command_id, command_type=command_type, reason=reason,
                                            message=message, subject_id=self.id))
+
+
+def revision_credit_note_id(revision_id: str) -> str:
+    """The credit note that corrects an invoice its revision replaced: one per revision."""
+    return f"cn_{uuid.uuid5(_REVISION_NAMESPACE, revision_id).hex}"
 
 
 def _plain(value: Any) -> Any:

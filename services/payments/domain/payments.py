@@ -62,6 +62,15 @@ class Payment(Aggregate):
         self.record(PaymentRemoved(invoice_id=self.invoice_id, payment_id=self.payment_id, amount=self.amount,
                                    currency=self.currency, reason=reason))
 
+    def move_to(self, invoice_id: str) -> bool:
+        """The invoice it paid was replaced by a revision (invoice.revised): it pays the revision
+        now, announced like a new payment. False when it pays that invoice already, or was removed."""
+        if self.invoice_id == invoice_id or self.removed:
+            return False
+        self.invoice_id = invoice_id
+        self.record(self.matched())
+        return True
+
     def count_again(self, payment: "Payment") -> None:
         """A bank transaction's payment made anew: the transaction announces it, not the payment."""
         for name in _TERMS:
