@@ -111,6 +111,25 @@ _CODES = (
                "paid, voided or changed meanwhile, or the moment has not come yet."),
     ReasonCode("recipient_suppressed", ("rejection",),
                "Every recipient bounced permanently before and is suppressed; nothing was sent."),
+    ReasonCode("credit_exceeds_invoice", ("rejection",),
+               "A credit note would take back more than the invoice charged: all its credit notes, pending ones "
+               "included, stay within each line's quantity and amount and within the invoice's total."),
+    ReasonCode("nothing_to_credit", ("rejection",),
+               "The credit note would total zero or less (for example only a discount line is chosen)."),
+    ReasonCode("unknown_line", ("rejection",), "The credit note names a line position the invoice does not have."),
+    ReasonCode("credit_note_exists", ("rejection",),
+               "The credit note id is taken in the account (by an issued credit note or one being issued); ids "
+               "are never reused."),
+    ReasonCode("unknown_credit_note", ("rejection", "dropped"),
+               "The invoice has no issued credit note with this id (or, for a number, none waits for one)."),
+    ReasonCode("credit_note_pending", ("rejection",),
+               "A credit note of the invoice is being issued (its number is on its way): the invoice cannot be "
+               "voided until it is."),
+    ReasonCode("no_customer_id", ("rejection",),
+               "A credit to the customer's balance needs the invoice's `customer.id`, which balances follow."),
+    ReasonCode("same_number_format", ("rejection",),
+               "Invoices and credit notes are numbered from series of their own: `credit_note_number_format` "
+               "must differ from `number_format`."),
     # --- numbering ----------------------------------------------------------------------------
     ReasonCode("invalid_number_format", ("rejection", "dead_letter"),
                "The number format needs exactly one `{seq}` part, and a year wherever it has a month; refused "

@@ -61,6 +61,13 @@ class Invoices(AccountRepository[Invoice]):
         address names the invoice and its token, not the account; the token tells them apart."""
         return await self.find([Condition("invoice_id", "eq", invoice_id)])
 
+    async def credit_note_elsewhere(self, account_id: str, credit_note_id: str, invoice_id: str) -> bool:
+        """Whether another of the account's invoices has a credit note of this id: credit note ids are
+        the account's, like invoice ids (the invoice itself checks its own credit notes)."""
+        found = await self.find([Condition("account_id", "eq", account_id),
+                                 Condition("credit_note_ids", "contains_any", [credit_note_id])], limit=2)
+        return any(invoice.id != invoice_id for invoice in found)
+
     async def by_number(self, account_id: str, number: str) -> Invoice | None:
         found = await self.find(listing.conditions(account_id, InvoiceFilter(number=number)), limit=1)
         return found[0] if found else None
