@@ -111,7 +111,7 @@ class Invoice(Aggregate):
         default=None, description="SHA-256 of the hosted page's token; the token itself is never stored")
     pending_finalization: PendingFinalization | None = None
     pending_sends: dict[str, str] = Field(default_factory=dict, description="mail id -> invoice.send command id")
-    credit_notes: list[CreditNote] = Field(default=[], description="Pending and issued, in the order requested")
+    credit_notes: list[CreditNote] = Field(default=[], description="Pending and issued; the issued in issue order")
     credit_note_mails: dict[str, str] = Field(default_factory=dict, description="mail id -> credit note id")
     reminder_schedule: list[int] = Field(default=[], description="The account's, as the clock last saw it")
     clock_ran_at: datetime | None = Field(default=None, description="Moments up to this one are dealt with")
@@ -555,12 +555,12 @@ class Invoice(Aggregate):
         """Accept a credit note and ask for its number from the account's credit-note series. Its
         lines are priced and checked now: all credit notes, pending ones included, stay within
         what the invoice charged. Its effect on what the invoice owes is decided when it is issued."""
+        if self.pending_finalization is not None:
+            raise RuleViolation("finalization_pending", "The invoice is being finalized; credit it once it is issued.")
         if self.status == "draft":
             raise RuleViolation("invalid_status", "A draft is not credited: edit or delete it.")
         if self.status == "void":
             raise RuleViolation("invalid_status", "A void invoice owes nothing and cannot be credited.")
-        if self.pending_finalization is not None:
-            raise RuleViolation("finalization_pending", "The invoice is being finalized.")
         if (taken := self._credit_note(command.credit_note_id)) is not None:
             state = "is being issued" if taken.status == "pending" else "exists"
             raise RuleViolation("credit_note_exists", f"The credit note {command.credit_note_id!r} {state}.")
@@ -595,6 +595,8 @@ class Invoice(Aggregate):
             return False
         owed = self.amount_remaining if self.status in ("open", "uncollectible") else 0
         note.settle(owed)
+        self.credit_notes.remove(note)
+        self.credit_notes.append(note)  # the issued ones stay in the order they were issued
         note.status, note.number, note.issued_at, note.version = "issued", number, now, self.version + 1
         credited = {"field": "amount_credited", "before": self.amount_credited - note.total,
                     "after": self.amount_credited}
@@ -649,8 +651,7 @@ class Invoice(Aggregate):
 
     def credit_note_snapshots(self) -> list[CreditNoteSnapshot]:
         """The issued credit notes, in the order they were issued."""
-        issued = sorted(self._issued_credit_notes, key=lambda note: note.issued_at)
-        return [note.snapshot() for note in issued]
+        return [note.snapshot() for note in self._issued_credit_notes]
 
     def _credit_note(self, credit_note_id: str) -> CreditNote | None:
         return next((note for note in self.credit_notes if note.id == credit_note_id), None)
