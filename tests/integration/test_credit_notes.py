@@ -1,0 +1,84 @@
+"""Credit notes through the whole platform: numbered from the account's own credit-note series,
+issued with their effect on the invoice, which payments sees; what is left is paid by a bank
+transfer, a credit beyond the rest is refused, and a paid invoice is credited to a refund."""
+
+import asyncio
+import uuid
+from datetime import date
+
+from contracts.messages.credit_notes import CreateCreditNote
+from contracts.messages.invoices import FinalizeInvoice
+from contracts.messages.payments import BankTransactionReceived
+from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
+
+TOTAL = 147_350  # what create_invoice's lines come to
+CREDITED = 47_350
+
+
+async def test_a_credit_note_lowers_what_is_owed_and_a_paid_invoice_is_credited_to_a_refund(
+    services, producer, event_log, payments_invoices, account_id
+):
+    await producer.send(configure_account(account_id, credit_note_number_format="AV-{yyyy}-{seq:03}"),
+                        account_id=account_id)
+    await event_log.wait_for_type("account.configured", account_id)
+    invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
+    await producer.send(create_invoice(invoice_id), account_id=account_id)
+    await event_log.wait_for_type("invoice.created", invoice_id)
+    await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
+    finalized = (await event_log.wait_for_type("invoice.finalized", invoice_id)).data["invoice"]
+
+    async def answer(command: CreateCreditNote) -> tuple[str, dict]:
+        sent = await producer.send(command, account_id=account_id)
+
+        def answers(r) -> bool:
+            if r.type == "invoice.command_rejected":
+                return r.headers.get("ce_causationid") == str(sent.id)
+            return (r.type == "credit_note.issued" and r.headers.get("ce_accountid") == account_id
+                    and r.data["credit_note"]["id"] == command.credit_note_id)
+
+        record = await event_log.wait_for(answers)
+        return record.type, record.data
+
+    kind, issued = await answer(CreateCreditNote(invoice_id=invoice_id, credit_note_id="cn_1", amount=CREDITED,
+                                                 reason="order_change"))
+    assert kind == "credit_note.issued"
+    note = issued["credit_note"]
+    year = date.today().year
+    assert (note["number"], note["invoice_number"], note["status"]) == (f"AV-{year}-001", finalized["number"],
+                                                                        "issued")
+    assert (note["total"], note["pre_payment_amount"], note["refund_amount"]) == (CREDITED, CREDITED, 0)
+    updated = (await event_log.wait_for_type("invoice.updated", invoice_id)).data["invoice"]
+    assert (updated["status"], updated["amount_credited"], updated["amount_remaining"]) == (
+        "open", CREDITED, TOTAL - CREDITED)
+
+    # payments' read model sees what is left, and a bank transfer of it pays the invoice.
+    view = await until(lambda: payments_invoices.get(account_id, invoice_id),
+                       lambda view: view is not None and view.amount_remaining == TOTAL - CREDITED)
+    transfer = BankTransactionReceived(
+        transaction_id=f"tx-{uuid.uuid4().hex[:12]}", iban=PAYEE_IBAN, amount=TOTAL - CREDITED, currency="EUR",
+        booked_on=date.today(), remittance_information=view.payment_reference, debtor_name="Globex Corporation")
+    await producer.send(transfer, account_id=account_id, actor="bank-feed")
+    paid = (await event_log.wait_for_type("invoice.paid", invoice_id)).data["invoice"]
+    assert (paid["amount_paid"], paid["amount_remaining"]) == (TOTAL - CREDITED, 0)
+
+    kind, refused = await answer(CreateCreditNote(invoice_id=invoice_id, credit_note_id="cn_2",
+                                                  amount=TOTAL - CREDITED + 1))
+    assert (kind, refused["reason"], refused["command_type"]) == ("invoice.command_rejected",
+                                                                  "credit_exceeds_invoice", "credit_note.create")
+
+    kind, issued = await answer(CreateCreditNote(invoice_id=invoice_id, credit_note_id="cn_3", amount=10_000,
+                                                 reason="product_unsatisfactory", credit_to="refund"))
+    note = issued["credit_note"]
+    assert (kind, note["number"]) == ("credit_note.issued", f"AV-{year}-002")  # cn_2 took no number
+    assert (note["pre_payment_amount"], note["refund_amount"], note["customer_balance_amount"]) == (0, 10_000, 0)
+    after = await event_log.wait_for(lambda r: r.type == "invoice.updated" and r.headers.get("ce_subject") == invoice_id
+                                     and r.data["invoice"]["amount_credited"] == CREDITED + 10_000)
+    assert (after.data["invoice"]["status"], after.data["invoice"]["amount_remaining"]) == ("paid", 0)
+
+
+async def until(read, done, attempts: int = 300):
+    for _ in range(attempts):
+        if done(value := await read()):
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError("never came true")
