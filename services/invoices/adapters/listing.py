@@ -34,9 +34,11 @@ KEYS = (
     Key("issued_on", "date", path="listing.issued_on"),
     Key("past_due", "boolean", path="listing.past_due"),
     Key("credit_note_ids", "text_list", path="listing.credit_note_ids"),
+    Key("credited", "boolean", path="listing.credited"),
     *(Key(f"sort_{field}", "text", path=f"positions.{field}") for field in SORT_FIELDS),
 )
-INDEXES = (*(Index(("account_id", f"sort_{field}")) for field in SORT_FIELDS), Index(("credit_note_ids",)))
+INDEXES = (*(Index(("account_id", f"sort_{field}")) for field in SORT_FIELDS), Index(("credit_note_ids",)),
+           Index(("account_id", "credited")))
 
 
 def sort_positions(invoice_id: str, *, due_date: date | None, issued_on: date | None, total: int,
@@ -71,6 +73,7 @@ def listed(invoice: Invoice) -> dict:
         "last_sent_at": invoice.last_sent_at.isoformat() if invoice.last_sent_at else None,
         "past_due": invoice.past_due,
         "credit_note_ids": [note.id for note in invoice.credit_notes],
+        "credited": bool(invoice.credit_note_snapshots()),
     }
     positions = sort_positions(invoice.id, due_date=invoice.due_date, issued_on=issued_on, total=total,
                                number=invoice.number)
