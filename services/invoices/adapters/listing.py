@@ -58,6 +58,8 @@ def listed(invoice: Invoice) -> dict:
     """What is stored beside the invoice for lists: its `listing` and its `positions`."""
     issued_on = invoice.finalized_at.date() if invoice.finalized_at else None
     total = invoice.total
+    credit_notes = [{"id": note.id, "number": note.number, "total": note.total,
+                     "issued_on": note.issued_at.date().isoformat()} for note in invoice.credit_note_snapshots()]
     listing = {
         "id": invoice.id,
         "number": invoice.number,
@@ -73,7 +75,8 @@ def listed(invoice: Invoice) -> dict:
         "last_sent_at": invoice.last_sent_at.isoformat() if invoice.last_sent_at else None,
         "past_due": invoice.past_due,
         "credit_note_ids": [note.id for note in invoice.credit_notes],
-        "credited": bool(invoice.credit_note_snapshots()),
+        "credited": bool(credit_notes),
+        "credit_notes": credit_notes,
     }
     positions = sort_positions(invoice.id, due_date=invoice.due_date, issued_on=issued_on, total=total,
                                number=invoice.number)

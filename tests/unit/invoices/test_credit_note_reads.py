@@ -1,5 +1,5 @@
 """The credit notes of the invoices read API, on the in-memory store: listed with filters and
-signed cursors, shown one by one, and never another account's."""
+signed cursors, shown one by one, never another account's, and in the CSV export."""
 
 from types import SimpleNamespace
 
@@ -11,8 +11,9 @@ from chassis.http.input import InputGuard
 from chassis.http.keys import created, new_api_key
 from chassis.http.pagination import Cursors
 from chassis.storage.memory import MemoryStore
-from services.invoices import credit_notes_api
+from services.invoices import api, credit_notes_api
 from services.invoices.adapters.invoices import Invoices
+from services.invoices.adapters.listing import listed
 from tests.unit.invoices.test_credit_notes import create, credit, issued_invoice
 
 
@@ -72,3 +73,13 @@ async def test_one_credit_note_is_shown_issued_or_pending_and_another_accounts_i
     assert (shown["invoice_id"], shown["status"], shown["total"]) == ("inv_b", "issued", 100)
     assert (await client.get("/v1/credit-notes/cn_pending")).json()["status"] == "pending"
     assert (await client.get("/v1/credit-notes/cn_x")).status_code == 404
+
+
+def test_the_export_writes_each_credit_note_after_its_invoice_as_a_document_of_its_own():
+    invoice = credited("inv_a", "cus_1", "cn_1")
+    listing = listed(invoice)["listing"]
+    invoice_row, note_row = (dict(zip(api.CSV_COLUMNS, row, strict=True)) for row in api.csv_rows(listing))
+    assert (invoice_row["document_type"], invoice_row["corrects"], invoice_row["total"]) == ("invoice", None, "129.69")
+    assert (note_row["document_type"], note_row["id"], note_row["corrects"]) == ("credit_note", "cn_1", "INV-2026-00001")
+    assert (note_row["number"], note_row["total"], note_row["amount_remaining"], note_row["issued_on"]) == (
+        invoice.credit_notes[0].number, "1.00", None, "2026-11-02")
