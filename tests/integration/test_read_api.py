@@ -235,13 +235,14 @@ async def test_another_accounts_key_gets_nothing_from_any_route(books, keys, acc
     walked = 0
     for service in READERS:
         for route in await routes_of(service):
-            path = route.replace("{invoice_id}", books["a1"]).replace("{number}", a_number)
+            path = route.replace("{invoice_id}", books["a1"]).replace("{number}", a_number).replace(
+                "{credit_note_id}", "cn_none")
             for key in (None, "key_0000000000000000.wrong", keys["a"]["key"].split(".")[0] + ".forged"):
                 assert (await read(service, path, key)).status_code == 401, (service, route)
             answer = await read(service, path, keys["b"]["key"])
             if "{" in route:
                 assert answer.status_code == 404, (service, route, answer.text)
-                assert answer.json() == {"detail": "No such invoice."}
+                assert answer.json() == {"detail": "No such credit note." if "credit_note" in route else "No such invoice."}
             else:
                 assert answer.status_code == 200, (service, route, answer.text)
                 assert not any(value in answer.text for value in a_values), (service, route, answer.text)
@@ -326,8 +327,10 @@ async def test_invalid_text_in_any_path_or_parameter_is_422_before_any_query(boo
                            and "string" in json.dumps(p["schema"])]
                 probes = [f"{path}?{name}={bad}" for name in strings for bad in ("%00", "a%0Db", "%FF", "x" * 1001)]
                 if "{" in route:
-                    probes += [route.replace("{invoice_id}", "x%00y").replace("{number}", "x%00y"),
-                               route.replace("{invoice_id}", "x%1By").replace("{number}", "x%7Fy")]
+                    probes += [route.replace("{invoice_id}", "x%00y").replace("{number}", "x%00y").replace(
+                                   "{credit_note_id}", "x%00y"),
+                               route.replace("{invoice_id}", "x%1By").replace("{number}", "x%7Fy").replace(
+                                   "{credit_note_id}", "x%1By")]
                 for probe in probes:
                     answer = await client.get(url(service, probe))
                     assert answer.status_code == 422, (service, probe, answer.status_code, answer.text[:200])
