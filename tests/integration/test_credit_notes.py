@@ -6,10 +6,15 @@ import asyncio
 import uuid
 from datetime import date
 
+from chassis.storage import open_store
 from contracts.messages.credit_notes import CreateCreditNote
 from contracts.messages.invoices import FinalizeInvoice
 from contracts.messages.payments import BankTransactionReceived
+from services.numbering.adapters.ledger import Ledger
+from services.numbering.api import account_continuity
 from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
+from tests.integration.harness import database_url
+from tests.integration.test_read_api import accepted_everywhere, new_key, read
 
 TOTAL = 147_350  # what create_invoice's lines come to
 CREDITED = 47_350
@@ -74,6 +79,24 @@ async def test_a_credit_note_lowers_what_is_owed_and_a_paid_invoice_is_credited_
     after = await event_log.wait_for(lambda r: r.type == "invoice.updated" and r.headers.get("ce_subject") == invoice_id
                                      and r.data["invoice"]["amount_credited"] == CREDITED + 10_000)
     assert (after.data["invoice"]["status"], after.data["invoice"]["amount_remaining"]) == ("paid", 0)
+
+    # Numbering's ledger: the credit-note series beside the invoice series, each continuous.
+    store = open_store(database_url("numbering"), "numbering")
+    await store.open()
+    try:
+        reports = await account_continuity(Ledger(store), account_id)
+    finally:
+        await store.close()
+    assert [(r.series_key, r.sequences[0].held, r.breaks) for r in reports] == [
+        (f"{account_id}/AV-{{yyyy}}-{{seq:03}}", 2, 0), (f"{account_id}/INV-{{yyyy}}-{{seq:05}}", 1, 0)]
+
+    # The read API lists both credit notes and the export has a row for each after the invoice's.
+    key = (await new_key(account_id))["key"]
+    await accepted_everywhere(key)
+    listed = (await read("invoices", "/v1/credit-notes", key, invoice_id=invoice_id)).json()
+    assert [(n["id"], n["number"]) for n in listed["data"]] == [("cn_1", f"AV-{year}-001"), ("cn_3", f"AV-{year}-002")]
+    exported = (await read("invoices", "/v1/invoices/export.csv", key)).text.splitlines()
+    assert [line.split(",")[0] for line in exported[1:]] == [invoice_id, "cn_1", "cn_3"]
 
 
 async def until(read, done, attempts: int = 300):
