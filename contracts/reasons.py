@@ -86,10 +86,11 @@ _CODES = (
                "number is recorded as a gap."),
     ReasonCode("invoice_not_editable", ("rejection",),
                "An open invoice allows only memo and metadata changes, unless the account enabled editing "
-               "finalized invoices, no payment is recorded and it is no subscription invoice."),
+               "finalized invoices, no payment is recorded, it has no credit note and it is no subscription "
+               "invoice."),
     ReasonCode("invoice_not_deletable", ("rejection",),
-               "Only drafts are deleted, and open invoices without payments when the account enabled "
-               "deleting finalized invoices."),
+               "Only drafts are deleted, and open invoices without payments or credit notes when the account "
+               "enabled deleting finalized invoices."),
     ReasonCode("no_changes", ("rejection",), "The update names no field to change."),
     ReasonCode("negative_total", ("rejection",),
                "The invoice's lines total less than zero (negative unit amounts outweigh the rest): refused by "

@@ -260,6 +260,9 @@ class Invoice(Aggregate):
                 raise RuleViolation("invoice_not_editable", "An invoice with a recorded payment cannot be edited.")
             if self.subscription_id:
                 raise RuleViolation("invoice_not_editable", "A subscription invoice cannot be edited once finalized.")
+            if self.credit_notes:
+                # Its credit notes take back its lines as they were.
+                raise RuleViolation("invoice_not_editable", "A credited invoice cannot be edited.")
         if self.pending_finalization is not None:
             raise RuleViolation("finalization_pending", "The invoice is being finalized.")
 

@@ -7,7 +7,7 @@ import pytest
 
 from contracts.messages.common import Customer, LineItem
 from contracts.messages.credit_notes import CreateCreditNote, CreditedLine, SendCreditNote
-from contracts.messages.invoices import ConfigureAccount
+from contracts.messages.invoices import ConfigureAccount, InvoiceChanges
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.credit_note import credited_amount
 from services.invoices.domain.errors import RuleViolation
@@ -138,6 +138,16 @@ def test_a_credit_to_the_customer_balance_needs_the_customers_id():
     invoice = issued_invoice(customer_id=None)
     assert refused(lambda: create(invoice, credit_to="customer_balance")) == "no_customer_id"
     create(invoice, credit_to="refund")
+
+
+def test_a_credited_invoice_keeps_its_lines_and_is_not_deleted():
+    invoice = issued_invoice()
+    create(invoice, amount=100)
+    editable = AccountSettings(id="acct", edit_finalized_invoices=True, delete_finalized_invoices=True)
+    changes = InvoiceChanges(lines=[LineItem(description="Other", quantity=1, unit_amount=1)])
+    assert refused(lambda: invoice.update(changes, editable, **who())) == "invoice_not_editable"
+    assert refused(lambda: invoice.delete(editable, reason="x", **who())) == "invoice_not_deletable"
+    invoice.update(InvoiceChanges(memo="Credited in part"), editable, **who())
 
 
 def test_the_invoice_is_not_voided_while_a_credit_note_is_on_its_way():
