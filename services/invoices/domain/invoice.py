@@ -402,6 +402,8 @@ class Invoice(Aggregate):
         """Back to open, removing every manual payment."""
         if self.status != "paid":
             raise RuleViolation("invalid_status", f"Only a paid invoice can be marked unpaid; this one is {self.status}.")
+        if self.amount_due == 0:
+            raise RuleViolation("invalid_status", "Its credit notes took back all it charged: it owes nothing to pay.")
         if any(payment.online for payment in self.payments):
             raise RuleViolation("online_payment_exists", "An online payment was collected; refund it instead.")
         removed = [payment.payment_id for payment in self.payments if payment.match == "manual"]

@@ -204,6 +204,14 @@ def test_credited_to_zero_after_a_payment_the_invoice_is_paid_by_credit_note_and
     assert invoice.history[-1].detail == {"by": "credit_note", "credit_note_id": "cn_1"}
 
 
+def test_an_invoice_settled_by_credit_notes_is_not_marked_unpaid():
+    invoice = issued_invoice()
+    invoice.apply_payment(payment(amount=4000), "EUR", **who())
+    invoice.remove_payment("p1", **who())
+    credit(invoice)  # paid by credit note: a payment was once recorded
+    assert refused(lambda: invoice.mark_unpaid(**who())) == "invalid_status"
+
+
 def test_a_payment_once_recorded_and_removed_still_makes_a_whole_credit_pay_rather_than_void():
     invoice = issued_invoice()
     invoice.apply_payment(payment(amount=4000), "EUR", **who())
