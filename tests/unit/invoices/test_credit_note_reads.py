@@ -83,3 +83,12 @@ def test_the_export_writes_each_credit_note_after_its_invoice_as_a_document_of_i
     assert (note_row["document_type"], note_row["id"], note_row["corrects"]) == ("credit_note", "cn_1", "INV-2026-00001")
     assert (note_row["number"], note_row["total"], note_row["amount_remaining"], note_row["issued_on"]) == (
         invoice.credit_notes[0].number, "1.00", None, "2026-11-02")
+
+
+async def test_a_credit_note_id_is_the_accounts_whichever_invoice_holds_it():
+    invoices = Invoices(MemoryStore())
+    await invoices.insert(credited("inv_a", "cus_1", "cn_1"))
+    await invoices.insert(credited("inv_x", "cus_1", "cn_2", account="acct_other"))
+    assert await invoices.credit_note_elsewhere("acct", "cn_1", "inv_b")
+    assert not await invoices.credit_note_elsewhere("acct", "cn_1", "inv_a")  # its own: the invoice checks it
+    assert not await invoices.credit_note_elsewhere("acct", "cn_2", "inv_b")  # another account's id

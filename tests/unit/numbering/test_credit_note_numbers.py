@@ -61,3 +61,12 @@ async def test_an_entry_stored_before_credit_notes_stays_its_invoices_number(har
     assert again.emitted[0].data.number == "INV-2026-00001"
     credit_note = await harness.handle(allocate_for_credit_note("inv_old", "cn_1"))
     assert credit_note.emitted[0].data.number == "CN-2026-00001"
+
+
+async def test_a_refused_allocation_names_the_credit_note_so_the_invoice_can_drop_it(harness):  # noqa: F811
+    command = AllocateNumber(series_key="other_acct/CN-{seq}", number_format="CN-{seq}", invoice_id="inv_a",
+                             credit_note_id="cn_1", issued_on=date(2026, 11, 30))
+    [rejected] = (await harness.handle(command)).emitted
+    assert (rejected.data.type_name, rejected.data.invoice_id, rejected.data.credit_note_id) == (
+        "number.rejected", "inv_a", "cn_1")
+    assert rejected.envelope.subject == "inv_a"  # keyed by the invoice, back to its partition
