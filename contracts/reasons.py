@@ -117,6 +117,9 @@ _CODES = (
                "included, stay within each line's quantity and amount and within the invoice's total."),
     ReasonCode("nothing_to_credit", ("rejection",),
                "The credit note would total zero or less (for example only a discount line is chosen)."),
+    ReasonCode("credit_note_limit", ("rejection",),
+               "An invoice's credit notes together have at most 1,000 lines (four times an invoice's 250), so an "
+               "invoice stored with its credit notes stays within a store's document."),
     ReasonCode("unknown_line", ("rejection",), "The credit note names a line position the invoice does not have."),
     ReasonCode("credit_note_exists", ("rejection",),
                "The credit note id is taken in the account (by an issued credit note or one being issued); ids "

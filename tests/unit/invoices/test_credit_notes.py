@@ -107,6 +107,14 @@ def test_pending_credit_notes_count_against_the_total():
     assert refused(lambda: create(invoice, "cn_4")) == "credit_exceeds_invoice"  # the whole is no longer left
 
 
+def test_an_invoices_credit_notes_have_at_most_four_times_its_lines_together():
+    invoice = issued_invoice(lines=[WORK.model_copy(update={"quantity": Decimal(10_000)})] * 250)
+    one_of_each = [CreditedLine(line=position, quantity=Decimal(1)) for position in range(250)]
+    for credit_note_id in ("cn_1", "cn_2", "cn_3", "cn_4"):
+        create(invoice, credit_note_id, lines=one_of_each)
+    assert refused(lambda: create(invoice, "cn_5", lines=one_of_each[:1])) == "credit_note_limit"
+
+
 def test_a_line_that_does_not_exist_is_refused():
     assert refused(lambda: create(issued_invoice(), lines=[CreditedLine(line=2)])) == "unknown_line"
 
