@@ -13,8 +13,8 @@ from contracts.messages.payments import BankTransactionReceived
 from services.numbering.adapters.ledger import Ledger
 from services.numbering.api import account_continuity
 from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
-from tests.integration.harness import database_url
-from tests.integration.test_read_api import accepted_everywhere, new_key, read
+from tests.integration.harness import database_url, env
+from tests.integration.test_read_api import accepted_everywhere, invoicing, new_key, read
 
 TOTAL = 147_350  # what create_invoice's lines come to
 CREDITED = 47_350
@@ -71,10 +71,14 @@ async def test_a_credit_note_lowers_what_is_owed_and_a_paid_invoice_is_credited_
     assert (kind, refused["reason"], refused["command_type"]) == ("invoice.command_rejected",
                                                                   "credit_exceeds_invoice", "credit_note.create")
 
-    kind, issued = await answer(CreateCreditNote(invoice_id=invoice_id, credit_note_id="cn_3", amount=10_000,
-                                                 reason="product_unsatisfactory", credit_to="refund"))
-    note = issued["credit_note"]
-    assert (kind, note["number"]) == ("credit_note.issued", f"AV-{year}-002")  # cn_2 took no number
+    # The CLI, as an operator runs it.
+    created = await invoicing("credit-note", "create", invoice_id, "cn_3", "--amount", "10000", "--reason",
+                              "product_unsatisfactory", "--credit-to", "refund", "--account", account_id,
+                              "--wait", "0", "--bootstrap", env("KAFKA_BOOTSTRAP_SERVERS"))
+    assert created.returncode == 0, created.stderr
+    note = (await event_log.wait_for(lambda r: r.type == "credit_note.issued" and r.headers.get("ce_subject") == invoice_id
+                                     and r.data["credit_note"]["id"] == "cn_3")).data["credit_note"]
+    assert note["number"] == f"AV-{year}-002"  # cn_2 took no number
     assert (note["pre_payment_amount"], note["refund_amount"], note["customer_balance_amount"]) == (0, 10_000, 0)
     after = await event_log.wait_for(lambda r: r.type == "invoice.updated" and r.headers.get("ce_subject") == invoice_id
                                      and r.data["invoice"]["amount_credited"] == CREDITED + 10_000)
@@ -97,6 +101,12 @@ async def test_a_credit_note_lowers_what_is_owed_and_a_paid_invoice_is_credited_
     assert [(n["id"], n["number"]) for n in listed["data"]] == [("cn_1", f"AV-{year}-001"), ("cn_3", f"AV-{year}-002")]
     exported = (await read("invoices", "/v1/invoices/export.csv", key)).text.splitlines()
     assert [line.split(",")[0] for line in exported[1:]] == [invoice_id, "cn_1", "cn_3"]
+    shown = await invoicing("credit-note", "show", "cn_3", api_key=key)
+    assert shown.returncode == 0 and f"AV-{year}-002" in shown.stdout and "100.00 EUR" in shown.stdout
+    assert (await invoicing("credit-note", "show", "cn_2", api_key=key)).returncode == 1  # refused: none
+    history = (await read("invoices", f"/v1/invoices/{invoice_id}/history", key)).json()["data"]
+    assert [entry["action"] for entry in history if "credit_note" in entry["action"]] == [
+        "credit_note_requested", "credit_note_issued", "credit_note_requested", "credit_note_issued"]
 
 
 async def until(read, done, attempts: int = 300):
