@@ -403,7 +403,8 @@ class Invoice(Aggregate):
         if self.status != "paid":
             raise RuleViolation("invalid_status", f"Only a paid invoice can be marked unpaid; this one is {self.status}.")
         if self.amount_due == 0:
-            raise RuleViolation("invalid_status", "Its credit notes took back all it charged: it owes nothing to pay.")
+            # Reopened, it would be open owing nothing (its credit notes took back all it charged).
+            raise RuleViolation("invalid_status", "The invoice asks for nothing to be paid; there is nothing to mark unpaid.")
         if any(payment.online for payment in self.payments):
             raise RuleViolation("online_payment_exists", "An online payment was collected; refund it instead.")
         removed = [payment.payment_id for payment in self.payments if payment.match == "manual"]
@@ -422,7 +423,7 @@ class Invoice(Aggregate):
             raise RuleViolation("online_payment_exists", "An online payment was collected; refund it instead.")
         if self.payments:
             raise RuleViolation("payments_recorded", "Remove the recorded payments before voiding.")
-        self._check_no_pending_credit_note()
+        self._check_no_awaiting_number()
         self.voided_at = now
         self._transition("void", now, actor, message_id, "voided", detail={"reason": reason})
         self.record(InvoiceVoided(invoice_id=self.id, invoice=self.snapshot(), reason=reason))
@@ -476,8 +477,7 @@ class Invoice(Aggregate):
         cc = command.cc if command.cc is not None else self.customer.cc
         if not to:
             raise RuleViolation("no_recipient", "The customer has no email address and the command names none.")
-        # Derived from the command, so a handler run again asks for the same email.
-        mail_id = f"mail-{uuid.uuid5(_MAIL_ID_NAMESPACE, message_id).hex}"
+        mail_id = _mail_id_of(message_id)
         self.pending_sends[mail_id] = message_id
         self._add_history("send_requested", now, actor, message_id, detail={"mail_id": mail_id, "to": to})
         self.record(SendInvoiceMail(mail_id=mail_id, invoice_id=self.id, invoice=self.snapshot(), to=to, cc=cc,
@@ -595,7 +595,7 @@ class Invoice(Aggregate):
                           message_id: str) -> bool:
         """The credit note's number arrived: it is issued, and takes off what the invoice owes as
         its status now says. False when it carries this number already (announced again)."""
-        note = self._pending_credit_note(credit_note_id, number)
+        note = self._awaiting_number(credit_note_id, number)
         if note is None:
             return False
         owed = self.amount_remaining if self.status in ("open", "uncollectible") else 0
@@ -645,7 +645,7 @@ class Invoice(Aggregate):
         to = command.to if command.to is not None else self.customer.email
         if not to:
             raise RuleViolation("no_recipient", "The customer has no email address and the command names none.")
-        mail_id = f"mail-{uuid.uuid5(_MAIL_ID_NAMESPACE, message_id).hex}"
+        mail_id = _mail_id_of(message_id)
         self.pending_sends[mail_id] = message_id
         self.credit_note_mails[mail_id] = note.id
         self._add_history("credit_note_send_requested", now, actor, message_id,
@@ -661,7 +661,7 @@ class Invoice(Aggregate):
     def _credit_note(self, credit_note_id: str) -> CreditNote | None:
         return next((note for note in self.credit_notes if note.id == credit_note_id), None)
 
-    def _pending_credit_note(self, credit_note_id: str, number: str) -> CreditNote | None:
+    def _awaiting_number(self, credit_note_id: str, number: str) -> CreditNote | None:
         note = self._credit_note(credit_note_id)
         if note is not None and note.number == number:
             return None
@@ -669,7 +669,7 @@ class Invoice(Aggregate):
             raise RuleViolation("unknown_credit_note", f"No credit note {credit_note_id!r} waits for a number.")
         return note
 
-    def _check_no_pending_credit_note(self) -> None:
+    def _check_no_awaiting_number(self) -> None:
         if any(note.status == "pending" for note in self.credit_notes):
             raise RuleViolation("credit_note_pending", "A credit note of the invoice is being issued.")
 
@@ -719,6 +719,11 @@ class Invoice(Aggregate):
         """Refuse a command accepted earlier, whose outcome only now is known."""
         self.record(InvoiceCommandRejected(command_id=command_id, command_type=command_type, reason=reason,
                                            message=message, subject_id=self.id))
+
+
+def _mail_id_of(command_id: str) -> str:
+    """The mail a send command asks for: derived from the command, so a handler run again asks for the same email."""
+    return f"mail-{uuid.uuid5(_MAIL_ID_NAMESPACE, command_id).hex}"
 
 
 def _plain(value: Any) -> Any:
