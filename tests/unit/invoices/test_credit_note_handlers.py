@@ -1,0 +1,93 @@
+"""invoices' credit-note handlers on the chassis' unit of work and the in-memory store: a number
+for a credit note issues it, a refused or unappliable one answers credit_note.create, and the
+account's credit-note series and ids are checked before the invoice is."""
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from chassis.consumer import Consumer
+from chassis.settings import ServiceSettings
+from chassis.storage.memory import MemoryStore
+from contracts.envelope import Envelope
+from contracts.messages.credit_notes import CreateCreditNote
+from contracts.messages.invoices import InvoiceCommandRejected
+from contracts.messages.numbering import NumberAllocated, NumberRejected
+from services.invoices.adapters.accounts import Accounts
+from services.invoices.adapters.invoices import Invoices
+from services.invoices.adapters.quote_links import QuoteLinks
+from services.invoices.clock import Clock
+from services.invoices.domain.account import AccountSettings
+from services.invoices.handlers import InvoiceHandlers
+from tests.unit.invoices.test_credit_notes import issued_invoice
+
+SERIES = "acct/CN-{yyyy}-{seq:05}"
+
+
+class Harness:
+    def __init__(self) -> None:
+        store = MemoryStore()
+        self.invoices, self.accounts = Invoices(store), Accounts(store)
+        self.consumer = Consumer(service="invoices", broker=None, publisher=None, inbox=None,
+                                 metrics=None, settings=ServiceSettings(),
+                                 rejection=InvoiceCommandRejected)
+        InvoiceHandlers(SimpleNamespace(consumer=self.consumer), self.invoices, self.accounts, QuoteLinks(store),
+                        Clock()).register()
+
+    async def handle(self, data, *, dead_lettered: bool = False) -> list:
+        envelope = Envelope.originate(source="tests", type=data.type_name, subject=data.aggregate_id(),
+                                      accountid="acct", actor="user:test")
+        handlers = self.consumer.fallbacks if dead_lettered else self.consumer.handlers
+        context = await self.consumer._run(handlers[data.type_name], envelope, data)
+        await context.published()
+        return [message.data for message in context.emitted]
+
+
+@pytest.fixture
+async def harness() -> Harness:
+    harness = Harness()
+    invoice = issued_invoice()
+    invoice.id = "inv_1"
+    await harness.invoices.insert(invoice)
+    return harness
+
+
+def allocated(number: str = "CN-2026-00001") -> NumberAllocated:
+    return NumberAllocated(invoice_id="inv_1", credit_note_id="cn_1", series_key=SERIES, sequence_key=f"{SERIES}@2026",
+                           sequence=1, number=number, allocated_at=datetime(2026, 11, 2, tzinfo=UTC))
+
+
+async def test_a_credit_note_is_issued_when_its_number_arrives_and_only_once(harness):
+    [allocate] = await harness.handle(CreateCreditNote(invoice_id="inv_1", credit_note_id="cn_1", amount=969))
+    assert (allocate.type_name, allocate.series_key, allocate.credit_note_id) == ("number.allocate", SERIES, "cn_1")
+    issued, updated = await harness.handle(allocated())
+    assert (issued.type_name, issued.credit_note.number, updated.invoice.amount_remaining) == (
+        "credit_note.issued", "CN-2026-00001", 12000)
+    assert await harness.handle(allocated()) == []  # the same number announced again
+    assert (await harness.invoices.get("acct", "inv_1")).status == "open"
+
+
+async def test_a_number_refused_or_not_applied_answers_the_create_and_drops_the_credit_note(harness):
+    await harness.handle(CreateCreditNote(invoice_id="inv_1", credit_note_id="cn_1", amount=969))
+    [answer] = await harness.handle(NumberRejected(command_id="x", command_type="number.allocate",
+                                                   reason="account_not_allowed", message="no", invoice_id="inv_1",
+                                                   credit_note_id="cn_1"))
+    assert (answer.command_type, answer.reason) == ("credit_note.create", "account_not_allowed")
+    await harness.handle(CreateCreditNote(invoice_id="inv_1", credit_note_id="cn_1", amount=969))
+    [answer] = await harness.handle(allocated(), dead_lettered=True)
+    assert (answer.command_type, answer.reason) == ("credit_note.create", "finalization_failed")
+    invoice = await harness.invoices.get("acct", "inv_1")
+    assert (invoice.credit_notes, invoice.status, invoice.number) == ([], "open", "INV-2026-00001")
+
+
+async def test_an_id_another_invoice_holds_and_a_shared_series_are_refused(harness):
+    other = issued_invoice()
+    other.id = "inv_2"
+    await harness.invoices.insert(other)
+    await harness.handle(CreateCreditNote(invoice_id="inv_1", credit_note_id="cn_1", amount=969))
+    [refused] = await harness.handle(CreateCreditNote(invoice_id="inv_2", credit_note_id="cn_1", amount=969))
+    assert refused.reason == "credit_note_exists"
+    await harness.accounts.insert(AccountSettings(id="acct", number_format="CN-{yyyy}-{seq:05}"))
+    [refused] = await harness.handle(CreateCreditNote(invoice_id="inv_2", credit_note_id="cn_2", amount=969))
+    assert refused.reason == "same_number_format"
