@@ -44,12 +44,17 @@ class HandlerContext:
     def rejection(self, reason: str, message: str) -> Outgoing:
         """Answer the command with this service's rejection event, keyed like the command's aggregate."""
         key = self._rejection.key_field
+        # A rejection also repeats what else of the command it declares (numbering's names the
+        # credit note beside the invoice), so the answer finds what asked.
+        named = {name: value for name in self._rejection.model_fields.keys() - CommandRejected.model_fields.keys() - {key}
+                 if (value := getattr(self.data, name, None)) is not None}
         return self.emit(
             self._rejection(
                 command_id=str(self.envelope.id),
                 command_type=self.envelope.type,
                 reason=reason,
                 message=message,
+                **named,
                 **{key: getattr(self.data, key, None) or self.envelope.subject},
             )
         )

@@ -8,6 +8,7 @@
     invoicing keys create --account acct_1    an API key for the read commands below
     invoicing integrators grant crm --account acct_1   let integrator crm act for the account
     invoicing invoices list --status open     the account's invoices (also show, history, export)
+    invoicing credit-note create INV CN --amount 5000 --account acct_1   credit an invoice (also send, list, show)
     invoicing payments unmatched              the unmatched queue
     invoicing balance show cus_1              a customer's balances and their movements (also refund)
     invoicing numbering continuity            every number held or a gap with its reason
@@ -31,7 +32,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from cli import balance, bulk_send, integrators, invoices, keys, numbering, payments
+from cli import balance, bulk_send, credit_notes, integrators, invoices, keys, numbering, payments
 from cli.kafka import broker as kafka_broker
 from cli.kafka import run, until_assigned
 from cli.statements import command as statements
@@ -51,6 +52,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(integrators.app, name="integrators")
 app.add_typer(invoices.app, name="invoices")
 invoices.app.command("send")(bulk_send.send)
+app.add_typer(credit_notes.app, name="credit-note")
 app.add_typer(payments.app, name="payments")
 app.add_typer(balance.app, name="balance")
 app.add_typer(numbering.app, name="numbering")

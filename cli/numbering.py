@@ -17,8 +17,8 @@ BREAKS_FOUND = 5
 def continuity(api_key: ApiKey = "",
                number_format: Annotated[str | None, typer.Option("--format", help="Only this series' format")] = None,
                as_json: AsJson = False) -> None:
-    """Every number from the first to the last: held by an invoice or a gap with its reason.
-    Exits with 5 when some number is neither."""
+    """Every number of every series of the account (invoices' and credit notes') from the first to
+    the last: held by its document or a gap with its reason. Exits with 5 when some number is neither."""
     reports = get("numbering", "/v1/numbering/continuity", api_key, {"number_format": number_format},
                   what="continuity report")
     if as_json:

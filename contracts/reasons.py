@@ -86,10 +86,11 @@ _CODES = (
                "number is recorded as a gap."),
     ReasonCode("invoice_not_editable", ("rejection",),
                "An open invoice allows only memo and metadata changes, unless the account enabled editing "
-               "finalized invoices, no payment is recorded and it is no subscription invoice."),
+               "finalized invoices, no payment is recorded, it has no credit note and it is no subscription "
+               "invoice."),
     ReasonCode("invoice_not_deletable", ("rejection",),
-               "Only drafts are deleted, and open invoices without payments when the account enabled "
-               "deleting finalized invoices."),
+               "Only drafts are deleted, and open invoices without payments or credit notes when the account "
+               "enabled deleting finalized invoices."),
     ReasonCode("no_changes", ("rejection",), "The update names no field to change."),
     ReasonCode("negative_total", ("rejection",),
                "The invoice's lines total less than zero (negative unit amounts outweigh the rest): refused by "
@@ -128,6 +129,28 @@ _CODES = (
     ReasonCode("refund_already_recorded", ("rejection",),
                "Another refund with this reference, for another amount or credit note, is recorded on the balance; "
                "the same refund recorded again changes nothing."),
+    ReasonCode("credit_exceeds_invoice", ("rejection",),
+               "A credit note would take back more than the invoice charged: all its credit notes, pending ones "
+               "included, stay within each line's quantity and amount and within the invoice's total."),
+    ReasonCode("nothing_to_credit", ("rejection",),
+               "The credit note would total zero or less (for example only a discount line is chosen)."),
+    ReasonCode("credit_note_limit", ("rejection",),
+               "An invoice's credit notes together have at most 1,000 lines (four times an invoice's 250), so an "
+               "invoice stored with its credit notes stays within a store's document."),
+    ReasonCode("unknown_line", ("rejection",), "The credit note names a line position the invoice does not have."),
+    ReasonCode("credit_note_exists", ("rejection",),
+               "The credit note id is taken in the account (by an issued credit note or one being issued); ids "
+               "are never reused."),
+    ReasonCode("unknown_credit_note", ("rejection", "dropped"),
+               "The invoice has no issued credit note with this id (or, for a number, none waits for one)."),
+    ReasonCode("credit_note_pending", ("rejection",),
+               "A credit note of the invoice is being issued (its number is on its way): the invoice cannot be "
+               "voided until it is."),
+    ReasonCode("no_customer_id", ("rejection",),
+               "A credit to the customer's balance needs the invoice's `customer.id`, which balances follow."),
+    ReasonCode("same_number_format", ("rejection",),
+               "Invoices and credit notes are numbered from series of their own: `credit_note_number_format` "
+               "must differ from `number_format`."),
     # --- numbering ----------------------------------------------------------------------------
     ReasonCode("invalid_number_format", ("rejection", "dead_letter"),
                "The number format needs exactly one `{seq}` part, and a year wherever it has a month; refused "

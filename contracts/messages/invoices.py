@@ -169,6 +169,9 @@ class ConfigureAccount(Command):
     reply_to: EmailAddress | None = None
     payee_iban: Iban | None = None
     number_format: NumberFormat | None = Field(default=None, examples=["INV-{yyyy}-{seq:05}"])
+    credit_note_number_format: NumberFormat | None = Field(
+        default=None, examples=["CN-{yyyy}-{seq:05}"],
+        description="The series credit notes are numbered from; never the invoices' own")
     default_days_until_due: DaysUntilDue | None = None
     edit_finalized_invoices: bool | None = None
     delete_finalized_invoices: bool | None = None

@@ -1,4 +1,6 @@
-"""numbering.commands and numbering.events: gapless, never-reused invoice numbers."""
+"""numbering.commands and numbering.events: gapless, never-reused numbers of invoices and of
+credit notes. A credit note's number is asked for by the invoice it corrects (`credit_note_id`
+beside its `invoice_id`), so the answer is keyed by the invoice and comes back to its partition."""
 
 import re
 from typing import Annotated
@@ -42,6 +44,8 @@ NumberFormat = Annotated[
     Field(description="Exactly one `{seq}` part, a year wherever there is a month; at most "
                       f"{MAX_FORMAT_LENGTH} characters"),
 ]
+CreditNoteId = Annotated[Identifier | None, Field(description="Set when the number is a credit note's, of the "
+                                                               "invoice `invoice_id`")]
 SeriesKey = Annotated[Name, Field(description="account id / number format; the Kafka key keeps a series on one "
                                               "partition")]
 
@@ -53,17 +57,20 @@ def series_key(account_id: str, number_format: str) -> str:
 
 @message_type("number.allocate", topic=topics.NUMBERING_COMMANDS, key="series_key")
 class AllocateNumber(Command):
-    """Ask for the next number of a series for an invoice being finalized. Idempotent per invoice."""
+    """Ask for the next number of a series for an invoice being finalized, or for a credit note of
+    it being issued. Idempotent per document: the same invoice (or credit note) gets the same number."""
 
     series_key: SeriesKey
     number_format: NumberFormat
     invoice_id: Identifier
+    credit_note_id: CreditNoteId = None
     issued_on: Day = Field(description="Finalization date; picks the year of per-year formats")
 
 
 @message_type("number.allocated", topic=topics.NUMBERING_EVENTS, key="invoice_id")
 class NumberAllocated(Event):
     invoice_id: Identifier
+    credit_note_id: CreditNoteId = None
     series_key: SeriesKey
     sequence_key: Name = Field(description="The counter the number came from: the series, plus the year for per-year formats")
     sequence: Sequence
@@ -76,6 +83,7 @@ class NumberReleased(Event):
     """A finalized invoice was deleted: its number is a recorded gap, never reused."""
 
     invoice_id: Identifier
+    credit_note_id: CreditNoteId = None
     series_key: SeriesKey
     sequence_key: Name
     sequence: Sequence
@@ -87,3 +95,4 @@ class NumberReleased(Event):
 @message_type("number.rejected", topic=topics.NUMBERING_EVENTS, key="invoice_id")
 class NumberRejected(CommandRejected):
     invoice_id: QuotedName
+    credit_note_id: QuotedName | None = None

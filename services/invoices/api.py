@@ -84,8 +84,11 @@ class CurrencyTotals(BaseModel):
     amount_remaining: int
 
 
+# An invoice's issued credit notes follow its row, one row each: `document_type` says which a row is
+# and `corrects` names a credit note's invoice. Their amounts are as the credit note prints them
+# (positive: what it takes back), so the CSV says what the documents say.
 CSV_COLUMNS = ["id", "number", "status", "customer", "customer_email", "currency", "total", "amount_paid",
-               "amount_remaining", "issued_on", "due_date", "past_due", "last_sent_at"]
+               "amount_remaining", "issued_on", "due_date", "past_due", "last_sent_at", "document_type", "corrects"]
 # A spreadsheet reads a cell that starts with one of these as a formula (OWASP, CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -109,8 +112,19 @@ def csv_row(listing: dict) -> list:
                          listing["customer_email"], currency)),
         format_amount(listing["total"], currency), format_amount(listing["amount_paid"], currency),
         format_amount(listing["amount_remaining"], currency), listing["issued_on"], listing["due_date"],
-        "true" if listing["past_due"] else "false", listing["last_sent_at"],
+        "true" if listing["past_due"] else "false", listing["last_sent_at"], "invoice", None,
     ]
+
+
+def csv_rows(listing: dict) -> list[list]:
+    """The invoice's row, then one per credit note it issued, in CSV_COLUMNS' order."""
+    currency = listing["currency"]
+    return [csv_row(listing), *(
+        [*map(text_cell, (note["id"], note["number"], "issued", listing["customer"], listing["customer_email"],
+                          currency)),
+         format_amount(note["total"], currency), None, None, note["issued_on"], None, "false", None, "credit_note",
+         text_cell(listing["number"])]
+        for note in listing.get("credit_notes", []))]
 
 
 async def csv_lines(first: dict | None, documents: AsyncIterator[dict]) -> AsyncIterator[str]:
@@ -120,10 +134,10 @@ async def csv_lines(first: dict | None, documents: AsyncIterator[dict]) -> Async
     if first is None:
         yield buffer.getvalue()
         return
-    writer.writerow(csv_row(first["listing"]))
+    writer.writerows(csv_rows(first["listing"]))
     rows = 1
     async for document in documents:
-        writer.writerow(csv_row(document["listing"]))
+        writer.writerows(csv_rows(document["listing"]))
         rows += 1
         if rows % EXPORT_BATCH == 0:
             yield buffer.getvalue()

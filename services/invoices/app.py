@@ -35,7 +35,7 @@ from contracts.messages.invoices import (
 )
 from contracts.messages.mail import SendInvoiceMail, SendReminderMail
 from contracts.messages.numbering import AllocateNumber
-from services.invoices import api, balance_api, balance_credits
+from services.invoices import api, balance_api, balance_credits, credit_notes_api
 from services.invoices.adapters.accounts import Accounts
 from services.invoices.adapters.customer_balances import CustomerBalances
 from services.invoices.adapters.invoices import Invoices
@@ -55,6 +55,7 @@ def create_app(settings: InvoicesSettings | None = None):
     read_api = ReadApi(service, description=api.__doc__)
     api.routes(read_api, invoices)
     balance_api.routes(read_api, balances)
+    credit_notes_api.routes(read_api, invoices)
     # The hosted pages are public (their token is the key), so they stay outside the keyed API.
     return read_api.serve_with(service.asgi_app(description=__doc__), public={PREFIX: HostedInvoicePages(invoices)})
 

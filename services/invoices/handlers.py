@@ -14,6 +14,7 @@ from chassis.service import Service
 from chassis.storage import DuplicateDocument
 from chassis.tenancy import TenantGuard
 from contracts.messages.balances import ApplyBalanceToInvoice
+from contracts.messages.credit_notes import CreateCreditNote, SendCreditNote
 from contracts.messages.invoices import (
     CloneInvoice,
     ConfigureAccount,
@@ -130,18 +131,31 @@ class InvoiceHandlers:
         async def number_allocated(context: HandlerContext, event: NumberAllocated) -> None:
             self.tenancy.check_key(context, event.series_key, "series")
             invoice = await self.load(context, event.invoice_id)
-            # Read, not changed: the balance's own writer takes from it (customer_balance.apply).
-            available = await self.balances.available(context.account_id, invoice.customer.id, invoice.currency)
-            if invoice.finalize(event.number, balance_available=available, **self.who(context)):
+            if event.credit_note_id is not None:
+                applied = invoice.issue_credit_note(event.credit_note_id, event.number, **self.who(context))
+            else:
+                # Read, not changed: the balance's own writer takes from it (customer_balance.apply).
+                available = await self.balances.available(context.account_id, invoice.customer.id, invoice.currency)
+                applied = invoice.finalize(event.number, balance_available=available, **self.who(context))
+            if applied:
                 await context.uow.commit()
 
         @handles(NumberRejected)
         async def number_rejected(context: HandlerContext, event: NumberRejected) -> None:
             await self._refuse_finalization(context, event.invoice_id, event.reason,
-                                            f"No number could be allocated: {event.message}")
+                                            f"No number could be allocated: {event.message}",
+                                            credit_note_id=event.credit_note_id)
 
         @self.consumer.when_dead_lettered(NumberAllocated)
         async def number_not_applied(context: HandlerContext, event: NumberAllocated) -> None:
+            if event.credit_note_id is not None:
+                # The number stays the credit note's in the ledger: a new create of the same credit
+                # note id is given it again.
+                await self._refuse_finalization(
+                    context, event.invoice_id, "finalization_failed",
+                    f"Number {event.number} was allocated to the credit note but could not be applied; it stays "
+                    "reserved for it: create it again once the fault is fixed.", credit_note_id=event.credit_note_id)
+                return
             await self._refuse_finalization(
                 context, event.invoice_id, "finalization_failed",
                 f"Number {event.number} was allocated but could not be applied; it stays reserved for this "
@@ -277,6 +291,22 @@ class InvoiceHandlers:
             original.settle_by_revision(command.revision_id, command.revision_number, rule, **self.who(context))
             await context.uow.commit()
 
+        @handles(CreateCreditNote)
+        async def create_credit_note(context: HandlerContext, command: CreateCreditNote) -> None:
+            invoice = await self.load(context, command.invoice_id)
+            number_format = (await self.accounts.settings_of(context.account_id)).credit_note_series_format()
+            if await self.invoices.credit_note_elsewhere(context.account_id, command.credit_note_id, invoice.id):
+                raise RuleViolation("credit_note_exists", f"The credit note id {command.credit_note_id!r} is taken.")
+            invoice.request_credit_note(command, series_key(context.account_id, number_format), number_format,
+                                        **self.who(context))
+            await context.uow.commit()
+
+        @handles(SendCreditNote)
+        async def send_credit_note(context: HandlerContext, command: SendCreditNote) -> None:
+            invoice = await self.load(context, command.invoice_id)
+            invoice.request_credit_note_send(command, **self.who(context))
+            await context.uow.commit()
+
     # --- shared steps ---------------------------------------------------------------------------
 
     async def _create(self, context: HandlerContext, command: CreateInvoice, cloned_from: str | None = None,
@@ -300,9 +330,14 @@ class InvoiceHandlers:
             raise RuleViolation("invoice_exists", f"The invoice id {command.invoice_id!r} is taken.") from None
 
     async def _refuse_finalization(self, context: HandlerContext, invoice_id: str, reason: str, message: str,
-                                   number: str | None = None) -> None:
+                                   number: str | None = None, credit_note_id: str | None = None) -> None:
+        """No number for the invoice's finalization, or for its credit note `credit_note_id`."""
         invoice = await self.load(context, invoice_id)
-        if invoice.finalization_refused(reason=reason, message=message, number=number, **self.who(context)):
+        if credit_note_id is not None:
+            refused = invoice.credit_note_refused(credit_note_id, reason=reason, message=message, **self.who(context))
+        else:
+            refused = invoice.finalization_refused(reason=reason, message=message, number=number, **self.who(context))
+        if refused:
             await context.uow.commit()
 
     async def _mail_failed(self, context: HandlerContext, event: MailBounced | MailDropped, outcome: str, reason: str,

@@ -29,8 +29,9 @@ def routes(api: ReadApi, ledger: Ledger) -> None:
     async def continuity(account: Account, number_format: Annotated[
             str | None, Query(description="Only the series of this format, e.g. INV-{yyyy}-{seq:05}")] = None,
     ) -> list[ContinuityReport]:
-        """Per series and sequence: every number from the first to the last is held by an invoice or
-        a gap with its reason; anything else is flagged (`flagged`, counted in `breaks`)."""
+        """Per series (invoices' and credit notes') and sequence: every number from the first to the
+        last is held by its document or a gap with its reason; anything else is flagged (`flagged`,
+        counted in `breaks`)."""
         if number_format is not None:
             report = await series_continuity(ledger, account, number_format)
             return [report] if report.sequences else []

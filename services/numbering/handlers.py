@@ -1,4 +1,5 @@
-"""numbering's subscribers: allocate numbers at finalization, record gaps at deletion."""
+"""numbering's subscribers: allocate numbers at finalization and at a credit note's issue, record
+gaps at deletion."""
 
 from datetime import UTC, datetime
 
@@ -20,16 +21,17 @@ def register(service: Service, ledger: Ledger, metrics: NumberingMetrics) -> Non
     @consumer.handles(AllocateNumber)
     async def allocate_number(context: HandlerContext, command: AllocateNumber) -> None:
         tenancy.check_key(context, command.series_key, "series")
-        held = await ledger.held_by(context.account_id, command.invoice_id)
+        held = await ledger.held_by(context.account_id, command.invoice_id, command.credit_note_id)
         if held is not None:
-            # Asked again for the same invoice (a finalization tried again): the same number. The
+            # Asked again for the same document (a finalization tried again): the same number. The
             # request that allocated it, redelivered, only publishes what may still be pending.
             context.uow.attach(ledger, held)
             context.emit(held.allocated())
             return
         key = sequence_key(command.series_key, command.number_format, command.issued_on)
         context.uow.add(ledger, LedgerEntry.allocate(
-            invoice_id=command.invoice_id, account_id=context.account_id, series_key=command.series_key,
+            invoice_id=command.invoice_id, credit_note_id=command.credit_note_id, account_id=context.account_id,
+            series_key=command.series_key,
             number_format=command.number_format, issued_on=command.issued_on,
             last_sequence=await ledger.last_sequence(key), now=datetime.now(UTC),
         ))

@@ -20,6 +20,7 @@ import pytest
 
 from contracts.messages import MessageData
 from contracts.messages.common import Customer
+from contracts.messages.credit_notes import CreateCreditNote
 from contracts.messages.invoices import FinalizeInvoice, SendInvoice, UpdateInvoice, VoidInvoice
 from contracts.messages.payments import BankTransactionReceived, RecordPayment
 from tests.integration.factories import CUSTOMER_ADDRESS, PAYEE_IBAN, configure_account, create_invoice
@@ -235,13 +236,14 @@ async def test_another_accounts_key_gets_nothing_from_any_route(books, keys, acc
     walked = 0
     for service in READERS:
         for route in await routes_of(service):
-            path = route.replace("{invoice_id}", books["a1"]).replace("{number}", a_number)
+            path = route.replace("{invoice_id}", books["a1"]).replace("{number}", a_number).replace(
+                "{credit_note_id}", "cn_none")
             for key in (None, "key_0000000000000000.wrong", keys["a"]["key"].split(".")[0] + ".forged"):
                 assert (await read(service, path, key)).status_code == 401, (service, route)
             answer = await read(service, path, keys["b"]["key"])
             if "{" in route:
                 assert answer.status_code == 404, (service, route, answer.text)
-                assert answer.json() == {"detail": "No such invoice."}
+                assert answer.json() == {"detail": "No such credit note." if "credit_note" in route else "No such invoice."}
             else:
                 assert answer.status_code == 200, (service, route, answer.text)
                 assert not any(value in answer.text for value in a_values), (service, route, answer.text)
@@ -326,8 +328,10 @@ async def test_invalid_text_in_any_path_or_parameter_is_422_before_any_query(boo
                            and "string" in json.dumps(p["schema"])]
                 probes = [f"{path}?{name}={bad}" for name in strings for bad in ("%00", "a%0Db", "%FF", "x" * 1001)]
                 if "{" in route:
-                    probes += [route.replace("{invoice_id}", "x%00y").replace("{number}", "x%00y"),
-                               route.replace("{invoice_id}", "x%1By").replace("{number}", "x%7Fy")]
+                    probes += [route.replace("{invoice_id}", "x%00y").replace("{number}", "x%00y").replace(
+                                   "{credit_note_id}", "x%00y"),
+                               route.replace("{invoice_id}", "x%1By").replace("{number}", "x%7Fy").replace(
+                                   "{credit_note_id}", "x%1By")]
                 for probe in probes:
                     answer = await client.get(url(service, probe))
                     assert answer.status_code == 422, (service, probe, answer.status_code, answer.text[:200])
@@ -339,23 +343,29 @@ async def test_invalid_text_in_any_path_or_parameter_is_422_before_any_query(boo
     assert export.status_code == 422 and export.headers["content-type"] == "application/json"
 
 
-async def test_every_status_a_route_answers_is_one_its_document_declares(books, keys):
+async def test_every_status_a_route_answers_is_one_its_document_declares(books, keys, accounts, producer, event_log):
     """Each route provoked into each status it can answer on a healthy stack (503, the store away,
     is the unit tests'): what it answers is declared, and what it declares it answers."""
     key = keys["a"]["key"]
     number = (await read("invoices", f"/v1/invoices/{books['a1']}", key)).json()["invoice"]["number"]
+    # A credit note to show (the last test of the books: the others read a1 uncredited).
+    await producer.send(CreateCreditNote(invoice_id=books["a1"], credit_note_id="cn_statuses", amount=100),
+                        account_id=accounts["a"])
+    await event_log.wait_for(lambda r: r.type == "credit_note.issued" and r.headers.get("ce_subject") == books["a1"])
     for service in READERS:
         for route, operation in (await operations(service)).items():
             declared = set(map(int, operation["responses"]))
             names = {p["name"] for p in operation.get("parameters", [])}
-            path = route.replace("{invoice_id}", books["a1"]).replace("{number}", number)
+            path = route.replace("{invoice_id}", books["a1"]).replace("{number}", number).replace(
+                "{credit_note_id}", "cn_statuses")
             answered = {
                 (await read(service, path, key)).status_code,  # 200
                 (await read(service, path, None)).status_code,  # 401
                 (await read(service, path, key, anything="\x00")).status_code,  # 422
             }
             if "{" in route:  # 404
-                missing = route.replace("{invoice_id}", "inv_nobodys").replace("{number}", "NOBODY-1")
+                missing = route.replace("{invoice_id}", "inv_nobodys").replace("{number}", "NOBODY-1").replace(
+                    "{credit_note_id}", "cn_nobodys")
                 answered.add((await read(service, missing, key)).status_code)
             if "cursor" in names:  # 400
                 answered.add((await read(service, path, key, cursor="AAAA")).status_code)

@@ -61,6 +61,25 @@ class Invoices(AccountRepository[Invoice]):
         address names the invoice and its token, not the account; the token tells them apart."""
         return await self.find([Condition("invoice_id", "eq", invoice_id)])
 
+    async def credit_note_elsewhere(self, account_id: str, credit_note_id: str, invoice_id: str) -> bool:
+        """Whether another of the account's invoices has a credit note of this id: credit note ids are
+        the account's, like invoice ids (the invoice itself checks its own credit notes)."""
+        found = await self.find([Condition("account_id", "eq", account_id),
+                                 Condition("credit_note_ids", "contains_any", [credit_note_id])], limit=2)
+        return any(invoice.id != invoice_id for invoice in found)
+
+    async def credited(self, account_id: str, invoice_id: str | None = None) -> list[Invoice]:
+        """The account's invoices with issued credit notes (by index), or the one named."""
+        where = [Condition("account_id", "eq", account_id), Condition("credited", "eq", True)]
+        if invoice_id is not None:
+            where.append(Condition("invoice_id", "eq", invoice_id))
+        return await self.find(where)
+
+    async def with_credit_note(self, account_id: str, credit_note_id: str) -> Invoice | None:
+        found = await self.find([Condition("account_id", "eq", account_id),
+                                 Condition("credit_note_ids", "contains_any", [credit_note_id])], limit=1)
+        return found[0] if found else None
+
     async def by_number(self, account_id: str, number: str) -> Invoice | None:
         found = await self.find(listing.conditions(account_id, InvoiceFilter(number=number)), limit=1)
         return found[0] if found else None

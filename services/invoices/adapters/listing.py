@@ -33,9 +33,12 @@ KEYS = (
     Key("total", "integer", path="listing.total"),
     Key("issued_on", "date", path="listing.issued_on"),
     Key("past_due", "boolean", path="listing.past_due"),
+    Key("credit_note_ids", "text_list", path="listing.credit_note_ids"),
+    Key("credited", "boolean", path="listing.credited"),
     *(Key(f"sort_{field}", "text", path=f"positions.{field}") for field in SORT_FIELDS),
 )
-INDEXES = tuple(Index(("account_id", f"sort_{field}")) for field in SORT_FIELDS)
+INDEXES = (*(Index(("account_id", f"sort_{field}")) for field in SORT_FIELDS), Index(("credit_note_ids",)),
+           Index(("account_id", "credited")))
 
 
 def sort_positions(invoice_id: str, *, due_date: date | None, issued_on: date | None, total: int,
@@ -55,6 +58,8 @@ def listed(invoice: Invoice) -> dict:
     """What is stored beside the invoice for lists: its `listing` and its `positions`."""
     issued_on = invoice.finalized_at.date() if invoice.finalized_at else None
     total = invoice.total
+    credit_notes = [{"id": note.id, "number": note.number, "total": note.total,
+                     "issued_on": note.issued_at.date().isoformat()} for note in invoice.credit_note_snapshots()]
     listing = {
         "id": invoice.id,
         "number": invoice.number,
@@ -69,6 +74,9 @@ def listed(invoice: Invoice) -> dict:
         "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
         "last_sent_at": invoice.last_sent_at.isoformat() if invoice.last_sent_at else None,
         "past_due": invoice.past_due,
+        "credit_note_ids": [note.id for note in invoice.credit_notes],
+        "credited": bool(credit_notes),
+        "credit_notes": credit_notes,
     }
     positions = sort_positions(invoice.id, due_date=invoice.due_date, issued_on=issued_on, total=total,
                                number=invoice.number)

@@ -6,6 +6,7 @@ from contracts.messages.invoices import AccountConfigured, ConfigureAccount
 from services.invoices.domain.errors import RuleViolation
 
 DEFAULT_NUMBER_FORMAT = "INV-{yyyy}-{seq:05}"
+DEFAULT_CREDIT_NOTE_NUMBER_FORMAT = "CN-{yyyy}-{seq:05}"
 
 
 class AccountSettings(Aggregate):
@@ -16,6 +17,7 @@ class AccountSettings(Aggregate):
     reply_to: EmailAddress | None = None
     payee_iban: str | None = None
     number_format: str = DEFAULT_NUMBER_FORMAT
+    credit_note_number_format: str = DEFAULT_CREDIT_NOTE_NUMBER_FORMAT
     default_days_until_due: int = 30
     edit_finalized_invoices: bool = False
     delete_finalized_invoices: bool = False
@@ -26,11 +28,24 @@ class AccountSettings(Aggregate):
         """Apply the settings the command names; the others keep their values."""
         if command.account_id != self.id:
             raise RuleViolation("account_mismatch", "An account can only configure itself.")
-        for name in command.model_fields_set - {"account_id"}:
-            if (value := getattr(command, name)) is not None:
-                setattr(self, name, value)
+        changed = {name: value for name in command.model_fields_set - {"account_id"}
+                   if (value := getattr(command, name)) is not None}
+        if changed.get("number_format", self.number_format) == changed.get("credit_note_number_format",
+                                                                             self.credit_note_number_format):
+            raise RuleViolation("same_number_format", "Invoices and credit notes are numbered from series of their "
+                                                      "own: give them different number formats.")
+        for name, value in changed.items():
+            setattr(self, name, value)
         settings = self.model_dump(mode="json", exclude=set(Aggregate.model_fields))
         self.record(AccountConfigured(account_id=self.id, settings={"account_id": self.id, **settings}))
+
+    def credit_note_series_format(self) -> str:
+        """The format credit notes are numbered from, never the invoices' series (an account that chose
+        the credit-note default for its invoices before credit notes existed must choose another)."""
+        if self.credit_note_number_format == self.number_format:
+            raise RuleViolation("same_number_format", "The account's invoices use the credit-note number format "
+                                                      f"{self.number_format!r}: configure credit_note_number_format.")
+        return self.credit_note_number_format
 
     def issuer(self) -> Issuer:
         """The issuer block of a finalized invoice; refuses when the account cannot bill yet."""

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 from chassis.aggregate import Aggregate
 from contracts.messages.balances import ApplyCustomerBalance, CreditCustomerBalance, balance_key
 from contracts.messages.common import Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
-from contracts.messages.credit_notes import CreateCreditNote, CreditNoteSnapshot
+from contracts.messages.credit_notes import CreateCreditNote, CreditNoteIssued, CreditNoteSnapshot, SendCreditNote
 from contracts.messages.invoices import (
     CreateInvoice,
     FinalizeInvoice,
@@ -40,10 +40,11 @@ from contracts.messages.invoices import (
     SendInvoice,
     SettleRevisedInvoice,
 )
-from contracts.messages.mail import SendInvoiceMail, SendReminderMail
+from contracts.messages.mail import SendCreditNoteMail, SendInvoiceMail, SendReminderMail
 from contracts.messages.numbering import AllocateNumber
-from services.invoices.domain import dunning, einvoice_rules
+from services.invoices.domain import amounts, credit_note, dunning, einvoice_rules
 from services.invoices.domain.account import AccountSettings
+from services.invoices.domain.credit_note import CreditNote
 from services.invoices.domain.errors import RuleViolation
 from services.invoices.domain.hosted_link import new_hosted_token, token_digest
 from services.invoices.domain.payment_reference import payment_reference_for
@@ -120,6 +121,8 @@ class Invoice(Aggregate):
         default=None, description="SHA-256 of the hosted page's token; the token itself is never stored")
     pending_finalization: PendingFinalization | None = None
     pending_sends: dict[str, str] = Field(default_factory=dict, description="mail id -> invoice.send command id")
+    credit_notes: list[CreditNote] = Field(default=[], description="Pending and issued; the issued in issue order")
+    credit_note_mails: dict[str, str] = Field(default_factory=dict, description="mail id -> credit note id")
     reminder_schedule: list[int] = Field(default=[], description="The account's, as the clock last saw it")
     clock_ran_at: datetime | None = Field(default=None, description="Moments up to this one are dealt with")
     past_due_on: date | None = Field(default=None, description="The due date announced past due")
@@ -147,15 +150,22 @@ class Invoice(Aggregate):
         return sum(payment.amount for payment in self.payments)
 
     @property
+    def amount_credited(self) -> int:
+        """Every issued credit note's total, whatever part of it went to a refund or a balance."""
+        return sum(note.total for note in self._issued_credit_notes)
+
+    @property
     def amount_due(self) -> int:
-        """What the invoice asks to be paid: its total less what the customer's balance paid."""
-        return self.total - self.applied_balance
+        """What the invoice asks to be paid: its total less what credit notes took off it and what the
+        customer's balance paid."""
+        return amounts.amount_due(self.total, sum(note.pre_payment_amount for note in self._issued_credit_notes),
+                                  self.applied_balance)
 
     @property
     def amount_remaining(self) -> int:
         if self.paid_out_of_band or self.status == "void":
             return 0
-        return max(self.amount_due - self.amount_paid, 0)
+        return amounts.amount_remaining(self.amount_due, self.amount_paid)
 
     @property
     def overpaid_amount(self) -> int:
@@ -165,6 +175,10 @@ class Invoice(Aggregate):
     def balance_key(self) -> str | None:
         """The customer's balance in the invoice's currency; a customer without an id has none."""
         return balance_key(self.account_id, self.customer.id, self.currency) if self.customer.id else None
+
+    @property
+    def _issued_credit_notes(self) -> list[CreditNote]:
+        return [note for note in self.credit_notes if note.status == "issued"]
 
     @computed_field
     @property
@@ -186,9 +200,6 @@ class Invoice(Aggregate):
         """Invoices finalized before the clock existed have it start at their finalization."""
         return self.clock_ran_at or self.finalized_at
 
-    def credit_note_snapshots(self) -> list[CreditNoteSnapshot]:  # part 1 replaces this
-        return []
-
     def snapshot(self) -> InvoiceSnapshot:
         """The invoice as the change being made leaves it. The unit of work stores that change as
         the next version, and readers keep the newest version they saw, so the snapshot says so."""
@@ -208,6 +219,7 @@ class Invoice(Aggregate):
             tax=figures.tax,
             total=figures.total,
             amount_paid=self.amount_paid,
+            amount_credited=self.amount_credited,
             amount_due=self.amount_due,
             amount_remaining=self.amount_remaining,
             applied_balance=self.applied_balance,
@@ -273,6 +285,9 @@ class Invoice(Aggregate):
                 raise RuleViolation("invoice_not_editable", "An invoice with a recorded payment cannot be edited.")
             if self.subscription_id:
                 raise RuleViolation("invoice_not_editable", "A subscription invoice cannot be edited once finalized.")
+            if self.credit_notes:
+                # Its credit notes take back its lines as they were.
+                raise RuleViolation("invoice_not_editable", "A credited invoice cannot be edited.")
         if self.pending_finalization is not None:
             raise RuleViolation("finalization_pending", "The invoice is being finalized.")
 
@@ -495,6 +510,9 @@ class Invoice(Aggregate):
         """Back to open, removing every manual payment."""
         if self.status != "paid":
             raise RuleViolation("invalid_status", f"Only a paid invoice can be marked unpaid; this one is {self.status}.")
+        if self.amount_due == 0:
+            # Reopened, it would be open owing nothing (its credit notes took back all it charged).
+            raise RuleViolation("invalid_status", "The invoice asks for nothing to be paid; there is nothing to mark unpaid.")
         if any(payment.online for payment in self.payments):
             raise RuleViolation("online_payment_exists", "An online payment was collected; refund it instead.")
         if self.applied_balance:
@@ -516,6 +534,7 @@ class Invoice(Aggregate):
             raise RuleViolation("online_payment_exists", "An online payment was collected; refund it instead.")
         if self.payments:
             raise RuleViolation("payments_recorded", "Remove the recorded payments before voiding.")
+        self._check_no_awaiting_number()
         self.voided_at = now
         self._give_back_balance("void", now=now, actor=actor, message_id=message_id)
         self._transition("void", now, actor, message_id, "voided", detail={"reason": reason})
@@ -547,6 +566,8 @@ class Invoice(Aggregate):
             raise RuleViolation("invoice_not_deletable", "The account does not allow deleting finalized invoices.")
         if self.payments:
             raise RuleViolation("payments_recorded", "An invoice with payments cannot be deleted.")
+        if self.credit_notes:
+            raise RuleViolation("invoice_not_deletable", "An invoice with credit notes cannot be deleted.")
 
     def delete(self, account: AccountSettings, *, now: datetime, actor: str, message_id: str, reason: str) -> None:
         self.check_deletable(account)
@@ -573,8 +594,7 @@ class Invoice(Aggregate):
         cc = command.cc if command.cc is not None else self.customer.cc
         if not to:
             raise RuleViolation("no_recipient", "The customer has no email address and the command names none.")
-        # Derived from the command, so a handler run again asks for the same email.
-        mail_id = f"mail-{uuid.uuid5(_MAIL_ID_NAMESPACE, message_id).hex}"
+        mail_id = _mail_id_of(message_id)
         self.pending_sends[mail_id] = message_id
         self._add_history("send_requested", now, actor, message_id, detail={"mail_id": mail_id, "to": to})
         self.record(SendInvoiceMail(mail_id=mail_id, invoice_id=self.id, invoice=self.snapshot(), to=to, cc=cc,
@@ -588,6 +608,11 @@ class Invoice(Aggregate):
     def mail_delivered(self, mail_id: str, to: list[str], cc: list[str], sent_at: datetime, *, actor: str,
                        message_id: str) -> None:
         self.pending_sends.pop(mail_id, None)
+        if credit_note_id := self.credit_note_mails.get(mail_id):
+            # A credit note's mail: the invoice's history says so; the invoice itself was not sent.
+            self._add_history("credit_note_email_sent", sent_at, actor, message_id,
+                              detail={"mail_id": mail_id, "credit_note_id": credit_note_id, "to": to})
+            return
         self.last_sent_at = sent_at
         self.last_sent_to = to
         self._add_history("email_sent", sent_at, actor, message_id, detail={"mail_id": mail_id, "to": to})
@@ -601,7 +626,8 @@ class Invoice(Aggregate):
         command_id = self.pending_sends.pop(mail_id, None)
         self.mail_progress(outcome, mail_id, detail, now=now, actor=actor, message_id=message_id)
         if command_id is not None:
-            self._answer(command_id, SendInvoice.type_name, reason, message)
+            command_type = SendCreditNote if mail_id in self.credit_note_mails else SendInvoice
+            self._answer(command_id, command_type.type_name, reason, message)
 
     def run_clock(self, schedule: list[int], *, now: datetime, actor: str, message_id: str) -> None:
         """The invoice's clock runs at `now` (see dunning): announce the invoice past due, request
@@ -643,6 +669,131 @@ class Invoice(Aggregate):
                                      to=self.customer.email, cc=self.customer.cc, language=self.customer.language,
                                      days_relative_to_due=days_relative_to_due))
         return True
+
+    # --- credit notes (docs/design.md, "Credit notes") -----------------------------------------
+
+    def request_credit_note(self, command: CreateCreditNote, series_key: str, number_format: str, *,
+                            now: datetime, actor: str, message_id: str) -> None:
+        """Accept a credit note and ask for its number from the account's credit-note series. Its
+        lines are priced and checked now: all credit notes, pending ones included, stay within
+        what the invoice charged. Its effect on what the invoice owes is decided when it is issued."""
+        if self.pending_finalization is not None:
+            raise RuleViolation("finalization_pending", "The invoice is being finalized; credit it once it is issued.")
+        if self.status == "draft":
+            raise RuleViolation("invalid_status", "A draft is not credited: edit or delete it.")
+        if self.status == "void":
+            raise RuleViolation("invalid_status", "A void invoice owes nothing and cannot be credited.")
+        if (taken := self._credit_note(command.credit_note_id)) is not None:
+            state = "is being issued" if taken.status == "pending" else "exists"
+            raise RuleViolation("credit_note_exists", f"The credit note {command.credit_note_id!r} {state}.")
+        if command.credit_to == "customer_balance" and self.customer.id is None:
+            # Refused whatever part would go to the balance: that is only known when it is issued.
+            raise RuleViolation("no_customer_id", "A credit to the customer's balance needs the customer's id "
+                                                  "on the invoice.")
+        if command.amount is not None:
+            lines = credit_note.credited_amount(self.lines, command.amount)
+        else:
+            lines = credit_note.credited_lines(self.lines, command.lines, self.credit_notes)
+        credit_note.check_within(self.total, self.credit_notes, lines)
+        note = CreditNote(
+            id=command.credit_note_id, command_id=message_id, account_id=self.account_id, invoice_id=self.id,
+            invoice_number=self.number, invoice_issued_on=self.finalized_at.date(), currency=self.currency,
+            customer=self.customer, issuer=self.issuer, lines=lines, reason=command.reason, memo=command.memo,
+            credit_to=command.credit_to, series_key=series_key, number_format=number_format, created_at=now,
+            version=self.version + 1,
+        )
+        self.credit_notes.append(note)
+        self._add_history("credit_note_requested", now, actor, message_id,
+                          detail={"credit_note_id": note.id, "total": note.total, "reason": note.reason})
+        self.record(AllocateNumber(series_key=series_key, number_format=number_format, invoice_id=self.id,
+                                   credit_note_id=note.id, issued_on=now.date()))
+
+    def issue_credit_note(self, credit_note_id: str, number: str, *, now: datetime, actor: str,
+                          message_id: str) -> bool:
+        """The credit note's number arrived: it is issued, and takes off what the invoice owes as
+        its status now says. False when it carries this number already (announced again)."""
+        note = self._awaiting_number(credit_note_id, number)
+        if note is None:
+            return False
+        owed = self.amount_remaining if self.status in ("open", "uncollectible") else 0
+        note.settle(owed)
+        self.credit_notes.remove(note)
+        self.credit_notes.append(note)  # the issued ones stay in the order they were issued
+        note.status, note.number, note.issued_at, note.version = "issued", number, now, self.version + 1
+        credited = {"field": "amount_credited", "before": self.amount_credited - note.total,
+                    "after": self.amount_credited}
+        self._add_history("credit_note_issued", now, actor, message_id, changes=[credited], detail={
+            "credit_note_id": note.id, "number": number, "pre_payment_amount": note.pre_payment_amount,
+            "refund_amount": note.refund_amount, "customer_balance_amount": note.customer_balance_amount})
+        settled = self.status in ("open", "uncollectible") and self.amount_remaining == 0
+        if settled and self.amount_credited == self.total and not self._ever_paid:
+            # Nothing happened: the whole invoice is taken back before any payment (Stripe's rule).
+            self.voided_at = now
+            self._transition("void", now, actor, message_id, "voided", detail={"credit_note_id": note.id})
+            event = InvoiceVoided(invoice_id=self.id, invoice=self.snapshot(), reason=f"credit note {number}")
+        elif settled:
+            self._set_paid(now, actor, message_id, detail={"by": "credit_note", "credit_note_id": note.id})
+            event = InvoicePaid(invoice_id=self.id, invoice=self.snapshot())
+        else:
+            event = InvoiceUpdated(invoice_id=self.id, invoice=self.snapshot(), changes=[credited])
+        self.record(CreditNoteIssued(invoice_id=self.id, credit_note=note.snapshot()))
+        self.record(event)
+        return True
+
+    def credit_note_refused(self, credit_note_id: str, *, reason: str, message: str, now: datetime, actor: str,
+                            message_id: str) -> bool:
+        """No number for the credit note: it is dropped, and the credit_note.create that asked is
+        answered. False when no such credit note is pending."""
+        note = self._credit_note(credit_note_id)
+        if note is None or note.status != "pending":
+            return False
+        self.credit_notes.remove(note)
+        self._add_history("credit_note_refused", now, actor, message_id,
+                          detail={"credit_note_id": credit_note_id, "reason": reason})
+        self._answer(note.command_id, CreateCreditNote.type_name, reason, message)
+        return True
+
+    def request_credit_note_send(self, command: SendCreditNote, *, now: datetime, actor: str, message_id: str) -> None:
+        """Ask the mailer for the credit note's email, as `request_send` does for the invoice's."""
+        note = self._credit_note(command.credit_note_id)
+        if note is None or note.status != "issued":
+            raise RuleViolation("unknown_credit_note", f"The invoice has no issued credit note "
+                                                       f"{command.credit_note_id!r}.")
+        to = command.to if command.to is not None else self.customer.email
+        if not to:
+            raise RuleViolation("no_recipient", "The customer has no email address and the command names none.")
+        mail_id = _mail_id_of(message_id)
+        self.pending_sends[mail_id] = message_id
+        self.credit_note_mails[mail_id] = note.id
+        self._add_history("credit_note_send_requested", now, actor, message_id,
+                          detail={"credit_note_id": note.id, "mail_id": mail_id, "to": to})
+        self.record(SendCreditNoteMail(mail_id=mail_id, invoice_id=self.id, credit_note=note.snapshot(), to=to,
+                                       cc=command.cc if command.cc is not None else self.customer.cc,
+                                       language=command.language or self.customer.language))
+
+    def credit_note_snapshots(self) -> list[CreditNoteSnapshot]:
+        """The issued credit notes, in the order they were issued."""
+        return [note.snapshot() for note in self._issued_credit_notes]
+
+    def _credit_note(self, credit_note_id: str) -> CreditNote | None:
+        return next((note for note in self.credit_notes if note.id == credit_note_id), None)
+
+    def _awaiting_number(self, credit_note_id: str, number: str) -> CreditNote | None:
+        note = self._credit_note(credit_note_id)
+        if note is not None and note.number == number:
+            return None
+        if note is None or note.status != "pending":
+            raise RuleViolation("unknown_credit_note", f"No credit note {credit_note_id!r} waits for a number.")
+        return note
+
+    def _check_no_awaiting_number(self) -> None:
+        if any(note.status == "pending" for note in self.credit_notes):
+            raise RuleViolation("credit_note_pending", "A credit note of the invoice is being issued.")
+
+    @property
+    def _ever_paid(self) -> bool:
+        """A payment was recorded at some time (even removed since), or the invoice was paid otherwise."""
+        return any(entry.action in ("payment_applied", "paid") for entry in self.history)
 
     # --- helpers --------------------------------------------------------------------------------
 
@@ -696,6 +847,11 @@ class Invoice(Aggregate):
 def revision_credit_note_id(revision_id: str) -> str:
     """The credit note that corrects an invoice its revision replaced: one per revision."""
     return f"cn_{uuid.uuid5(_REVISION_NAMESPACE, revision_id).hex}"
+
+
+def _mail_id_of(command_id: str) -> str:
+    """The mail a send command asks for: derived from the command, so a handler run again asks for the same email."""
+    return f"mail-{uuid.uuid5(_MAIL_ID_NAMESPACE, command_id).hex}"
 
 
 def _plain(value: Any) -> Any:

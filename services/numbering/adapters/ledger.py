@@ -4,22 +4,24 @@ from collections.abc import AsyncIterator
 
 from chassis.repository import Repository
 from chassis.storage import Condition, Index, Key, Order
-from services.numbering.domain.ledger import LedgerEntry
+from services.numbering.domain.ledger import LedgerEntry, document_of
 
 
 class Ledger(Repository[LedgerEntry]):
     model = LedgerEntry
     collection_name = "allocations"
-    # Invoice ids are per account: an entry is held by (account, invoice id), one number each.
-    keys = (Key("account_id", "text"), Key("invoice_id", "text"), Key("series_key", "text"),
+    # Ids are per account: an entry is held by (account, document), one number each. The key keeps
+    # its name, column and unique index from before credit notes: it held the invoice id, which is
+    # the document of an invoice's own number, so entries stored before keep their meaning as they are.
+    keys = (Key("account_id", "text"), Key("invoice_id", "text", path="document"), Key("series_key", "text"),
             Key("sequence_key", "text"), Key("sequence", "integer"), Key("status", "text"), Key("reason", "text"))
     indexes = (Index(("account_id", "invoice_id"), unique=True), Index(("sequence_key", "sequence")),
                Index(("series_key", "sequence_key", "sequence")), Index(("sequence_key", "status")))
 
-    async def held_by(self, account_id: str, invoice_id: str) -> LedgerEntry | None:
-        """The number the account's invoice holds (or held: a gap), if any."""
-        found = await self.find([Condition("account_id", "eq", account_id), Condition("invoice_id", "eq", invoice_id)],
-                                limit=1)
+    async def held_by(self, account_id: str, invoice_id: str, credit_note_id: str | None = None) -> LedgerEntry | None:
+        """The number the account's invoice (or its credit note) holds, or held: a gap; if any."""
+        found = await self.find([Condition("account_id", "eq", account_id),
+                                 Condition("invoice_id", "eq", document_of(invoice_id, credit_note_id))], limit=1)
         return found[0] if found else None
 
     async def last_sequence(self, sequence_key: str) -> int:

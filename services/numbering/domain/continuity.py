@@ -1,10 +1,10 @@
 """The continuity of a numbering series: proof that no number went missing. Pure rules, no I/O.
 
-Every number of a sequence from 1 to the last one handed out must be held by an invoice or be a
-gap with the reason it became one. Anything else is a break, flagged with what is wrong: a number
-with no ledger entry at all (missing), or a gap nobody explained. A series with a per-year (or
-per-month) format has one sequence per period, each starting at 1, so a report has one section
-per sequence.
+Every number of a sequence from 1 to the last one handed out must be held by its document (an
+invoice, or a credit note of one) or be a gap with the reason it became one. Anything else is a
+break, flagged with what is wrong: a number with no ledger entry at all (missing), or a gap nobody
+explained. A series with a per-year (or per-month) format has one sequence per period, each
+starting at 1, so a report has one section per sequence.
 """
 
 from collections.abc import Iterable
@@ -21,6 +21,7 @@ class Gap(BaseModel):
     sequence: int
     number: str
     invoice_id: str
+    credit_note_id: str | None = None
     reason: str | None
     released_at: datetime | None
 
@@ -76,7 +77,8 @@ def sequence_continuity(sequence_key: str, entries: Iterable[LedgerEntry]) -> Se
             flagged.append(Break(first=entry.sequence, last=entry.sequence, problem="gap_without_reason",
                                  detail=f"{entry.number} is a gap with no recorded reason"))
         expected = entry.sequence + 1
-    gaps = [Gap(sequence=entry.sequence, number=entry.number, invoice_id=entry.invoice_id, reason=entry.reason,
+    gaps = [Gap(sequence=entry.sequence, number=entry.number, invoice_id=entry.invoice_id,
+                credit_note_id=entry.credit_note_id, reason=entry.reason,
                 released_at=entry.released_at) for entry in entries if entry.status == "gap"]
     return SequenceContinuity(
         sequence_key=sequence_key, first=entries[0].sequence if entries else 0,
