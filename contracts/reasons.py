@@ -101,7 +101,9 @@ _CODES = (
     ReasonCode("no_recipient", ("rejection",), "The customer has no email address and the command names none."),
     ReasonCode("online_payment_exists", ("rejection",),
                "An online payment is recorded, so the invoice can be neither voided nor marked unpaid."),
-    ReasonCode("payments_recorded", ("rejection",), "Manual payments are recorded; remove them before voiding."),
+    ReasonCode("payments_recorded", ("rejection",),
+               "Payments are recorded for the invoice (manual, applied or matched bank transfers): remove each with "
+               "`payment.remove` before voiding it or marking it unpaid."),
     ReasonCode("currency_mismatch", ("rejection", "unmatched"),
                "The payment's currency is not the invoice's."),
     ReasonCode("delivery_failed", ("rejection",),

@@ -209,13 +209,13 @@ class InvoiceHandlers:
         @handles(MarkInvoicePaid)
         async def mark_paid(context: HandlerContext, command: MarkInvoicePaid) -> None:
             invoice = await self.load(context, command.invoice_id)
-            invoice.mark_paid(**self.who(context))
+            invoice.mark_paid(paid_on=command.paid_on, note=command.note, **self.who(context))
             await context.uow.commit()
 
         @handles(MarkInvoiceUnpaid)
         async def mark_unpaid(context: HandlerContext, command: MarkInvoiceUnpaid) -> None:
             invoice = await self.load(context, command.invoice_id)
-            invoice.mark_unpaid(**self.who(context))
+            invoice.mark_unpaid(reason=command.reason, **self.who(context))
             await context.uow.commit()
 
         @handles(VoidInvoice)
