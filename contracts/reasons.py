@@ -141,6 +141,9 @@ _CODES = (
                "The named invoice asks to be paid to another of the account's IBANs."),
     ReasonCode("ambiguous_reference", ("unmatched",),
                "The remittance text names several payable invoices; a person splits the amount."),
+    ReasonCode("payment_removed", ("unmatched",),
+               "The transaction paid an invoice until its payment was removed (`payment.remove`; for a split, "
+               "once none of its payments counts): it is back in the queue for a person to apply again."),
     # --- mailer -------------------------------------------------------------------------------
     ReasonCode("invoice_not_finalized", ("rejection",), "A draft invoice cannot be sent; finalize it first."),
     ReasonCode("invoice_mismatch", ("rejection",), "The invoice snapshot is not the invoice the command names."),

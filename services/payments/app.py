@@ -5,11 +5,12 @@ from chassis.http.api import ReadApi
 from chassis.service import build_service
 from chassis.storage import Condition
 from contracts.messages.payments import PaymentCommandRejected, PaymentMatched, PaymentRemoved, PaymentUnmatched
-from services.payments import api, handlers
+from services.payments import api
 from services.payments.adapters.accounts import PayeeIbans
 from services.payments.adapters.invoices import InvoiceReadModel
 from services.payments.adapters.payments import PaymentBook
 from services.payments.adapters.transactions import TransactionBook
+from services.payments.handlers import PaymentHandlers
 from services.payments.metrics import PaymentsMetrics
 from services.payments.settings import PaymentsSettings
 
@@ -23,8 +24,8 @@ def create_app(settings: PaymentsSettings | None = None):
     integrator_grants(service)
     invoices, transactions, payments = (InvoiceReadModel(service.store), service.repository(TransactionBook),
                                         service.repository(PaymentBook))
-    handlers.register(service, invoices, PayeeIbans(service.store), transactions, payments,
-                      PaymentsMetrics(service.metrics.registry))
+    PaymentHandlers(service, invoices, PayeeIbans(service.store), transactions, payments,
+                    PaymentsMetrics(service.metrics.registry)).register()
     service.document_publications([PaymentMatched, PaymentRemoved, PaymentUnmatched, PaymentCommandRejected])
 
     @service.on_startup

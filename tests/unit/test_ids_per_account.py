@@ -58,12 +58,12 @@ from services.mailer.settings import MailerSettings
 from services.numbering import handlers as numbering_handlers
 from services.numbering.adapters.ledger import Ledger
 from services.numbering.metrics import NumberingMetrics
-from services.payments import handlers as payments_handlers
 from services.payments.adapters.accounts import PayeeIbans
 from services.payments.adapters.invoices import InvoiceReadModel
 from services.payments.adapters.payments import PaymentBook
 from services.payments.adapters.transactions import TransactionBook
 from services.payments.domain.transactions import BankTransaction
+from services.payments.handlers import PaymentHandlers
 from services.payments.metrics import PaymentsMetrics
 from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
 
@@ -100,9 +100,9 @@ class Platform:
         self.payments = ServiceUnderTest("payments", PaymentCommandRejected)
         self.read_model = InvoiceReadModel(self.payments.store)
         self.payment_book = PaymentBook(self.payments.store)
-        payments_handlers.register(self.payments.service, self.read_model, PayeeIbans(self.payments.store),
-                                   TransactionBook(self.payments.store), self.payment_book,
-                                   PaymentsMetrics(self.payments.metrics.registry))
+        PaymentHandlers(self.payments.service, self.read_model, PayeeIbans(self.payments.store),
+                        TransactionBook(self.payments.store), self.payment_book,
+                        PaymentsMetrics(self.payments.metrics.registry)).register()
 
         self.mailer = ServiceUnderTest("mailer", MailCommandRejected)
         self.jobs = MailJobs(self.mailer.store)

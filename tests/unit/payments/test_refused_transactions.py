@@ -8,13 +8,13 @@ from chassis.consumer import Consumer
 from chassis.settings import ServiceSettings
 from contracts.envelope import Envelope
 from contracts.messages.payments import BankTransactionReceived, PaymentCommandRejected
-from services.payments import handlers
+from services.payments.handlers import PaymentHandlers
 
 
 def payments_consumer() -> Consumer:
     consumer = Consumer(service="payments", broker=None, publisher=None, inbox=None, metrics=None,
                         settings=ServiceSettings(), rejection=PaymentCommandRejected, in_order_per="account")
-    handlers.register(SimpleNamespace(consumer=consumer), None, None, None, None, None)
+    PaymentHandlers(SimpleNamespace(consumer=consumer), None, None, None, None, None).register()
     return consumer
 
 
