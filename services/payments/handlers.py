@@ -227,12 +227,12 @@ class PaymentHandlers:
         payment = await context.uow.get(self.payments, Payment.key(context.account_id, command.payment_id))
         if payment is None or payment.invoice_id != command.invoice_id:
             raise PaymentRefused("unknown_payment", "The invoice has no payment with this id.")
-        transaction = None
-        made = []
+        transaction = made = None
         if payment.transaction_id is not None:
             transaction = await context.uow.get_part(
                 self.transactions, BankTransaction.key(context.account_id, payment.transaction_id))
+        if transaction is not None:
             made = [await self.payments.get(Payment.key(context.account_id, payment_id))
                     for payment_id in transaction.payment_ids]
-        reconciliation.remove(payment, command.reason, transaction, [p for p in made if p is not None])
+        reconciliation.remove(payment, command.reason, transaction, [p for p in made or [] if p is not None])
         await context.uow.commit(*filter(None, (transaction, payment)))
