@@ -80,7 +80,14 @@ def differences(invoices: list[dict], paid: list[dict], numbers: list[dict]) -> 
     return found
 
 
-def read_account(api_key: str) -> list[Difference]:
+class Audit(BaseModel):
+    invoices: int  # how many each service showed
+    invoices_paid: int
+    numbers: int
+    differences: list[Difference]
+
+
+def read_account(api_key: str) -> Audit:
     """Every invoice (a page at a time), payments' sums and the ledger, then their differences."""
     invoices: list[dict[str, Any]] = []
     cursor = None
@@ -92,7 +99,8 @@ def read_account(api_key: str) -> list[Difference]:
         cursor = page["next_cursor"]
     paid = get("payments", "/v1/payments/paid", api_key, what="payments per invoice")
     numbers = get("numbering", "/v1/numbering/numbers", api_key, what="ledger numbers")
-    return differences(invoices, paid, numbers)
+    return Audit(invoices=len(invoices), invoices_paid=len(paid), numbers=len(numbers),
+                 differences=differences(invoices, paid, numbers))
 
 
 def audit(account: Annotated[str, typer.Option("--account", "-a", help="The account audited (the API key's)")],
@@ -104,16 +112,18 @@ def audit(account: Annotated[str, typer.Option("--account", "-a", help="The acco
     numbering's ledger. Exits with 1 when they differ."""
     if every is not None:
         _serve_gauge(api_key, every, metrics_port)
-    found = read_account(api_key)
+    report = read_account(api_key)
+    found = report.differences
     if as_json:
-        print_json({"account_id": account, "differences": [difference.model_dump() for difference in found]})
+        print_json({"account_id": account, **report.model_dump()})
     elif found:
         table = Table("kind", "invoice", "invoices says", "the other says")
         for difference in found:
             table.add_row(difference.kind, difference.invoice_id, difference.invoices, difference.other)
         console.print(table)
     else:
-        console.print(f"{account}: invoices, payments and numbering agree")
+        console.print(f"{account}: invoices, payments and numbering agree ({report.invoices} invoices, "
+                      f"{report.invoices_paid} with payments, {report.numbers} numbers)")
     if found:
         raise typer.Exit(DIFFERENCES_FOUND)
 
@@ -125,7 +135,7 @@ def _serve_gauge(api_key: str, every: float, port: int) -> None:
     start_http_server(port, registry=registry)
     while True:
         try:
-            counts = Counter(difference.kind for difference in read_account(api_key))
+            counts = Counter(difference.kind for difference in read_account(api_key).differences)
         except typer.Exit:
             pass  # a service did not answer (said on stderr): the gauge keeps the last audit's figures
         else:

@@ -166,3 +166,9 @@ async def test_every_money_path_with_a_kill_9_in_the_middle_leaves_the_services_
             break
         await asyncio.sleep(1)
     assert (code, report["differences"]) == (0, []), report
+    # Every path's invoices were audited: each path opens one invoice, the split two, and every one
+    # is numbered; a payment still counts on five of each round's eight (none on the one whose
+    # payment was removed, nor on the two marked paid by hand).
+    opened = ROUNDS * (len(PATHS) + 1)
+    assert (report["invoices"], report["numbers"], report["invoices_paid"]) == (opened, opened, ROUNDS * 5)
+    print(f"audit after the kill -9 run: {report}")
