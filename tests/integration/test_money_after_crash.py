@@ -154,6 +154,7 @@ async def test_every_money_path_with_a_kill_9_in_the_middle_leaves_the_services_
     run = asyncio.gather(*(staggered(path, position * 0.4) for position, path in enumerate(flows)))
     for service in SERVICES:
         await asyncio.sleep(2)
+        assert not run.done(), f"every path ended before {service} was killed"
         services.kill(service)
         services.start(service)
         await asyncio.to_thread(services.wait_ready, service)
