@@ -1,13 +1,18 @@
-"""The unit of work: what one message changes, committed per aggregate in one atomic write.
+"""The unit of work: what one message changes, committed per aggregate, each in one atomic write.
 
 A handler loads the aggregates it changes through the unit of work, calls one domain method,
 and commits. For each changed aggregate, commit writes its new state, the events it recorded
 (turned into messages whose ids derive from the handled message's id) and that message's id,
-as one document. The consumer publishes after the commit and then clears the outboxes. A
-redelivered message finds its id in the aggregate: nothing is changed again, and whatever of
-its events is still in the outbox is published again.
+as one document. The consumer publishes after the commit and then clears the outboxes.
+
+The rule for a redelivered message: an aggregate it changed before is left as it is, whatever of
+its events is still in the outbox is published again, and the others are still written. One
+aggregate finds this by itself (`get` raises AlreadyHandled). A change of several aggregates is
+several writes, and a crash may come between two of them, so their order is the handler's to
+name (`commit`), never the order they happened to be loaded in.
 """
 
+from dataclasses import dataclass
 from typing import TypeVar
 
 from chassis.aggregate import Aggregate
@@ -27,10 +32,19 @@ class AlreadyHandled(Exception):
         self.pending = [Outgoing.from_document(entry) for entry in aggregate.outbox]
 
 
+@dataclass
+class _Joined:
+    repository: Repository
+    aggregate: Aggregate
+    loaded_version: int | None  # None: new, inserted
+    read_only: bool  # a part loaded to decide: written only when the order names it
+    kept: bool  # a part this message changed before, left as it is
+
+
 class UnitOfWork:
     def __init__(self, context) -> None:
         self.context = context
-        self._changing: dict[tuple[int, str], tuple[Repository, Aggregate, int | None]] = {}
+        self._joined: dict[int, _Joined] = {}
 
     @property
     def message_id(self) -> str:
@@ -38,7 +52,12 @@ class UnitOfWork:
 
     async def get(self, repository: Repository[A], *key: str) -> A | None:
         """Load an aggregate this message is going to change, by the repository's key: its id, or
-        (account, id) in an AccountRepository."""
+        (account, id) in an AccountRepository.
+
+        Raises AlreadyHandled when this message changed it before: a redelivery, which the consumer
+        answers by publishing again what the aggregate announced. With several aggregates, that
+        is true only of one written after every other (see commit).
+        """
         aggregate = await repository.get(*key)
         return self.attach(repository, aggregate) if aggregate is not None else None
 
@@ -49,25 +68,75 @@ class UnitOfWork:
         """
         if aggregate.changed_by(self.message_id):
             raise AlreadyHandled(repository, aggregate)
-        self._changing[(id(repository), repository.store_id(aggregate))] = (repository, aggregate, aggregate.version)
-        return aggregate
+        return self._join(repository, aggregate, aggregate.version)
+
+    async def get_part(self, repository: Repository[A], *key: str) -> A | None:
+        """Load one of several aggregates this message changes, written before the one that tells
+        a redelivery (see commit). One this message changed before (a crash came before the
+        last write) is returned as it is stored and stays so: whatever the handler does to it is
+        not written, and what it announced is published again."""
+        aggregate = await repository.get(*key)
+        if aggregate is None:
+            return None
+        return self._join(repository, aggregate, aggregate.version, part=True,
+                          kept=aggregate.changed_by(self.message_id))
 
     def add(self, repository: Repository[A], aggregate: A) -> A:
         """A new aggregate, inserted at commit (DuplicateDocument when its id is taken)."""
-        self._changing[(id(repository), repository.store_id(aggregate))] = (repository, aggregate, None)
+        return self._join(repository, aggregate, None)
+
+    def _join(self, repository: Repository[A], aggregate: A, loaded_version: int | None, *, part: bool = False,
+              kept: bool = False) -> A:
+        self._joined[id(aggregate)] = _Joined(repository, aggregate, loaded_version, part, kept)
         return aggregate
 
-    async def commit(self) -> None:
-        changing, self._changing = self._changing, {}
-        # The first aggregate a handler loads is the one its redelivery meets first: written last,
-        # finding it changed by the message means every other one was written too.
-        for repository, aggregate, loaded_version in reversed(changing.values()):
+    async def commit(self, *order: Aggregate) -> None:
+        """Write the aggregates named, first to last: the write order of a change of several
+        aggregates, each its own write.
+
+        A redelivery meets the aggregates in the handler's load order and must find out what the
+        first delivery wrote. So the parts (loaded with `get_part`, or new) are written first and
+        the aggregate a redelivery reads with `get` (or `attach`) last: finding that one changed
+        means every part was written too, and a part found changed is kept as it is while the
+        others are written. The aggregate written last carries the change's announcements, so a
+        redelivery that stops at it publishes them again. A part loaded only to decide is left
+        out of the order and not written. Raises ValueError (a handler's mistake) when a change of
+        several aggregates names no order, or the order names an aggregate twice or one that did
+        not join, or leaves out one loaded with `get`, `attach` or `add`, or a part that recorded
+        events.
+
+        One aggregate needs no order: `commit()`.
+        """
+        joined, self._joined = self._joined, {}
+        for written in self._in_order(joined, order):
+            if written.kept:
+                written.aggregate.take_recorded()
+                self.context.republish(written.repository,
+                                       [Outgoing.from_document(entry) for entry in written.aggregate.outbox],
+                                       written.repository.store_id(written.aggregate))
+                continue
+            repository, aggregate = written.repository, written.aggregate
             announce = [self.context.emit(event) for event in aggregate.take_recorded()]
             aggregate.outbox = [*aggregate.outbox, *(message.to_document() for message in announce)]
             aggregate.remember(self.message_id)
             aggregate.version += 1
-            if loaded_version is None:
+            if written.loaded_version is None:
                 await repository.insert(aggregate)
             else:
-                await repository.update(aggregate, loaded_version)
+                await repository.update(aggregate, written.loaded_version)
             self.context.published_by(repository, repository.store_id(aggregate))
+
+    @staticmethod
+    def _in_order(joined: dict[int, _Joined], order: tuple[Aggregate, ...]) -> list[_Joined]:
+        if not order:
+            if len(joined) > 1:
+                raise ValueError("A change of several aggregates names the order they are written in.")
+            return list(joined.values())
+        if len({id(aggregate) for aggregate in order}) != len(order) or any(id(a) not in joined for a in order):
+            raise ValueError("The order names each aggregate of the unit of work once.")
+        named = [joined[id(aggregate)] for aggregate in order]
+        unnamed = [w for key, w in joined.items() if key not in {id(a) for a in order}]
+        if any(not w.read_only or w.aggregate.take_recorded() for w in unnamed):
+            raise ValueError("The order leaves out an aggregate that is changed.")
+        # A kept part is published again even when only read: what it announced may be pending.
+        return [*(w for w in unnamed if w.kept), *named]

@@ -12,6 +12,7 @@
     invoicing payments unmatched              the unmatched queue
     invoicing balance show cus_1              a customer's balances and their movements (also refund)
     invoicing numbering continuity            every number held or a gap with its reason
+    invoicing audit --account acct_1          invoices, payments and numbering agree (exit 1: they differ)
 
 Read commands print tables, or JSON with --json; they exit with 1 when something is not found,
 2 for refused input, 3 when the API key is refused, 4 when the service does not answer (and
@@ -32,7 +33,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from cli import balance, bulk_send, credit_notes, integrators, invoices, keys, numbering, payments
+from cli import audit, balance, bulk_send, credit_notes, integrators, invoices, keys, numbering, payments
 from cli.kafka import broker as kafka_broker
 from cli.kafka import run, until_assigned
 from cli.statements import command as statements
@@ -57,6 +58,7 @@ app.add_typer(payments.app, name="payments")
 app.add_typer(balance.app, name="balance")
 app.add_typer(numbering.app, name="numbering")
 app.add_typer(statements.app, name="statements")
+app.command("audit")(audit.audit)
 
 Bootstrap = Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers")]
 

@@ -102,7 +102,9 @@ _CODES = (
     ReasonCode("no_recipient", ("rejection",), "The customer has no email address and the command names none."),
     ReasonCode("online_payment_exists", ("rejection",),
                "An online payment is recorded, so the invoice can be neither voided nor marked unpaid."),
-    ReasonCode("payments_recorded", ("rejection",), "Manual payments are recorded; remove them before voiding."),
+    ReasonCode("payments_recorded", ("rejection",),
+               "Payments are recorded for the invoice (manual, applied or matched bank transfers): remove each with "
+               "`payment.remove` before voiding it or marking it unpaid."),
     ReasonCode("currency_mismatch", ("rejection", "unmatched"),
                "The payment's currency is not the invoice's."),
     ReasonCode("delivery_failed", ("rejection",),
@@ -179,6 +181,9 @@ _CODES = (
                "The named invoice asks to be paid to another of the account's IBANs."),
     ReasonCode("ambiguous_reference", ("unmatched",),
                "The remittance text names several payable invoices; a person splits the amount."),
+    ReasonCode("payment_removed", ("unmatched",),
+               "The transaction paid an invoice until its payment was removed (`payment.remove`; for a split, "
+               "once none of its payments counts): it is back in the queue for a person to apply again."),
     # --- mailer -------------------------------------------------------------------------------
     ReasonCode("invoice_not_finalized", ("rejection",), "A draft invoice cannot be sent; finalize it first."),
     ReasonCode("invoice_mismatch", ("rejection",), "The invoice snapshot is not the invoice the command names."),

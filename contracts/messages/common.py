@@ -158,6 +158,14 @@ class PricedLine(LineItem):
     tax_amount: LineAmount
 
 
+class OutOfBandPayment(ValueModel):
+    """A payment received outside the platform, as the person marking the invoice paid told it
+    (`invoice.mark_paid`; Stripe's `paid_out_of_band`)."""
+
+    paid_on: Day
+    note: Text = ""
+
+
 class InvoiceSnapshot(ValueModel):
     """The invoice as its owner sees it now: event-carried state for payments and mailer."""
 
@@ -182,6 +190,8 @@ class InvoiceSnapshot(ValueModel):
                                                                "(Stripe's starting_balance); lowers amount_due")
     amount_due: Amount
     amount_remaining: Amount
+    paid_out_of_band: bool = Field(default=False, description="Marked paid by hand (invoice.mark_paid)")
+    out_of_band_payment: OutOfBandPayment | None = Field(default=None, description="While paid out of band")
     due_date: Day | None = None
     days_until_due: Count | None = None
     past_due: bool = Field(default=False, description="Open and announced past its due date (invoice.past_due)")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from chassis.http.api import ReadApi, refuses, shown
 from chassis.http.pagination import Page
+from chassis.storage import Condition
 from contracts.reasons import REASONS, UnmatchedReason
 from services.payments.adapters.invoices import InvoiceReadModel
 from services.payments.adapters.payments import PaymentBook
@@ -35,6 +36,13 @@ class UnmatchedTransaction(BaseModel):
 
 
 RecordedPayment = shown(Payment, name="RecordedPayment", doc="A payment recorded for the invoice")
+
+
+class PaidTowards(BaseModel):
+    invoice_id: str
+    currency: str
+    amount_paid: int = Field(description="The sum of the invoice's payments that count (not removed)")
+    payments: int = Field(description="How many payments count")
 
 
 class InvoicePayments(BaseModel):
@@ -77,3 +85,17 @@ def routes(api: ReadApi, transactions: TransactionBook, payments: PaymentBook, i
             raise HTTPException(404, "No such invoice.")
         return InvoicePayments(invoice_id=invoice_id,
                                data=[recorded(payment) for payment in await payments.of_invoice(account, invoice_id)])
+
+    @app.get("/v1/payments/paid", response_model=list[PaidTowards], tags=["payments"])
+    async def paid_towards_invoices(account: Account) -> list[PaidTowards]:
+        """What payments' own records count towards each of the account's invoices (every invoice
+        with a payment that counts, by id), for `invoicing audit` to compare with the invoices."""
+        paid: dict[str, PaidTowards] = {}
+        for payment in await payments.find([Condition("account_id", "eq", account)]):
+            if payment.counts:
+                entry = paid.setdefault(payment.invoice_id, PaidTowards(invoice_id=payment.invoice_id,
+                                                                        currency=payment.currency,
+                                                                        amount_paid=0, payments=0))
+                entry.amount_paid += payment.amount
+                entry.payments += 1
+        return [paid[invoice_id] for invoice_id in sorted(paid)]

@@ -5,11 +5,12 @@ from chassis.http.api import ReadApi
 from chassis.service import Service, build_service
 from chassis.storage import Condition, Store
 from contracts.messages.payments import PaymentCommandRejected, PaymentMatched, PaymentRemoved, PaymentUnmatched
-from services.payments import api, handlers, revisions
+from services.payments import api, revisions
 from services.payments.adapters.accounts import PayeeIbans
 from services.payments.adapters.invoices import InvoiceReadModel
 from services.payments.adapters.payments import PaymentBook
 from services.payments.adapters.transactions import TransactionBook
+from services.payments.handlers import PaymentHandlers
 from services.payments.metrics import PaymentsMetrics
 from services.payments.settings import PaymentsSettings
 
@@ -34,8 +35,8 @@ def assemble(settings: PaymentsSettings, store: Store | None = None
     integrator_grants(service)
     invoices, transactions, payments = (InvoiceReadModel(service.store), service.repository(TransactionBook),
                                         service.repository(PaymentBook))
-    handlers.register(service, invoices, PayeeIbans(service.store), transactions, payments,
-                      PaymentsMetrics(service.metrics.registry))
+    PaymentHandlers(service, invoices, PayeeIbans(service.store), transactions, payments,
+                    PaymentsMetrics(service.metrics.registry)).register()
     revisions.register(service, invoices, payments)
     service.document_publications([PaymentMatched, PaymentRemoved, PaymentUnmatched, PaymentCommandRejected])
 

@@ -59,6 +59,7 @@ GAUGES = {
     "invoicing_consumer_stalled_seconds",
     "invoicing_numbering_continuity_breaks",
     "invoicing_invoice_clock_delay_seconds",
+    "invoicing_audit_differences",  # cli/audit.py, run with --every
 }
 HISTOGRAMS = {"invoicing_handler_duration_seconds", "invoicing_store_operation_seconds"}
 KNOWN_METRICS = (
@@ -219,6 +220,7 @@ def test_required_alerts_exist():
         "numbering gaps": "invoicing_number_gaps_total",
         "numbering continuity": "invoicing_numbering_continuity_breaks",
         "invoice clock behind": "invoicing_invoice_clock_delay_seconds",
+        "services disagree": "invoicing_audit_differences",
     }
     for what, metric in wanted.items():
         assert any(metric in metric_names(expr) for expr in exprs.values()), f"no alert for {what} ({metric})"

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 
 from chassis.aggregate import Aggregate
 from contracts.messages.balances import ApplyCustomerBalance, CreditCustomerBalance, balance_key
-from contracts.messages.common import Customer, InvoiceSnapshot, Issuer, LineItem, PricedLine
+from contracts.messages.common import Customer, InvoiceSnapshot, Issuer, LineItem, OutOfBandPayment, PricedLine
 from contracts.messages.credit_notes import CreateCreditNote, CreditNoteIssued, CreditNoteSnapshot, SendCreditNote
 from contracts.messages.invoices import (
     CreateInvoice,
@@ -111,6 +111,7 @@ class Invoice(Aggregate):
     payments: list[Payment] = []
     paid_out_of_band: bool = False
     applied_balance: int = Field(default=0, description="Paid from the customer's balance (Stripe's starting_balance)")
+    out_of_band_payment: OutOfBandPayment | None = None
     created_at: datetime
     finalized_at: datetime | None = None
     paid_at: datetime | None = None
@@ -211,6 +212,7 @@ class Invoice(Aggregate):
                     "due_date", "days_until_due", "payee_iban", "payment_reference", "quote_id", "memo",
                     "revision_of", "revised_by",
                     "metadata", "created_at", "finalized_at", "paid_at", "voided_at", "last_sent_at",
+                    "paid_out_of_band", "out_of_band_payment",
                 }
             ),
             version=self.version + 1,
@@ -499,15 +501,22 @@ class Invoice(Aggregate):
             self.record(InvoiceUpdated(invoice_id=self.id, invoice=self.snapshot(), changes=[change]))
         return True
 
-    def mark_paid(self, *, now: datetime, actor: str, message_id: str) -> None:
+    def mark_paid(self, *, now: datetime, actor: str, message_id: str, paid_on: date | None = None,
+                  note: str = "") -> None:
+        """Paid outside the platform: the day it was paid (today unless told) and the note are kept
+        on the invoice, in its history and its snapshot."""
         if self.status not in ("open", "uncollectible"):
             raise RuleViolation("invalid_status", f"A {self.status} invoice cannot be marked paid.")
         self.paid_out_of_band = True
-        self._set_paid(now, actor, message_id, detail={"paid_out_of_band": True})
+        self.out_of_band_payment = OutOfBandPayment(paid_on=paid_on or now.date(), note=note)
+        self._set_paid(now, actor, message_id,
+                       detail={"paid_out_of_band": True, **self.out_of_band_payment.model_dump(mode="json")})
         self.record(InvoicePaid(invoice_id=self.id, invoice=self.snapshot(), paid_out_of_band=True))
 
-    def mark_unpaid(self, *, now: datetime, actor: str, message_id: str) -> None:
-        """Back to open, removing every manual payment."""
+    def mark_unpaid(self, *, now: datetime, actor: str, message_id: str, reason: str = "") -> None:
+        """Back to open, for an invoice marked paid out of band only. A recorded payment is payments'
+        to remove (`payment.remove`, which reopens the invoice once it no longer covers it): were it
+        dropped here, payments would still count it and the invoice could be voided while paid."""
         if self.status != "paid":
             raise RuleViolation("invalid_status", f"Only a paid invoice can be marked unpaid; this one is {self.status}.")
         if self.amount_due == 0:
@@ -515,15 +524,18 @@ class Invoice(Aggregate):
             raise RuleViolation("invalid_status", "The invoice asks for nothing to be paid; there is nothing to mark unpaid.")
         if any(payment.online for payment in self.payments):
             raise RuleViolation("online_payment_exists", "An online payment was collected; refund it instead.")
+        if self.payments:
+            ids = ", ".join(payment.payment_id for payment in self.payments)
+            raise RuleViolation("payments_recorded",
+                                f"Payments are recorded ({ids}); remove each with payment.remove instead.")
         if self.applied_balance:
             # Reopened, it would owe what the balance paid and show it paid: void it to give it back.
             raise RuleViolation("invalid_status", "The customer's balance paid this invoice; void it instead.")
-        removed = [payment.payment_id for payment in self.payments if payment.match == "manual"]
-        self.payments = [payment for payment in self.payments if payment.match != "manual"]
         self.paid_out_of_band = False
+        self.out_of_band_payment = None
         self.paid_at = None
-        self._transition("open", now, actor, message_id, "marked_unpaid", detail={"removed_payment_ids": removed})
-        self.record(InvoiceMarkedUnpaid(invoice_id=self.id, invoice=self.snapshot(), removed_payment_ids=removed))
+        self._transition("open", now, actor, message_id, "marked_unpaid", detail={"reason": reason})
+        self.record(InvoiceMarkedUnpaid(invoice_id=self.id, invoice=self.snapshot()))
 
     def void(self, *, now: datetime, actor: str, message_id: str, reason: str) -> None:
         if self.status == "draft":

@@ -99,6 +99,19 @@ class BankTransaction(Aggregate):
             method="bank_transfer", match=match, transaction_id=self.transaction_id,
         )
 
+    def payments(self) -> list[Payment]:
+        """The payments it makes while it pays: the whole to the invoice it was matched or applied
+        to, or one per share of a split; none while it is in the unmatched queue."""
+        if self.invoice_id is None:
+            return []
+        if self.match == "automatic":
+            return [self.payment(self.invoice_id, "automatic")]
+        return self.applied_payments(self.invoice_id, self.split)
+
+    def payment_ids_with(self, split: list[TransactionShare]) -> list[str]:
+        """Every payment it may have made, and those applying it with `split` makes."""
+        return sorted({*self.payment_ids, *(payment.payment_id for payment in self.applied_payments("", split))})
+
     def reconcile(self, outcome: Match | NoMatch) -> None:
         """What the matching rules decided at its receipt."""
         if isinstance(outcome, Match):
@@ -141,6 +154,12 @@ class BankTransaction(Aggregate):
         self.invoice_id, self.match, self.unmatched_reason = invoice_id, "applied", None
         for payment in self.applied_payments(invoice_id, split):
             self.record(payment.matched())
+
+    def back_to_queue(self) -> None:
+        """None of its payments counts any more (each was removed): it pays nothing, and waits in
+        the unmatched queue for a person to apply it again."""
+        self.invoice_id, self.match, self.unmatched_reason = None, None, "payment_removed"
+        self.record(PaymentUnmatched.model_validate({**self.model_dump(), "reason": "payment_removed"}))
 
     def _pays(self, invoice_id: str, match: PaymentMatch) -> None:
         self.invoice_id, self.match, self.unmatched_reason = invoice_id, match, None

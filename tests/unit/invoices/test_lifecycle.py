@@ -130,15 +130,54 @@ def test_uncollectible_becomes_paid_when_covered():
     assert invoice.status == "paid"
 
 
-def test_mark_unpaid_removes_manual_payments_and_refuses_online_ones():
+def test_mark_paid_keeps_the_day_paid_and_the_note_on_the_invoice_its_history_and_its_snapshot():
     invoice = open_invoice()
-    invoice.apply_payment(payment("cash", match="manual"), "EUR", **who())
     invoice.take_recorded()
-    invoice.mark_unpaid(**who())
-    [unpaid] = invoice.take_recorded()
-    assert (unpaid.type_name, unpaid.removed_payment_ids) == ("invoice.marked_unpaid", ["cash"])
-    assert invoice.status == "open" and invoice.payments == []
+    invoice.mark_paid(paid_on=date(2026, 10, 30), note="Cash at the office", **who())
+    [paid] = invoice.take_recorded()
+    told = {"paid_on": date(2026, 10, 30), "note": "Cash at the office"}
+    assert invoice.out_of_band_payment.model_dump() == told
+    assert paid.paid_out_of_band and paid.invoice.paid_out_of_band
+    assert paid.invoice.out_of_band_payment.model_dump() == told
+    assert invoice.history[-1].detail == {"paid_out_of_band": True, "paid_on": "2026-10-30", "note": "Cash at the office"}
+    assert paid.invoice.amount_remaining == 0
 
+
+def test_mark_paid_without_a_day_was_paid_today():
+    invoice = open_invoice()
+    invoice.mark_paid(**who())
+    assert invoice.out_of_band_payment.model_dump() == {"paid_on": NOW.date(), "note": ""}
+
+
+def test_mark_unpaid_reopens_an_invoice_marked_paid_out_of_band():
+    invoice = open_invoice()
+    invoice.mark_paid(paid_on=date(2026, 10, 30), **who())
+    invoice.take_recorded()
+    invoice.mark_unpaid(reason="the cheque bounced", **who())
+    [unpaid] = invoice.take_recorded()
+    assert unpaid.type_name == "invoice.marked_unpaid"
+    assert (unpaid.invoice.status, unpaid.invoice.amount_remaining) == ("open", invoice.total)
+    assert (unpaid.invoice.paid_out_of_band, unpaid.invoice.out_of_band_payment) == (False, None)
+    assert invoice.history[-1].detail == {"reason": "the cheque bounced"}
+
+
+@pytest.mark.parametrize("match", ["manual", "applied", "automatic"])
+@pytest.mark.parametrize("marked_paid_too", [False, True])
+def test_mark_unpaid_is_refused_while_a_payment_counts_and_names_payment_remove(match, marked_paid_too):
+    # Once a payment of the bank feed (or a manual one payments keeps) counted, only payment.remove
+    # may take it away: else the invoice owes 0.00 while open, or payments counts what it dropped.
+    invoice = open_invoice()
+    invoice.apply_payment(payment("bt-1", match=match, amount=5000 if marked_paid_too else 11900), "EUR", **who())
+    if marked_paid_too:
+        invoice.mark_paid(**who())
+    invoice.take_recorded()
+    with pytest.raises(RuleViolation) as refused:
+        invoice.mark_unpaid(**who())
+    assert refused.value.reason == "payments_recorded" and "payment.remove" in refused.value.message
+    assert (invoice.status, [p.payment_id for p in invoice.payments], invoice.take_recorded()) == ("paid", ["bt-1"], [])
+
+
+def test_mark_unpaid_refuses_an_online_payment():
     online = open_invoice()
     online.apply_payment(payment("card", online=True), "EUR", **who())
     with pytest.raises(RuleViolation) as refused:

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 from chassis.storage.memory import MemoryStore
 from services.numbering.adapters.ledger import Ledger
-from services.numbering.api import account_continuity
+from services.numbering.api import account_continuity, account_entries
 from services.numbering.domain.ledger import LedgerEntry
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -26,3 +26,13 @@ async def test_an_account_reads_the_continuity_of_each_of_its_series_and_no_othe
     assert [(report.series_key, report.sequences[0].last) for report in reports] == [
         ("acct/CN-{seq}", 1), ("acct/INV-{seq:04}", 2)]
     assert await account_continuity(ledger, "acct_c") == []
+
+
+async def test_an_account_reads_every_number_of_its_ledger_held_or_a_gap_and_no_other_accounts():
+    ledger = Ledger(MemoryStore())
+    deleted = entry("acct", "INV-{seq:04}", 1)
+    deleted.release("invoice deleted", NOW)
+    for stored in [entry("acct", "INV-{seq:04}", 0), deleted, entry("acct0", "INV-{seq:04}", 0)]:
+        await ledger.insert(stored)
+    assert [(found.number, found.invoice_id, found.status) for found in await account_entries(ledger, "acct")] == [
+        ("INV-0001", "inv_acct_0_12", "held"), ("INV-0002", "inv_acct_1_12", "gap")]

@@ -65,3 +65,18 @@ async def test_a_payment_is_shown_without_the_stores_bookkeeping(client):
     [shown] = answer.json()["data"]
     assert shown["payment_id"] == "cash-1" and shown["amount"] == 100
     assert not {"id", "version", "handled", "outbox"} & set(shown) and shown["account_id"] == "acct"
+
+
+async def test_paid_sums_per_invoice_the_payments_that_count_of_the_account_only(client):
+    def payment(account: str, invoice_id: str, payment_id: str, amount: int) -> Payment:
+        return Payment.recorded(account, RecordPayment(invoice_id=invoice_id, payment_id=payment_id, amount=amount,
+                                                       currency="EUR", paid_on=date(2026, 11, 3), method="cash"))
+    removed = payment("acct", "inv_1", "cash-3", 999)
+    removed.remove("typed twice")
+    for stored in (payment("acct", "inv_1", "cash-1", 100), payment("acct", "inv_1", "cash-2", 50), removed,
+                   payment("acct", "inv_2", "cash-4", 7), payment("acct_b", "inv_1", "cash-5", 1000)):
+        await client.payments.insert(stored)
+    answer = await client.get("/v1/payments/paid")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == [{"invoice_id": "inv_1", "currency": "EUR", "amount_paid": 150, "payments": 2},
+                             {"invoice_id": "inv_2", "currency": "EUR", "amount_paid": 7, "payments": 1}]

@@ -1,0 +1,144 @@
+"""`invoicing audit`: do the services agree about an account's money and numbers?
+
+Each service keeps its own records, fed by the others' events; after any command or crash they
+must agree. The audit reads each one's read API (as any client does, with the account's API key)
+and lists every difference:
+
+- `amount_paid`: an invoice's amount paid is not the sum of the payments payments counts for it;
+- `payments_of_unknown_invoice`: payments counts payments for an invoice invoices does not know;
+- `number_not_in_ledger`: an invoice's number is not held for it in numbering's ledger;
+- `held_number_without_invoice`: the ledger holds a number for an invoice that does not exist
+  (a deleted invoice's number is a gap) or carries another number;
+- `gap_of_existing_invoice`: the ledger calls a number a gap while its invoice still carries it.
+
+Exit codes: 0 no difference, 1 differences (listed); 2, 3, 4 as every read command (cli/http.py).
+
+With `--every SECONDS` it runs until stopped and serves the gauge `invoicing_audit_differences`
+(label `kind`, the list above) on `--metrics-port` for Prometheus: the audit compares three
+services, so it belongs to none of them (none reads its peers' records), and runs as a job of its
+own beside them.
+"""
+
+import time
+from collections import Counter
+from typing import Annotated, Any
+
+import typer
+from prometheus_client import CollectorRegistry, Gauge, start_http_server
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+from cli.http import ApiKey, AsJson, get, print_json
+
+KINDS = ("amount_paid", "payments_of_unknown_invoice", "number_not_in_ledger", "held_number_without_invoice",
+         "gap_of_existing_invoice")
+DIFFERENCES_FOUND = 1
+
+console = Console()
+
+
+class Difference(BaseModel):
+    kind: str
+    invoice_id: str
+    invoices: str  # what invoices says
+    other: str  # what payments or numbering says
+
+
+def differences(invoices: list[dict], paid: list[dict], numbers: list[dict]) -> list[Difference]:
+    """Where invoices' summaries (GET /v1/invoices), payments' sums per invoice (/v1/payments/paid)
+    and numbering's ledger (/v1/numbering/numbers) disagree. Pure."""
+    found = []
+    by_id = {invoice["id"]: invoice for invoice in invoices}
+    counted = {entry["invoice_id"]: entry for entry in paid}
+    for invoice in invoices:
+        entry = counted.get(invoice["id"], {"amount_paid": 0, "currency": invoice["currency"]})
+        if (invoice["amount_paid"], invoice["currency"]) != (entry["amount_paid"], entry["currency"]):
+            found.append(Difference(kind="amount_paid", invoice_id=invoice["id"],
+                                    invoices=f"{invoice['amount_paid']} {invoice['currency']} paid",
+                                    other=f"payments counts {entry['amount_paid']} {entry['currency']}"))
+    for invoice_id in sorted(set(counted) - set(by_id)):
+        entry = counted[invoice_id]
+        found.append(Difference(kind="payments_of_unknown_invoice", invoice_id=invoice_id, invoices="no such invoice",
+                                other=f"payments counts {entry['amount_paid']} {entry['currency']}"))
+    held = {(entry["invoice_id"], entry["number"]) for entry in numbers if entry["status"] == "held"}
+    for invoice in invoices:
+        if invoice["number"] is not None and (invoice["id"], invoice["number"]) not in held:
+            found.append(Difference(kind="number_not_in_ledger", invoice_id=invoice["id"],
+                                    invoices=f"number {invoice['number']}", other="not held for it in the ledger"))
+    for entry in numbers:
+        invoice = by_id.get(entry["invoice_id"])
+        carries = invoice is not None and invoice["number"] == entry["number"]
+        if entry["status"] == "held" and not carries:
+            found.append(Difference(
+                kind="held_number_without_invoice", invoice_id=entry["invoice_id"],
+                invoices="no such invoice" if invoice is None else f"number {invoice['number']}",
+                other=f"the ledger holds {entry['number']} for it"))
+        elif entry["status"] == "gap" and carries:
+            found.append(Difference(kind="gap_of_existing_invoice", invoice_id=entry["invoice_id"],
+                                    invoices=f"number {entry['number']}", other="a gap in the ledger"))
+    return found
+
+
+class Audit(BaseModel):
+    invoices: int  # how many each service showed
+    invoices_paid: int
+    numbers: int
+    differences: list[Difference]
+
+
+def read_account(api_key: str) -> Audit:
+    """Every invoice (a page at a time), payments' sums and the ledger, then their differences."""
+    invoices: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = get("invoices", "/v1/invoices", api_key, {"limit": 100, "cursor": cursor}, what="invoices")
+        invoices += page["data"]
+        if not page["has_more"]:
+            break
+        cursor = page["next_cursor"]
+    paid = get("payments", "/v1/payments/paid", api_key, what="payments per invoice")
+    numbers = get("numbering", "/v1/numbering/numbers", api_key, what="ledger numbers")
+    return Audit(invoices=len(invoices), invoices_paid=len(paid), numbers=len(numbers),
+                 differences=differences(invoices, paid, numbers))
+
+
+def audit(account: Annotated[str, typer.Option("--account", "-a", help="The account audited (the API key's)")],
+          api_key: ApiKey = "", as_json: AsJson = False,
+          every: Annotated[float | None, typer.Option(help="Audit again every this many seconds, until stopped, "
+                                                           "serving the gauge")] = None,
+          metrics_port: Annotated[int, typer.Option(help="Where --every serves /metrics")] = 9109) -> None:
+    """Compare each invoice's amount paid with payments' records and the invoices' numbers with
+    numbering's ledger. Exits with 1 when they differ."""
+    if every is not None:
+        _serve_gauge(api_key, every, metrics_port)
+    report = read_account(api_key)
+    found = report.differences
+    if as_json:
+        print_json({"account_id": account, **report.model_dump()})
+    elif found:
+        table = Table("kind", "invoice", "invoices says", "the other says")
+        for difference in found:
+            table.add_row(difference.kind, difference.invoice_id, difference.invoices, difference.other)
+        console.print(table)
+    else:
+        console.print(f"{account}: invoices, payments and numbering agree ({report.invoices} invoices, "
+                      f"{report.invoices_paid} with payments, {report.numbers} numbers)")
+    if found:
+        raise typer.Exit(DIFFERENCES_FOUND)
+
+
+def _serve_gauge(api_key: str, every: float, port: int) -> None:
+    registry = CollectorRegistry()
+    gauge = Gauge("invoicing_audit_differences", "Differences the last audit found between invoices, payments "
+                  "and numbering, by kind (invoicing audit)", ["kind"], registry=registry)
+    start_http_server(port, registry=registry)
+    while True:
+        try:
+            counts = Counter(difference.kind for difference in read_account(api_key).differences)
+        except typer.Exit:
+            pass  # a service did not answer (said on stderr): the gauge keeps the last audit's figures
+        else:
+            for kind in KINDS:
+                gauge.labels(kind).set(counts[kind])
+        time.sleep(every)

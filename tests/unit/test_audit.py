@@ -1,0 +1,68 @@
+"""`invoicing audit`'s comparison of the three services' records, and its exit codes."""
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from cli.audit import differences
+from cli.main import app
+
+
+def invoice(invoice_id: str, number: str | None, amount_paid: int = 0, currency: str = "EUR") -> dict:
+    return {"id": invoice_id, "number": number, "amount_paid": amount_paid, "currency": currency}
+
+
+def paid(invoice_id: str, amount: int, currency: str = "EUR") -> dict:
+    return {"invoice_id": invoice_id, "amount_paid": amount, "currency": currency, "payments": 1}
+
+
+def number(invoice_id: str, value: str, status: str = "held") -> dict:
+    return {"invoice_id": invoice_id, "number": value, "status": status, "series_key": "a/INV-{seq:03}"}
+
+
+AGREEING = (
+    [invoice("inv_1", "INV-001", 11900), invoice("inv_2", "INV-003"), invoice("draft", None)],
+    [paid("inv_1", 11900)],
+    [number("inv_1", "INV-001"), number("gone", "INV-002", "gap"), number("inv_2", "INV-003")],
+)
+
+
+def test_records_that_agree_have_no_difference_deleted_invoices_numbers_being_gaps():
+    assert differences(*AGREEING) == []
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    # the open invoice owing 0.00 after mark_unpaid: invoices counts a payment payments removed
+    (lambda i, p, n: i.__setitem__(1, invoice("inv_2", "INV-003", 5000)), [("amount_paid", "inv_2")]),
+    # the manual payment gone from the invoice but still counted by payments
+    (lambda i, p, n: i.__setitem__(0, invoice("inv_1", "INV-001", 0)), [("amount_paid", "inv_1")]),
+    (lambda i, p, n: p.__setitem__(0, paid("inv_1", 11900, "USD")), [("amount_paid", "inv_1")]),
+    (lambda i, p, n: p.append(paid("inv_x", 100)), [("payments_of_unknown_invoice", "inv_x")]),
+    (lambda i, p, n: n.pop(0), [("number_not_in_ledger", "inv_1")]),
+    (lambda i, p, n: i.pop(1), [("held_number_without_invoice", "inv_2")]),
+    (lambda i, p, n: n.append(number("inv_1", "INV-004")), [("held_number_without_invoice", "inv_1")]),
+    (lambda i, p, n: n.__setitem__(2, number("inv_2", "INV-003", "gap")), [("number_not_in_ledger", "inv_2"),
+                                                                 ("gap_of_existing_invoice", "inv_2")]),
+])
+def test_each_kind_of_difference_is_found(change, expected):
+    records = tuple([dict(entry) for entry in part] for part in AGREEING)
+    change(*records)
+    assert [(d.kind, d.invoice_id) for d in differences(*records)] == expected
+
+
+def test_the_cli_exits_0_when_they_agree_and_1_with_the_table_when_they_differ(monkeypatch):
+    answers = {"/v1/invoices": {"data": AGREEING[0], "has_more": False, "next_cursor": None},
+               "/v1/payments/paid": AGREEING[1], "/v1/numbering/numbers": AGREEING[2]}
+    real_client = httpx.Client
+
+    def client(**options):
+        return real_client(transport=httpx.MockTransport(lambda request: httpx.Response(
+            200, json=answers[request.url.path])), **options)
+
+    monkeypatch.setattr(httpx, "Client", client)
+    agree = CliRunner().invoke(app, ["audit", "--account", "acct_1", "--api-key", "key_0.x"])
+    assert agree.exit_code == 0 and "agree" in agree.output
+    answers["/v1/payments/paid"] = [paid("inv_1", 5000)]
+    differ = CliRunner().invoke(app, ["audit", "--account", "acct_1", "--api-key", "key_0.x", "--json"])
+    assert differ.exit_code == 1
+    assert '"kind": "amount_paid"' in differ.output and '"invoice_id": "inv_1"' in differ.output
