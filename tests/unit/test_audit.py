@@ -66,3 +66,34 @@ def test_the_cli_exits_0_when_they_agree_and_1_with_the_table_when_they_differ(m
     differ = CliRunner().invoke(app, ["audit", "--account", "acct_1", "--api-key", "key_0.x", "--json"])
     assert differ.exit_code == 1
     assert '"kind": "amount_paid"' in differ.output and '"invoice_id": "inv_1"' in differ.output
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_every_serves_the_count_of_each_kind_and_keeps_it_while_a_service_is_away(monkeypatch):
+    import cli.audit as audit
+
+    served, audits = {}, iter([differences(AGREEING[0], [paid("inv_1", 5000), paid("inv_x", 1)], AGREEING[2]), None])
+
+    def read_account(api_key):
+        found = next(audits)
+        if found is None:
+            raise audit.typer.Exit(4)  # the service did not answer
+        return audit.Audit(invoices=3, invoices_paid=2, numbers=3, differences=found)
+
+    def sleep(seconds):
+        gauge = {sample.labels["kind"]: sample.value
+                 for metric in served["registry"].collect() for sample in metric.samples}
+        served.setdefault("seen", []).append(gauge)
+        if len(served["seen"]) == 2:
+            raise _Stop
+
+    monkeypatch.setattr(audit, "read_account", read_account)
+    monkeypatch.setattr(audit, "start_http_server", lambda port, registry: served.update(registry=registry))
+    monkeypatch.setattr(audit.time, "sleep", sleep)
+    with pytest.raises(_Stop):
+        audit._serve_gauge("key_0.x", 60, 9109)
+    expected = dict.fromkeys(audit.KINDS, 0.0) | {"amount_paid": 1.0, "payments_of_unknown_invoice": 1.0}
+    assert served["seen"] == [expected, expected]
