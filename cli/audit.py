@@ -6,10 +6,15 @@ and lists every difference:
 
 - `amount_paid`: an invoice's amount paid is not the sum of the payments payments counts for it;
 - `payments_of_unknown_invoice`: payments counts payments for an invoice invoices does not know;
-- `number_not_in_ledger`: an invoice's number is not held for it in numbering's ledger;
-- `held_number_without_invoice`: the ledger holds a number for an invoice that does not exist
-  (a deleted invoice's number is a gap) or carries another number;
-- `gap_of_existing_invoice`: the ledger calls a number a gap while its invoice still carries it.
+- `number_not_in_ledger`: an invoice's number, or an issued credit note's, is not held for it in
+  numbering's ledger;
+- `held_number_without_invoice`: the ledger holds a number for an invoice (or a credit note) that
+  does not exist (a deleted invoice's number is a gap) or carries another number;
+- `gap_of_existing_invoice`: the ledger calls a number a gap while its invoice still carries it;
+- `balance_applied`: what an invoice says the customer's balance paid of it is not what that
+  balance's movements say it paid (taken for the invoice, less what the invoice gave back).
+
+Documents are named `<invoice id>` or, for a credit note, `<invoice id>/<credit note id>`.
 
 Exit codes: 0 no difference, 1 differences (listed); 2, 3, 4 as every read command (cli/http.py).
 
@@ -32,7 +37,9 @@ from rich.table import Table
 from cli.http import ApiKey, AsJson, get, print_json
 
 KINDS = ("amount_paid", "payments_of_unknown_invoice", "number_not_in_ledger", "held_number_without_invoice",
-         "gap_of_existing_invoice")
+         "gap_of_existing_invoice", "balance_applied")
+# How a balance movement counts towards what the balance paid of the invoice it names.
+_PAID_FROM_BALANCE = {"invoice_payment": 1, "invoice_returned": -1}
 DIFFERENCES_FOUND = 1
 
 console = Console()
@@ -45,9 +52,16 @@ class Difference(BaseModel):
     other: str  # what payments or numbering says
 
 
-def differences(invoices: list[dict], paid: list[dict], numbers: list[dict]) -> list[Difference]:
-    """Where invoices' summaries (GET /v1/invoices), payments' sums per invoice (/v1/payments/paid)
-    and numbering's ledger (/v1/numbering/numbers) disagree. Pure."""
+def differences(invoices: list[dict], paid: list[dict], numbers: list[dict],
+                balances: list[dict] = ()) -> list[Difference]:
+    """Where invoices' summaries (GET /v1/invoices), payments' sums per invoice (/v1/payments/paid),
+    numbering's ledger (/v1/numbering/numbers) and the customer balances (/v1/customer_balances)
+    disagree. Pure."""
+    return [*_payments_differences(invoices, paid), *_number_differences(invoices, numbers),
+            *_balance_differences(invoices, balances)]
+
+
+def _payments_differences(invoices: list[dict], paid: list[dict]) -> list[Difference]:
     found = []
     by_id = {invoice["id"]: invoice for invoice in invoices}
     counted = {entry["invoice_id"]: entry for entry in paid}
@@ -61,22 +75,53 @@ def differences(invoices: list[dict], paid: list[dict], numbers: list[dict]) -> 
         entry = counted[invoice_id]
         found.append(Difference(kind="payments_of_unknown_invoice", invoice_id=invoice_id, invoices="no such invoice",
                                 other=f"payments counts {entry['amount_paid']} {entry['currency']}"))
-    held = {(entry["invoice_id"], entry["number"]) for entry in numbers if entry["status"] == "held"}
-    for invoice in invoices:
-        if invoice["number"] is not None and (invoice["id"], invoice["number"]) not in held:
-            found.append(Difference(kind="number_not_in_ledger", invoice_id=invoice["id"],
-                                    invoices=f"number {invoice['number']}", other="not held for it in the ledger"))
+    return found
+
+
+def _document(invoice_id: str, credit_note_id: str | None) -> str:
+    return f"{invoice_id}/{credit_note_id}" if credit_note_id else invoice_id
+
+
+def _number_differences(invoices: list[dict], numbers: list[dict]) -> list[Difference]:
+    found = []
+    # Every number invoices says it carries, by document: each invoice's, each issued credit note's.
+    carried = {invoice["id"]: invoice["number"] for invoice in invoices}
+    carried |= {_document(invoice["id"], note["id"]): note["number"]
+                for invoice in invoices for note in invoice.get("credit_notes", [])}
+    held = {(_document(entry["invoice_id"], entry.get("credit_note_id")), entry["number"])
+            for entry in numbers if entry["status"] == "held"}
+    for document, number in carried.items():
+        if number is not None and (document, number) not in held:
+            found.append(Difference(kind="number_not_in_ledger", invoice_id=document,
+                                    invoices=f"number {number}", other="not held for it in the ledger"))
     for entry in numbers:
-        invoice = by_id.get(entry["invoice_id"])
-        carries = invoice is not None and invoice["number"] == entry["number"]
+        document = _document(entry["invoice_id"], entry.get("credit_note_id"))
+        carries = carried.get(document) == entry["number"]
         if entry["status"] == "held" and not carries:
             found.append(Difference(
-                kind="held_number_without_invoice", invoice_id=entry["invoice_id"],
-                invoices="no such invoice" if invoice is None else f"number {invoice['number']}",
+                kind="held_number_without_invoice", invoice_id=document,
+                invoices="no such document" if carried.get(document) is None else f"number {carried[document]}",
                 other=f"the ledger holds {entry['number']} for it"))
         elif entry["status"] == "gap" and carries:
-            found.append(Difference(kind="gap_of_existing_invoice", invoice_id=entry["invoice_id"],
+            found.append(Difference(kind="gap_of_existing_invoice", invoice_id=document,
                                     invoices=f"number {entry['number']}", other="a gap in the ledger"))
+    return found
+
+
+def _balance_differences(invoices: list[dict], balances: list[dict]) -> list[Difference]:
+    paid_from_balance: Counter[str] = Counter()
+    for balance in balances:
+        for movement in balance["movements"]:
+            if movement.get("invoice_id") and movement["kind"] in _PAID_FROM_BALANCE:
+                paid_from_balance[movement["invoice_id"]] += _PAID_FROM_BALANCE[movement["kind"]] * movement["amount"]
+    known = {invoice["id"] for invoice in invoices}
+    found = [Difference(kind="balance_applied", invoice_id=invoice["id"],
+                        invoices=f"{invoice.get('applied_balance', 0)} paid from the customer's balance",
+                        other=f"the balance paid {paid_from_balance[invoice['id']]}")
+             for invoice in invoices if invoice.get("applied_balance", 0) != paid_from_balance[invoice["id"]]]
+    found += [Difference(kind="balance_applied", invoice_id=invoice_id, invoices="no such invoice",
+                         other=f"the balance paid {amount}")
+              for invoice_id, amount in sorted(paid_from_balance.items()) if invoice_id not in known and amount]
     return found
 
 
@@ -84,11 +129,13 @@ class Audit(BaseModel):
     invoices: int  # how many each service showed
     invoices_paid: int
     numbers: int
+    balances: int
     differences: list[Difference]
 
 
 def read_account(api_key: str) -> Audit:
-    """Every invoice (a page at a time), payments' sums and the ledger, then their differences."""
+    """Every invoice (a page at a time), payments' sums, the ledger and the customer balances (the
+    first 100: the route's most), then their differences."""
     invoices: list[dict[str, Any]] = []
     cursor = None
     while True:
@@ -99,8 +146,9 @@ def read_account(api_key: str) -> Audit:
         cursor = page["next_cursor"]
     paid = get("payments", "/v1/payments/paid", api_key, what="payments per invoice")
     numbers = get("numbering", "/v1/numbering/numbers", api_key, what="ledger numbers")
-    return Audit(invoices=len(invoices), invoices_paid=len(paid), numbers=len(numbers),
-                 differences=differences(invoices, paid, numbers))
+    balances = get("invoices", "/v1/customer_balances", api_key, {"limit": 100}, what="customer balances")
+    return Audit(invoices=len(invoices), invoices_paid=len(paid), numbers=len(numbers), balances=len(balances),
+                 differences=differences(invoices, paid, numbers, balances))
 
 
 def audit(account: Annotated[str, typer.Option("--account", "-a", help="The account audited (the API key's)")],

@@ -14,21 +14,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from contracts.messages.common import Customer, InvoiceSnapshot, PricedLine
+from contracts.messages.common import Customer, InvoiceSnapshot, PrecedingInvoice, PricedLine
 from contracts.messages.credit_notes import CreditNoteSnapshot
 from contracts.tax import VatCategory, vat_category
 
 DocumentKind = Literal["invoice", "credit_note"]
 Source = InvoiceSnapshot | CreditNoteSnapshot
 TYPE_CODES: dict[DocumentKind, str] = {"invoice": "380", "credit_note": "381"}  # UNTDID 1001
-
-
-@dataclass(frozen=True)
-class CorrectedInvoice:
-    """The invoice a credit note corrects: its number (BT-25) and issue date (BT-26)."""
-
-    number: str
-    issued_on: date
 
 
 @dataclass(frozen=True)
@@ -62,7 +54,7 @@ class Document:
     payee_iban: str | None = None
     payment_reference: str | None = None
     voided_at: datetime | None = None
-    corrects: CorrectedInvoice | None = None
+    corrects: PrecedingInvoice | None = None  # the invoice a credit note corrects, or a revision replaces
     credit: Credit | None = None
 
     @property
@@ -83,6 +75,7 @@ def _invoice(invoice: InvoiceSnapshot) -> Document:
         total=invoice.total, issued_on=issue_date(invoice), memo=invoice.memo, due_date=invoice.due_date,
         amount_paid=invoice.amount_paid, amount_remaining=invoice.amount_remaining, settled=_settled(invoice),
         payee_iban=invoice.payee_iban, payment_reference=invoice.payment_reference, voided_at=invoice.voided_at,
+        corrects=invoice.replaces,
     )
 
 
@@ -92,7 +85,7 @@ def _credit_note(note: CreditNoteSnapshot) -> Document:
         kind="credit_note", id=note.id, number=note.number, status=note.status, currency=note.currency,
         customer=note.customer, lines=note.lines, subtotal=note.subtotal, tax=note.tax, total=note.total,
         issued_on=(note.issued_at or note.created_at).date(), memo=note.memo,
-        corrects=CorrectedInvoice(number=note.invoice_number, issued_on=note.invoice_issued_on),
+        corrects=PrecedingInvoice(number=note.invoice_number, issued_on=note.invoice_issued_on),
         credit=Credit(against_invoice=note.pre_payment_amount, refund=note.refund_amount,
                       customer_balance=note.customer_balance_amount),
     )

@@ -166,6 +166,13 @@ class OutOfBandPayment(ValueModel):
     note: Text = ""
 
 
+class PrecedingInvoice(ValueModel):
+    """An invoice another document corrects or replaces, as EN 16931 names it."""
+
+    number: InvoiceNumber = Field(description="BT-25")
+    issued_on: Day = Field(description="BT-26")
+
+
 class InvoiceSnapshot(ValueModel):
     """The invoice as its owner sees it now: event-carried state for payments and mailer."""
 
@@ -200,6 +207,8 @@ class InvoiceSnapshot(ValueModel):
     quote_id: Identifier | None = None
     revision_of: Identifier | None = Field(default=None, description="The invoice this one replaces (invoice.revise)")
     revised_by: Identifier | None = Field(default=None, description="The finalized revision that replaced it")
+    replaces: PrecedingInvoice | None = Field(default=None, description="The invoice a revision replaces, as its "
+                                                                        "document names it (BT-25, BT-26)")
     memo: Paragraph = ""
     metadata: Metadata = {}
     created_at: Moment

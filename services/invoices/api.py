@@ -43,6 +43,11 @@ class ListQuery(InvoiceQuery):
         return "invoices " + self.model_dump_json(exclude={"limit", "cursor"})
 
 
+class CreditNoteListed(BaseModel):
+    id: str
+    number: str
+
+
 class InvoiceSummary(BaseModel):
     id: str
     number: str | None
@@ -52,6 +57,8 @@ class InvoiceSummary(BaseModel):
     total: int
     amount_paid: int
     amount_remaining: int
+    applied_balance: int = Field(default=0, description="What the customer's balance paid of it")
+    credit_notes: list[CreditNoteListed] = Field(default=[], description="Its issued credit notes")
     issued_on: date | None
     due_date: date | None
     past_due: bool

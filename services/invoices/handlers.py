@@ -282,7 +282,7 @@ class InvoiceHandlers:
                                   self.invoices.store_id(written))
                 await context.uow.commit()
                 return
-            await self._create(context, draft, revision_of=original.id, then=original)
+            await self._create(context, draft, revision_of=original)
 
         @handles(SettleRevisedInvoice)
         async def settle_revision(context: HandlerContext, command: SettleRevisedInvoice) -> None:
@@ -310,8 +310,8 @@ class InvoiceHandlers:
     # --- shared steps ---------------------------------------------------------------------------
 
     async def _create(self, context: HandlerContext, command: CreateInvoice, cloned_from: str | None = None,
-                      revision_of: str | None = None, then: Invoice | None = None) -> None:
-        """Create the invoice; `then` is an invoice this message also changes, written after it."""
+                      revision_of: Invoice | None = None) -> None:
+        """Create the invoice; a revision's original (`revision_of`) is changed too, written after it."""
         # An invoice this very command created is a redelivery: the unit of work republishes its
         # pending events instead (AlreadyHandled). Any other holder of the id keeps it.
         if await context.uow.get(self.invoices, context.account_id, command.invoice_id) is not None:
@@ -324,7 +324,7 @@ class InvoiceHandlers:
             raise RuleViolation("quote_already_invoiced", f"Quote {command.quote_id!r} already has an invoice.")
         context.uow.add(self.invoices, invoice)
         try:
-            await context.uow.commit(*([invoice, then] if then else []))
+            await context.uow.commit(*([invoice, revision_of] if revision_of else []))
         except DuplicateDocument:
             # A clone is keyed by its source, so a create of the same new id (in the same account)
             # may have won meanwhile.

@@ -33,6 +33,7 @@ async def account_continuity(ledger: Ledger, account_id: str) -> list[Continuity
 class LedgerNumber(BaseModel):
     number: str
     invoice_id: str
+    credit_note_id: str | None = Field(default=None, description="Set for a credit note's number")
     status: Literal["held", "gap"] = Field(description="held by the invoice, or a gap (the invoice was deleted)")
     series_key: str
 

@@ -43,6 +43,9 @@ CASES = {
     "de-credit-note-whole": (credit_note(), "de"),
     "fr-credit-note-chosen-line": (credit_note(**CHOSEN_LINE), "fr"),
     "en-credit-note-amount-over-two-rates": (credit_note(**SPREAD_AMOUNT), "en"),
+    # A revision: the invoice it replaces as preceding invoice (BT-25, BT-26).
+    "de-revision": (invoice(revision_of="inv_0", replaces={"number": "INV-2026-00007", "issued_on": "2026-10-01"}),
+                    "de"),
     # Lines that name why they bear no VAT: reverse charge (the buyer has a VAT id), an export, an exemption.
     "de-reverse-charge": (exempt_invoice("VATEX-EU-AE"), "de"),
     "en-export": (exempt_invoice("VATEX-EU-G"), "en"),

@@ -1,6 +1,7 @@
 """Every money path, for several invoices at once, with each service killed (SIGKILL) and restarted
-in the middle: once the platform is quiet, `invoicing audit` finds invoices, payments and
-numbering in agreement, and every path ended as it should.
+in the middle: once the platform is quiet, `invoicing audit` finds invoices (their credit notes and
+the customer balances among them), payments and numbering in agreement, and every path ended as it
+should.
 
 A path is one small function of a `Books` (one account's invoices, seen through the platform's
 topics); PATHS lists them, so a new money path is one more function in the list.
@@ -13,7 +14,10 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 
 from contracts.messages import MessageData
-from contracts.messages.invoices import FinalizeInvoice, MarkInvoicePaid, MarkInvoiceUnpaid
+from contracts.messages.balances import balance_key
+from contracts.messages.common import Customer
+from contracts.messages.credit_notes import CreateCreditNote
+from contracts.messages.invoices import FinalizeInvoice, MarkInvoicePaid, MarkInvoiceUnpaid, ReviseInvoice
 from contracts.messages.payments import (
     ApplyTransaction,
     BankTransactionReceived,
@@ -21,7 +25,7 @@ from contracts.messages.payments import (
     RemovePayment,
     TransactionShare,
 )
-from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
+from tests.integration.factories import CUSTOMER_ADDRESS, PAYEE_IBAN, configure_account, create_invoice
 from tests.integration.harness import SERVICES
 from tests.integration.test_read_api import accepted_everywhere, invoicing, new_key
 from tests.integration.test_split_payments import until_payments_knows
@@ -47,11 +51,14 @@ class Books:
         """The first record the command caused."""
         return (await self.event_log.wait_for(lambda r: r.caused_by(command), WAIT)).data
 
-    async def open_invoice(self) -> dict:
+    async def open_invoice(self, **fields) -> dict:
         """A new finalized invoice, once payments knows it is open; its snapshot."""
         invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
-        await self.send(create_invoice(invoice_id))
+        await self.send(create_invoice(invoice_id, **fields))
         await self.event("invoice.created", invoice_id)
+        return await self.finalized(invoice_id)
+
+    async def finalized(self, invoice_id: str) -> dict:
         await self.send(FinalizeInvoice(invoice_id=invoice_id))
         invoice = (await self.event("invoice.finalized", invoice_id))["invoice"]
         await until_payments_knows(self.payments_invoices, self.account_id, {invoice_id: "open"})
@@ -126,10 +133,61 @@ async def mark_unpaid_allowed(books: Books) -> None:
     assert (reopened["invoice"]["status"], reopened["invoice"]["amount_remaining"]) == ("open", invoice["total"])
 
 
+async def credited_then_paid(books: Books) -> None:
+    """A credit note takes part of an open invoice back; a transfer of the rest pays it."""
+    invoice = await books.open_invoice()
+    await books.send(CreateCreditNote(invoice_id=invoice["id"], credit_note_id=f"cn_{uuid.uuid4().hex[:12]}",
+                                      amount=1000, reason="order_change"))
+    issued = (await books.event("credit_note.issued", invoice["id"]))["credit_note"]
+    assert (issued["pre_payment_amount"], issued["number"].startswith("CN-")) == (1000, True)
+    await books.send(books.transfer(invoice["total"] - 1000, f"Invoice {invoice['number']}"), actor="bank-feed")
+    paid = await books.event("invoice.paid", invoice["id"])
+    assert (paid["invoice"]["amount_paid"], paid["invoice"]["amount_credited"]) == (invoice["total"] - 1000, 1000)
+
+
+async def overpaid_then_balance(books: Books) -> None:
+    """An overpayment goes to the customer's balance, and the customer's next invoice takes it first."""
+    customer = Customer(id=f"cus_{uuid.uuid4().hex[:8]}", name="Globex Corporation", email=["ap@globex.example"],
+                        address=CUSTOMER_ADDRESS)
+    first = await books.open_invoice(customer=customer)
+    await books.send(books.transfer(first["total"] + 500, f"Invoice {first['number']}"), actor="bank-feed")
+    await books.event("customer_balance.changed", balance_key(books.account_id, customer.id, "EUR"),
+                      lambda data: data["movement"]["kind"] == "overpayment")
+    second_id = f"inv_{uuid.uuid4().hex[:16]}"
+    await books.send(create_invoice(second_id, customer=customer))
+    await books.event("invoice.created", second_id)
+    await books.send(FinalizeInvoice(invoice_id=second_id))
+    second = (await books.event("invoice.updated", second_id,
+                                lambda data: data["invoice"]["applied_balance"] == 500))["invoice"]
+    await books.send(books.transfer(second["amount_remaining"], f"Invoice {second['number']}"), actor="bank-feed")
+    await books.event("invoice.paid", second_id)
+
+
+async def revised_with_its_payment(books: Books) -> None:
+    """A revision replaces an invoice paid in part: the original is void, the payment follows."""
+    original = await books.open_invoice()
+    await books.send(RecordPayment(invoice_id=original["id"], payment_id=f"cash-{uuid.uuid4().hex[:8]}",
+                                   amount=1000, currency="EUR", paid_on=date.today(), method="cash"))
+    await books.event("invoice.payment_applied", original["id"])
+    revision_id = f"inv_{uuid.uuid4().hex[:16]}"
+    await books.send(ReviseInvoice(invoice_id=original["id"], new_invoice_id=revision_id))
+    created = (await books.event("invoice.created", revision_id))["invoice"]
+    assert created["replaces"] == {"number": original["number"], "issued_on": original["finalized_at"][:10]}
+    await books.send(FinalizeInvoice(invoice_id=revision_id))
+    await books.event("invoice.voided", original["id"])
+    moved = await books.event("invoice.payment_applied", revision_id)
+    assert moved["invoice"]["amount_paid"] == 1000
+
+
 PATHS: list[Callable[[Books], Awaitable[None]]] = [
     manual_payment, matched_transfer, split_transfer, payment_removed, marked_paid, mark_unpaid_refused,
-    mark_unpaid_allowed,
+    mark_unpaid_allowed, credited_then_paid, overpaid_then_balance, revised_with_its_payment,
 ]
+# What each round of PATHS leaves for the audit to compare: invoices (the split and the balance
+# open two each, a revision makes one more), those payments counts a payment for (not the one
+# whose payment was removed, the two marked paid by hand, nor a revised original: its payment
+# moved), and numbers (every invoice's, and the credit note's).
+INVOICES, WITH_PAYMENTS, NUMBERS = 13, 9, 14
 
 
 async def audit(account_id: str, key: str) -> tuple[int, dict]:
@@ -167,9 +225,7 @@ async def test_every_money_path_with_a_kill_9_in_the_middle_leaves_the_services_
             break
         await asyncio.sleep(1)
     assert (code, report["differences"]) == (0, []), report
-    # Every path's invoices were audited: each path opens one invoice, the split two, and every one
-    # is numbered; a payment still counts on five of each round's eight (none on the one whose
-    # payment was removed, nor on the two marked paid by hand).
-    opened = ROUNDS * (len(PATHS) + 1)
-    assert (report["invoices"], report["numbers"], report["invoices_paid"]) == (opened, opened, ROUNDS * 5)
+    # Every path's invoices were audited.
+    assert (report["invoices"], report["invoices_paid"], report["numbers"]) == (
+        ROUNDS * INVOICES, ROUNDS * WITH_PAYMENTS, ROUNDS * NUMBERS), report
     print(f"audit after the kill -9 run: {report}")

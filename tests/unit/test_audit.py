@@ -50,9 +50,49 @@ def test_each_kind_of_difference_is_found(change, expected):
     assert [(d.kind, d.invoice_id) for d in differences(*records)] == expected
 
 
+def credited(invoice_id: str, number: str, *notes: tuple[str, str], applied_balance: int = 0) -> dict:
+    return invoice(invoice_id, number) | {"credit_notes": [{"id": i, "number": n} for i, n in notes],
+                                          "applied_balance": applied_balance}
+
+
+def movement(kind: str, amount: int, invoice_id: str | None) -> dict:
+    return {"kind": kind, "amount": amount, "invoice_id": invoice_id}
+
+
+def test_credit_notes_are_numbered_documents_of_their_own_and_only_their_ledger_entry_matches():
+    invoices = [credited("inv_1", "INV-001", ("cn_1", "CN-001"))]
+    ledger = [number("inv_1", "INV-001"), number("inv_1", "CN-001") | {"credit_note_id": "cn_1"}]
+    assert differences(invoices, [], ledger) == []
+    # The credit note's number held for the invoice itself, and the credit note's number not held.
+    assert [(d.kind, d.invoice_id) for d in differences(invoices, [], [number("inv_1", "INV-001"),
+                                                                       number("inv_1", "CN-001")])] == [
+        ("number_not_in_ledger", "inv_1/cn_1"), ("held_number_without_invoice", "inv_1")]
+    # A number held for a credit note the invoice does not carry (allocated, never issued).
+    ledger.append(number("inv_1", "CN-002") | {"credit_note_id": "cn_2"})
+    assert [(d.kind, d.invoice_id) for d in differences(invoices, [], ledger)] == [
+        ("held_number_without_invoice", "inv_1/cn_2")]
+
+
+def test_what_the_balance_paid_of_an_invoice_is_what_the_invoice_says_it_took():
+    balance = {"movements": [movement("overpayment", 3000, "inv_0"), movement("invoice_payment", 2000, "inv_1"),
+                             movement("invoice_payment", 500, "inv_2"), movement("invoice_returned", 500, "inv_2")]}
+    invoices = [credited("inv_1", "INV-001", applied_balance=2000), credited("inv_2", "INV-002")]
+    numbers = [number("inv_1", "INV-001"), number("inv_2", "INV-002")]
+    assert differences(invoices, [], numbers, [balance]) == []
+    # Taken from the balance, never applied to the invoice (or applied and not taken).
+    invoices[0]["applied_balance"] = 0
+    invoices[1]["applied_balance"] = 500
+    assert [(d.kind, d.invoice_id) for d in differences(invoices, [], numbers, [balance])] == [
+        ("balance_applied", "inv_1"), ("balance_applied", "inv_2")]
+    # For an invoice invoices does not know.
+    balance["movements"].append(movement("invoice_payment", 100, "inv_9"))
+    assert ("balance_applied", "inv_9") in [(d.kind, d.invoice_id)
+                                            for d in differences(invoices, [], numbers, [balance])]
+
+
 def test_the_cli_exits_0_when_they_agree_and_1_with_the_table_when_they_differ(monkeypatch):
     answers = {"/v1/invoices": {"data": AGREEING[0], "has_more": False, "next_cursor": None},
-               "/v1/payments/paid": AGREEING[1], "/v1/numbering/numbers": AGREEING[2]}
+               "/v1/payments/paid": AGREEING[1], "/v1/numbering/numbers": AGREEING[2], "/v1/customer_balances": []}
     real_client = httpx.Client
 
     def client(**options):
@@ -81,7 +121,7 @@ def test_every_serves_the_count_of_each_kind_and_keeps_it_while_a_service_is_awa
         found = next(audits)
         if found is None:
             raise audit.typer.Exit(4)  # the service did not answer
-        return audit.Audit(invoices=3, invoices_paid=2, numbers=3, differences=found)
+        return audit.Audit(invoices=3, invoices_paid=2, numbers=3, balances=0, differences=found)
 
     def sleep(seconds):
         gauge = {sample.labels["kind"]: sample.value

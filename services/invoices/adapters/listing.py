@@ -70,6 +70,7 @@ def listed(invoice: Invoice) -> dict:
         "total": total,
         "amount_paid": invoice.amount_paid,
         "amount_remaining": invoice.amount_remaining,
+        "applied_balance": invoice.applied_balance,
         "issued_on": issued_on.isoformat() if issued_on else None,
         "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
         "last_sent_at": invoice.last_sent_at.isoformat() if invoice.last_sent_at else None,

@@ -14,7 +14,15 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 
 from chassis.aggregate import Aggregate
 from contracts.messages.balances import ApplyCustomerBalance, CreditCustomerBalance, balance_key
-from contracts.messages.common import Customer, InvoiceSnapshot, Issuer, LineItem, OutOfBandPayment, PricedLine
+from contracts.messages.common import (
+    Customer,
+    InvoiceSnapshot,
+    Issuer,
+    LineItem,
+    OutOfBandPayment,
+    PrecedingInvoice,
+    PricedLine,
+)
 from contracts.messages.credit_notes import CreateCreditNote, CreditNoteIssued, CreditNoteSnapshot, SendCreditNote
 from contracts.messages.invoices import (
     CreateInvoice,
@@ -103,6 +111,7 @@ class Invoice(Aggregate):
     metadata: dict[str, str] = {}
     quote_id: str | None = None
     revision_of: str | None = None
+    replaces: PrecedingInvoice | None = None
     revised_by: str | None = None
     revision_pending: str | None = Field(default=None, description="The draft revising it, until it replaces it")
     subscription_id: str | None = None
@@ -210,7 +219,7 @@ class Invoice(Aggregate):
                 include={
                     "id", "account_id", "status", "number", "currency", "customer", "issuer", "lines",
                     "due_date", "days_until_due", "payee_iban", "payment_reference", "quote_id", "memo",
-                    "revision_of", "revised_by",
+                    "revision_of", "revised_by", "replaces",
                     "metadata", "created_at", "finalized_at", "paid_at", "voided_at", "last_sent_at",
                     "paid_out_of_band", "out_of_band_payment",
                 }
@@ -231,9 +240,12 @@ class Invoice(Aggregate):
 
     @classmethod
     def create(cls, command: CreateInvoice, account_id: str, *, now: datetime, actor: str, message_id: str,
-               cloned_from: str | None = None, revision_of: str | None = None) -> "Invoice":
+               cloned_from: str | None = None, revision_of: "Invoice | None" = None) -> "Invoice":
+        """A new draft; `revision_of` is the open invoice it replaces once finalized."""
         invoice = cls(
-            revision_of=revision_of,
+            revision_of=revision_of.id if revision_of else None,
+            replaces=PrecedingInvoice(number=revision_of.number, issued_on=revision_of.finalized_at.date())
+            if revision_of else None,
             id=command.invoice_id,
             account_id=account_id,
             currency=command.currency,
@@ -249,7 +261,7 @@ class Invoice(Aggregate):
         )
         invoice._check_terms(invoice.lines, invoice.due_date, now)
         detail = {"cloned_from": cloned_from} if cloned_from else {}
-        detail |= {"revision_of": revision_of} if revision_of else {}
+        detail |= {"revision_of": revision_of.id} if revision_of else {}
         invoice._add_history("created", now, actor, message_id, status_to="draft", detail=detail)
         invoice.record(InvoiceCreated(invoice_id=invoice.id, invoice=invoice.snapshot(), cloned_from=cloned_from))
         if invoice.quote_id:

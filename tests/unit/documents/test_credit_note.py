@@ -77,3 +77,17 @@ def test_an_invoice_still_renders_as_type_380_through_the_same_rendering():
         "string(//rsm:ExchangedDocument/ram:TypeCode)", namespaces=NS) == "380"
     assert "Invoice F-2026-00042" in text_of(render_document(source, source.issuer, "en"))
     assert "Credit note AV-2026-00007" in text_of(render_document(note, note.issuer, "en"))
+
+
+def test_a_revision_is_an_invoice_that_names_the_invoice_it_replaces_as_preceding_reference():
+    revision = invoice(revision_of="inv_0", replaces={"number": "INV-2026-00007", "issued_on": "2026-10-01"})
+    pdf = render_document(revision, revision.issuer, "de")
+    root = embedded_xml(pdf)
+    reference = "//ram:ApplicableHeaderTradeSettlement/ram:InvoiceReferencedDocument/ram:"
+    assert root.xpath("string(//rsm:ExchangedDocument/ram:TypeCode)", namespaces=NS) == "380"
+    assert root.xpath(f"string({reference}IssuerAssignedID)", namespaces=NS) == "INV-2026-00007"
+    assert facturx.xml_check_xsd(root, flavor="factur-x", level="en16931")
+    assert "Korrigiert Rechnung INV-2026-00007" in text_of(pdf)
+    # An invoice that replaces none names none.
+    assert embedded_xml(render_document(invoice(), invoice().issuer, "de")).xpath(
+        "//ram:InvoiceReferencedDocument", namespaces=NS) == []

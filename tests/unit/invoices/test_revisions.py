@@ -25,7 +25,7 @@ from tests.unit.test_ids_per_account import Platform
 
 def revised(original: Invoice, revision_id: str = "inv_1_r1") -> Invoice:
     command = original.start_revision(revision_id, **who())
-    return Invoice.create(command, "acct", revision_of=original.id, **who())
+    return Invoice.create(command, "acct", revision_of=original, **who())
 
 
 def test_a_revision_is_a_draft_copying_the_open_invoice_and_naming_it():
