@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -126,10 +125,13 @@ class EventLog:
     async def start(self) -> None:
         # Tests publish records the Kafka client could not unpack; the log reads them as services do.
         read_undecodable_header_names()
+        # No group: the consumer takes every partition of the topics itself, so a test that blocks
+        # its event loop for a while (a browser, a big PDF) cannot lose a group membership and,
+        # rejoining at the latest offsets, miss what was published meanwhile.
         self.consumer = AIOKafkaConsumer(
             *topics.all_with_dead_letters(),
             bootstrap_servers=self.bootstrap,
-            group_id=f"test-observer-{uuid.uuid4()}",
+            group_id=None,
             auto_offset_reset="latest",
             enable_auto_commit=False,
             **kafka_options(self.principal),
