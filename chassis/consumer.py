@@ -16,7 +16,9 @@ answered):
 - `account_not_allowed`: a record of an integrator's topic acts only for the accounts granted
   to that integrator (chassis.grants.AccessGrants.allows);
 - `account_mismatch`: an account the data names (its `account_id`, an invoice snapshot's) must
-  be the envelope's (`ce_accountid`).
+  be the envelope's (`ce_accountid`);
+- `internal_command`: a command the platform sends itself (`message_type(internal=True)`) is
+  refused from an integrator's topic.
 """
 
 import asyncio
@@ -354,10 +356,14 @@ class Consumer:
 
     def _refusal(self, decoded: "Decoded") -> tuple[str, str] | None:
         """Why the message may have no effect, as (reason, sentence), or None: its producer is
-        not allowed its account, or its data names another account than its envelope."""
+        not allowed its account or, being an integrator, an internal command, or its data names
+        another account than its envelope."""
         origin, account = decoded.origin, decoded.envelope.accountid
         if not self.grants.allows(origin, account):
             return "account_not_allowed", _not_allowed(origin)
+        if decoded.data.internal and origin.integrator is not None:
+            return "internal_command", (f"{decoded.envelope.type} is a step the platform takes itself; an "
+                                        "integrator may not send it.")
         if decoded.foreign_account is not None:
             return "account_mismatch", (f"The data names account {decoded.foreign_account!r}, not the message's "
                                         "account.")

@@ -39,6 +39,7 @@ def schema_documents() -> dict[Path, str]:
             "x-topic": model.topic,
             "x-kind": model.message_kind,
             "x-kafka-key": model.key_field,
+            **({"x-internal": True} if model.internal else {}),
             **{k: v for k, v in schema.items() if k not in ("title", "description")},
         }
         documents[SCHEMAS / f"{type_name}.schema.json"] = json.dumps(schema, indent=2, sort_keys=False) + "\n"

@@ -69,6 +69,10 @@ _CODES = (
                "is not granted the message's account (`ce_accountid`; `invoicing integrators grant`): it has no "
                "effect. A command is answered; anything else (a bank transaction, a record that is no valid "
                "message) is dead-lettered."),
+    ReasonCode("internal_command", ("rejection",),
+               "The command is a step of a flow the platform runs itself (`x-internal` in its schema: a balance "
+               "crediting or paying an invoice, a revision settling its original); it is refused from an "
+               "integrator's topic."),
     # --- invoices -----------------------------------------------------------------------------
     ReasonCode("account_not_configured", ("rejection",),
                "Finalizing needs the account's company name, sender email and payee IBAN (account.configure)."),

@@ -41,7 +41,7 @@ def balance_key(account_id: str, customer_id: str, currency: str) -> str:
     return f"{account_id}/{customer_id}/{currency}"
 
 
-@message_type("customer_balance.credit", topic=topics.INVOICES_COMMANDS, key="balance_key")
+@message_type("customer_balance.credit", topic=topics.INVOICES_COMMANDS, key="balance_key", internal=True)
 class CreditCustomerBalance(Command):
     """Internal: the invoices service credits a customer's balance from one source, once per source
     (`kind`, `source_id`): the balance part of a credit note, an overpayment, a balance given back.
@@ -63,7 +63,7 @@ class CreditCustomerBalance(Command):
         return self
 
 
-@message_type("customer_balance.apply", topic=topics.INVOICES_COMMANDS, key="balance_key")
+@message_type("customer_balance.apply", topic=topics.INVOICES_COMMANDS, key="balance_key", internal=True)
 class ApplyCustomerBalance(Command):
     """Internal: a finalized invoice asks its customer's balance for up to `amount` (what it owes).
     The balance takes min(balance, amount) and tells the invoice with `invoice.apply_balance`;
@@ -89,7 +89,7 @@ class RecordCustomerRefund(Command):
     note: Text = ""
 
 
-@message_type("invoice.apply_balance", topic=topics.INVOICES_COMMANDS, key="invoice_id")
+@message_type("invoice.apply_balance", topic=topics.INVOICES_COMMANDS, key="invoice_id", internal=True)
 class ApplyBalanceToInvoice(Command):
     """Internal: the customer's balance paid `amount` of the invoice (Stripe's starting_balance).
     An invoice that can no longer take it (void or paid meanwhile) gives back what it cannot take."""

@@ -21,6 +21,7 @@ class MessageData(BaseModel):
     topic: ClassVar[str]
     message_kind: ClassVar[Kind]
     key_field: ClassVar[str]
+    internal: ClassVar[bool] = False
 
     def aggregate_id(self) -> str:
         """The aggregate id: the CloudEvents subject and the Kafka record key."""
@@ -40,8 +41,12 @@ class Event(MessageData):
 REGISTRY: dict[str, type[MessageData]] = {}
 
 
-def message_type(type_name: str, *, topic: str, key: str):
-    """Register a model as the data of CloudEvents `type_name`, published on `topic`."""
+def message_type(type_name: str, *, topic: str, key: str, internal: bool = False):
+    """Register a model as the data of CloudEvents `type_name`, published on `topic`.
+
+    An `internal` command is one step of a flow the platform runs itself (a balance crediting an
+    invoice, a revision settling its original): its consumer refuses it from an integrator's topic
+    (`internal_command`), so no integrator can mint credit or settle an invoice by sending it."""
     if not re.fullmatch(r"[a-z_]+\.[a-z_]+", type_name):
         raise ValueError(f"bad message type name {type_name!r}")
 
@@ -54,6 +59,7 @@ def message_type(type_name: str, *, topic: str, key: str):
         cls.topic = topic
         cls.message_kind = "command" if issubclass(cls, Command) else "event"
         cls.key_field = key
+        cls.internal = internal
         REGISTRY[type_name] = cls
         return cls
 

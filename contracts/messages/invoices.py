@@ -341,7 +341,7 @@ class ReviseInvoice(Command):
     new_invoice_id: Identifier
 
 
-@message_type("invoice.settle_revision", topic=topics.INVOICES_COMMANDS, key="invoice_id")
+@message_type("invoice.settle_revision", topic=topics.INVOICES_COMMANDS, key="invoice_id", internal=True)
 class SettleRevisedInvoice(Command):
     """Internal: the revision `revision_id` was finalized; the invoice it replaces (`invoice_id`,
     on its own partition) is settled by the account's correction rule."""
