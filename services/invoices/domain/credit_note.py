@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from contracts.messages.bounds import MAX_LINES
+from contracts.messages.bounds import MAX_LINE_AMOUNT, MAX_LINES
 from contracts.messages.common import Customer, Issuer, LineItem, PricedLine
 from contracts.messages.credit_notes import CreditedLine, CreditNoteReason, CreditNoteSnapshot, CreditTo
 from services.invoices.domain.errors import RuleViolation
@@ -106,8 +106,9 @@ def credited_lines(invoice_lines: list[PricedLine], chosen: list[CreditedLine], 
 def credited_amount(invoice_lines: list[PricedLine], amount: int) -> list[CreditNoteLine]:
     """An amount, tax included, spread over the invoice's tax rates in proportion to what the lines
     of each rate charged, tax included (rates whose lines charge nothing take no part). Each part is
-    one line: the largest remainders get the minor units the division leaves, so the parts add up
-    to the amount exactly, and each part's tax is what is left of it after its net, rounded half-up."""
+    one line (several where it is more than a line may be: MAX_LINE_AMOUNT each at most): the
+    largest remainders get the minor units the division leaves, so the parts add up to the amount
+    exactly, and each line's tax is what is left of it after its net, rounded half-up."""
     charged: dict[Decimal, int] = {}
     for line in invoice_lines:
         charged[line.tax_rate] = charged.get(line.tax_rate, 0) + line.amount + line.tax_amount
@@ -121,12 +122,13 @@ def credited_amount(invoice_lines: list[PricedLine], amount: int) -> list[Credit
     for rate in by_remainder[:amount - sum(parts.values())]:
         parts[rate] += 1
     lines = []
-    for rate, gross in sorted(parts.items()):
-        if gross == 0:
-            continue
-        net = int((Decimal(gross) * 100 / (100 + rate)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-        lines.append(CreditNoteLine(description=f"Credit of the lines at {rate.normalize():f} % tax", quantity=1,
-                                    unit_amount=net, tax_rate=rate, amount=net, tax_amount=gross - net))
+    for rate, part in sorted(parts.items()):
+        count = -(-part // MAX_LINE_AMOUNT)
+        for gross in (part // count + (index < part % count) for index in range(count)):
+            net = int((Decimal(gross) * 100 / (100 + rate)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+            lines.append(CreditNoteLine(description=f"Credit of the lines at {rate.normalize():f} % tax",
+                                        quantity=1, unit_amount=net, tax_rate=rate, amount=net,
+                                        tax_amount=gross - net))
     return lines
 
 
@@ -134,6 +136,15 @@ def credited_amount(invoice_lines: list[PricedLine], amount: int) -> list[Credit
 # with its credit notes, and this keeps one at its largest (250 lines of 500-character text, about
 # 0.4 MB) within a few MB, far below a MongoDB document's 16 MB, however it is credited in parts.
 MAX_CREDITED_LINES = 4 * MAX_LINES
+
+
+def check_amount_within(invoice_total: int, earlier: list[CreditNote], amount: int) -> None:
+    """An amount to credit is no more than what the invoice's credit notes leave of its total:
+    checked before it is spread over lines."""
+    left = invoice_total - sum(note.total for note in earlier)
+    if amount > left:
+        raise RuleViolation("credit_exceeds_invoice", f"The credit note totals {amount} minor units; the invoice has "
+                                                      f"{left} of its {invoice_total} left to credit.")
 
 
 def check_within(invoice_total: int, earlier: list[CreditNote], lines: list[CreditNoteLine]) -> None:
@@ -146,7 +157,4 @@ def check_within(invoice_total: int, earlier: list[CreditNote], lines: list[Cred
     if total <= 0:
         raise RuleViolation("nothing_to_credit", f"The credit note would total {total} minor units; it must take "
                                                  "back more than nothing.")
-    left = invoice_total - sum(note.total for note in earlier)
-    if total > left:
-        raise RuleViolation("credit_exceeds_invoice", f"The credit note totals {total} minor units; the invoice has "
-                                                      f"{left} of its {invoice_total} left to credit.")
+    check_amount_within(invoice_total, earlier, total)

@@ -715,6 +715,7 @@ class Invoice(Aggregate):
             raise RuleViolation("no_customer_id", "A credit to the customer's balance needs the customer's id "
                                                   "on the invoice.")
         if command.amount is not None:
+            credit_note.check_amount_within(self.total, self.credit_notes, command.amount)
             lines = credit_note.credited_amount(self.lines, command.amount)
         else:
             lines = credit_note.credited_lines(self.lines, command.lines, self.credit_notes)

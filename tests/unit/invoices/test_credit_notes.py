@@ -63,6 +63,20 @@ def test_an_amount_is_spread_over_the_tax_rates_in_proportion_and_its_parts_add_
     assert [(part.amount, part.tax_amount) for part in parts] == [(78, 5), (771, 147)]
 
 
+def test_an_amount_above_what_a_line_may_be_is_spread_over_several_lines_that_add_up():
+    biggest = LineItem(description="Plant", quantity=Decimal(1), unit_amount=10**12, tax_rate=Decimal(19))
+    parts = credited_amount([price_line(biggest)] * 2, 2 * 10**12 + 1)
+    assert all(part.amount <= 10**12 and part.tax_amount <= 10**12 for part in parts)
+    assert (len(parts), sum(part.amount + part.tax_amount for part in parts)) == (3, 2 * 10**12 + 1)
+
+
+def test_an_amount_above_what_is_left_to_credit_is_refused_before_it_is_spread():
+    invoice = issued_invoice()
+    with pytest.raises(RuleViolation) as refused:
+        create(invoice, amount=10**14)
+    assert refused.value.reason == "credit_exceeds_invoice"
+
+
 def test_an_amount_is_spread_only_over_rates_whose_lines_charge_something():
     lines = [price_line(WORK), price_line(DISCOUNT.model_copy(update={"tax_rate": Decimal(0)}))]
     parts = credited_amount(lines, 5000)
