@@ -69,7 +69,7 @@ def refund(
     from pydantic import ValidationError
 
     from cli.main import publish_and_watch
-    from contracts.envelope import Envelope, describe_validation_error
+    from contracts.envelope import describe_validation_error
     from contracts.messages.balances import RecordCustomerRefund, balance_key
 
     try:
@@ -86,6 +86,4 @@ def refund(
     except (ValueError, InvalidOperation) as error:
         typer.secho(f"invalid refund: {error}", fg="red", err=True)
         raise typer.Exit(BAD_INPUT) from None
-    envelope = Envelope.originate(source="cli", type=command.type_name, subject=command.aggregate_id(),
-                                  accountid=account, actor=f"user:{os.environ.get('USER', 'cli')}")
-    publish_and_watch(bootstrap, envelope, command, wait)
+    publish_and_watch(bootstrap, command, account=account, actor=f"user:{os.environ.get('USER', 'cli')}", wait=wait)

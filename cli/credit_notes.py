@@ -14,7 +14,7 @@ from rich.table import Table
 
 from cli.http import ApiKey, AsJson, get, print_json
 from cli.invoices import money
-from contracts.envelope import Envelope, describe_validation_error
+from contracts.envelope import describe_validation_error
 from contracts.messages.base import Command
 from contracts.messages.credit_notes import CreateCreditNote, CreditedLine, SendCreditNote
 
@@ -46,9 +46,7 @@ def publish(build, account: str, actor: str, wait: float, bootstrap: str) -> Non
     except ValidationError as error:
         typer.secho(f"invalid command: {describe_validation_error(error)}", fg="red", err=True)
         raise typer.Exit(2) from None
-    envelope = Envelope.originate(source="cli", type=command.type_name, subject=command.aggregate_id(),
-                                  accountid=account, actor=actor)
-    main.publish_and_watch(bootstrap, envelope, command, wait)
+    main.publish_and_watch(bootstrap, command, account=account, actor=actor, wait=wait)
 
 
 @app.command("create")

@@ -99,12 +99,14 @@ def publish(
     except ValidationError as error:
         typer.secho(f"invalid {type_name}: {describe_validation_error(error)}", fg="red", err=True)
         raise typer.Exit(2) from None
-    envelope = Envelope.originate(source="cli", type=type_name, subject=data.aggregate_id(), accountid=account, actor=actor)
-    publish_and_watch(bootstrap, envelope, data, wait, settle)
+    publish_and_watch(bootstrap, data, account=account, actor=actor, wait=wait, settle=settle)
 
 
-def publish_and_watch(bootstrap: str, envelope: Envelope, data, wait: float, settle: float = 2.0) -> None:
-    """Publish one message to its topic, keyed by its subject, and show what its flow answers."""
+def publish_and_watch(bootstrap: str, data, *, account: str, actor: str, wait: float, settle: float = 2.0) -> None:
+    """Publish one message as a command of `account` that starts a flow (its own cause), to its
+    topic, keyed by its subject, and show what its flow answers."""
+    envelope = Envelope.originate(source="cli", type=data.type_name, subject=data.aggregate_id(), accountid=account,
+                                  actor=actor)
     run(_publish_and_watch(bootstrap, envelope, data.topic, data.model_dump_json().encode(), wait, settle), bootstrap)
 
 

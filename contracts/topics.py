@@ -144,9 +144,7 @@ class Grants:
 # its own events, the commands it sends its peers, and the dead letters of what it reads.
 SERVICES = {
     "invoices": Grants(
-        # invoices.events: what credits a customer's balance (services/invoices/balance_credits.py).
-        reads=(INVOICES_COMMANDS, NUMBERING_EVENTS, PAYMENTS_EVENTS, MAIL_EVENTS, API_KEYS_EVENTS, ACCESS_EVENTS,
-               INVOICES_EVENTS),
+        reads=(INVOICES_COMMANDS, NUMBERING_EVENTS, PAYMENTS_EVENTS, MAIL_EVENTS, API_KEYS_EVENTS, ACCESS_EVENTS),
         # invoices.commands: the invoice clock's invoice.run_clock, and the commands between invoices and
         # customer balances (customer_balance.*, invoice.apply_balance).
         writes=(INVOICES_EVENTS, ACCOUNTS_EVENTS, INVOICES_COMMANDS, NUMBERING_COMMANDS, MAIL_COMMANDS),

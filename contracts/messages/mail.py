@@ -17,14 +17,19 @@ To = Annotated[ToAddresses, Field(min_length=1)]
 Recipients = bounded_list(Text, 12)
 
 
-class InvoiceMail(Command):
+class DocumentMail(Command):
+    """A mail that carries a document of an invoice's (the invoice itself, or a credit note)."""
+
     mail_id: Identifier = Field(description="Idempotency key of the delivery")
     invoice_id: Identifier
-    invoice: InvoiceSnapshot
     to: To
     cc: CcAddresses = []
     language: Language = "en"
     attach_pdf: bool = True
+
+
+class InvoiceMail(DocumentMail):
+    invoice: InvoiceSnapshot
 
 
 @message_type("mail.send_invoice", topic=topics.MAIL_COMMANDS, key="invoice_id")
@@ -33,17 +38,11 @@ class SendInvoiceMail(InvoiceMail):
 
 
 @message_type("mail.send_credit_note", topic=topics.MAIL_COMMANDS, key="invoice_id")
-class SendCreditNoteMail(Command):
+class SendCreditNoteMail(DocumentMail):
     """Email an issued credit note, with its PDF (Factur-X, type 381) attached. Events about it
     name the invoice it corrects and the kind `credit_note`."""
 
-    mail_id: Identifier = Field(description="Idempotency key of the delivery")
-    invoice_id: Identifier
     credit_note: CreditNoteSnapshot
-    to: To
-    cc: CcAddresses = []
-    language: Language = "en"
-    attach_pdf: bool = True
 
 
 @message_type("mail.send_reminder", topic=topics.MAIL_COMMANDS, key="invoice_id")

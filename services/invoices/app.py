@@ -35,7 +35,7 @@ from contracts.messages.invoices import (
 )
 from contracts.messages.mail import SendInvoiceMail, SendReminderMail
 from contracts.messages.numbering import AllocateNumber
-from services.invoices import api, balance_api, balance_credits, credit_notes_api
+from services.invoices import api, balance_api, credit_notes_api
 from services.invoices.adapters.accounts import Accounts
 from services.invoices.adapters.customer_balances import CustomerBalances
 from services.invoices.adapters.invoices import Invoices
@@ -73,7 +73,6 @@ def assemble(settings: InvoicesSettings, store: Store | None = None) -> tuple[Se
     InvoiceHandlers(service, invoices, service.repository(Accounts), QuoteLinks(service.store, invoices), clock,
                     balances).register()
     CustomerBalanceHandlers(service, balances, clock).register()
-    balance_credits.register(service)
     metrics = InvoiceMetrics(service.metrics.registry)
     service.background(ClockScheduler(service, invoices, clock, settings, metrics).tick_forever)
     service.document_publications([

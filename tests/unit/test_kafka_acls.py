@@ -56,7 +56,7 @@ def test_what_each_service_may_write(acls):
     assert writable(acls, "invoices") == {
         "invoices.events", "accounts.events", "invoices.commands", "numbering.commands", "mail.commands",
         "invoices.commands.dlq", "numbering.events.dlq", "payments.events.dlq", "mail.events.dlq",
-        "api_keys.events.dlq", "access.events.dlq", "invoices.events.dlq"}
+        "api_keys.events.dlq", "access.events.dlq"}
     assert writable(acls, "numbering") == {
         "numbering.events", "numbering.commands.dlq", "invoices.events.dlq", "api_keys.events.dlq"}
     assert writable(acls, "payments") == {

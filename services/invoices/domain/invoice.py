@@ -494,6 +494,12 @@ class Invoice(Aggregate):
                                           amount=payment.amount, overpaid_amount=self.overpaid_amount))
         if self.status == "paid" and was != "paid":
             self.record(InvoicePaid(invoice_id=self.id, invoice=snapshot))
+        # Only the payment that settles an invoice can overpay it (a paid one takes no more): its
+        # excess is the customer's, once, under this invoice and payment.
+        if self.balance_key and (excess := min(self.overpaid_amount, payment.amount)) > 0:
+            self.record(CreditCustomerBalance(balance_key=self.balance_key, kind="overpayment",
+                                              source_id=f"{self.id}/{payment.payment_id}", invoice_id=self.id,
+                                              amount=excess))
         return True
 
     def remove_payment(self, payment_id: str, *, now: datetime, actor: str, message_id: str) -> bool:
@@ -763,6 +769,11 @@ class Invoice(Aggregate):
             event = InvoiceUpdated(invoice_id=self.id, invoice=self.snapshot(), changes=[credited])
         self.record(CreditNoteIssued(invoice_id=self.id, credit_note=note.snapshot()))
         self.record(event)
+        if self.balance_key and (note.customer_balance_amount or note.refund_amount):
+            # Its balance part is credited, its refund part owed, on the balance's own partition.
+            self.record(CreditCustomerBalance(balance_key=self.balance_key, kind="credit_note", source_id=note.id,
+                                              invoice_id=self.id, amount=note.customer_balance_amount,
+                                              refund_owed=note.refund_amount))
         return True
 
     def credit_note_refused(self, credit_note_id: str, *, reason: str, message: str, now: datetime, actor: str,

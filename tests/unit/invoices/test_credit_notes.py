@@ -220,9 +220,10 @@ def test_the_whole_invoice_credited_before_any_payment_voids_it():
 def test_credited_to_zero_after_a_payment_the_invoice_is_paid_by_credit_note_and_the_rest_refunded():
     invoice = issued_invoice()
     invoice.apply_payment(payment(amount=4000), "EUR", **who())
-    issued, paid = credit(invoice)
+    issued, paid, owed = credit(invoice)
     note = issued.credit_note
     assert paid.type_name == "invoice.paid" and invoice.status == "paid"
+    assert (owed.type_name, owed.refund_owed) == ("customer_balance.credit", 4000)  # the refund, owed
     assert (note.pre_payment_amount, note.refund_amount, note.customer_balance_amount) == (8969, 4000, 0)
     assert invoice.history[-1].detail == {"by": "credit_note", "credit_note_id": "cn_1"}
 
@@ -257,10 +258,11 @@ def test_partly_credited_to_zero_the_invoice_is_paid_not_void():
 def test_on_a_paid_invoice_everything_goes_to_refund_or_the_balance_and_it_stays_paid():
     invoice = issued_invoice()
     invoice.apply_payment(payment(amount=invoice.total), "EUR", **who())
-    issued, updated = credit(invoice, "cn_1", amount=1000, credit_to="customer_balance")
+    issued, updated, credited = credit(invoice, "cn_1", amount=1000, credit_to="customer_balance")
     assert updated.type_name == "invoice.updated" and invoice.status == "paid"
     assert (issued.credit_note.pre_payment_amount, issued.credit_note.customer_balance_amount) == (0, 1000)
-    issued, _ = credit(invoice, "cn_2", amount=500)
+    assert (credited.type_name, credited.amount) == ("customer_balance.credit", 1000)
+    issued, _, _ = credit(invoice, "cn_2", amount=500)
     assert issued.credit_note.refund_amount == 500
     assert invoice.amount_due == invoice.total and invoice.amount_credited == 1500
 

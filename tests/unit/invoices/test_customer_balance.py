@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from contracts.example_data import credit_note, snapshot
 from contracts.messages.balances import (
     ApplyBalanceToInvoice,
     ApplyCustomerBalance,
@@ -14,10 +13,11 @@ from contracts.messages.balances import (
 )
 from contracts.messages.common import Customer
 from contracts.messages.invoices import InvoiceChanges, InvoicePaid, InvoicePaymentApplied, InvoiceUpdated
-from services.invoices.balance_credits import credit_of_credit_note, credit_of_overpayment
 from services.invoices.domain.customer_balance import CustomerBalance
 from services.invoices.domain.errors import RuleViolation
 from tests.integration.factories import CUSTOMER_ADDRESS
+from tests.unit.invoices.test_credit_notes import credit as credit_issued
+from tests.unit.invoices.test_credit_notes import issued_invoice
 from tests.unit.invoices.test_lifecycle import ACCOUNT, draft, payment, who
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -215,22 +215,36 @@ def test_an_invoice_the_balance_paid_part_of_keeps_its_lines():
 # --- what credits a balance ----------------------------------------------------------------------
 
 
+def credits(recorded) -> list[CreditCustomerBalance]:
+    return [event for event in recorded if isinstance(event, CreditCustomerBalance)]
+
+
+def paid_in_full(invoice):
+    invoice.apply_payment(payment(amount=invoice.amount_due), "EUR", **who())
+    invoice.take_recorded()
+    return invoice
+
+
 def test_a_credit_note_credits_its_balance_part_and_owes_its_refund_part():
-    issued = credit_note().model_copy(update={"customer_balance_amount": 1000, "refund_amount": 550,
-                                              "pre_payment_amount": 3000})
-    assert credit_of_credit_note(issued) == CreditCustomerBalance(
-        balance_key="acct_acme/cus_globex/EUR", kind="credit_note", source_id="cn_2026_0001",
-        invoice_id="inv_2026_0001", amount=1000, refund_owed=550)
-    assert credit_of_credit_note(credit_note()) is None  # all of it lowered what the invoice owed
-    anonymous = issued.model_copy(update={"customer": issued.customer.model_copy(update={"id": None})})
-    assert credit_of_credit_note(anonymous) is None  # no id, no balance
+    invoice = paid_in_full(issued_invoice())
+    [to_balance] = credits(credit_issued(invoice, "cn_1", amount=1000, credit_to="customer_balance"))
+    assert to_balance == CreditCustomerBalance(balance_key="acct/cus_1/EUR", kind="credit_note", source_id="cn_1",
+                                               invoice_id=invoice.id, amount=1000, refund_owed=0)
+    [refunded] = credits(credit_issued(invoice, "cn_2", amount=550))
+    assert (refunded.amount, refunded.refund_owed) == (0, 550)
+    # All of it lowering what an open invoice owes credits nobody; no customer id, no balance.
+    assert credits(credit_issued(issued_invoice(), "cn_3", amount=100)) == []
+    assert credits(credit_issued(paid_in_full(issued_invoice(customer_id=None)), "cn_4", amount=100)) == []
 
 
 def test_an_overpayment_credits_the_excess_of_the_payment_that_settled_the_invoice():
-    paid = snapshot(status="paid", amount_paid=150000, amount_remaining=0)
-    event = InvoicePaymentApplied(invoice_id=paid.id, invoice=paid, payment_id="bt-1", amount=100000,
-                                  overpaid_amount=2650)
-    assert credit_of_overpayment(event) == CreditCustomerBalance(
-        balance_key="acct_acme/cus_globex/EUR", kind="overpayment", source_id="inv_2026_0001/bt-1",
-        invoice_id="inv_2026_0001", amount=2650)
-    assert credit_of_overpayment(event.model_copy(update={"overpaid_amount": 0})) is None
+    invoice = issued_invoice()
+    invoice.apply_payment(payment("p1", 10000), "EUR", **who())
+    assert credits(invoice.take_recorded()) == []
+    invoice.apply_payment(payment("p2", 5000), "EUR", **who())
+    assert credits(invoice.take_recorded()) == [CreditCustomerBalance(
+        balance_key="acct/cus_1/EUR", kind="overpayment", source_id=f"{invoice.id}/p2", invoice_id=invoice.id,
+        amount=15000 - invoice.total)]
+    anonymous = issued_invoice(customer_id=None)
+    anonymous.apply_payment(payment("p1", 2 * anonymous.total), "EUR", **who())
+    assert credits(anonymous.take_recorded()) == []

@@ -6,17 +6,13 @@ from datetime import date
 
 import pytest
 
-from contracts.example_data import credit_note
 from contracts.messages.balances import RecordCustomerRefund
 from contracts.messages.common import Customer
-from contracts.messages.credit_notes import CreditNoteIssued
+from contracts.messages.credit_notes import CreateCreditNote
 from contracts.messages.invoices import FinalizeInvoice, VoidInvoice
 from contracts.messages.payments import BankTransactionReceived
 from contracts.references import format_in_groups
-from services.invoices import balance_credits
 from services.invoices.adapters.customer_balances import CustomerBalances
-from services.invoices.balance_handlers import CustomerBalanceHandlers
-from services.invoices.clock import Clock
 from tests.integration.factories import CUSTOMER_ADDRESS, PAYEE_IBAN, configure_account, create_invoice
 from tests.unit.test_ids_per_account import Platform
 
@@ -31,9 +27,6 @@ class BalancePlatform(Platform):
     def __init__(self) -> None:
         super().__init__()
         self.balances = CustomerBalances(self.invoices.store)
-        # The service's handlers share one store; the balances' writer and its credits join them.
-        CustomerBalanceHandlers(self.invoices.service, self.balances, Clock()).register()
-        balance_credits.register(self.invoices.service)
 
     async def finalized(self, invoice_id: str) -> list:
         await self.send(create_invoice(invoice_id, customer=CUSTOMER), A)
@@ -97,21 +90,20 @@ async def test_an_invoice_the_balance_covers_is_paid_in_the_flow_of_its_finaliza
 
 
 async def test_a_credit_note_credited_to_the_balance_pays_the_next_invoice_and_its_refund_is_recorded(platform):
-    issued = credit_note().model_copy(update={
-        "account_id": A, "customer": CUSTOMER, "pre_payment_amount": 0, "customer_balance_amount": 4000,
-        "refund_amount": 550})
-    event = CreditNoteIssued(invoice_id=issued.invoice_id, credit_note=issued)
-    await platform.send(event, A)
-    await platform.send(event, A)  # announced twice
+    await platform.finalized("inv_1")
+    await platform.transfer("inv_1", TOTAL, "tx-1")
+    await platform.send(CreateCreditNote(invoice_id="inv_1", credit_note_id="cn_1", amount=4000,
+                                         credit_to="customer_balance"), A)
+    await platform.send(CreateCreditNote(invoice_id="inv_1", credit_note_id="cn_2", amount=550), A)
     balance = await platform.balances.get(KEY)
     assert (balance.amount, balance.refund_owed) == (4000, 550)
 
     refused = await platform.send(RecordCustomerRefund(balance_key=KEY, amount=600, paid_on=date(2026, 11, 20),
-                                                       reference="SEPA-7", credit_note_id=issued.id), A)
+                                                       reference="SEPA-7", credit_note_id="cn_2"), A)
     assert [(m.data.type_name, m.data.reason) for m in refused] == [("invoice.command_rejected",
                                                                      "refund_exceeds_balance")]
     paid_out = await platform.send(RecordCustomerRefund(balance_key=KEY, amount=550, paid_on=date(2026, 11, 20),
-                                                        reference="SEPA-7", credit_note_id=issued.id), A)
+                                                        reference="SEPA-7", credit_note_id="cn_2"), A)
     assert [(m.data.balance, m.data.refunds_owed) for m in paid_out] == [(4000, 0)]
 
     await platform.finalized("inv_2")
