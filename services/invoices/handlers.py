@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 from chassis.context import HandlerContext
-from chassis.messaging import Outgoing
 from chassis.service import Service
 from chassis.storage import DuplicateDocument
 from chassis.tenancy import TenantGuard
@@ -274,13 +273,11 @@ class InvoiceHandlers:
                                                                             original.revision_pending)
             draft = original.start_revision(command.new_invoice_id, **self.who(context),
                                             pending_draft_gone=pending is None or pending.deleted)
-            written = await self.invoices.get(context.account_id, command.new_invoice_id)
+            written = await context.uow.get_part(self.invoices, context.account_id, command.new_invoice_id)
             if written is not None and written.changed_by(context.change_id):
-                # This message wrote the draft before a crash kept it from marking the original:
-                # announce the draft again and mark the original.
-                context.republish(self.invoices, [Outgoing.from_document(entry) for entry in written.outbox],
-                                  self.invoices.store_id(written))
-                await context.uow.commit()
+                # This message wrote the draft before a crash kept it from marking the original: the
+                # draft is kept as written (and announced again), the original marked.
+                await context.uow.commit(written, original)
                 return
             await self._create(context, draft, revision_of=original)
 
