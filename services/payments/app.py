@@ -29,7 +29,7 @@ def assemble(settings: PaymentsSettings, store: Store | None = None
     on `store` (by default the settings'). create_app serves it; the unit tests' harness drives the
     same on an in-memory store."""
     service = build_service("payments", settings, rejection=PaymentCommandRejected,
-                            # A transfer and the invoice it names must meet: see the README.
+                            # A transfer and the invoice it names must meet: docs/operating.md, "Messages".
                             in_order_per="account", store=store)
     # Integrators' commands and transactions (<topic>.from.<name>) act for the accounts granted to them.
     integrator_grants(service)
