@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, model_validator
 from pydantic.networks import validate_email
 from pydantic_core import PydanticCustomError
+from stdnum import bic
 
 from contracts.messages.base import Event, Identifier
 from contracts.messages.bounds import (
@@ -48,6 +49,16 @@ def _checked_iban(value: str) -> str:
 
 
 Iban = Annotated[str, StringConstraints(max_length=50), AfterValidator(_checked_iban)]
+
+
+def _checked_bic(value: str) -> str:
+    try:
+        return bic.validate(value)
+    except ValueError:
+        raise ValueError("not a valid BIC (ISO 9362: 8 or 11 letters and digits)") from None
+
+
+Bic = Annotated[str, StringConstraints(max_length=20), AfterValidator(_checked_bic)]
 
 
 @lru_cache(maxsize=8192)
@@ -203,7 +214,11 @@ class InvoiceSnapshot(ValueModel):
     days_until_due: Count | None = None
     past_due: bool = Field(default=False, description="Open and announced past its due date (invoice.past_due)")
     payee_iban: Iban | None = None
+    payee_bic: Bic | None = Field(default=None, description="The payee's BIC, when the account configured one "
+                                                            "(printed beside the IBAN and in the transfer QR code)")
     payment_reference: ShortText | None = None
+    payment_pending: bool = Field(default=False, description="A transfer for it was announced by the bank and "
+                                                             "has not been booked yet")
     quote_id: Identifier | None = None
     revision_of: Identifier | None = Field(default=None, description="The invoice this one replaces (invoice.revise)")
     revised_by: Identifier | None = Field(default=None, description="The finalized revision that replaced it")

@@ -20,6 +20,7 @@ from contracts.messages.bounds import (
 )
 from contracts.messages.common import (
     Address,
+    Bic,
     CcAddresses,
     CommandRejected,
     Customer,
@@ -33,6 +34,7 @@ from contracts.messages.common import (
     ToAddresses,
     ValueModel,
 )
+from contracts.messages.mail import MailTexts
 from contracts.messages.numbering import NumberFormat, SeriesKey
 from contracts.money import Currency
 
@@ -168,6 +170,10 @@ class ConfigureAccount(Command):
     sender_email: EmailAddress | None = None
     reply_to: EmailAddress | None = None
     payee_iban: Iban | None = None
+    payee_bic: Bic | None = Field(default=None, description="Printed beside the IBAN and put in the transfer QR code")
+    notification_email: EmailAddress | None = Field(
+        default=None, description="Where the account hears of mails that could not be delivered (bounced for good, "
+                                  "dropped); by default its reply_to, else its sender_email")
     number_format: NumberFormat | None = Field(default=None, examples=["INV-{yyyy}-{seq:05}"])
     credit_note_number_format: NumberFormat | None = Field(
         default=None, examples=["CN-{yyyy}-{seq:05}"],
@@ -184,6 +190,18 @@ class ConfigureAccount(Command):
         description="When open invoices remind their customer, in days relative to the due date (-3: three days "
                     "before, 0: on the day, 7: a week after); an empty list sends no reminders",
     )
+
+    send_on_finalize: bool | None = Field(default=None, description="Email each invoice to its customer when it "
+                                                                    "is finalized (off by default)")
+    send_receipts: bool | None = Field(default=None, description="Email a receipt when an invoice is paid (off by default)")
+    send_credit_notes: bool | None = Field(default=None, description="Email each credit note when it is issued "
+                                                                     "(off by default)")
+    mail_delay_minutes: Annotated[int, Field(ge=0, le=60)] | None = Field(
+        default=None, description="Mails sent automatically wait this long before delivery, and go out together "
+                                  "(0, the default: at once)")
+    mail_texts: MailTexts | None = Field(
+        default=None, description="The account's own subject and body per language and kind of mail, with "
+                                  "placeholders; the whole set is replaced")
 
     @model_validator(mode="after")
     def _distinct_reminder_days(self):

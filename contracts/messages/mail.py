@@ -6,8 +6,16 @@ from pydantic import Field
 
 from contracts import topics
 from contracts.messages.base import Command, Event, Identifier, message_type
-from contracts.messages.bounds import Count, Document, Moment, QuotedName, QuotedText, Text, bounded_list
-from contracts.messages.common import CcAddresses, CommandRejected, InvoiceSnapshot, Language, ToAddresses
+from contracts.messages.bounds import Count, Document, Moment, Paragraph, QuotedName, QuotedText, Text, bounded_list
+from contracts.messages.common import (
+    CcAddresses,
+    CommandRejected,
+    EmailAddress,
+    InvoiceSnapshot,
+    Language,
+    ToAddresses,
+    ValueModel,
+)
 from contracts.messages.credit_notes import CreditNoteSnapshot
 from contracts.reasons import MailDropReason
 
@@ -15,6 +23,22 @@ MailKind = Literal["invoice", "receipt", "void_notice", "reminder", "credit_note
 To = Annotated[ToAddresses, Field(min_length=1)]
 # Whom an attempt concerns: some of a mail's to and cc.
 Recipients = bounded_list(Text, 12)
+HostedUrl = Annotated[str, Field(
+    max_length=500, pattern=r"^https?://[^\s]+/i/[A-Za-z0-9_.:-]+/[A-Za-z0-9_\-]{43}$",
+    description="The invoice's hosted page, <public base>/i/<invoice id>/<token>: the mail links it (text and "
+                "HTML). Absent when the deployment has no public address or the invoice has no page (a draft)")]
+
+
+class MailText(ValueModel):
+    """An account's own wording of one kind of mail in one language; absent parts keep the
+    platform's. Placeholders in braces ({number}, {amount_remaining}, ...) are filled in per mail;
+    the list of placeholders and their check at account.configure: docs/design.md, "Mail"."""
+
+    subject: Text | None = None
+    body: Paragraph | None = None
+
+
+MailTexts = Annotated[dict[Language, Annotated[dict[MailKind, MailText], Field(max_length=10)]], Field(max_length=10)]
 
 
 class DocumentMail(Command):
@@ -26,6 +50,7 @@ class DocumentMail(Command):
     cc: CcAddresses = []
     language: Language = "en"
     attach_pdf: bool = True
+    hosted_url: HostedUrl | None = None
 
 
 class InvoiceMail(DocumentMail):
@@ -48,6 +73,16 @@ class SendCreditNoteMail(DocumentMail):
 @message_type("mail.send_reminder", topic=topics.MAIL_COMMANDS, key="invoice_id")
 class SendReminderMail(InvoiceMail):
     days_relative_to_due: Annotated[int, Field(ge=-60, le=365, description="Negative before the due date, positive after")]
+
+
+@message_type("mail.unsuppress", topic=topics.MAIL_COMMANDS, key="address")
+class UnsuppressAddress(Command):
+    """Lift the account's suppression of an address (it bounced for good, or was dropped): its
+    next mails are tried again. Answered with `mail.unsuppressed`, or `mail.rejected` when the
+    account does not suppress it."""
+
+    address: EmailAddress
+    reason: Text = ""
 
 
 @message_type("mail.preview", topic=topics.MAIL_COMMANDS, key="invoice_id")
@@ -115,6 +150,14 @@ class MailPreviewed(Event):
     language: Language
     subject: Text
     body_text: Document
+
+
+@message_type("mail.unsuppressed", topic=topics.MAIL_EVENTS, key="address")
+class AddressUnsuppressed(Event):
+    address: EmailAddress
+    suppressed_at: Moment = Field(description="When it was suppressed (the suppression just lifted)")
+    unsuppressed_at: Moment
+    reason: Text = ""
 
 
 @message_type("mail.rejected", topic=topics.MAIL_EVENTS, key="invoice_id")

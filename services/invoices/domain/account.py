@@ -3,6 +3,7 @@
 from chassis.aggregate import Aggregate
 from contracts.messages.common import Address, EmailAddress, Issuer
 from contracts.messages.invoices import AccountConfigured, ConfigureAccount
+from contracts.messages.mail import MailTexts
 from services.invoices.domain.errors import RuleViolation
 
 DEFAULT_NUMBER_FORMAT = "INV-{yyyy}-{seq:05}"
@@ -16,6 +17,8 @@ class AccountSettings(Aggregate):
     sender_email: EmailAddress | None = None
     reply_to: EmailAddress | None = None
     payee_iban: str | None = None
+    payee_bic: str | None = None
+    notification_email: EmailAddress | None = None
     number_format: str = DEFAULT_NUMBER_FORMAT
     credit_note_number_format: str = DEFAULT_CREDIT_NOTE_NUMBER_FORMAT
     default_days_until_due: int = 30
@@ -23,6 +26,11 @@ class AccountSettings(Aggregate):
     delete_finalized_invoices: bool = False
     reminder_schedule: list[int] = []
     correction_rule: str = "void"
+    send_on_finalize: bool = False
+    send_receipts: bool = False
+    send_credit_notes: bool = False
+    mail_delay_minutes: int = 0
+    mail_texts: MailTexts = {}
 
     def configure(self, command: ConfigureAccount) -> None:
         """Apply the settings the command names; the others keep their values."""

@@ -1,0 +1,54 @@
+"""The transfer QR code of an invoice that is owed: EPC069-12 "SEPA credit transfer" (GiroCode),
+which banking apps across the SEPA area read to fill in a transfer.
+
+One payload for every place that shows it (the PDF, the hosted page, the HTML mail), made by
+segno from what the document itself prints: the payee's name, IBAN and BIC if configured, the
+amount still owed and the RF creditor reference payments matches on. The code is only for euros
+(the EPC scheme knows no other currency) and only while something is owed. Pure: no I/O.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import segno
+from segno import helpers
+
+from contracts.messages.common import InvoiceSnapshot
+from contracts.money import minor_unit_exponent
+
+# EPC069-12's bounds: a beneficiary name of at most 70 characters, an amount up to 999,999,999.99.
+_MAX_NAME = 70
+_MAX_AMOUNT = 99_999_999_999
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    """What the QR code asks a banking app to transfer."""
+
+    payee: str
+    iban: str
+    bic: str | None
+    amount: int
+    reference: str
+
+
+def transfer_request(invoice: InvoiceSnapshot) -> TransferRequest | None:
+    """The transfer an invoice asks for now, or None when no QR code applies: nothing is owed
+    (paid, void, a draft, amount_remaining 0), it is not in euros, or the payee, IBAN or RF
+    reference is missing, or the amount is beyond what the scheme can carry."""
+    if invoice.status not in ("open", "uncollectible") or invoice.currency != "EUR":
+        return None
+    if invoice.issuer is None or not invoice.payee_iban or not invoice.payment_reference:
+        return None
+    if not 0 < invoice.amount_remaining <= _MAX_AMOUNT:
+        return None
+    return TransferRequest(payee=invoice.issuer.company_name[:_MAX_NAME].strip(), iban=invoice.payee_iban,
+                           bic=invoice.payee_bic, amount=invoice.amount_remaining, reference=invoice.payment_reference)
+
+
+def epc_qr(request: TransferRequest) -> segno.QRCode:
+    """The QR code (error correction M, as EPC069-12 requires). Render it with segno: `.svg_inline()`
+    for HTML, `.png_data_uri()` or `.save(buffer, kind="png")` for images."""
+    amount = Decimal(request.amount).scaleb(-minor_unit_exponent("EUR"))
+    return helpers.make_epc_qr(name=request.payee, iban=request.iban, amount=amount, reference=request.reference,
+                               bic=request.bic)
