@@ -109,6 +109,10 @@ _CODES = (
     ReasonCode("payments_recorded", ("rejection",),
                "Payments are recorded for the invoice (manual, applied or matched bank transfers): remove each with "
                "`payment.remove` before voiding it or marking it unpaid."),
+    ReasonCode("payment_pending", ("rejection",),
+               "The bank announced a transfer for the invoice that is not booked yet (`payment.pending`): its "
+               "lines and terms cannot be edited, and it cannot be voided, marked uncollectible or deleted, until "
+               "the transfer is booked or the pending payment expires (docs/design.md, Payment pending)."),
     ReasonCode("currency_mismatch", ("rejection", "unmatched"),
                "The payment's currency is not the invoice's."),
     ReasonCode("delivery_failed", ("rejection",),

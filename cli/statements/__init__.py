@@ -1,8 +1,9 @@
-"""Bank statement files (ISO 20022 camt.053 and camt.054, SWIFT MT940) read into bank transactions.
+"""Bank statement files (ISO 20022 camt.053, camt.052 and camt.054, SWIFT MT940) read into bank transactions.
 
 `read_statements` reads a file whole, in the format its content shows, into Statements: the
 bookings as the bank wrote them. `transactions.classify` then decides, booking by booking,
-which become `bank_transaction.received` and which are only reported (debits, other currencies,
+which become `bank_transaction.received` (booked credits) or `bank_transaction.pending` (credits
+the bank announced, camt status PDNG) and which are only reported (debits, other currencies,
 amounts the currency cannot hold). A file that breaks its format, or whose statements do not add up
 (opening balance + credits - debits = closing balance), is refused as a whole (MalformedStatement
 names the line or element and the reason), so nothing of it is published.

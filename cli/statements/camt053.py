@@ -1,11 +1,14 @@
-"""ISO 20022 camt.053 (BankToCustomerStatement) and camt.054 (BankToCustomerDebitCreditNotification),
-versions 001.02 to 001.08, read with lxml.
+"""ISO 20022 camt.053 (BankToCustomerStatement), camt.052 (BankToCustomerAccountReport) and camt.054
+(BankToCustomerDebitCreditNotification), versions 001.02 to 001.08, read with lxml.
 
 The elements read here have the same names and nesting in every version from 02 to 08, apart
 from the few alternatives handled in place: the entry status is a bare code up to 06 and a choice
 (`Sts/Cd`) from 07; a related party's name sits in `Dbtr/Nm` up to 07 and in `Dbtr/Pty/Nm` in 08;
 a transaction detail carries its own `Amt` and `CdtDbtInd` from 03 (`AmtDtls/TxAmt/Amt` in 02).
-A camt.054 notification (`Ntfctn`) has the entries of a statement and no balances.
+A camt.054 notification (`Ntfctn`) has the entries of a statement and no balances; a camt.052
+report (`Rpt`, intraday) has the entries so far and interim balances, which are not checked (they
+need not add up to anything the report holds). Entries with status PDNG are pending credits: read
+with their value date, published by `transactions.classify` as `bank_transaction.pending`.
 
 What the schema requires of what is read is checked as it is read, with the element's line:
 amounts (at most 18 digits, 5 of them decimals), currency codes, the credit/debit indicator,
@@ -25,9 +28,9 @@ from lxml import etree
 
 from cli.statements.model import Booking, MalformedStatement, Statement, check_balance
 
-_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.05([34])\.001\.0([2-8])")
-# The report of each message: a statement (camt.053) or a notification (camt.054).
-_REPORTS = {"3": ("BkToCstmrStmt", "Stmt"), "4": ("BkToCstmrDbtCdtNtfctn", "Ntfctn")}
+_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.05([234])\.001\.0([2-8])")
+# The report of each message: a report (camt.052), a statement (camt.053) or a notification (camt.054).
+_REPORTS = {"2": ("BkToCstmrAcctRpt", "Rpt"), "3": ("BkToCstmrStmt", "Stmt"), "4": ("BkToCstmrDbtCdtNtfctn", "Ntfctn")}
 _OPENING, _CLOSING = ("OPBD", "PRCD"), ("CLBD",)
 # ActiveOrHistoricCurrencyAndAmount: fractionDigits 5, totalDigits 18, not negative.
 _AMOUNT = re.compile(r"(?=[0-9.]{1,19}$)[0-9]{1,18}(\.[0-9]{1,5})?")
@@ -53,7 +56,7 @@ class _Document:
         found = _NAMESPACE.fullmatch(namespace)
         if etree.QName(root).localname != "Document" or not found:
             raise MalformedStatement(
-                self.at(root), f"not a camt.053 or camt.054 document of version 02 to 08 (root {root.tag!r})"
+                self.at(root), f"not a camt.052, camt.053 or camt.054 document of version 02 to 08 (root {root.tag!r})"
             )
         self.ns = {"c": namespace}
         self.kind = found.group(1)
@@ -117,7 +120,9 @@ class _Document:
         currency = self.text(account, "Ccy")
         if not currency:
             # The account's currency is optional; the balances (a statement has them) or the entries are in it.
-            currency = self.amount(self.required(self.required(element, "Bal" if self.kind == "3" else "Ntry"), "Amt"))[1]
+            source = self.first(element, "Bal" if self.kind == "3" else "Ntry")
+            source = source if source is not None else self.required(element, "Bal")  # a report without entries
+            currency = self.amount(self.required(source, "Amt"))[1]
         bookings = [booking for entry in entries for booking in self.bookings(entry)]
         if self.kind == "3":
             self.check_balances(element, entries, currency)
@@ -169,9 +174,12 @@ class _Document:
         amount, currency = self.amount(self.required(entry, "Amt"))
         credit = self.credit(self.required(entry, "CdtDbtInd"))
         status = self.text(entry, "Sts/Cd", "Sts/Prtry", "Sts")
+        value_date = self.day(self.first(entry, "ValDt"))
         terms = {
             "booked": status == "BOOK",
-            "booked_on": self.day(self.first(entry, "BookgDt")) or self.day(self.first(entry, "ValDt")),
+            "pending": status == "PDNG",
+            "booked_on": self.day(self.first(entry, "BookgDt")) or value_date,
+            "value_date": value_date,
             "reversal": self.text(entry, "RvslInd") in ("true", "1"),
         }
         reference = self.text(entry, "AcctSvcrRef") or self.text(entry, "NtryRef") or None

@@ -1,4 +1,5 @@
-"""`invoicing statements import FILE...`: bank statements into `bank_transaction.received`.
+"""`invoicing statements import FILE...`: bank statements into `bank_transaction.received`, and the
+pending credits they announce (camt status PDNG) into `bank_transaction.pending`.
 
 Every file is read whole before anything is published: one malformed file refuses the import
 (exit 2), and nothing of any file is published. The account (tenant) the transactions belong to
@@ -23,23 +24,24 @@ from cli.kafka import run
 from cli.statements import MalformedStatement, read_statements
 from cli.statements.transactions import Reported, classify
 from contracts.envelope import Envelope
-from contracts.messages.payments import BankTransactionReceived
+from contracts.messages.payments import BankCredit, BankTransactionPending
 
-app = typer.Typer(help="Import bank statement files (camt.053, camt.054, MT940).", no_args_is_help=True)
+app = typer.Typer(help="Import bank statement files (camt.053, camt.052, camt.054, MT940).", no_args_is_help=True)
 
 
 @app.command("import")
 def import_statements(
-    files: Annotated[list[Path], typer.Argument(help="camt.053 or camt.054 (XML) or MT940 files", exists=True, dir_okay=False)],
+    files: Annotated[list[Path], typer.Argument(help="camt.053, camt.052 or camt.054 (XML) or MT940 files", exists=True, dir_okay=False)],
     account: Annotated[str, typer.Option("--account", "-a", help="The account (tenant) the statements are for")],
     actor: Annotated[str, typer.Option(help="Who is asking")] = f"user:{os.environ.get('USER', 'cli')}",
     dry_run: Annotated[bool, typer.Option(help="Read and report only; publish nothing")] = False,
     bootstrap: Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers")] = "127.0.0.1:9092",
 ) -> None:
-    """Publish one bank_transaction.received per booked credit of each statement; report the rest.
+    """Publish one bank_transaction.received per booked credit of each statement, and one
+    bank_transaction.pending per pending credit (camt status PDNG); report the rest.
 
     Prints one JSON line per booking that is not published (reason and detail), then one summary
-    line per file. Importing a file twice publishes the same transaction ids, which payments
+    line per file (`pending`: how many of those published are pending credits). Importing a file twice publishes the same transaction ids, which payments
     takes once.
     """
     read = {}
@@ -52,7 +54,7 @@ def import_statements(
                 raise typer.Exit(2) from None
     outcomes = {path: [outcome for statement in statements for outcome in classify(statement)]
                 for path, statements in read.items()}
-    transactions = [o for found in outcomes.values() for o in found if isinstance(o, BankTransactionReceived)]
+    transactions = [o for found in outcomes.values() for o in found if isinstance(o, BankCredit)]
     if not dry_run:
         run(publish_transactions(bootstrap, transactions, account, actor), bootstrap)
     for path, found in outcomes.items():
@@ -60,11 +62,12 @@ def import_statements(
         for item in reported:
             typer.echo(json.dumps({"file": str(path), **asdict(item)}))
         summary = {"file": str(path), "statements": len(read[path]), "bookings": len(found),
-                   "published": 0 if dry_run else len(found) - len(reported), "reported": len(reported)}
+                   "published": 0 if dry_run else len(found) - len(reported), "reported": len(reported),
+                   "pending": 0 if dry_run else sum(isinstance(o, BankTransactionPending) for o in found)}
         typer.echo(json.dumps(summary))
 
 
-async def publish_transactions(bootstrap: str, transactions: list[BankTransactionReceived], account: str, actor: str) -> None:
+async def publish_transactions(bootstrap: str, transactions: list[BankCredit], account: str, actor: str) -> None:
     """All of the import's transactions are one flow (one correlation id), sent without waiting
     per message and confirmed at the end: the command exits 0 only once Kafka has them all."""
     correlation_id = str(uuid.uuid4())
@@ -81,5 +84,6 @@ async def publish_transactions(bootstrap: str, transactions: list[BankTransactio
                     headers=envelope.to_headers(), correlation_id=correlation_id, no_confirm=True,
                 ))
         await asyncio.gather(*deliveries)
-    typer.secho(f"published {len(transactions)} bank_transaction.received to {BankTransactionReceived.topic}",
-                fg="green", err=True)
+    pending = sum(isinstance(transaction, BankTransactionPending) for transaction in transactions)
+    typer.secho(f"published {len(transactions) - pending} bank_transaction.received and {pending} "
+                f"bank_transaction.pending to {BankTransactionPending.topic}", fg="green", err=True)

@@ -30,6 +30,10 @@ class Booking:
     """False for pending or information-only entries (camt Sts other than BOOK)."""
     booked_on: date | None
     reversal: bool = False
+    pending: bool = False
+    """Announced, not booked yet (camt Sts PDNG)."""
+    value_date: date | None = None
+    """When the money is (or is expected to be) available: camt ValDt."""
     remittance_information: str = ""
     debtor_name: str = ""
     debtor_iban: str | None = None

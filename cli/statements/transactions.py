@@ -1,10 +1,11 @@
-"""Which bookings of a statement become `bank_transaction.received`, under which id; and why the
-others are only reported.
+"""Which bookings of a statement become `bank_transaction.received` or `bank_transaction.pending`,
+under which id; and why the others are only reported.
 
-Published: booked credits in the account's currency, to an account identified by IBAN, whose
+Published: booked credits (`bank_transaction.received`) and pending ones (camt status PDNG,
+`bank_transaction.pending`) in the account's currency, to an account identified by IBAN, whose
 amount the currency's minor units hold exactly (camt.053 amounts have up to five decimals; 10.005
-EUR is reported, never rounded). Reported: debits, reversals, pending entries, other currencies,
-such amounts, and bookings the file itself describes inconsistently.
+EUR is reported, never rounded). Reported: debits, reversals, information-only entries, other
+currencies, such amounts, and bookings the file itself describes inconsistently.
 
 The transaction id is the bank's own reference of the booking, qualified by the account's IBAN
 (banks number bookings per account, so two banks' references may coincide): `IBAN:REF`. A detail
@@ -26,7 +27,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from cli.statements.model import Booking, Statement
-from contracts.messages.payments import BankTransactionReceived
+from contracts.messages.payments import BankCredit, BankTransactionPending, BankTransactionReceived
 from contracts.money import CURRENCY_EXPONENTS, to_minor_units
 from contracts.references import compact, is_valid_iban
 
@@ -48,7 +49,7 @@ class Reported:
     transaction_id: str | None = None
 
 
-def classify(statement: Statement) -> Iterator[BankTransactionReceived | Reported]:
+def classify(statement: Statement) -> Iterator[BankCredit | Reported]:
     iban = compact(statement.account)
     account_is_iban = is_valid_iban(iban)
     seen: Counter[str] = Counter()
@@ -64,12 +65,14 @@ def classify(statement: Statement) -> Iterator[BankTransactionReceived | Reporte
             yield Reported(booking.where, "not_in_minor_units", str(error), transaction_id)
             continue
         try:
-            transaction = BankTransactionReceived(
+            credit = dict(
                 transaction_id=transaction_id, iban=iban, amount=amount, currency=booking.currency,
-                booked_on=booking.booked_on, remittance_information=booking.remittance_information[:_TEXT_LIMIT],
+                remittance_information=booking.remittance_information[:_TEXT_LIMIT],
                 debtor_name=_one_line(booking.debtor_name)[:_TEXT_LIMIT], debtor_iban=_iban_or_none(booking.debtor_iban),
                 end_to_end_id=booking.end_to_end_id[:35],
             )
+            transaction = (BankTransactionPending(**credit, value_date=booking.value_date) if booking.pending
+                           else BankTransactionReceived(**credit, booked_on=booking.booked_on))
         except ValidationError as error:
             problem = error.errors()[0]
             yield Reported(booking.where, "invalid", f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}",
@@ -86,15 +89,15 @@ def _refusal(statement: Statement, account_is_iban: bool, booking: Booking) -> t
         return "reversal", f"a reversal of {amount}"
     if not booking.credit:
         return "debit", f"a debit of {amount}"
-    if not booking.booked:
-        return "not_booked", f"a credit of {amount} that is pending or for information only"
+    if not booking.booked and not booking.pending:
+        return "not_booked", f"a credit of {amount} for information only"
     if booking.currency != statement.currency:
         return "other_currency", f"a credit of {amount} to an account in {statement.currency}"
     if booking.currency not in CURRENCY_EXPONENTS:
         return "unknown_currency", f"{booking.currency} is not an active ISO 4217 currency"
     if not account_is_iban:
         return "account_not_iban", f"the account {statement.account!r} is not an IBAN"
-    if booking.booked_on is None:
+    if booking.booked and booking.booked_on is None:
         return "no_booking_date", "the entry has neither booking nor value date"
     return None
 

@@ -219,6 +219,8 @@ class InvoiceSnapshot(ValueModel):
     payment_reference: ShortText | None = None
     payment_pending: bool = Field(default=False, description="A transfer for it was announced by the bank and "
                                                              "has not been booked yet")
+    payment_pending_amount: AmountPaid = Field(default=0, description="What the pending transfers announce, "
+                                                                      "while payment_pending")
     quote_id: Identifier | None = None
     revision_of: Identifier | None = Field(default=None, description="The invoice this one replaces (invoice.revise)")
     revised_by: Identifier | None = Field(default=None, description="The finalized revision that replaced it")

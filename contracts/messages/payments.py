@@ -7,7 +7,7 @@ from pydantic_core import PydanticCustomError
 
 from contracts import topics
 from contracts.messages.base import Command, Event, Identifier, message_type
-from contracts.messages.bounds import Day, PositiveAmount, QuotedName, Text, bounded_list, text
+from contracts.messages.bounds import Day, Moment, PositiveAmount, QuotedName, Text, bounded_list, text
 from contracts.messages.common import CommandRejected, Iban, ValueModel
 from contracts.money import Currency
 from contracts.reasons import UnmatchedReason
@@ -17,19 +17,34 @@ PaymentMethod = Literal["bank_transfer", "cash", "card", "cheque", "other"]
 Remittance = text(500, line_breaks=True)
 
 
-@message_type("bank_transaction.received", topic=topics.PAYMENTS_TRANSACTIONS, key="transaction_id")
-class BankTransactionReceived(Event):
-    """A credit booked on one of the account's bank accounts."""
+class BankCredit(Event):
+    """What a bank says of a credit to one of the account's bank accounts, booked or not."""
 
     transaction_id: Identifier = Field(description="The bank's id; the same id twice is one transaction")
     iban: Iban = Field(description="The account that was credited")
     amount: PositiveAmount
     currency: Currency
-    booked_on: Day
     remittance_information: Remittance = ""  # type: ignore[valid-type]
     debtor_name: Text = ""
     debtor_iban: Iban | None = None
     end_to_end_id: text(35) = ""  # type: ignore[valid-type]
+
+
+@message_type("bank_transaction.received", topic=topics.PAYMENTS_TRANSACTIONS, key="transaction_id")
+class BankTransactionReceived(BankCredit):
+    """A credit booked on one of the account's bank accounts."""
+
+    booked_on: Day
+
+
+@message_type("bank_transaction.pending", topic=topics.PAYMENTS_TRANSACTIONS, key="transaction_id")
+class BankTransactionPending(BankCredit):
+    """A credit the bank announced and has not booked yet (a camt.054 or camt.052 entry with status
+    PDNG): payments matches it like a transfer and announces `payment.pending`; no money counts yet,
+    and an unmatched one is not queued. Its booking comes as a bank_transaction.received of its own."""
+
+    value_date: Day | None = Field(default=None, description="The day the bank expects the money to be "
+                                                             "available, when it says")
 
 
 @message_type("payment.record", topic=topics.PAYMENTS_COMMANDS, key="invoice_id")
@@ -97,6 +112,21 @@ class PaymentMatched(Event):
     )
     online: bool = Field(default=False, description="Collected through an online payment provider")
     transaction_id: Identifier | None = None
+
+
+@message_type("payment.pending", topic=topics.PAYMENTS_EVENTS, key="invoice_id")
+class PaymentPending(Event):
+    """A transfer for an open invoice is on its way: the bank announced it (bank_transaction.pending)
+    and has not booked it. The invoice shows a payment pending until the booked transfer counts,
+    nothing remains to pay, or `expires_at` passes."""
+
+    invoice_id: Identifier
+    transaction_id: Identifier = Field(description="The announcing bank transaction's id")
+    amount: PositiveAmount
+    currency: Currency
+    value_date: Day | None = None
+    expires_at: Moment = Field(description="When the invoice stops showing it, if nothing was booked by then "
+                                           "(PAYMENT_PENDING_DAYS after the announcement or its value date)")
 
 
 @message_type("payment.removed", topic=topics.PAYMENTS_EVENTS, key="invoice_id")

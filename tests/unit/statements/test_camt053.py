@@ -9,7 +9,7 @@ import pytest
 
 from cli.statements import MalformedStatement, read_statements
 from cli.statements.transactions import Reported, classify
-from contracts.messages.payments import BankTransactionReceived
+from contracts.messages.payments import BankTransactionPending, BankTransactionReceived
 
 SAMPLES = Path(__file__).parents[2] / "samples" / "statements"
 VERSIONS = [f"0{version}" for version in range(2, 9)]
@@ -25,6 +25,7 @@ def test_every_version_reads_to_the_same_transactions(version):
     found = outcomes(SAMPLES / f"camt053.001.{version}.xml")
     published = {o.transaction_id: o for o in found if isinstance(o, BankTransactionReceived)}
     reported = {o.transaction_id: o.reason for o in found if isinstance(o, Reported)}
+    pending = [(o.transaction_id, o.amount, o.value_date) for o in found if isinstance(o, BankTransactionPending)]
 
     assert sorted(published) == sorted([
         f"{IBAN}:2026112000001", f"{IBAN}:2026112000002:1", f"{IBAN}:2026112000002:2", f"{IBAN}:NTRYREF-0006",
@@ -46,8 +47,9 @@ def test_every_version_reads_to_the_same_transactions(version):
         f"{IBAN}:2026112100003": "debit",
         f"{IBAN}:2026112100004": "other_currency",
         f"{IBAN}:2026112100005": "not_in_minor_units",
-        f"{IBAN}:2026112200007": "not_booked",
     }
+    # A statement's pending entry (in neither balance) is announced like a notification's.
+    assert pending == [(f"{IBAN}:2026112200007", 2_000, date(2026, 11, 22))]
 
 
 def test_a_batch_whose_details_do_not_add_up_is_reported_whole(tmp_path):
@@ -67,7 +69,8 @@ def test_a_batch_whose_details_do_not_add_up_is_reported_whole(tmp_path):
     (("<CdtDbtInd>DBIT</CdtDbtInd>", "<CdtDbtInd>DEBIT</CdtDbtInd>"), 201, "neither CRDT nor DBIT"),
     (("<Dt>2026-11-21</Dt>", "<Dt>2026-11-31</Dt>"), 206, "not an ISO date"),
     (("</Ntry>", "</Entry>"), 111, "not well-formed XML"),
-    (("camt.053.001.08", "camt.052.001.08"), 2, "not a camt.053 or camt.054 document"),
+    (("camt.053.001.08", "camt.055.001.08"), 2, "not a camt.052, camt.053 or camt.054 document"),
+    (("camt.053.001.08", "camt.052.001.08"), 2, "BkToCstmrAcctRpt is missing"),
 ])
 def test_a_malformed_file_is_refused_with_its_line_and_reason(tmp_path, change, line, reason):
     path = tmp_path / "broken.xml"
