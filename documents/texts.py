@@ -34,6 +34,8 @@ class DocumentTexts:
     void_notice: str
     open_status: str  # the hosted page's status words; paid and void use the marks
     uncollectible_status: str
+    payment_pending_status: str  # the hosted page's status while a transfer is on its way
+    payment_pending_notice: str  # shown instead of asking to pay; {amount} is the amount on its way
     download: str
     credit_note_title: str
     credit_note_date: str  # its issue date: "Rechnungsdatum" would call it an invoice
@@ -59,6 +61,8 @@ ENGLISH = DocumentTexts(
     amount_outstanding="Amount outstanding", payment="Payment by bank transfer", iban="IBAN",
     reference="Payment reference", void_notice="This invoice has been voided. Nothing is owed.",
     open_status="Open", uncollectible_status="Uncollectible", download="Download PDF",
+    payment_pending_status="Payment pending",
+    payment_pending_notice="Your transfer of {amount} is on its way: our bank has announced it.",
     credit_note_title="Credit note", credit_note_date="Issue date", corrects="Corrects invoice {number} of {date}",
     credited_against_invoice="Deducted from the invoice", refunded="Refunded to you",
     credited_to_balance="Credited to your balance", credit_notes="Credit notes",
@@ -72,6 +76,8 @@ GERMAN = DocumentTexts(
     amount_outstanding="Offener Betrag", payment="Zahlung per Überweisung", iban="IBAN",
     reference="Zahlungsreferenz", void_notice="Diese Rechnung wurde storniert. Es ist nichts zu zahlen.",
     open_status="Offen", uncollectible_status="Uneinbringlich", download="PDF herunterladen",
+    payment_pending_status="Zahlung unterwegs",
+    payment_pending_notice="Ihre Überweisung über {amount} ist unterwegs: unsere Bank hat sie angekündigt.",
     credit_note_title="Gutschrift", credit_note_date="Gutschriftsdatum", corrects="Korrigiert Rechnung {number} vom {date}",
     credited_against_invoice="Mit der Rechnung verrechnet", refunded="Wird Ihnen erstattet",
     credited_to_balance="Ihrem Guthaben gutgeschrieben", credit_notes="Gutschriften",
@@ -87,6 +93,8 @@ FRENCH = DocumentTexts(
     iban="IBAN", reference="Référence de paiement",
     void_notice="Cette facture a été annulée. Aucun montant n'est dû.",
     open_status="À payer", uncollectible_status="Irrécouvrable", download="Télécharger le PDF",
+    payment_pending_status="Paiement en cours",
+    payment_pending_notice="Votre virement de {amount} est en cours : notre banque l’a annoncé.",
     credit_note_title="Avoir", credit_note_date="Date de l'avoir", corrects="Rectifie la facture {number} du {date}",
     credited_against_invoice="Déduit de la facture", refunded="Remboursé", credited_to_balance="Porté à votre crédit",
     credit_notes="Avoirs",
@@ -100,6 +108,8 @@ ITALIAN = DocumentTexts(
     amount_outstanding="Importo residuo", payment="Pagamento tramite bonifico", iban="IBAN",
     reference="Riferimento di pagamento", void_notice="Questa fattura è stata annullata. Non è dovuto nulla.",
     open_status="Da pagare", uncollectible_status="Inesigibile", download="Scarica il PDF",
+    payment_pending_status="Pagamento in corso",
+    payment_pending_notice="Il vostro bonifico di {amount} è in arrivo: la nostra banca lo ha annunciato.",
     credit_note_title="Nota di credito", credit_note_date="Data della nota", corrects="Rettifica la fattura {number} del {date}",
     credited_against_invoice="Detratto dalla fattura", refunded="Rimborsato", credited_to_balance="Accreditato sul saldo",
     credit_notes="Note di credito",
@@ -114,6 +124,8 @@ SPANISH = DocumentTexts(
     amount_paid="Ya pagado", amount_outstanding="Importe pendiente", payment="Pago por transferencia",
     iban="IBAN", reference="Referencia de pago", void_notice="Esta factura ha sido anulada. No se debe nada.",
     open_status="Pendiente", uncollectible_status="Incobrable", download="Descargar PDF",
+    payment_pending_status="Pago en curso",
+    payment_pending_notice="Su transferencia de {amount} está en camino: nuestro banco la ha anunciado.",
     credit_note_title="Nota de abono", credit_note_date="Fecha de emisión", corrects="Rectifica la factura {number} del {date}",
     credited_against_invoice="Descontado de la factura", refunded="Reembolsado", credited_to_balance="Abonado a su saldo",
     credit_notes="Notas de abono",

@@ -62,6 +62,7 @@ class InvoiceSummary(BaseModel):
     issued_on: date | None
     due_date: date | None
     past_due: bool
+    payment_pending: bool = Field(default=False, description="A transfer for it is on its way (payment.pending)")
     last_sent_at: datetime | None
 
 
@@ -95,7 +96,8 @@ class CurrencyTotals(BaseModel):
 # and `corrects` names a credit note's invoice. Their amounts are as the credit note prints them
 # (positive: what it takes back), so the CSV says what the documents say.
 CSV_COLUMNS = ["id", "number", "status", "customer", "customer_email", "currency", "total", "amount_paid",
-               "amount_remaining", "issued_on", "due_date", "past_due", "last_sent_at", "document_type", "corrects"]
+               "amount_remaining", "issued_on", "due_date", "past_due", "last_sent_at", "document_type", "corrects",
+               "payment_pending"]
 # A spreadsheet reads a cell that starts with one of these as a formula (OWASP, CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -120,6 +122,7 @@ def csv_row(listing: dict) -> list:
         format_amount(listing["total"], currency), format_amount(listing["amount_paid"], currency),
         format_amount(listing["amount_remaining"], currency), listing["issued_on"], listing["due_date"],
         "true" if listing["past_due"] else "false", listing["last_sent_at"], "invoice", None,
+        "true" if listing.get("payment_pending") else "false",
     ]
 
 
@@ -130,7 +133,7 @@ def csv_rows(listing: dict) -> list[list]:
         [*map(text_cell, (note["id"], note["number"], "issued", listing["customer"], listing["customer_email"],
                           currency)),
          format_amount(note["total"], currency), None, None, note["issued_on"], None, "false", None, "credit_note",
-         text_cell(listing["number"])]
+         text_cell(listing["number"]), None]
         for note in listing.get("credit_notes", []))]
 
 

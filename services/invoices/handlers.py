@@ -33,7 +33,7 @@ from contracts.messages.invoices import (
 )
 from contracts.messages.mail import MailBounced, MailDeferred, MailDropped, MailQueued, MailSent
 from contracts.messages.numbering import NumberAllocated, NumberRejected, series_key
-from contracts.messages.payments import PaymentMatched, PaymentRemoved
+from contracts.messages.payments import PaymentMatched, PaymentPending, PaymentRemoved
 from services.invoices.adapters.accounts import Accounts
 from services.invoices.adapters.customer_balances import CustomerBalances
 from services.invoices.adapters.invoices import Invoices
@@ -225,6 +225,12 @@ class InvoiceHandlers:
         async def payment_removed(context: HandlerContext, event: PaymentRemoved) -> None:
             invoice = await self.load(context, event.invoice_id)
             if invoice.remove_payment(event.payment_id, **self.who(context)):
+                await context.uow.commit()
+
+        @handles(PaymentPending)
+        async def payment_pending(context: HandlerContext, event: PaymentPending) -> None:
+            invoice = await self.load(context, event.invoice_id)
+            if invoice.announce_pending_payment(event, **self.who(context)):
                 await context.uow.commit()
 
         @handles(MarkInvoicePaid)

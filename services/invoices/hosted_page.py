@@ -54,6 +54,7 @@ h1{margin:.2rem 0 1rem}.status{display:inline-block;padding:.15rem .6rem;border-
 .void{background:#fbe4e4;color:#a01c1c}.notice{border:2px solid #a01c1c;color:#a01c1c;padding:.7rem;font-weight:bold}
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{padding:.35rem;border-bottom:1px solid #ddd;text-align:left}
 td.n,th.n{text-align:right}.owed{font-size:1.4rem;font-weight:bold}.parties{display:flex;gap:3rem}
+.pending{background:#fff4d6;color:#7a5200;padding:.15rem .6rem}
 a.download{display:inline-block;margin:1rem 0;padding:.6rem 1rem;background:#1b3d91;color:#fff;text-decoration:none;border-radius:.3rem}
 """
 
@@ -152,8 +153,12 @@ def page(invoice: InvoiceSnapshot, token: str, credit_notes: list[CreditNoteSnap
     if invoice.amount_paid:
         facts.append((texts.amount_paid, money(invoice.amount_paid)))
     payment = ""
-    if invoice.status == "open" and invoice.payee_iban:
-        payment = (f"<h2>{e(texts.payment)}</h2><p>{e(texts.iban)}: <span id=iban>{e(format_in_groups(invoice.payee_iban))}"
+    if invoice.payment_pending:
+        # A transfer on its way: the page says so instead of asking to pay, unless it leaves something owed.
+        sent = locale.money(invoice.payment_pending_amount, currency, language)
+        payment = f"<p class=pending id=payment-pending>{e(texts.payment_pending_notice.format(amount=sent))}</p>"
+    if invoice.status == "open" and invoice.payee_iban and invoice.payment_pending_amount < invoice.amount_remaining:
+        payment += (f"<h2>{e(texts.payment)}</h2><p>{e(texts.iban)}: <span id=iban>{e(format_in_groups(invoice.payee_iban))}"
                    f"</span><br>{e(texts.reference)}: <span id=reference>"
                    f"{e(format_in_groups(invoice.payment_reference or ''))}</span></p>")
     notice = f"<p class=notice id=void-notice>{e(texts.void_notice)}</p>" if invoice.status == "void" else ""
@@ -176,7 +181,7 @@ def page(invoice: InvoiceSnapshot, token: str, credit_notes: list[CreditNoteSnap
         f"<div class=parties>{party(texts.seller, issuer.company_name, address_lines(issuer.address))}"
         f"{party(texts.bill_to, invoice.customer.name, address_lines(invoice.customer.address))}</div>"
         f"<h1 id=number>{e(one_line(title))}</h1>"
-        f"<p><span class=\"status {invoice.status}\" id=status>{e(status)}</span></p>{notice}"
+        f"<p><span class=\"status {invoice.status}{' pending' * invoice.payment_pending}\" id=status>{e(status)}</span></p>{notice}"
         f"<p>{e(texts.amount_outstanding)}: <span class=owed id=amount-owed>{money(invoice.amount_remaining)}</span></p>"
         f"<a class=download id=download href=\"{pdf_link}\" download>{e(texts.download)}</a>"
         f"<table><thead><tr><th>{e(texts.description)}</th><th class=n>{e(texts.quantity)}</th>"
@@ -190,5 +195,7 @@ def page(invoice: InvoiceSnapshot, token: str, credit_notes: list[CreditNoteSnap
 
 
 def _status_label(invoice: InvoiceSnapshot, texts: DocumentTexts) -> str:
+    if invoice.payment_pending:
+        return texts.payment_pending_status
     return {"paid": texts.paid_mark, "void": texts.void_mark, "uncollectible": texts.uncollectible_status}.get(
         invoice.status, texts.open_status)

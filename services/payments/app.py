@@ -4,7 +4,13 @@ from chassis.grants import integrator_grants
 from chassis.http.api import ReadApi
 from chassis.service import Service, build_service
 from chassis.storage import Condition, Store
-from contracts.messages.payments import PaymentCommandRejected, PaymentMatched, PaymentRemoved, PaymentUnmatched
+from contracts.messages.payments import (
+    PaymentCommandRejected,
+    PaymentMatched,
+    PaymentPending,
+    PaymentRemoved,
+    PaymentUnmatched,
+)
 from services.payments import api, revisions
 from services.payments.adapters.accounts import PayeeIbans
 from services.payments.adapters.invoices import InvoiceReadModel
@@ -36,9 +42,10 @@ def assemble(settings: PaymentsSettings, store: Store | None = None
     invoices, transactions, payments = (InvoiceReadModel(service.store), service.repository(TransactionBook),
                                         service.repository(PaymentBook))
     PaymentHandlers(service, invoices, PayeeIbans(service.store), transactions, payments,
-                    PaymentsMetrics(service.metrics.registry)).register()
+                    PaymentsMetrics(service.metrics.registry), settings.payment_pending_days).register()
     revisions.register(service, invoices, payments)
-    service.document_publications([PaymentMatched, PaymentRemoved, PaymentUnmatched, PaymentCommandRejected])
+    service.document_publications([PaymentMatched, PaymentPending, PaymentRemoved, PaymentUnmatched,
+                                   PaymentCommandRejected])
 
     @service.on_startup
     async def read_what_was_stored_before_reads() -> None:

@@ -28,6 +28,7 @@ from contracts.messages.invoices import (
 )
 from contracts.messages.payments import (
     ApplyTransaction,
+    BankTransactionPending,
     BankTransactionReceived,
     RecordPayment,
     RemovePayment,
@@ -39,6 +40,7 @@ from services.payments.adapters.transactions import TransactionBook
 from services.payments.domain import reconciliation
 from services.payments.domain.matching import (
     AwaitingInvoice,
+    Credit,
     Match,
     NoMatch,
     RemittanceReferences,
@@ -47,6 +49,7 @@ from services.payments.domain.matching import (
 )
 from services.payments.domain.model import InvoiceView, PaymentRefused, check_payable
 from services.payments.domain.payments import Payment
+from services.payments.domain.pending import PendingCredit
 from services.payments.domain.transactions import BankTransaction
 from services.payments.metrics import PaymentsMetrics
 
@@ -68,13 +71,15 @@ SNAPSHOT_EVENTS = (
 
 class PaymentHandlers:
     def __init__(self, service: Service, invoices: InvoiceReadModel, account_ibans: PayeeIbans,
-                 transactions: TransactionBook, payments: PaymentBook, metrics: PaymentsMetrics) -> None:
+                 transactions: TransactionBook, payments: PaymentBook, metrics: PaymentsMetrics,
+                 pending_days: int) -> None:
         self.consumer = service.consumer
         self.invoices = invoices
         self.account_ibans = account_ibans
         self.transactions = transactions
         self.payments = payments
         self.metrics = metrics
+        self.pending_days = pending_days
         self.tenancy = TenantGuard(service.consumer.metrics)
 
     def register(self) -> None:
@@ -88,6 +93,8 @@ class PaymentHandlers:
         consumer.answers_undecodable(BankTransactionReceived)
         consumer.when_dead_lettered(BankTransactionReceived)(self.transaction_not_stored)
         consumer.handles(BankTransactionReceived)(self.reconcile)
+        consumer.answers_undecodable(BankTransactionPending)
+        consumer.handles(BankTransactionPending)(self.announce_pending)
         consumer.handles(ApplyTransaction)(self.apply_transaction)
         consumer.handles(RecordPayment)(self.record_payment)
         consumer.handles(RemovePayment)(self.remove_payment)
@@ -165,7 +172,15 @@ class PaymentHandlers:
         await context.uow.commit(*self._join(context, paid), transaction)
         self.metrics.bank_transactions.labels("unmatched" if transaction.unmatched_reason else "matched").inc()
 
-    async def outcome_for(self, transaction: BankTransaction) -> Match | NoMatch:
+    async def announce_pending(self, context: HandlerContext, event: BankTransactionPending) -> None:
+        """A pending credit matched by the rules of a transfer announces `payment.pending`; nothing is stored."""
+        credit = PendingCredit(context.account_id, event)
+        announcement = credit.announcement(await self.outcome_for(credit), context.envelope.time, self.pending_days)
+        self.metrics.pending_credits.labels("unmatched" if announcement is None else "matched").inc()
+        if announcement is not None:
+            context.emit(announcement)
+
+    async def outcome_for(self, transaction: Credit) -> Match | NoMatch:
         account_id = transaction.account_id
         candidates = await self.invoices.named_in(account_id, RemittanceReferences.of(transaction.remittance_information))
         return match_transaction(transaction, candidates, await self.account_ibans.of(account_id))

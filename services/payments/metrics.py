@@ -9,3 +9,9 @@ class PaymentsMetrics:
             ["outcome"],
             registry=registry,
         )
+        self.pending_credits = Counter(
+            "invoicing_pending_credits",
+            "Pending credits the bank announced, by outcome: matched (payment.pending) or unmatched (not queued)",
+            ["outcome"],
+            registry=registry,
+        )

@@ -35,6 +35,7 @@ KEYS = (
     Key("past_due", "boolean", path="listing.past_due"),
     Key("credit_note_ids", "text_list", path="listing.credit_note_ids"),
     Key("credited", "boolean", path="listing.credited"),
+    Key("payment_pending", "boolean", path="listing.payment_pending"),
     *(Key(f"sort_{field}", "text", path=f"positions.{field}") for field in SORT_FIELDS),
 )
 INDEXES = (*(Index(("account_id", f"sort_{field}")) for field in SORT_FIELDS), Index(("credit_note_ids",)),
@@ -75,6 +76,7 @@ def listed(invoice: Invoice) -> dict:
         "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
         "last_sent_at": invoice.last_sent_at.isoformat() if invoice.last_sent_at else None,
         "past_due": invoice.past_due,
+        "payment_pending": invoice.payment_pending,
         "credit_note_ids": [note.id for note in invoice.credit_notes],
         "credited": bool(credit_notes),
         "credit_notes": credit_notes,
@@ -103,6 +105,8 @@ class InvoiceFilter(BaseModel):
     amount_min: int | None = Field(None, description="Total at least this, in minor units")
     amount_max: int | None = Field(None, description="Total at most this, in minor units")
     past_due: bool | None = Field(None, description="true: only invoices past due (announced by the clock)")
+    payment_pending: bool | None = Field(None, description="true: only invoices with a transfer on its way "
+                                                           "(payment.pending); false: only those without")
 
     @field_validator("past_due")
     @classmethod
@@ -130,6 +134,8 @@ def conditions(account_id: str, wanted: InvoiceFilter) -> list[Condition]:
             where.append(Condition(key, "lte", high))
     if wanted.past_due:
         where.append(Condition("past_due", "eq", True))
+    if wanted.payment_pending is not None:
+        where.append(Condition("payment_pending", "eq", wanted.payment_pending))
     return where
 
 

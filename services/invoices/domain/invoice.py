@@ -50,11 +50,13 @@ from contracts.messages.invoices import (
 )
 from contracts.messages.mail import SendCreditNoteMail, SendInvoiceMail, SendReminderMail
 from contracts.messages.numbering import AllocateNumber
-from services.invoices.domain import amounts, credit_note, dunning, einvoice_rules
+from contracts.messages.payments import PaymentPending
+from services.invoices.domain import amounts, credit_note, dunning, einvoice_rules, payment_pending
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.credit_note import CreditNote
 from services.invoices.domain.errors import RuleViolation
 from services.invoices.domain.hosted_link import new_hosted_token, token_digest
+from services.invoices.domain.payment_pending import PendingPayment
 from services.invoices.domain.payment_reference import payment_reference_for
 from services.invoices.domain.totals import price_line, totals
 
@@ -136,6 +138,8 @@ class Invoice(Aggregate):
     reminder_schedule: list[int] = Field(default=[], description="The account's, as the clock last saw it")
     clock_ran_at: datetime | None = Field(default=None, description="Moments up to this one are dealt with")
     past_due_on: date | None = Field(default=None, description="The due date announced past due")
+    pending_payments: list[PendingPayment] = Field(
+        default=[], description="Transfers the bank announced and has not booked (services.invoices.domain.payment_pending)")
     deleted: bool = False
     history: list[HistoryEntry] = []
 
@@ -197,13 +201,24 @@ class Invoice(Aggregate):
         Derived from the state, so every change of status, due date or schedule moves it."""
         if self.status != "open" or self.deleted or self.due_date is None:
             return None
-        return dunning.next_moment(self.due_date, self.reminder_schedule, self._clock_ran_at,
-                                   past_due_announced=self.past_due)
+        moments = (dunning.next_moment(self.due_date, self.reminder_schedule, self._clock_ran_at,
+                                       past_due_announced=self.past_due),
+                   payment_pending.next_expiry(self.pending_payments))
+        return min((moment for moment in moments if moment is not None), default=None)
 
     @property
     def past_due(self) -> bool:
         """Open and announced past its due date (a due date moved later is current again)."""
         return self.status == "open" and self.past_due_on == self.due_date
+
+    @property
+    def payment_pending(self) -> bool:
+        """A transfer for it is on its way (only an open invoice keeps one: see _transition)."""
+        return bool(self.pending_payments)
+
+    @property
+    def payment_pending_amount(self) -> int:
+        return sum(pending.amount for pending in self.pending_payments)
 
     @property
     def _clock_ran_at(self) -> datetime:
@@ -234,6 +249,8 @@ class Invoice(Aggregate):
             amount_due=self.amount_due,
             amount_remaining=self.amount_remaining,
             applied_balance=self.applied_balance,
+            payment_pending=self.payment_pending,
+            payment_pending_amount=self.payment_pending_amount,
         )
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -297,6 +314,7 @@ class Invoice(Aggregate):
                 )
             if self.payments or self.applied_balance:
                 raise RuleViolation("invoice_not_editable", "An invoice with a recorded payment cannot be edited.")
+            self._check_no_payment_pending("edited")
             if self.subscription_id:
                 raise RuleViolation("invoice_not_editable", "A subscription invoice cannot be edited once finalized.")
             if self.credit_notes:
@@ -487,6 +505,9 @@ class Invoice(Aggregate):
         was = self.status
         self.payments.append(payment)
         self._add_history("payment_applied", now, actor, message_id, detail=payment.model_dump(mode="json"))
+        booked = payment_pending.cleared_by(self.pending_payments, payment.transaction_id, payment.amount,
+                                            payment.method)
+        self._clear_pending_payments(booked, "booked", now=now, actor=actor, message_id=message_id)
         if self.amount_paid >= self.amount_due:
             self._set_paid(now, actor, message_id, detail={"payment_id": payment.payment_id})
         snapshot = self.snapshot()
@@ -564,6 +585,7 @@ class Invoice(Aggregate):
             raise RuleViolation("online_payment_exists", "An online payment was collected; refund it instead.")
         if self.payments:
             raise RuleViolation("payments_recorded", "Remove the recorded payments before voiding.")
+        self._check_no_payment_pending("voided")
         self._check_no_awaiting_number()
         self.voided_at = now
         self._give_back_balance("void", now=now, actor=actor, message_id=message_id)
@@ -582,6 +604,7 @@ class Invoice(Aggregate):
     def mark_uncollectible(self, *, now: datetime, actor: str, message_id: str, reason: str) -> None:
         if self.status != "open":
             raise RuleViolation("invalid_status", f"Only an open invoice can be marked uncollectible; this one is {self.status}.")
+        self._check_no_payment_pending("marked uncollectible")
         self._transition("uncollectible", now, actor, message_id, "marked_uncollectible", detail={"reason": reason})
         self.record(InvoiceMarkedUncollectible(invoice_id=self.id, invoice=self.snapshot(), reason=reason))
 
@@ -596,6 +619,7 @@ class Invoice(Aggregate):
             raise RuleViolation("invoice_not_deletable", "The account does not allow deleting finalized invoices.")
         if self.payments:
             raise RuleViolation("payments_recorded", "An invoice with payments cannot be deleted.")
+        self._check_no_payment_pending("deleted")
         if self.credit_notes:
             raise RuleViolation("invoice_not_deletable", "An invoice with credit notes cannot be deleted.")
 
@@ -666,7 +690,8 @@ class Invoice(Aggregate):
             raise RuleViolation("nothing_due", f"A {self.status} invoice is neither past due nor reminded.")
         after, self.clock_ran_at = self._clock_ran_at, max(self._clock_ran_at, now)
         self.reminder_schedule = list(schedule)
-        announced = False
+        announced = self._clear_pending_payments(payment_pending.expired(self.pending_payments, now), "expired",
+                                                 now=now, actor=actor, message_id=message_id)
         if not self.past_due and now >= dunning.past_due_from(self.due_date):
             self.past_due_on = self.due_date
             days = (now.date() - self.due_date).days
@@ -699,6 +724,61 @@ class Invoice(Aggregate):
                                      to=self.customer.email, cc=self.customer.cc, language=self.customer.language,
                                      days_relative_to_due=days_relative_to_due))
         return True
+
+    # --- payment pending (docs/design.md, "Payment pending") ------------------------------------
+
+    def announce_pending_payment(self, event: PaymentPending, *, now: datetime, actor: str, message_id: str) -> bool:
+        """The bank announced a transfer for the invoice: it shows a payment pending until the
+        transfer is booked, nothing remains to pay, or `expires_at`. False when nothing changes: the
+        invoice is not open (a paid, void or uncollectible one awaits no transfer), the transfer is
+        pending already, counts already (booked before the notice was handled), or is in another
+        currency."""
+        known = {p.transaction_id for p in self.pending_payments} | {p.transaction_id for p in self.payments}
+        if self.status != "open" or event.transaction_id in known or event.currency != self.currency:
+            return False
+        before = self._pending_figures()
+        pending = PendingPayment.of(event, now)
+        self.pending_payments.append(pending)
+        self._add_history("payment_pending", now, actor, message_id, detail=pending.model_dump(mode="json"))
+        self.record(InvoiceUpdated(invoice_id=self.id, invoice=self.snapshot(),
+                                   changes=self._pending_changes(before)))
+        return True
+
+    def _clear_pending_payments(self, cleared: list[PendingPayment], why: str, *, now: datetime, actor: str,
+                                message_id: str, announce: bool = True) -> bool:
+        """The transfers `cleared` are no longer awaited (`why`: booked, expired, or the status the
+        invoice leaves open for); announced with invoice.updated unless the caller's own event says
+        it. False when there was none."""
+        if not cleared:
+            return False
+        before = self._pending_figures()
+        ids = {p.transaction_id for p in cleared}
+        self.pending_payments = [p for p in self.pending_payments if p.transaction_id not in ids]
+        for pending in cleared:
+            self._add_history("payment_pending_cleared", now, actor, message_id,
+                              detail={"transaction_id": pending.transaction_id, "amount": pending.amount,
+                                      "reason": why})
+        if announce and why != "booked":  # a booking announces itself (invoice.payment_applied)
+            self.record(InvoiceUpdated(invoice_id=self.id, invoice=self.snapshot(),
+                                       changes=self._pending_changes(before)))
+        return True
+
+    def _check_no_payment_pending(self, action: str) -> None:
+        """The money the customer sent is for the invoice as it stands: it is not edited, voided,
+        marked uncollectible or deleted under a transfer on its way (docs/design.md, "Payment pending")."""
+        if self.payment_pending:
+            ends = max(p.expires_at for p in self.pending_payments)
+            raise RuleViolation("payment_pending", f"A transfer of {self.payment_pending_amount} minor units for this "
+                                                   f"invoice is on its way; it cannot be {action} until the transfer "
+                                                   f"is booked or the pending payment expires ({ends.isoformat()}).")
+
+    def _pending_figures(self) -> tuple[bool, int]:
+        return self.payment_pending, self.payment_pending_amount
+
+    def _pending_changes(self, before: tuple[bool, int]) -> list[dict[str, Any]]:
+        return [{"field": field, "before": was, "after": now}
+                for field, was, now in zip(("payment_pending", "payment_pending_amount"), before,
+                                           self._pending_figures(), strict=True)]
 
     # --- credit notes (docs/design.md, "Credit notes") -----------------------------------------
 
@@ -868,6 +948,10 @@ class Invoice(Aggregate):
 
     def _transition(self, status: Status, now: datetime, actor: str, message_id: str, action: str,
                     detail: dict[str, Any] | None = None) -> None:
+        if status != "open":
+            # Paid (or settled otherwise): a transfer on its way is no longer awaited.
+            self._clear_pending_payments(self.pending_payments, status, now=now, actor=actor, message_id=message_id,
+                                         announce=False)
         previous, self.status = self.status, status
         self._add_history(action, now, actor, message_id, status_from=previous, status_to=status, detail=detail or {})
 

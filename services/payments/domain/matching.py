@@ -13,18 +13,24 @@ names becomes known. One that named a known invoice the rules refused waits for 
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from contracts.reasons import UnmatchedReason
 from contracts.references import compact, creditor_references_in
 from services.payments.domain.model import InvoiceView
 
-if TYPE_CHECKING:  # the transaction runs these rules on itself
-    from services.payments.domain.transactions import BankTransaction
-
 # Characters invoice number formats allow besides letters and digits; they bind a word together,
 # so INV-2025-00001 is one word and INV-2025-000012 is a different one.
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.]*")
+
+
+class Credit(Protocol):
+    """What the rules read of a credit: a booked transaction, or a pending one the bank announced."""
+
+    account_id: str
+    iban: str
+    currency: str
+    remittance_information: str
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ def number_token(text: str) -> str:
 
 
 def match_transaction(
-    transaction: "BankTransaction", candidates: Iterable[InvoiceView], payee_ibans: Collection[str]
+    transaction: Credit, candidates: Iterable[InvoiceView], payee_ibans: Collection[str]
 ) -> Match | NoMatch:
     """The invoice `transaction` pays, or why it goes to the unmatched queue.
 
