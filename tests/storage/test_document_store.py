@@ -126,6 +126,8 @@ async def test_queries_filter_and_sort_on_typed_keys(things):
     assert await ids(Condition("due_at", "lte", T0 + timedelta(seconds=1)), order=[Order("due_at")]) == ["b", "a"]
     assert await ids(Condition("due_on", "gt", date(2026, 11, 24))) == ["c"]
     assert await ids(Condition("urgent", "eq", True)) == ["b"]
+    # false is a value of its own (the invoices list's payment_pending=false): every store finds it.
+    assert await ids(Condition("urgent", "eq", False), order=[Order("amount")]) == ["a", "c"]
     assert await ids(Condition("status", "in", ["paid", "void"])) == ["b"]
     assert await ids(Condition("names", "contains_any", ["INV-2", "RF18X"]), order=[Order("amount")]) == ["a", "c"]
     assert await ids(Condition("customer", "eq", "c2")) == ["c"]
