@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from contracts.envelope import Envelope
 from contracts.messages.invoices import FinalizeInvoice, InvoiceFinalized, RunInvoiceClock, VoidInvoice
 from contracts.messages.payments import BankTransactionPending, PaymentPending
 from services.invoices.adapters.invoices import Invoices
@@ -147,3 +148,10 @@ async def test_the_pending_payment_expires_on_the_invoice_clock_and_the_invoice_
     assert await listed(platform, payment_pending=True) == []
     assert only(await platform.send(VoidInvoice(invoice_id=invoice.id, reason="wrong customer")),
                 "invoice.voided").invoice.status == "void"
+
+
+def test_a_pending_credit_that_breaks_its_schema_is_answered_like_a_booked_one():
+    consumer = Platform("payments").payments.consumer
+    envelope = Envelope.originate(source="bank-feed", type=BankTransactionPending.type_name, subject="tx-1",
+                                  accountid=ACCOUNT, actor="service:bank-feed")
+    assert consumer._answers(envelope, "payments.transactions", "invalid_data")
