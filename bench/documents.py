@@ -10,7 +10,8 @@ factur-x library's step that embeds it and makes the file PDF/A-3. Rendered in t
 By size: invoices of 30 lines, of the most an invoice may have (MAX_LINES, 250) and of 500 (beyond
 what the contracts accept, the issue's target), whose descriptions and memo are at the contracts'
 maximum of 500 characters, in German words, in Chinese (no spaces: every line break is found between
-ideographs) and as one unbroken word; the target is 500 lines under 0.5 s.
+ideographs) and as one unbroken word; the target is 500 lines under 0.5 s. Then how wrapping's time
+grows with a text's length (linear is the target).
 
 With --engines, complete documents per second for two PDF engines on a 5-line invoice:
 - reportlab: documents.pdf, the engine the platform uses;
@@ -33,7 +34,7 @@ from documents import locale, render_document
 from documents.cii import document_xml
 from documents.document import LEVEL
 from documents.model import document_of, issue_date, vat_breakdown
-from documents.pdf import address_lines, one_line
+from documents.pdf import _register_fonts, _wrap, address_lines, one_line
 from documents.texts import document_texts
 from tests.unit.documents.samples import invoice
 
@@ -138,6 +139,24 @@ def by_size(runs: int) -> None:
             print(f"{lines:4d} lines, {name:8s}: {seconds:6.3f} s CPU, {size / 1024:5.0f} KiB")
 
 
+def wrapping(runs: int) -> None:
+    """Wrapping one text of 20,000 and of 80,000 characters: four times the text should take
+    about four times as long (it took the square once: each candidate line measured again)."""
+    _register_fonts()
+    for unit in ("咨询服务与软件开发支持", "x", "Beratung vor Ort "):
+        short, long = unit * (20000 // len(unit)), unit * (80000 // len(unit))
+        times = []
+        for text in (short, long):
+            best = float("inf")
+            for _ in range(runs):
+                started = time.process_time()
+                _wrap(text, 240.0, 9)
+                best = min(best, time.process_time() - started)
+            times.append(best)
+        print(f"wrapping {unit[:8]!r:10}: 20k chars {times[0] * 1000:6.1f} ms, 80k chars {times[1] * 1000:6.1f} ms "
+              f"(x{times[1] / times[0]:.1f} for x4 the text)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="renders per size; the best counts")
@@ -145,6 +164,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="CPU seconds per engine")
     args = parser.parse_args()
     by_size(args.runs)
+    wrapping(max(args.runs, 5))
     if args.engines:
         for name, engine in ENGINES.items():
             count, spent, size = measure(engine, args.seconds)
