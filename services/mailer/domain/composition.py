@@ -202,14 +202,15 @@ def render_content(document: MailDocument, issuer: Issuer, kind: MailKind, langu
     paragraphs = [texts.greeting.format(customer=single_line(document.customer.name)), f"{intro} {where}".strip(),
                    texts.payment_instruction if how_to_pay else ""]
     signature = [texts.closing, company]
-    subject = texts.subjects[kind].format(**fields)
+    subject = single_line(texts.subjects[kind].format(**fields))
     if wording is not None:
+        # The account's text made plain text first, then filled in: the values are ours, formatted
+        # (a no-break space in "270,25 €" stays one).
         values = placeholder_values(document, texts, language, hosted_url)
         if wording.subject:
-            subject = _filled(wording.subject, values)
+            subject = _filled(single_line(wording.subject), values)
         if wording.body:
-            paragraphs, signature = _own_paragraphs(_filled(wording.body, values)), []
-    subject = single_line(subject)
+            paragraphs, signature = [_filled(paragraph, values) for paragraph in _own_paragraphs(wording.body)], []
     body = MailBody(
         language=language, title=subject, preheader=intro, company=company,
         paragraphs=[paragraph for paragraph in paragraphs if paragraph],
