@@ -1,6 +1,8 @@
 """Composing a mail about an invoice or a credit note: subject, text and HTML body in the
 customer's language, headers. Both documents go through the same functions; only the facts a mail
-states and its texts depend on its kind.
+states and its texts depend on its kind. What the mail says is decided here (its texts, or the
+account's own with their placeholders filled in; the link; how to pay, with the transfer QR code);
+how it looks, in layout.
 
 Names, memos and invoice numbers come from users. In headers they are reduced to one line and
 left to the email package's header encoding (RFC 2047, quoted display names), so nobody can
