@@ -25,6 +25,7 @@ _MUTED = "color:#6b7280;"
 # Long words (a company name without spaces, a URL) wrap instead of widening the column.
 _WRAP = "overflow-wrap:anywhere;word-break:break-word;"
 _ACCENT = "#1d4ed8"
+_ONE_LINE = 24  # characters of a fact's value that fit beside its label at 375 px
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,14 @@ def _rows(rows: list[tuple[str, str]]) -> str:
     return "".join(
         f'<tr><td style="padding:6px 12px 6px 0;{_MUTED}font-size:14px;vertical-align:top;{_WRAP}">{_e(label)}</td>'
         f'<td align="right" style="padding:6px 0;font-size:14px;font-weight:600;text-align:right;vertical-align:top;'
-        f'{_WRAP}">{_e(value)}</td></tr>'
+        f'{_value_wrap(value)}">{_e(value)}</td></tr>'
         for label, value in rows)
+
+
+def _value_wrap(value: str) -> str:
+    # A short value (a number, an amount, a date) stays on one line: browsers break after a hyphen,
+    # "INV-2025-" over "00042". A long one may wrap, or it would widen the column on a phone.
+    return "white-space:nowrap;" if len(value) <= _ONE_LINE else _WRAP
 
 
 def _table(rows: list[tuple[str, str]], style: str = "") -> str:

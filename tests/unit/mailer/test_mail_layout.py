@@ -163,6 +163,7 @@ def test_the_html_layout_is_for_mail_clients():
     [style] = re.findall(r"<style>(.*?)</style>", html)
     assert style.startswith("@media (max-width: 480px)")
     assert "Acme GmbH</td>" in html  # the company as the header
+    assert 'white-space:nowrap;">INV-2025-00042</td>' in html  # not broken after a hyphen
     assert "<script" not in html and "http" not in html.replace(URL, "")  # nothing is fetched from elsewhere
 
 
