@@ -110,7 +110,11 @@ def examples() -> dict[str, MessageData]:
         inv.ConfigureAccount(account_id=ACCOUNT, company_name=ISSUER.company_name, company_address=ISSUER.address,
                              company_tax_id=ISSUER.tax_id, sender_email=ISSUER.email, reply_to=ISSUER.reply_to, payee_iban=IBAN,
                              number_format="INV-{yyyy}-{seq:05}", default_days_until_due=14,
-                             reminder_schedule=[-3, 1, 7]),
+                             reminder_schedule=[-3, 1, 7],
+                             mail_texts={"de": {"reminder": mail.MailText(
+                                 subject="Zahlungserinnerung: {number} über {amount_remaining}",
+                                 body="Guten Tag {customer_name},\n\nbitte begleichen Sie {amount_remaining} bis "
+                                      "{due_date}.\n\nIhr Team von {company_name}")}}),
         inv.RunInvoiceClock(invoice_id=INVOICE, at=datetime(2026, 11, 17, tzinfo=UTC)),
         inv.InvoiceCreated(invoice_id=INVOICE, invoice=snapshot(status="draft", number=None, payment_reference=None,
                                                                   finalized_at=None, due_date=None, version=1)),

@@ -209,6 +209,11 @@ _CODES = (
     ReasonCode("document_failed", ("rejection", "mail_dropped"),
                "The mail's invoice document could not be rendered (it failed, or took longer than "
                "`DOCUMENT_RENDER_SECONDS`) on each of the mail's `MAILER_MAX_ATTEMPTS` tries; the mail was not sent."),
+    ReasonCode("invalid_mail_text", ("rejection", "dead_letter"),
+               "An account's own mail text (`account.configure`'s `mail_texts`) names a placeholder there is none of "
+               "(for its kind of mail: a credit note's mail has no amount owed or due date), or is no plain "
+               "template: unbalanced braces, a format spec, a conversion or attribute access (`{number.__class__}`). "
+               "The message names the text and the placeholder; the placeholders: docs/design.md, \"Mail texts\"."),
 )
 
 REASONS: dict[str, ReasonCode] = {reason.code: reason for reason in _CODES}

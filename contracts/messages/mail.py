@@ -2,9 +2,10 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from contracts import topics
+from contracts.mail_texts import checked_kind, checked_text
 from contracts.messages.base import Command, Event, Identifier, message_type
 from contracts.messages.bounds import Count, Document, Moment, Paragraph, QuotedName, QuotedText, Text, bounded_list
 from contracts.messages.common import (
@@ -32,13 +33,21 @@ HostedUrl = Annotated[str, Field(
 class MailText(ValueModel):
     """An account's own wording of one kind of mail in one language; absent parts keep the
     platform's. Placeholders in braces ({number}, {amount_remaining}, ...) are filled in per mail;
-    the list of placeholders and their check at account.configure: docs/design.md, "Mail"."""
+    the list of placeholders and their check: contracts.mail_texts. A body is plain text, its
+    paragraphs separated by blank lines."""
 
-    subject: Text | None = None
-    body: Paragraph | None = None
+    subject: Annotated[Text, AfterValidator(checked_text)] | None = None
+    body: Annotated[Paragraph, AfterValidator(checked_text)] | None = None
 
 
-MailTexts = Annotated[dict[Language, Annotated[dict[MailKind, MailText], Field(max_length=10)]], Field(max_length=10)]
+def _placeholders_of_each_kind(texts: dict[MailKind, MailText]) -> dict[MailKind, MailText]:
+    for kind, text in texts.items():
+        checked_kind(kind, text.subject, text.body)
+    return texts
+
+
+MailTexts = Annotated[dict[Language, Annotated[dict[MailKind, MailText], Field(max_length=10),
+                                               AfterValidator(_placeholders_of_each_kind)]], Field(max_length=10)]
 
 
 class DocumentMail(Command):

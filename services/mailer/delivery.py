@@ -176,7 +176,8 @@ def compose(job: MailJob, now: datetime, pdf: bytes | None) -> tuple[Message, st
     message = build_message(
         document,
         issuer,
-        render_content(document, issuer, job.kind, job.language),
+        render_content(document, issuer, job.kind, job.language, attached=pdf is not None, hosted_url=job.hosted_url,
+                       wording=job.wording),
         to=job.to,
         cc=job.cc,
         message_id=smtp_message_id,

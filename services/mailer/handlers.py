@@ -97,7 +97,8 @@ def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppres
                                           "credit note, which mail.preview does not carry.")
         account = await sending_account(context, command.invoice_id, command.invoice)
         invoice = account.as_issuer_of(command.invoice)
-        content = render_content(invoice, invoice.issuer, command.kind, command.language)
+        content = render_content(invoice, invoice.issuer, command.kind, command.language,
+                                 wording=account.wording(command.language, command.kind))
         context.emit(
             MailPreviewed(
                 invoice_id=command.invoice_id,
@@ -127,6 +128,7 @@ def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppres
                 mail_id=command.mail_id, account_id=context.account_id, invoice_id=command.invoice_id, kind=kind,
                 language=command.language, attach_pdf=command.attach_pdf, document=account.as_issuer_of(document),
                 to=command.to, cc=command.cc, suppressed=suppressed, cause=context.envelope.to_headers(), now=datetime.now(UTC),
+                hosted_url=command.hosted_url, wording=account.wording(command.language, kind),
             ))
             await context.uow.commit()
             if job.dropped:

@@ -158,7 +158,7 @@ async def test_an_invoice_mail_is_queued_then_sent_with_its_headers_and_pdf(
     assert [a.addr_spec for a in mail["Cc"].addresses] == [cc]
     assert mail["Subject"] == f"Rechnung {invoice.number} von Acme Tooling GmbH"
     body = mail.get_body(("plain",)).get_content()
-    assert "1428.00 EUR" in body and "DE89 3704 0044 0532 0130 00" in body and "RF18 5390 0754 7034" in body
+    assert "1.428,00\xa0€" in body and "DE89 3704 0044 0532 0130 00" in body and "RF18 5390 0754 7034" in body
     [attachment] = list(mail.iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_filename() == f"{invoice.number}.pdf"
@@ -255,7 +255,7 @@ async def test_a_preview_renders_without_sending(services, event_log, producer, 
 
     previewed = await event_log.wait_for_type("mail.previewed", invoice.id)
     assert previewed.data["subject"] == f"Rappel : facture {invoice.number} de Acme Tooling GmbH"
-    assert invoice.number in previewed.data["body_text"] and "1428.00 EUR" in previewed.data["body_text"]
+    assert invoice.number in previewed.data["body_text"] and "1\u202f428,00\xa0€" in previewed.data["body_text"]
     assert not event_log.of_type("mail.queued", invoice.id)
 
 
@@ -527,8 +527,8 @@ async def test_a_partly_paid_invoice_sent_again_asks_for_what_is_still_owed(
 
     [mail] = await caught_mails(smtp_catcher_url, customer)
     body = mail.get_body(("plain",)).get_content()
-    assert "Total: 1473.50 EUR" in body and "Amount paid: 500.00 EUR" in body
-    assert "Amount outstanding: 973.50 EUR" in body
+    assert "Total: €1,473.50" in body and "Amount paid: €500.00" in body
+    assert "Amount outstanding: €973.50" in body
     [attachment] = list(mail.iter_attachments())
     # Words one space apart: a label and its right-aligned figure come out of the PDF as two lines.
     document = " ".join(pypdf.PdfReader(io.BytesIO(attachment.get_content())).pages[0].extract_text().split())
@@ -628,7 +628,8 @@ async def test_a_credit_note_mail_goes_out_as_the_account_with_its_factur_x_381_
     assert mail["From"].addresses[0].addr_spec == "billing@acme.example"  # the account's, not the snapshot's
     assert mail["Subject"] == f"Gutschrift {note.number} von Acme Tooling GmbH"
     body = mail.get_body(("plain",)).get_content()
-    assert f"korrigiert die Rechnung {invoice.number}" in body and "119.00 EUR" in body and IBAN not in body
+    assert f"korrigiert die Rechnung {invoice.number}" in " ".join(body.split()) and "119,00\xa0€" in body
+    assert IBAN not in body
     [attachment] = list(mail.iter_attachments())
     assert attachment.get_filename() == f"{note.number}.pdf"
     printed = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(attachment.get_content())).pages)

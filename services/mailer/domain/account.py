@@ -8,14 +8,16 @@ anything on mail.commands is at most as trustworthy as the producer that wrote i
 
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from chassis.aggregate import Aggregate
 from contracts.messages.common import Address, InvoiceSnapshot, Issuer
 from contracts.messages.credit_notes import CreditNoteSnapshot
 from contracts.messages.invoices import AccountConfigured
+from contracts.messages.mail import MailKind, MailText, MailTexts
 
 Document = TypeVar("Document", InvoiceSnapshot, CreditNoteSnapshot)
+_MAIL_TEXTS: TypeAdapter[dict[str, dict[str, MailText]]] = TypeAdapter(MailTexts)
 
 
 class MailerAccount(Aggregate):
@@ -30,6 +32,7 @@ class MailerAccount(Aggregate):
     # Every IBAN the account ever asked to be paid to, oldest first: an invoice issued before a
     # change still asks to be paid to the IBAN it was issued with (payments keeps them all too).
     payee_ibans: list[str] = []
+    mail_texts: MailTexts = {}
 
     def configured(self, event: AccountConfigured) -> None:
         """The account's settings as they are now (each event carries all of them)."""
@@ -42,6 +45,17 @@ class MailerAccount(Aggregate):
         self.payee_iban = settings.get("payee_iban")
         if self.payee_iban and self.payee_iban not in self.payee_ibans:
             self.payee_ibans = [*self.payee_ibans, self.payee_iban]
+        try:  # checked again, placeholders included: the mailer fills them in (contracts.mail_texts)
+            self.mail_texts = _MAIL_TEXTS.validate_python(settings.get("mail_texts") or {})
+        except ValidationError:
+            self.mail_texts = {}
+
+    def wording(self, language: str, kind: MailKind) -> MailText | None:
+        """The account's own texts of a mail: its language's, else its base language's (de-CH -> de)."""
+        for candidate in (language, language.split("-")[0]):
+            if kind in self.mail_texts.get(candidate, {}):
+                return self.mail_texts[candidate][kind]
+        return None
 
     def issuer(self) -> Issuer | None:
         """Who the account's mails come from and who its documents name; None while the account

@@ -15,7 +15,16 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from chassis.aggregate import Aggregate
-from contracts.messages.mail import MailBounced, MailDeferred, MailDropped, MailEvent, MailKind, MailQueued, MailSent
+from contracts.messages.mail import (
+    MailBounced,
+    MailDeferred,
+    MailDropped,
+    MailEvent,
+    MailKind,
+    MailQueued,
+    MailSent,
+    MailText,
+)
 from services.mailer.domain.composition import MailDocument
 from services.mailer.domain.delivery import Assessment, DeliveryReport, RetryPolicy
 
@@ -63,6 +72,8 @@ class MailJob(Aggregate):
     history: list[AttemptRecord] = []
     smtp_message_id: str | None = None
     claimed_by: Incarnation | None = None
+    hosted_url: str | None = None  # the link the mail carries, from its command
+    wording: MailText | None = None  # the account's own texts of the mail when it was queued
     # The headers of the command that queued the mail: the events of later attempts are caused
     # by it, in its flow.
     cause: dict[str, str]
@@ -79,7 +90,8 @@ class MailJob(Aggregate):
     @classmethod
     def queue(cls, *, mail_id: str, account_id: str, invoice_id: str, kind: MailKind, language: str,
               attach_pdf: bool, document: MailDocument, to: list[str], cc: list[str], suppressed: set[str],
-              cause: dict[str, str], now: datetime) -> "MailJob":
+              cause: dict[str, str], now: datetime, hosted_url: str | None = None,
+              wording: MailText | None = None) -> "MailJob":
         """A mail to the recipients not in `suppressed`; dropped when none is left."""
         kept_to = [address for address in to if address not in suppressed]
         kept_cc = [address for address in cc if address not in suppressed]
@@ -89,7 +101,7 @@ class MailJob(Aggregate):
             attach_pdf=attach_pdf, document=document, to=kept_to, cc=kept_cc,
             dropped=[address for address in dict.fromkeys([*to, *cc]) if address in suppressed],
             pending=recipients, status=QUEUED if recipients else "dropped", next_attempt_at=now, queued_at=now,
-            cause=cause,
+            cause=cause, hosted_url=hosted_url, wording=wording,
         )
         for event in job.announcements():
             job.record(event)

@@ -1,15 +1,20 @@
 """The built-in texts of invoice and credit-note mails (the attached document has its own:
-documents.texts), in the platform's five languages.
+documents.texts), in the platform's five languages. Amounts and dates are not written here but
+by Babel in the mail's language (documents.locale).
 
 Subjects and intros are format strings with the fields `number` (the mail's document's),
-`company` and, for a credit note, `invoice` (the number of the invoice it corrects). A typed
-dataclass rather than loose dictionaries, so a language missing a text fails at import time
-instead of in front of a customer.
+`company` and, for a credit note, `invoice` (the number of the invoice it corrects); `qr_alt` has
+`amount` and `payee`. A typed dataclass rather than loose dictionaries, so a language missing a
+text fails at import time instead of in front of a customer (and a test checks every dictionary
+has every kind).
 """
 
 from dataclasses import dataclass
+from typing import Literal
 
 from contracts.messages.mail import MailKind
+
+DocumentType = Literal["invoice", "credit_note"]
 
 
 @dataclass(frozen=True)
@@ -19,7 +24,17 @@ class Texts:
     greeting: str
     closing: str
     payment_instruction: str
-    date_format: str
+    attached: dict[DocumentType, str]  # said when the PDF is attached
+    on_page: dict[DocumentType, str]  # said when it is not, and the mail links the page
+    pay_action: str  # the link's label while the invoice asks for payment
+    view_invoice: str
+    view_credit_note: str
+    transfer_heading: str
+    payee: str
+    bic: str
+    amount: str
+    qr_caption: str
+    qr_alt: str
     draft: str
     number: str
     due_date: str
@@ -44,19 +59,30 @@ ENGLISH = Texts(
         "credit_note": "Credit note {number} from {company}",
     },
     intros={
-        "invoice": "Please find invoice {number} from {company} below.",
+        "invoice": "Here is invoice {number} from {company}.",
         "receipt": "Thank you for your payment. Invoice {number} from {company} is paid in full.",
         "void_notice": "Invoice {number} from {company} has been voided. You do not need to pay it.",
         "reminder": "This is a friendly reminder that invoice {number} from {company} is awaiting payment.",
-        "credit_note": "Please find credit note {number} from {company} attached. It corrects invoice {invoice}.",
+        "credit_note": "Here is credit note {number} from {company}. It corrects invoice {invoice}.",
     },
     greeting="Hello {customer},",
     closing="Kind regards,",
     payment_instruction=(
-        "Please transfer the amount outstanding to the IBAN below and quote the payment reference, "
+        "Please transfer the amount outstanding to the account below and quote the payment reference, "
         "so that your payment is matched automatically."
     ),
-    date_format="%Y-%m-%d",
+    attached={"invoice": "The invoice is attached as a PDF.", "credit_note": "The credit note is attached as a PDF."},
+    on_page={"invoice": "You can view and download the invoice on its page.",
+             "credit_note": "You can view and download the credit note on its page."},
+    pay_action="View and pay invoice",
+    view_invoice="View invoice",
+    view_credit_note="View credit note",
+    transfer_heading="Pay by bank transfer",
+    payee="Payee",
+    bic="BIC",
+    amount="Amount",
+    qr_caption="Scan the code with your banking app to pay by transfer.",
+    qr_alt="QR code for a bank transfer of {amount} to {payee}",
     draft="draft",
     number="Invoice number",
     due_date="Due date",
@@ -81,21 +107,32 @@ GERMAN = Texts(
         "credit_note": "Gutschrift {number} von {company}",
     },
     intros={
-        "invoice": "anbei erhalten Sie die Rechnung {number} von {company}.",
+        "invoice": "hiermit erhalten Sie die Rechnung {number} von {company}.",
         "receipt": "vielen Dank für Ihre Zahlung. Die Rechnung {number} von {company} ist vollständig bezahlt.",
         "void_notice": "die Rechnung {number} von {company} wurde storniert. Sie müssen sie nicht bezahlen.",
         "reminder": (
             "wir möchten Sie freundlich daran erinnern, dass die Rechnung {number} von {company} noch offen ist."
         ),
-        "credit_note": "anbei erhalten Sie die Gutschrift {number} von {company}. Sie korrigiert die Rechnung {invoice}.",
+        "credit_note": "hiermit erhalten Sie die Gutschrift {number} von {company}. Sie korrigiert die Rechnung {invoice}.",
     },
     greeting="Guten Tag {customer},",
     closing="Mit freundlichen Grüßen",
     payment_instruction=(
-        "Bitte überweisen Sie den offenen Betrag auf die unten stehende IBAN und geben Sie die "
+        "Bitte überweisen Sie den offenen Betrag auf das unten stehende Konto und geben Sie die "
         "Zahlungsreferenz an, damit Ihre Zahlung automatisch zugeordnet wird."
     ),
-    date_format="%d.%m.%Y",
+    attached={"invoice": "Die Rechnung ist als PDF angehängt.", "credit_note": "Die Gutschrift ist als PDF angehängt."},
+    on_page={"invoice": "Sie können die Rechnung auf ihrer Seite ansehen und herunterladen.",
+             "credit_note": "Sie können die Gutschrift auf ihrer Seite ansehen und herunterladen."},
+    pay_action="Rechnung ansehen und bezahlen",
+    view_invoice="Rechnung ansehen",
+    view_credit_note="Gutschrift ansehen",
+    transfer_heading="Per Überweisung bezahlen",
+    payee="Empfänger",
+    bic="BIC",
+    amount="Betrag",
+    qr_caption="Scannen Sie den Code mit Ihrer Banking-App, um per Überweisung zu bezahlen.",
+    qr_alt="QR-Code für eine Überweisung von {amount} an {payee}",
     draft="Entwurf",
     number="Rechnungsnummer",
     due_date="Fällig am",
@@ -120,19 +157,30 @@ FRENCH = Texts(
         "credit_note": "Avoir {number} de {company}",
     },
     intros={
-        "invoice": "veuillez trouver ci-dessous la facture {number} de {company}.",
+        "invoice": "voici la facture {number} de {company}.",
         "receipt": "merci pour votre paiement. La facture {number} de {company} est entièrement réglée.",
         "void_notice": "la facture {number} de {company} a été annulée. Vous n'avez pas à la payer.",
         "reminder": "nous vous rappelons que la facture {number} de {company} est en attente de paiement.",
-        "credit_note": "veuillez trouver ci-joint l'avoir {number} de {company}. Il rectifie la facture {invoice}.",
+        "credit_note": "voici l'avoir {number} de {company}. Il rectifie la facture {invoice}.",
     },
     greeting="Bonjour {customer},",
     closing="Cordialement,",
     payment_instruction=(
-        "Veuillez virer le reste à payer sur l'IBAN ci-dessous en indiquant la référence de paiement, "
+        "Veuillez virer le reste à payer sur le compte ci-dessous en indiquant la référence de paiement, "
         "afin que votre paiement soit rapproché automatiquement."
     ),
-    date_format="%d/%m/%Y",
+    attached={"invoice": "La facture est jointe au format PDF.", "credit_note": "L'avoir est joint au format PDF."},
+    on_page={"invoice": "Vous pouvez consulter et télécharger la facture sur sa page.",
+             "credit_note": "Vous pouvez consulter et télécharger l'avoir sur sa page."},
+    pay_action="Consulter et payer la facture",
+    view_invoice="Consulter la facture",
+    view_credit_note="Consulter l'avoir",
+    transfer_heading="Payer par virement",
+    payee="Bénéficiaire",
+    bic="BIC",
+    amount="Montant",
+    qr_caption="Scannez le code avec votre application bancaire pour payer par virement.",
+    qr_alt="Code QR pour un virement de {amount} à {payee}",
     draft="brouillon",
     number="Numéro de facture",
     due_date="Échéance",
@@ -157,19 +205,31 @@ ITALIAN = Texts(
         "credit_note": "Nota di credito {number} da {company}",
     },
     intros={
-        "invoice": "trova qui di seguito la fattura {number} da {company}.",
+        "invoice": "le inviamo la fattura {number} da {company}.",
         "receipt": "grazie per il pagamento. La fattura {number} da {company} è stata saldata.",
         "void_notice": "la fattura {number} da {company} è stata annullata. Non è necessario pagarla.",
         "reminder": "le ricordiamo che la fattura {number} da {company} è in attesa di pagamento.",
-        "credit_note": "in allegato trova la nota di credito {number} da {company}, che rettifica la fattura {invoice}.",
+        "credit_note": "le inviamo la nota di credito {number} da {company}, che rettifica la fattura {invoice}.",
     },
     greeting="Gentile {customer},",
     closing="Cordiali saluti,",
     payment_instruction=(
-        "La preghiamo di versare l'importo residuo sull'IBAN indicato di seguito, riportando il "
+        "La preghiamo di versare l'importo residuo sul conto indicato di seguito, riportando il "
         "riferimento di pagamento, affinché il pagamento venga abbinato automaticamente."
     ),
-    date_format="%d/%m/%Y",
+    attached={"invoice": "La fattura è allegata in formato PDF.",
+              "credit_note": "La nota di credito è allegata in formato PDF."},
+    on_page={"invoice": "Può consultare e scaricare la fattura sulla sua pagina.",
+             "credit_note": "Può consultare e scaricare la nota di credito sulla sua pagina."},
+    pay_action="Visualizza e paga la fattura",
+    view_invoice="Visualizza la fattura",
+    view_credit_note="Visualizza la nota di credito",
+    transfer_heading="Paga con bonifico",
+    payee="Beneficiario",
+    bic="BIC",
+    amount="Importo",
+    qr_caption="Scansioni il codice con la sua app bancaria per pagare con bonifico.",
+    qr_alt="Codice QR per un bonifico di {amount} a {payee}",
     draft="bozza",
     number="Numero fattura",
     due_date="Scadenza",
@@ -203,10 +263,21 @@ SPANISH = Texts(
     greeting="Hola {customer},",
     closing="Atentamente,",
     payment_instruction=(
-        "Transfiera el importe pendiente al IBAN indicado a continuación con la referencia de pago, "
+        "Transfiera el importe pendiente a la cuenta indicada a continuación con la referencia de pago, "
         "para que su pago se concilie automáticamente."
     ),
-    date_format="%d/%m/%Y",
+    attached={"invoice": "La factura va adjunta en PDF.", "credit_note": "La nota de abono va adjunta en PDF."},
+    on_page={"invoice": "Puede consultar y descargar la factura en su página.",
+             "credit_note": "Puede consultar y descargar la nota de abono en su página."},
+    pay_action="Ver y pagar la factura",
+    view_invoice="Ver la factura",
+    view_credit_note="Ver la nota de abono",
+    transfer_heading="Pagar por transferencia",
+    payee="Beneficiario",
+    bic="BIC",
+    amount="Importe",
+    qr_caption="Escanee el código con su aplicación bancaria para pagar por transferencia.",
+    qr_alt="Código QR para una transferencia de {amount} a {payee}",
     draft="borrador",
     number="Número de factura",
     due_date="Vencimiento",

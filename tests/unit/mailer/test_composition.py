@@ -7,7 +7,7 @@ import pytest
 from aiosmtplib.email import flatten_message
 from pydantic import ValidationError
 
-from services.mailer.domain.composition import build_message, message_id, money, render_content
+from services.mailer.domain.composition import build_message, message_id, render_content
 from tests.unit.mailer.factories import invoice
 
 SENT_AT = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
@@ -32,14 +32,15 @@ def compose(snapshot, *, kind="invoice", language="en", to=("ap@globex.example",
 @pytest.mark.parametrize(
     ("language", "subject", "phrase", "due"),
     [
-        ("en", "Invoice INV-2025-00042 from Acme GmbH", "Amount outstanding: 270.25 EUR", "2025-03-31"),
-        ("de", "Rechnung INV-2025-00042 von Acme GmbH", "Offener Betrag: 270.25 EUR", "31.03.2025"),
-        ("fr", "Facture INV-2025-00042 de Acme GmbH", "Reste à payer: 270.25 EUR", "31/03/2025"),
-        ("it", "Fattura INV-2025-00042 da Acme GmbH", "Importo residuo: 270.25 EUR", "31/03/2025"),
-        ("es", "Factura INV-2025-00042 de Acme GmbH", "Importe pendiente: 270.25 EUR", "31/03/2025"),
+        ("en", "Invoice INV-2025-00042 from Acme GmbH", "Amount outstanding: €270.25", "Mar 31, 2025"),
+        ("de", "Rechnung INV-2025-00042 von Acme GmbH", "Offener Betrag: 270,25\xa0€", "31.03.2025"),
+        ("fr", "Facture INV-2025-00042 de Acme GmbH", "Reste à payer: 270,25\xa0€", "31 mars 2025"),
+        ("it", "Fattura INV-2025-00042 da Acme GmbH", "Importo residuo: 270,25\xa0€", "31 mar 2025"),
+        ("es", "Factura INV-2025-00042 de Acme GmbH", "Importe pendiente: 270,25\xa0€", "31 mar 2025"),
     ],
 )
-def test_each_built_in_language_states_number_amount_due_date_iban_and_reference(language, subject, phrase, due):
+def test_each_built_in_language_states_number_amount_due_date_iban_and_reference_as_babel_writes_them(
+        language, subject, phrase, due):
     content = render_content(invoice(), invoice().issuer, "invoice", language)
 
     assert content.subject == subject
@@ -64,7 +65,7 @@ def test_regional_variant_uses_its_base_language():
 @pytest.mark.parametrize(
     ("kind", "subject", "must", "must_not"),
     [
-        ("receipt", "Receipt for invoice INV-2025-00042 from Acme GmbH", "Amount paid: 270.25 EUR", "IBAN"),
+        ("receipt", "Receipt for invoice INV-2025-00042 from Acme GmbH", "Amount paid: €270.25", "IBAN"),
         ("void_notice", "Invoice INV-2025-00042 from Acme GmbH has been voided", "do not need to pay", "Amount outstanding"),
         ("reminder", "Reminder: invoice INV-2025-00042 from Acme GmbH", "RF18 5390 0754 7034", "Amount paid"),
     ],
@@ -74,21 +75,20 @@ def test_each_kind_says_what_it_is_about(kind, subject, must, must_not):
     content = render_content(snapshot, snapshot.issuer, kind, "en")
 
     assert content.subject == subject
-    assert must in content.text
+    assert must in " ".join(content.text.split())  # the text part is wrapped
     assert must_not not in content.text
 
 
 @pytest.mark.parametrize(
     ("amount", "currency", "shown"),
     [
-        (123456, "EUR", "1234.56 EUR"),
-        (123456, "JPY", "123456 JPY"),
-        (123456, "KWD", "123.456 KWD"),
-        (5, "EUR", "0.05 EUR"),
+        (123456, "EUR", "€1,234.56"),
+        (123456, "JPY", "¥123,456"),
+        (123456, "KWD", "KWD123.456"),
+        (5, "EUR", "€0.05"),
     ],
 )
 def test_amounts_use_the_currency_exponent(amount, currency, shown):
-    assert money(amount, currency) == shown
     snapshot = invoice(currency=currency, amount_due=amount, amount_remaining=amount)
     assert shown in render_content(snapshot, snapshot.issuer, "invoice", "en").text
 
@@ -181,7 +181,7 @@ def test_user_text_is_escaped_in_the_html_body():
     )
     html = render_content(snapshot, snapshot.issuer, "invoice", "en").html
 
-    assert "<script>" not in html and "<img" not in html
+    assert "<script>" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Tom &amp; &quot;Jerry&quot; &lt;Ltd&gt;" in html
     assert "&lt;img src=x onerror=alert(2)&gt;<br>second line" in html
@@ -191,7 +191,7 @@ def test_text_and_html_alternatives_and_the_pdf_attachment():
     received = compose(invoice(), pdf=b"%PDF-1.4 test")
 
     assert received.get_body(("plain",)).get_content().startswith("Hello Globex AG,")
-    assert "<table>" in received.get_body(("html",)).get_content()
+    assert '<table role="presentation"' in received.get_body(("html",)).get_content()
     [attachment] = list(received.iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_filename() == "INV-2025-00042.pdf"
@@ -208,14 +208,14 @@ PARTLY_PAID = {"amount_paid": 10000, "amount_remaining": 17025}
 @pytest.mark.parametrize(
     ("language", "total", "paid", "outstanding", "instruction"),
     [
-        ("en", "Total: 270.25 EUR", "Amount paid: 100.00 EUR", "Amount outstanding: 170.25 EUR",
+        ("en", "Total: €270.25", "Amount paid: €100.00", "Amount outstanding: €170.25",
          "transfer the amount outstanding"),
-        ("de", "Gesamt: 270.25 EUR", "Bezahlter Betrag: 100.00 EUR", "Offener Betrag: 170.25 EUR",
+        ("de", "Gesamt: 270,25\xa0€", "Bezahlter Betrag: 100,00\xa0€", "Offener Betrag: 170,25\xa0€",
          "überweisen Sie den offenen Betrag"),
-        ("fr", "Total: 270.25 EUR", "Montant payé: 100.00 EUR", "Reste à payer: 170.25 EUR", "virer le reste à payer"),
-        ("it", "Totale: 270.25 EUR", "Importo pagato: 100.00 EUR", "Importo residuo: 170.25 EUR",
+        ("fr", "Total: 270,25\xa0€", "Montant payé: 100,00\xa0€", "Reste à payer: 170,25\xa0€", "virer le reste à payer"),
+        ("it", "Totale: 270,25\xa0€", "Importo pagato: 100,00\xa0€", "Importo residuo: 170,25\xa0€",
          "versare l'importo residuo"),
-        ("es", "Total: 270.25 EUR", "Importe pagado: 100.00 EUR", "Importe pendiente: 170.25 EUR",
+        ("es", "Total: 270,25\xa0€", "Importe pagado: 100,00\xa0€", "Importe pendiente: 170,25\xa0€",
          "Transfiera el importe pendiente"),
     ],
 )
@@ -226,5 +226,5 @@ def test_a_partly_paid_invoices_reminder_asks_for_what_is_still_owed(language, t
     for row in (total, paid, outstanding):
         assert row in content.text
         assert row.split(": ")[1] in content.html
-    assert instruction in content.text
-    assert content.text.count("270.25 EUR") == 1  # only as the total, never as what is owed
+    assert instruction in " ".join(content.text.split())
+    assert content.text.count(total.split(": ")[1]) == 1  # only as the total, never as what is owed
