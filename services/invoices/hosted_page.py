@@ -1,8 +1,9 @@
 """The hosted invoice page: a public page per invoice at /i/<invoice id>/<token>, for the customer.
 
 No API key and no login: the 256-bit token is the credential (services.invoices.domain.hosted_link);
-the service keeps only its digest and compares digests in constant time, and anything that does not match answers the same 404 as an invoice that
-does not exist. The page shows the invoice, its status and what is still owed, and links its
+the service makes it again from the invoice's nonce and the deployment's secret and compares in
+constant time, and anything that does not match answers the same 404 as an invoice that does not
+exist. The page shows the invoice, its status and what is still owed, and links its
 Factur-X PDF (/i/<id>/<token>/pdf, rendered by documents/ from the same snapshot the mailer
 attaches). The page lists the invoice's issued credit notes (number, date, amount) and serves each
 one's PDF under the same token (/i/<id>/<token>/credit-notes/<credit note id>/pdf): they belong to
@@ -30,8 +31,9 @@ from documents.pdf import address_lines, one_line
 from documents.rendering import DocumentRenderer, RenderFailed
 from documents.texts import DocumentTexts, document_texts
 from services.invoices.adapters.invoices import Invoices
-from services.invoices.domain.hosted_link import token_matches
+from services.invoices.domain.hosted_link import HostedLinks
 from services.invoices.domain.invoice import Invoice
+from services.invoices.invoice_pdf import RETRY_AFTER_SECONDS, content_disposition, pdf_of
 
 PREFIX = "/i/"
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}"
@@ -63,8 +65,9 @@ class HostedInvoicePages:
     within DOCUMENT_RENDER_SECONDS, and is kept per invoice version (documents.rendering): a public
     route must not spend the consumer's CPU, and a page downloaded again renders nothing."""
 
-    def __init__(self, invoices: Invoices, renderer: DocumentRenderer | None = None) -> None:
+    def __init__(self, invoices: Invoices, links: HostedLinks, renderer: DocumentRenderer | None = None) -> None:
         self.invoices = invoices
+        self.links = links
         self.renderer = renderer or DocumentRenderer(processes=1)
 
     async def __call__(self, scope: dict[str, Any], receive, send) -> None:
@@ -86,19 +89,17 @@ class HostedInvoicePages:
         if document is None:
             await _respond(send, 404, b"text/plain; charset=utf-8", b"No such invoice page.\n")
         else:
-            await self._pdf(send, document, document.issuer or snapshot.issuer, snapshot.customer.language)
+            await self._pdf(send, document, snapshot)
 
-    async def _pdf(self, send, document: Source, issuer, language: str) -> None:
+    async def _pdf(self, send, document: Source, invoice: InvoiceSnapshot) -> None:
         try:
-            pdf = await self.renderer.document(document, issuer, language)
+            pdf = await pdf_of(self.renderer, document, invoice)
         except RenderFailed:
             await _respond(send, 503, b"text/plain; charset=utf-8",
                            b"The invoice document could not be prepared just now. Please try again in a minute.\n",
-                           [(b"retry-after", b"60")])
+                           [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
             return
-        filename = re.sub(r"[^A-Za-z0-9._-]+", "_", document.number or document.id)
-        await _respond(send, 200, b"application/pdf", pdf,
-                       [(b"content-disposition", f'attachment; filename="{filename}.pdf"'.encode())])
+        await _respond(send, 200, b"application/pdf", pdf, [(b"content-disposition", content_disposition(document).encode())])
 
     async def _invoice(self, path: str) -> tuple[Invoice, re.Match] | None:
         """The invoice the path names, and the path's parts, when the path's token is the invoice's."""
@@ -111,7 +112,7 @@ class HostedInvoicePages:
         for invoice in await self.invoices.with_id(match["invoice_id"]):
             if invoice.deleted or invoice.issuer is None:
                 continue
-            if token_matches(invoice.hosted_token_digest, match["token"]):
+            if invoice.opens_hosted_page(self.links, match["token"]):
                 return invoice, match
         return None
 

@@ -36,6 +36,7 @@ from tests.integration.harness import env
 from tests.integration.test_mailer import caught_at_least, caught_mails
 from tests.unit.invoices.test_hosted_link import finalized
 from tests.unit.invoices.test_hosted_page import _Aggregates, credit_notes_of
+from tests.unit.invoices.test_lifecycle import LINKS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / ".cache" / "test-artifacts"
@@ -44,7 +45,7 @@ CUSTOMER_NAME = "Dmitri Łukasiewicz <b>&</b> Söhne"
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    subprocess.run([REPO_ROOT / "deploy/chromium/install.sh"], check=True)
+    subprocess.run([REPO_ROOT / "deploy/test-tools/install.sh", "chromium"], check=True)
     downloads = tmp_path_factory.mktemp("downloads")
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
@@ -273,7 +274,7 @@ def test_the_page_lists_the_invoices_credit_notes_and_downloads_each_ones_pdf(br
     notes = credit_notes_of(invoice)
     monkeypatch.setattr(Invoice, "credit_note_snapshots", lambda self: notes)
     renderer = DocumentRenderer(0)
-    with served(HostedInvoicePages(_Aggregates(invoice), renderer)) as origin:
+    with served(HostedInvoicePages(_Aggregates(invoice), LINKS, renderer)) as origin:
         browser.get(f"{origin}/i/{invoice.id}/{finalized_event.hosted_token}")
         assert browser.find_element(By.ID, "number").text == f"Invoice {invoice.number}"
         rows = browser.find_elements(By.CSS_SELECTOR, "#credit-notes tr")
