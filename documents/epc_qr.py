@@ -50,5 +50,7 @@ def epc_qr(request: TransferRequest) -> segno.QRCode:
     """The QR code (error correction M, as EPC069-12 requires). Render it with segno: `.svg_inline()`
     for HTML, `.png_data_uri()` or `.save(buffer, kind="png")` for images."""
     amount = Decimal(request.amount).scaleb(-minor_unit_exponent("EUR"))
+    # UTF-8 (charset 1), not the smallest charset segno would pick: it chose ISO 8859-2 for a Polish
+    # name, which zbar (and so, likely, some banking apps) read as Latin-1.
     return helpers.make_epc_qr(name=request.payee, iban=request.iban, amount=amount, reference=request.reference,
-                               bic=request.bic)
+                               bic=request.bic, encoding="utf-8")

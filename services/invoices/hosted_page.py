@@ -26,6 +26,7 @@ from contracts.messages.common import InvoiceSnapshot
 from contracts.messages.credit_notes import CreditNoteSnapshot
 from contracts.references import format_in_groups
 from documents import locale
+from documents.epc_qr import epc_qr, transfer_request
 from documents.model import Source, document_of, issue_date
 from documents.pdf import address_lines, one_line
 from documents.rendering import DocumentRenderer, RenderFailed
@@ -56,6 +57,7 @@ h1{margin:.2rem 0 1rem}.status{display:inline-block;padding:.15rem .6rem;border-
 .void{background:#fbe4e4;color:#a01c1c}.notice{border:2px solid #a01c1c;color:#a01c1c;padding:.7rem;font-weight:bold}
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{padding:.35rem;border-bottom:1px solid #ddd;text-align:left}
 td.n,th.n{text-align:right}.owed{font-size:1.4rem;font-weight:bold}.parties{display:flex;gap:3rem}
+figure{float:right;margin:0 0 1rem 1rem;text-align:center;font-size:.8rem;color:#555}figure svg{display:block}
 a.download{display:inline-block;margin:1rem 0;padding:.6rem 1rem;background:#1b3d91;color:#fff;text-decoration:none;border-radius:.3rem}
 """
 
@@ -153,9 +155,10 @@ def page(invoice: InvoiceSnapshot, token: str, credit_notes: list[CreditNoteSnap
     if invoice.amount_paid:
         facts.append((texts.amount_paid, money(invoice.amount_paid)))
     payment = ""
-    if invoice.status == "open" and invoice.payee_iban:
-        payment = (f"<h2>{e(texts.payment)}</h2><p>{e(texts.iban)}: <span id=iban>{e(format_in_groups(invoice.payee_iban))}"
-                   f"</span><br>{e(texts.reference)}: <span id=reference>"
+    if invoice.status in ("open", "uncollectible") and invoice.payee_iban:
+        bic = f"<br>{e(texts.bic)}: <span id=bic>{e(invoice.payee_bic)}</span>" if invoice.payee_bic else ""
+        payment = (f"<h2>{e(texts.payment)}</h2>{_transfer_qr(invoice, texts)}<p>{e(texts.iban)}: <span id=iban>"
+                   f"{e(format_in_groups(invoice.payee_iban))}</span>{bic}<br>{e(texts.reference)}: <span id=reference>"
                    f"{e(format_in_groups(invoice.payment_reference or ''))}</span></p>")
     notice = f"<p class=notice id=void-notice>{e(texts.void_notice)}</p>" if invoice.status == "void" else ""
     pdf_link = f"{PREFIX}{e(invoice.id)}/{e(token)}/pdf"
@@ -188,6 +191,15 @@ def page(invoice: InvoiceSnapshot, token: str, credit_notes: list[CreditNoteSnap
         + (f"<p>{e(invoice.memo.strip())}</p>" if invoice.memo.strip() else "")
         + "</body></html>"
     )
+
+
+def _transfer_qr(invoice: InvoiceSnapshot, texts: DocumentTexts) -> str:
+    """The EPC transfer QR code as inline SVG (the page loads nothing but itself), while it applies."""
+    request = transfer_request(invoice)
+    if request is None:
+        return ""
+    svg = epc_qr(request).svg_inline(scale=4, border=4, title=texts.scan_to_pay, svgclass="qr")
+    return f"<figure id=transfer-qr>{svg}<figcaption>{html.escape(texts.scan_to_pay)}</figcaption></figure>"
 
 
 def _status_label(invoice: InvoiceSnapshot, texts: DocumentTexts) -> str:

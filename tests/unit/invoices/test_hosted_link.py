@@ -4,12 +4,15 @@ events that give it to the account's owner and by the link the invoice's mails c
 
 import base64
 import dataclasses
+from pathlib import Path
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from chassis.storage.memory import MemoryStore
 from contracts.messages.invoices import HostedLinkRotated, InvoiceFinalized, SendInvoice
 from contracts.messages.mail import HostedUrl
+from services.invoices.app import assemble
 from services.invoices.domain.errors import RuleViolation
 from services.invoices.domain.hosted_link import HostedLinks, public_base
 from services.invoices.domain.invoice import Invoice
@@ -132,3 +135,23 @@ def test_the_longest_link_fits_the_contracts_hosted_url():
     links = HostedLinks(secret=LINKS.secret, public_url=public_base("https://" + "b" * 280 + ".example"))
     url = links.url("a" * 100, "i" * 100, "nonce")
     assert TypeAdapter(HostedUrl).validate_python(url) == url
+
+
+@pytest.mark.parametrize("secret, file_text, starts", [
+    ("", None, False), ("short", None, False), ("", "from-a-file-" + "f" * 32 + "\n", True),
+    ("from-the-variable-" + "v" * 32, None, True)])
+async def test_the_invoices_service_starts_only_with_a_hosted_link_secret(tmp_path, secret, file_text, starts):
+    file = ""
+    if file_text is not None:
+        file = str(tmp_path / "hosted-link.secret")
+        Path(file).write_text(file_text)
+    settings = InvoicesSettings(hosted_link_secret=secret, hosted_link_secret_file=file,
+                                kafka_security_protocol="PLAINTEXT")
+    service, *_, links = assemble(settings, MemoryStore())
+    [check] = [hook for hook in service.startup_hooks if hook.__name__ == "require_the_hosted_link_secret"]
+    if starts:
+        await check()
+        assert links.secret == (secret or file_text.strip())
+    else:
+        with pytest.raises(RuntimeError, match="HOSTED_LINK_SECRET or HOSTED_LINK_SECRET_FILE is not set"):
+            await check()

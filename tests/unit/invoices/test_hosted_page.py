@@ -42,6 +42,18 @@ def test_a_void_invoice_says_so_and_that_nothing_is_owed():
     assert "id=iban" not in html
 
 
+def test_while_something_is_owed_the_page_shows_the_transfer_qr_code_inline_with_the_bic():
+    html = page(invoice(payee_bic="BNPAFRPPXXX"), TOKEN)
+    figure = html[html.index("<figure id=transfer-qr>"):html.index("</figure>")]
+    assert "<svg" in figure and "Mit Ihrer Banking-App scannen und bezahlen" in figure
+    assert "href" not in figure and "src=" not in figure  # inline: the page still loads nothing but itself
+    assert "<span id=bic>BNPAFRPPXXX</span>" in html
+    for settled in (invoice(status="paid", amount_paid=148115, amount_remaining=0),
+                    invoice(status="void", amount_remaining=0), invoice(currency="USD")):
+        assert "transfer-qr" not in page(settled, TOKEN)
+    assert "transfer-qr" in page(invoice(status="uncollectible"), TOKEN)
+
+
 class _StoredInvoice:
     """What the page reads of a stored invoice."""
 

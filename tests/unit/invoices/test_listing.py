@@ -2,6 +2,7 @@
 answers, on the in-memory store (the storage contract tests hold the real stores to the same)."""
 
 import base64
+import contextlib
 import csv
 import io
 from datetime import UTC, date, datetime, timedelta
@@ -93,11 +94,19 @@ async def test_pages_continue_after_the_last_position_shown(invoices):
 
 @pytest.fixture
 async def client(invoices):
+    async with api_client(invoices, DocumentRenderer(0)) as http:
+        yield http
+
+
+@contextlib.asynccontextmanager
+async def api_client(invoices: Invoices, renderer: DocumentRenderer):
+    """An HTTP client of the read API on `invoices`, with the key of account "acct" (and
+    `other_key`, one of "acct_other")."""
     service = SimpleNamespace(name="invoices", store=MemoryStore(), consumer=SimpleNamespace(handles=lambda m: lambda f: f),
                               on_startup=lambda hook: hook)
     read_api = ReadApi(service, description="")
     read_api.cursors = Cursors("the test deployment's secret")
-    api.routes(read_api, invoices, LINKS, DocumentRenderer(0))
+    api.routes(read_api, invoices, LINKS, renderer)
     keys = {account: new_api_key()[1] for account in ("acct", "acct_other")}
     for account, key in keys.items():
         await read_api.keys.add(created(key, account))
