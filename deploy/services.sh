@@ -16,8 +16,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 load_env
 
 ALL_SERVICES=(invoices numbering payments mailer)
-# The invoices service's hosted pages as this machine reaches them: the links its mails and read API give.
-export INVOICES_PUBLIC_URL="${INVOICES_PUBLIC_URL:-http://127.0.0.1:$INVOICES_HTTP_PORT}"
 SERVICES_DIR="$STACK_DIR/services"
 READY_TIMEOUT="${SERVICES_READY_TIMEOUT:-60}"
 

@@ -30,9 +30,14 @@ def qr_codes_on_first_page(pdf: bytes, dpi: int = 150) -> list[bytes]:
         source.write_bytes(pdf)
         subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-f", "1", "-l", "1", "-singlefile", str(source),
                         str(Path(directory, "page"))], check=True)
-        # -Sbinary: the code's bytes as they are, not converted by zbar's guess of their charset.
-        found = subprocess.run(["zbarimg", "--quiet", "--raw", "-Sbinary", "-Sqrcode.enable", "--nodbus",
-                                str(Path(directory, "page.png"))], capture_output=True)
+        return qr_codes_in_image(Path(directory, "page.png"))
+
+
+def qr_codes_in_image(image: Path) -> list[bytes]:
+    """The bytes of the QR codes zbar finds in an image (nothing found: [])."""
+    # -Sbinary: the code's bytes as they are, not converted by zbar's guess of their charset.
+    found = subprocess.run(["zbarimg", "--quiet", "--raw", "-Sbinary", "-Sqrcode.enable", "--nodbus", str(image)],
+                           capture_output=True)
     if found.returncode == 4:  # zbarimg: nothing found
         return []
     found.check_returncode()
