@@ -11,10 +11,12 @@ from services.invoices.adapters.invoices import Invoices, stored
 from services.invoices.adapters.listing import sort_positions
 from services.invoices.domain import dunning
 from services.invoices.domain.account import AccountSettings
+from services.invoices.domain.hosted_link import HostedLinks
 from services.invoices.domain.invoice import Invoice
 from tests.integration.factories import COMPANY_ADDRESS, COMPANY_TAX_ID, CUSTOMER_ADDRESS, PAYEE_IBAN, create_invoice
 
 CHUNK = 1000
+LINKS = HostedLinks(secret="bench-secret-of-the-stored-invoices-0123")
 NOW = datetime.now(UTC)
 ACCOUNT = AccountSettings(id="acct_stored", company_name="Stored Ltd", sender_email="billing@stored.example",
                           payee_iban=PAYEE_IBAN, default_days_until_due=14, company_address=COMPANY_ADDRESS,
@@ -37,7 +39,7 @@ def sample_invoice(variant: int = 0, invoice_id: str = "inv_stored_0", account_i
     invoice = Invoice.create(command, account_id, **who)
     if status != "draft":
         invoice.request_finalization(ACCOUNT, f"{account_id}/INV-{{yyyy}}-{{seq:05}}", **who)
-        invoice.finalize(f"INV-{NOW:%Y}-{variant:07d}", **who)
+        invoice.finalize(f"INV-{NOW:%Y}-{variant:07d}", links=LINKS, **who)
     if status == "void":
         invoice.void(reason="issued twice", **who)
     if status == "paid":

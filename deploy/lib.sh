@@ -149,14 +149,20 @@ pg_new_password() (
     mv "$dir/$1.password.tmp" "$dir/$1.password"
 )
 
-# The secret the services' read APIs sign their cursors with (CURSOR_SECRET_FILE, deploy/env/*.env): one
-# per stack, 256 random bits made on the first start and kept, readable by its owner only.
-ensure_cursor_secret() (
-    [[ -s "$CURSOR_SECRET_FILE" ]] && exit 0
+# The services' HTTP secrets (deploy/env/*.env): the key the read APIs sign their cursors with
+# (CURSOR_SECRET_FILE) and the one the invoices service makes hosted page tokens with
+# (HOSTED_LINK_SECRET_FILE). One each per stack, made on the first start and kept.
+ensure_http_secrets() {
+    ensure_secret "$CURSOR_SECRET_FILE" && ensure_secret "$HOSTED_LINK_SECRET_FILE"
+}
+
+# ensure_secret <file>: 256 random bits in hex, made once, readable by its owner only.
+ensure_secret() (
+    [[ -s "$1" ]] && exit 0
     umask 077
-    mkdir -p "$(dirname "$CURSOR_SECRET_FILE")"
-    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$CURSOR_SECRET_FILE.tmp"
-    mv "$CURSOR_SECRET_FILE.tmp" "$CURSOR_SECRET_FILE"
+    mkdir -p "$(dirname "$1")"
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$1.tmp"
+    mv "$1.tmp" "$1"
 )
 
 # pg_role_url <role>: the URL a service connects with: its own role, password and database.

@@ -66,6 +66,8 @@ if [[ "${1:-}" == --bench ]]; then
 fi
 
 [[ $# -gt 0 ]] || set -- -q
+# The Debian tools the tests drive (Chromium, pdftoppm, zbarimg), installed on the first run.
+deploy/test-tools/install.sh
 set +e
 "$PY" -m pytest "$@"
 rc=$?

@@ -7,8 +7,9 @@
 # `.venv/bin/python -m services.<name>` with that env plus HTTP_PORT=<its public port>, INTERNAL_PORT=<its
 # operators' port> and its own Kafka principal (KAFKA_SASL_USERNAME=<name>,
 # KAFKA_SASL_PASSWORD_FILE=$KAFKA_CREDENTIALS_DIR/<name>.password), and must answer GET /readyz on its
-# internal port with 200 once it is ready. The read APIs sign cursors with $CURSOR_SECRET_FILE (made here
-# if the stack has none yet). Logs and pid files: $STACK_DIR/services/<name>.{log,pid}.
+# internal port with 200 once it is ready. The read APIs sign cursors with $CURSOR_SECRET_FILE, the invoices
+# service makes hosted page tokens with $HOSTED_LINK_SECRET_FILE (both made here if the stack has none yet) and
+# links its pages under INVOICES_PUBLIC_URL, its own HTTP address on this machine. Logs and pid files: $STACK_DIR/services/<name>.{log,pid}.
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -100,7 +101,7 @@ case "$cmd" in
 up)
     require_venv
     mkdir -p "$SERVICES_DIR"
-    ensure_cursor_secret
+    ensure_http_secrets
     # Services need the infrastructure; fail early with a pointer instead of four confusing service logs.
     if ! "$REPO_ROOT/deploy/stack.sh" status >/dev/null 2>&1; then
         die "the $STACK_NAME stack is not fully running; run 'STACK_NAME=$STACK_NAME deploy/stack.sh up' first"

@@ -553,7 +553,7 @@ fi
 case "$cmd" in
 up)
     require_venv
-    ensure_cursor_secret
+    ensure_http_secrets
     in_parallel up_one "${components[@]}" || die "stack $STACK_NAME did not come up (see above)"
     say "stack up: ${components[*]}"
     ;;

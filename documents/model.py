@@ -17,6 +17,7 @@ from typing import Literal
 from contracts.messages.common import Customer, InvoiceSnapshot, PrecedingInvoice, PricedLine
 from contracts.messages.credit_notes import CreditNoteSnapshot
 from contracts.tax import VatCategory, vat_category
+from documents.epc_qr import TransferRequest, transfer_request
 
 DocumentKind = Literal["invoice", "credit_note"]
 Source = InvoiceSnapshot | CreditNoteSnapshot
@@ -52,7 +53,9 @@ class Document:
     amount_remaining: int = 0
     settled: int = 0  # what the XML states as prepaid (BT-113), so that its amount due (BT-115) is what is owed
     payee_iban: str | None = None
+    payee_bic: str | None = None
     payment_reference: str | None = None
+    transfer: TransferRequest | None = None  # what the transfer QR code asks for, while it applies
     voided_at: datetime | None = None
     corrects: PrecedingInvoice | None = None  # the invoice a credit note corrects, or a revision replaces
     credit: Credit | None = None
@@ -74,8 +77,8 @@ def _invoice(invoice: InvoiceSnapshot) -> Document:
         customer=invoice.customer, lines=invoice.lines, subtotal=invoice.subtotal, tax=invoice.tax,
         total=invoice.total, issued_on=issue_date(invoice), memo=invoice.memo, due_date=invoice.due_date,
         amount_paid=invoice.amount_paid, amount_remaining=invoice.amount_remaining, settled=_settled(invoice),
-        payee_iban=invoice.payee_iban, payment_reference=invoice.payment_reference, voided_at=invoice.voided_at,
-        corrects=invoice.replaces,
+        payee_iban=invoice.payee_iban, payee_bic=invoice.payee_bic, payment_reference=invoice.payment_reference,
+        transfer=transfer_request(invoice), voided_at=invoice.voided_at, corrects=invoice.replaces,
     )
 
 

@@ -45,6 +45,8 @@ class DocumentTexts:
     credited_to_balance: str
     credit_notes: str  # the hosted invoice page's list of them
     exemption_notes: dict[str, str]  # by VAT category (contracts.tax): why a line bears no VAT
+    bic: str
+    scan_to_pay: str  # the caption of the transfer QR code (documents.epc_qr)
 
     def title_of(self, kind: str) -> str:
         return self.credit_note_title if kind == "credit_note" else self.document_title
@@ -66,6 +68,7 @@ ENGLISH = DocumentTexts(
     credit_note_title="Credit note", credit_note_date="Issue date", corrects="Corrects invoice {number} of {date}",
     credited_against_invoice="Deducted from the invoice", refunded="Refunded to you",
     credited_to_balance="Credited to your balance", credit_notes="Credit notes",
+    bic="BIC", scan_to_pay="Scan to pay with your banking app",
     exemption_notes={"AE": "reverse charge", "G": "export outside the EU, VAT exempt", "E": "VAT exempt"},
 )
 GERMAN = DocumentTexts(
@@ -81,6 +84,7 @@ GERMAN = DocumentTexts(
     credit_note_title="Gutschrift", credit_note_date="Gutschriftsdatum", corrects="Korrigiert Rechnung {number} vom {date}",
     credited_against_invoice="Mit der Rechnung verrechnet", refunded="Wird Ihnen erstattet",
     credited_to_balance="Ihrem Guthaben gutgeschrieben", credit_notes="Gutschriften",
+    bic="BIC", scan_to_pay="Mit Ihrer Banking-App scannen und bezahlen",
     exemption_notes={"AE": "Steuerschuldnerschaft des Leistungsempfängers", "G": "steuerfreie Ausfuhr",
                      "E": "steuerfrei"},
 )
@@ -98,6 +102,7 @@ FRENCH = DocumentTexts(
     credit_note_title="Avoir", credit_note_date="Date de l'avoir", corrects="Rectifie la facture {number} du {date}",
     credited_against_invoice="Déduit de la facture", refunded="Remboursé", credited_to_balance="Porté à votre crédit",
     credit_notes="Avoirs",
+    bic="BIC", scan_to_pay="Scannez pour payer avec votre appli bancaire",
     exemption_notes={"AE": "autoliquidation", "G": "exportation hors UE, exonérée de TVA", "E": "exonération de TVA"},
 )
 ITALIAN = DocumentTexts(
@@ -113,6 +118,7 @@ ITALIAN = DocumentTexts(
     credit_note_title="Nota di credito", credit_note_date="Data della nota", corrects="Rettifica la fattura {number} del {date}",
     credited_against_invoice="Detratto dalla fattura", refunded="Rimborsato", credited_to_balance="Accreditato sul saldo",
     credit_notes="Note di credito",
+    bic="BIC", scan_to_pay="Inquadra per pagare con la tua app bancaria",
     exemption_notes={"AE": "inversione contabile", "G": "esportazione fuori dall'UE, non imponibile",
                      "E": "esente IVA"},
 )
@@ -129,6 +135,7 @@ SPANISH = DocumentTexts(
     credit_note_title="Nota de abono", credit_note_date="Fecha de emisión", corrects="Rectifica la factura {number} del {date}",
     credited_against_invoice="Descontado de la factura", refunded="Reembolsado", credited_to_balance="Abonado a su saldo",
     credit_notes="Notas de abono",
+    bic="BIC", scan_to_pay="Escanee para pagar con su app bancaria",
     exemption_notes={"AE": "inversión del sujeto pasivo", "G": "exportación fuera de la UE, exenta",
                      "E": "exento de IVA"},
 )

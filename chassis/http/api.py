@@ -3,8 +3,8 @@ document at /docs/openapi.json on the internal port (chassis.service.ServiceApp)
 the caller's account from its API key (`Account`).
 
 The document declares every status a route answers: 401, 422 and 503 every route (the key, the
-input guard and the store), 400 a route that takes a cursor and 404 a route that names an invoice,
-each route saying so with `refuses(...)`; tests/unit/test_read_api_contract.py holds every route to it.
+input guard and the store), 400 a route that takes a cursor, 404 a route that names an invoice and
+409 a route that serves a document (a draft has none), each route saying so with `refuses(...)`; tests/unit/test_read_api_contract.py holds every route to it.
 """
 
 from typing import Annotated, Any
@@ -42,6 +42,7 @@ RESPONSES: dict[int, dict[str, Any]] = {
                                            "filter and sort"},
     401: {"model": Problem, "description": "No API key, or one that is unknown or revoked"},
     404: {"model": Problem, "description": "No such invoice among the account's"},
+    409: {"model": Problem, "description": "The invoice is a draft: it has no document until it is finalized"},
     422: {"model": InvalidRequest, "description": "A parameter is invalid: not of its type or range, not "
                                                   "UTF-8, longer than 1000 characters, or holding a control "
                                                   "character"},

@@ -12,3 +12,5 @@ for name in KAFKA_ADMIN KAFKA_CONTROLLER KAFKA_TLS KAFKA_INVOICES KAFKA_NUMBERIN
 done
 # The read APIs' cursor signing key: changing it only makes cursors handed out before refused (400).
 echo "CURSOR_SECRET=$(secret)"
+# The key of the hosted pages' tokens: changing it changes every invoice's page address (the old ones 404).
+echo "HOSTED_LINK_SECRET=$(secret)"

@@ -1,5 +1,6 @@
 """invoices' read API: the account's invoices listed, filtered, sorted, exported as CSV, one by
-one with their flags and payments, and their history. Served from the invoices' own documents."""
+one with their flags, payments and hosted page address, their history, and their Factur-X PDF.
+Served from the invoices' own documents."""
 
 import csv
 import io
@@ -8,17 +9,20 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import HTTPException, Path, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from chassis.http.api import ReadApi, refuses
 from chassis.http.pagination import Page
 from contracts.messages.common import InvoiceSnapshot
 from contracts.money import format_amount
+from documents.rendering import DocumentRenderer, RenderFailed
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.adapters.listing import SORT_FIELDS, InvoiceFilter, position
 from services.invoices.domain.figures import counted_total, is_partially_paid
+from services.invoices.domain.hosted_link import HostedLinks
 from services.invoices.domain.invoice import HistoryEntry, Invoice, Payment, Status
+from services.invoices.invoice_pdf import RETRY_AFTER_SECONDS, content_disposition, pdf_of
 
 Sort = Literal[tuple(f"{sign}{field}" for field in SORT_FIELDS for sign in ("", "-"))]
 EXPORT_BATCH = 1000  # rows written to the response at once
@@ -43,6 +47,10 @@ class ListQuery(InvoiceQuery):
         return "invoices " + self.model_dump_json(exclude={"limit", "cursor"})
 
 
+_HOSTED_URL = ("The invoice's hosted page, for its customer: <INVOICES_PUBLIC_URL>/i/<id>/<token>. Null for a "
+               "draft, or where the deployment has no public URL")
+
+
 class CreditNoteListed(BaseModel):
     id: str
     number: str
@@ -64,6 +72,7 @@ class InvoiceSummary(BaseModel):
     past_due: bool
     payment_pending: bool = Field(default=False, description="A transfer for it is on its way (payment.pending)")
     last_sent_at: datetime | None
+    hosted_url: str | None = Field(default=None, description=_HOSTED_URL)
 
 
 class Flags(BaseModel):
@@ -77,6 +86,7 @@ class InvoiceDetail(BaseModel):
     invoice: InvoiceSnapshot
     flags: Flags
     payments: list[Payment]
+    hosted_url: str | None = Field(default=None, description=_HOSTED_URL)
 
 
 class History(BaseModel):
@@ -92,6 +102,9 @@ class CurrencyTotals(BaseModel):
     amount_remaining: int
 
 
+_PDF = {"content": {"application/pdf": {}},
+        "description": "The Factur-X PDF, as an attachment named <number>.pdf"}
+
 # An invoice's issued credit notes follow its row, one row each: `document_type` says which a row is
 # and `corrects` names a credit note's invoice. Their amounts are as the credit note prints them
 # (positive: what it takes back), so the CSV says what the documents say.
@@ -102,8 +115,11 @@ CSV_COLUMNS = ["id", "number", "status", "customer", "customer_email", "currency
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def summary(listing: dict) -> InvoiceSummary:
-    return InvoiceSummary.model_validate(listing)
+def summary(document: dict, links: HostedLinks) -> InvoiceSummary:
+    """A list row, from the stored document (its listing, and the nonce its page address is made from)."""
+    listing = document["listing"]
+    hosted_url = links.url(document["account_id"], listing["id"], document.get("hosted_link_nonce"))
+    return InvoiceSummary.model_validate({**listing, "hosted_url": hosted_url})
 
 
 def text_cell(value: str | None) -> str | None:
@@ -156,7 +172,7 @@ async def csv_lines(first: dict | None, documents: AsyncIterator[dict]) -> Async
     yield buffer.getvalue()
 
 
-def detail(invoice: Invoice) -> InvoiceDetail:
+def detail(invoice: Invoice, links: HostedLinks) -> InvoiceDetail:
     snapshot = invoice.snapshot()
     return InvoiceDetail(
         invoice=snapshot.model_copy(update={"version": invoice.version}),
@@ -166,10 +182,11 @@ def detail(invoice: Invoice) -> InvoiceDetail:
             last_sent_at=invoice.last_sent_at, last_sent_to=invoice.last_sent_to,
         ),
         payments=invoice.payments,
+        hosted_url=invoice.hosted_url(links),
     )
 
 
-def routes(api: ReadApi, invoices: Invoices) -> None:
+def routes(api: ReadApi, invoices: Invoices, links: HostedLinks, renderer: DocumentRenderer) -> None:
     app, Account = api.app, api.Account
     InvoiceId = Annotated[str, Path(description="The invoice id")]
 
@@ -188,7 +205,7 @@ def routes(api: ReadApi, invoices: Invoices) -> None:
         documents = await invoices.page(account, query, sort, descending, query.limit + 1, after)
         page = api.cursors.page_of(documents, query.limit, lambda document: position(document, sort), account,
                                    query.scope)
-        return Page[InvoiceSummary](data=[summary(document["listing"]) for document in page.data],
+        return Page[InvoiceSummary](data=[summary(document, links) for document in page.data],
                                     has_more=page.has_more,
                                     next_cursor=page.next_cursor)
 
@@ -228,12 +245,29 @@ def routes(api: ReadApi, invoices: Invoices) -> None:
         invoice = await invoices.by_number(account, number)
         if invoice is None:
             raise HTTPException(404, "No such invoice.")
-        return detail(invoice)
+        return detail(invoice, links)
 
     @app.get("/v1/invoices/{invoice_id}", response_model=InvoiceDetail, tags=["invoices"], responses=refuses(404))
     async def show_invoice(account: Account, invoice_id: InvoiceId) -> InvoiceDetail:
-        """One invoice with its flags and payments (void ones too)."""
-        return detail(await invoice_of(account, invoice_id))
+        """One invoice with its flags, payments and hosted page address (void ones too)."""
+        return detail(await invoice_of(account, invoice_id), links)
+
+    @app.get("/v1/invoices/{invoice_id}/pdf", tags=["invoices"], response_class=Response,
+             responses={**refuses(404, 409), 200: _PDF})
+    async def invoice_pdf(account: Account, invoice_id: InvoiceId) -> Response:
+        """The invoice's Factur-X PDF (PDF/A-3 with its CII XML): the document its mails attach and
+        its hosted page serves. While it renders too long or fails: 503 with Retry-After."""
+        invoice = await invoice_of(account, invoice_id)
+        if invoice.status == "draft":
+            raise HTTPException(409, "The invoice is a draft and has no document yet; finalize it first.")
+        snapshot = invoice.snapshot()
+        try:
+            pdf = await pdf_of(renderer, snapshot, snapshot)
+        except RenderFailed:
+            raise HTTPException(503, "The invoice document could not be prepared just now; try again in a minute.",
+                                headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
+        return Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": content_disposition(snapshot)})
 
     @app.get("/v1/invoices/{invoice_id}/history", response_model=History, tags=["invoices"], responses=refuses(404))
     async def invoice_history(account: Account, invoice_id: InvoiceId) -> History:

@@ -41,6 +41,7 @@ from services.invoices.adapters.quote_links import QuoteLinks
 from services.invoices.clock import Clock
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.errors import RuleViolation
+from services.invoices.domain.hosted_link import HostedLinks
 from services.invoices.domain.invoice import Invoice, Payment
 
 # How far ahead of this instance's clock another instance's may be: a clock command for a moment
@@ -57,8 +58,9 @@ _MAIL_DROPPED = {
 
 class InvoiceHandlers:
     def __init__(self, service: Service, invoices: Invoices, accounts: Accounts, quotes: QuoteLinks,
-                 clock: Clock, balances: CustomerBalances):
+                 clock: Clock, balances: CustomerBalances, links: HostedLinks):
         self.invoices = invoices
+        self.links = links
         self.balances = balances
         self.accounts = accounts
         self.quotes = quotes
@@ -135,7 +137,8 @@ class InvoiceHandlers:
             else:
                 # Read, not changed: the balance's own writer takes from it (customer_balance.apply).
                 available = await self.balances.available(context.account_id, invoice.customer.id, invoice.currency)
-                applied = invoice.finalize(event.number, balance_available=available, **self.who(context))
+                applied = invoice.finalize(event.number, balance_available=available, links=self.links,
+                                           **self.who(context))
             if applied:
                 await context.uow.commit()
 
@@ -169,13 +172,13 @@ class InvoiceHandlers:
             if command.at > who["now"] + CLOCK_SKEW:
                 raise RuleViolation("nothing_due", f"The moment {command.at.isoformat()} has not come yet.")
             schedule = (await self.accounts.settings_of(context.account_id)).reminder_schedule
-            invoice.run_clock(schedule, **{**who, "now": max(who["now"], command.at)})
+            invoice.run_clock(schedule, links=self.links, **{**who, "now": max(who["now"], command.at)})
             await context.uow.commit()
 
         @handles(SendInvoice)
         async def send_invoice(context: HandlerContext, command: SendInvoice) -> None:
             invoice = await self.load(context, command.invoice_id)
-            invoice.request_send(command, **self.who(context))
+            invoice.request_send(command, links=self.links, **self.who(context))
             await context.uow.commit()
 
         @handles(MailQueued)
@@ -254,7 +257,7 @@ class InvoiceHandlers:
         @handles(RotateHostedLink)
         async def rotate_hosted_link(context: HandlerContext, command: RotateHostedLink) -> None:
             invoice = await self.load(context, command.invoice_id)
-            invoice.rotate_hosted_link(reason=command.reason, **self.who(context))
+            invoice.rotate_hosted_link(reason=command.reason, links=self.links, **self.who(context))
             await context.uow.commit()
 
         @handles(MarkInvoiceUncollectible)
@@ -307,7 +310,7 @@ class InvoiceHandlers:
         @handles(SendCreditNote)
         async def send_credit_note(context: HandlerContext, command: SendCreditNote) -> None:
             invoice = await self.load(context, command.invoice_id)
-            invoice.request_credit_note_send(command, **self.who(context))
+            invoice.request_credit_note_send(command, links=self.links, **self.who(context))
             await context.uow.commit()
 
     # --- shared steps ---------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The hosted invoice page: a public page per invoice at /i/<invoice id>/<token>, for the customer.
 
 No API key and no login: the 256-bit token is the credential (services.invoices.domain.hosted_link);
-the service keeps only its digest and compares digests in constant time, and anything that does not match answers the same 404 as an invoice that
-does not exist. The page shows the invoice, its status and what is still owed, and links its
+the service makes it again from the invoice's nonce and the deployment's secret and compares in
+constant time, and anything that does not match answers the same 404 as an invoice that does not
+exist. The page shows the invoice, its status and what is still owed, and links its
 Factur-X PDF (/i/<id>/<token>/pdf, rendered by documents/ from the same snapshot the mailer
 attaches). The page lists the invoice's issued credit notes (number, date, amount) and serves each
 one's PDF under the same token (/i/<id>/<token>/credit-notes/<credit note id>/pdf): they belong to
@@ -25,13 +26,15 @@ from contracts.messages.common import InvoiceSnapshot
 from contracts.messages.credit_notes import CreditNoteSnapshot
 from contracts.references import format_in_groups
 from documents import locale
+from documents.epc_qr import epc_qr, transfer_request
 from documents.model import Source, document_of, issue_date
 from documents.pdf import address_lines, one_line
 from documents.rendering import DocumentRenderer, RenderFailed
 from documents.texts import DocumentTexts, document_texts
 from services.invoices.adapters.invoices import Invoices
-from services.invoices.domain.hosted_link import token_matches
+from services.invoices.domain.hosted_link import HostedLinks
 from services.invoices.domain.invoice import Invoice
+from services.invoices.invoice_pdf import RETRY_AFTER_SECONDS, content_disposition, pdf_of
 
 PREFIX = "/i/"
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}"
@@ -55,6 +58,7 @@ h1{margin:.2rem 0 1rem}.status{display:inline-block;padding:.15rem .6rem;border-
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{padding:.35rem;border-bottom:1px solid #ddd;text-align:left}
 td.n,th.n{text-align:right}.owed{font-size:1.4rem;font-weight:bold}.parties{display:flex;gap:3rem}
 .pending{background:#fff4d6;color:#7a5200;padding:.15rem .6rem}
+figure{float:right;margin:0 0 1rem 1rem;text-align:center;font-size:.8rem;color:#555}figure svg{display:block}
 a.download{display:inline-block;margin:1rem 0;padding:.6rem 1rem;background:#1b3d91;color:#fff;text-decoration:none;border-radius:.3rem}
 """
 
@@ -64,8 +68,9 @@ class HostedInvoicePages:
     within DOCUMENT_RENDER_SECONDS, and is kept per invoice version (documents.rendering): a public
     route must not spend the consumer's CPU, and a page downloaded again renders nothing."""
 
-    def __init__(self, invoices: Invoices, renderer: DocumentRenderer | None = None) -> None:
+    def __init__(self, invoices: Invoices, links: HostedLinks, renderer: DocumentRenderer | None = None) -> None:
         self.invoices = invoices
+        self.links = links
         self.renderer = renderer or DocumentRenderer(processes=1)
 
     async def __call__(self, scope: dict[str, Any], receive, send) -> None:
@@ -87,19 +92,17 @@ class HostedInvoicePages:
         if document is None:
             await _respond(send, 404, b"text/plain; charset=utf-8", b"No such invoice page.\n")
         else:
-            await self._pdf(send, document, document.issuer or snapshot.issuer, snapshot.customer.language)
+            await self._pdf(send, document, snapshot)
 
-    async def _pdf(self, send, document: Source, issuer, language: str) -> None:
+    async def _pdf(self, send, document: Source, invoice: InvoiceSnapshot) -> None:
         try:
-            pdf = await self.renderer.document(document, issuer, language)
+            pdf = await pdf_of(self.renderer, document, invoice)
         except RenderFailed:
             await _respond(send, 503, b"text/plain; charset=utf-8",
                            b"The invoice document could not be prepared just now. Please try again in a minute.\n",
-                           [(b"retry-after", b"60")])
+                           [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
             return
-        filename = re.sub(r"[^A-Za-z0-9._-]+", "_", document.number or document.id)
-        await _respond(send, 200, b"application/pdf", pdf,
-                       [(b"content-disposition", f'attachment; filename="{filename}.pdf"'.encode())])
+        await _respond(send, 200, b"application/pdf", pdf, [(b"content-disposition", content_disposition(document).encode())])
 
     async def _invoice(self, path: str) -> tuple[Invoice, re.Match] | None:
         """The invoice the path names, and the path's parts, when the path's token is the invoice's."""
@@ -112,7 +115,7 @@ class HostedInvoicePages:
         for invoice in await self.invoices.with_id(match["invoice_id"]):
             if invoice.deleted or invoice.issuer is None:
                 continue
-            if token_matches(invoice.hosted_token_digest, match["token"]):
+            if invoice.opens_hosted_page(self.links, match["token"]):
                 return invoice, match
         return None
 
@@ -157,9 +160,11 @@ def page(invoice: InvoiceSnapshot, token: str, credit_notes: list[CreditNoteSnap
         # A transfer on its way: the page says so instead of asking to pay, unless it leaves something owed.
         sent = locale.money(invoice.payment_pending_amount, currency, language)
         payment = f"<p class=pending id=payment-pending>{e(texts.payment_pending_notice.format(amount=sent))}</p>"
-    if invoice.status == "open" and invoice.payee_iban and invoice.payment_pending_amount < invoice.amount_remaining:
-        payment += (f"<h2>{e(texts.payment)}</h2><p>{e(texts.iban)}: <span id=iban>{e(format_in_groups(invoice.payee_iban))}"
-                   f"</span><br>{e(texts.reference)}: <span id=reference>"
+    if (invoice.status in ("open", "uncollectible") and invoice.payee_iban
+            and invoice.payment_pending_amount < invoice.amount_remaining):
+        bic = f"<br>{e(texts.bic)}: <span id=bic>{e(invoice.payee_bic)}</span>" if invoice.payee_bic else ""
+        payment += (f"<h2>{e(texts.payment)}</h2>{_transfer_qr(invoice, texts)}<p>{e(texts.iban)}: <span id=iban>"
+                    f"{e(format_in_groups(invoice.payee_iban))}</span>{bic}<br>{e(texts.reference)}: <span id=reference>"
                    f"{e(format_in_groups(invoice.payment_reference or ''))}</span></p>")
     notice = f"<p class=notice id=void-notice>{e(texts.void_notice)}</p>" if invoice.status == "void" else ""
     pdf_link = f"{PREFIX}{e(invoice.id)}/{e(token)}/pdf"
@@ -192,6 +197,15 @@ def page(invoice: InvoiceSnapshot, token: str, credit_notes: list[CreditNoteSnap
         + (f"<p>{e(invoice.memo.strip())}</p>" if invoice.memo.strip() else "")
         + "</body></html>"
     )
+
+
+def _transfer_qr(invoice: InvoiceSnapshot, texts: DocumentTexts) -> str:
+    """The EPC transfer QR code as inline SVG (the page loads nothing but itself), while it applies."""
+    request = transfer_request(invoice)
+    if request is None:
+        return ""
+    svg = epc_qr(request).svg_inline(scale=4, border=4, title=texts.scan_to_pay, svgclass="qr")
+    return f"<figure id=transfer-qr>{svg}<figcaption>{html.escape(texts.scan_to_pay)}</figcaption></figure>"
 
 
 def _status_label(invoice: InvoiceSnapshot, texts: DocumentTexts) -> str:

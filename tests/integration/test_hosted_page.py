@@ -26,16 +26,18 @@ from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
 
 from contracts.messages.common import Address, Customer
-from contracts.messages.invoices import FinalizeInvoice, RotateHostedLink, SendInvoice, VoidInvoice
+from contracts.messages.invoices import FinalizeInvoice, MarkInvoicePaid, RotateHostedLink, SendInvoice, VoidInvoice
 from documents.rendering import DocumentRenderer
 from services.invoices.domain.invoice import Invoice
 from services.invoices.hosted_page import HostedInvoicePages
-from tests.integration.factories import CUSTOMER_ADDRESS, configure_account, create_invoice
+from tests.integration.factories import CUSTOMER_ADDRESS, PAYEE_IBAN, configure_account, create_invoice
 from tests.integration.harness import database_conninfo as conninfo
 from tests.integration.harness import env
 from tests.integration.test_mailer import caught_at_least, caught_mails
+from tests.unit.documents.qr_codes import epc_fields, qr_codes_in_image
 from tests.unit.invoices.test_hosted_link import finalized
 from tests.unit.invoices.test_hosted_page import _Aggregates, credit_notes_of
+from tests.unit.invoices.test_lifecycle import LINKS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / ".cache" / "test-artifacts"
@@ -44,7 +46,7 @@ CUSTOMER_NAME = "Dmitri Łukasiewicz <b>&</b> Söhne"
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    subprocess.run([REPO_ROOT / "deploy/chromium/install.sh"], check=True)
+    subprocess.run([REPO_ROOT / "deploy/test-tools/install.sh", "chromium"], check=True)
     downloads = tmp_path_factory.mktemp("downloads")
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
@@ -108,7 +110,8 @@ async def test_the_hosted_page_shows_the_invoice_downloads_its_pdf_and_stays_rea
     await caught_at_least(smtp_catcher_url, to, 1)
     [mail] = await caught_mails(smtp_catcher_url, to)
     [attachment] = list(mail.iter_attachments())
-    assert finalized["hosted_token"] not in mail.as_string()
+    [command] = [r for r in event_log.records if r.type == "mail.send_invoice" and r.key == invoice_id]
+    assert command.data["hosted_url"] == page_url(finalized)  # the page the mail links
 
     browser.get(page_url(finalized))
     assert browser.find_element(By.ID, "number").text == f"Rechnung {invoice['number']}"
@@ -118,6 +121,13 @@ async def test_the_hosted_page_shows_the_invoice_downloads_its_pdf_and_stays_rea
     assert not browser.find_elements(By.CSS_SELECTOR, ".parties b b")  # and no markup of the user's
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "hosted-invoice-page.png"))
+    # The transfer QR code as the browser draws it, decoded from its screenshot.
+    code = browser.find_element(By.ID, "transfer-qr")
+    assert code.text == "Mit Ihrer Banking-App scannen und bezahlen"
+    code.screenshot(str(ARTIFACTS / "hosted-invoice-page-qr.png"))
+    fields = epc_fields(qr_codes_in_image(ARTIFACTS / "hosted-invoice-page-qr.png")[0])
+    assert (fields["iban"], fields["amount"], fields["reference"]) == (PAYEE_IBAN, "EUR1473.5",
+                                                                       invoice["payment_reference"])
 
     browser.find_element(By.ID, "download").click()
     pdf = downloaded(browser.downloads, f"{invoice['number']}.pdf")
@@ -129,7 +139,27 @@ async def test_the_hosted_page_shows_the_invoice_downloads_its_pdf_and_stays_rea
     assert browser.find_element(By.ID, "status").text == "STORNIERT"
     assert browser.find_element(By.ID, "void-notice").text == "Diese Rechnung wurde storniert. Es ist nichts zu zahlen."
     assert words(browser.find_element(By.ID, "amount-owed").text) == "0,00 €"
+    assert not browser.find_elements(By.ID, "transfer-qr")
     browser.save_screenshot(str(ARTIFACTS / "hosted-invoice-page-void.png"))
+
+
+async def test_a_paid_invoices_page_shows_no_transfer_qr_code(services, producer, event_log, account_id, browser):
+    await producer.send(configure_account(account_id), account_id=account_id)
+    await event_log.wait_for_type("account.configured", account_id)
+    invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
+    await producer.send(create_invoice(invoice_id), account_id=account_id)
+    await event_log.wait_for_type("invoice.created", invoice_id)
+    await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
+    finalized = (await event_log.wait_for_type("invoice.finalized", invoice_id)).data
+    browser.get(page_url(finalized))
+    assert browser.find_element(By.ID, "transfer-qr").is_displayed()
+    await producer.send(MarkInvoicePaid(invoice_id=invoice_id), account_id=account_id)
+    await event_log.wait_for_type("invoice.paid", invoice_id)
+    browser.get(page_url(finalized))
+    assert browser.find_element(By.ID, "status").text == "PAID"
+    assert not browser.find_elements(By.ID, "transfer-qr") and not browser.find_elements(By.ID, "iban")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "hosted-invoice-page-paid.png"))
 
 
 async def test_a_rotated_or_wrong_token_answers_404_and_the_new_one_works(services, producer, event_log, account_id):
@@ -160,11 +190,12 @@ async def test_a_rotated_or_wrong_token_answers_404_and_the_new_one_works(servic
         assert invoice["number"] in document_of(download.content)[0]
 
 
-async def test_the_token_is_in_no_snapshot_no_mail_command_no_mail_job_and_not_in_the_store(
+async def test_the_token_is_in_no_snapshot_and_not_in_the_invoices_store(
     services, producer, event_log, account_id, smtp_catcher_url
 ):
-    """Handed out once, beside the snapshot of the event that gives it to the account; every other
-    record on the bus and what the services store hold no trace of it (invoices keeps a digest)."""
+    """Handed out beside the snapshot of the events that give it to the account, and in the link of
+    the mails about the invoice (hosted_url); no other record on the bus holds it, and the invoices
+    service stores only the nonce it makes it from (the mailer keeps the mails it sends, links included)."""
     await producer.send(configure_account(account_id), account_id=account_id)
     await event_log.wait_for_type("account.configured", account_id)
     invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
@@ -183,11 +214,11 @@ async def test_the_token_is_in_no_snapshot_no_mail_command_no_mail_job_and_not_i
             continue
         if record.type in ("invoice.finalized", "invoice.hosted_link_rotated"):
             assert token not in json.dumps(record.data["invoice"]) and rotated not in json.dumps(record.data["invoice"])
+        elif record.type == "mail.send_invoice":
+            assert record.data["hosted_url"].endswith(f"/i/{invoice_id}/{token}")
+            assert token not in json.dumps(record.data["invoice"])
         else:
             assert token.encode() not in record.body and rotated.encode() not in record.body, record.type
-    assert any(record.type == "mail.send_invoice" and record.key == invoice_id for record in event_log.records)
-    [mail] = await caught_mails(smtp_catcher_url, to)
-    assert token not in mail.as_string()
     # The events' outboxes are cleared once they are on Kafka, a moment after the events arrive.
     deadline = time.monotonic() + 15
     while holders := await stored_anywhere([token, rotated]):
@@ -198,7 +229,7 @@ async def test_the_token_is_in_no_snapshot_no_mail_command_no_mail_job_and_not_i
 async def stored_anywhere(secrets: list[str]) -> list[str]:
     """The services' tables (database.table) that hold any of the strings."""
     holders = []
-    for database in ("invoices", "mailer", "payments", "numbering"):
+    for database in ("invoices", "payments", "numbering"):
         async with await AsyncConnection.connect(conninfo(database)) as connection:
             for (table,) in await (await connection.execute(
                     "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).fetchall():
@@ -273,7 +304,7 @@ def test_the_page_lists_the_invoices_credit_notes_and_downloads_each_ones_pdf(br
     notes = credit_notes_of(invoice)
     monkeypatch.setattr(Invoice, "credit_note_snapshots", lambda self: notes)
     renderer = DocumentRenderer(0)
-    with served(HostedInvoicePages(_Aggregates(invoice), renderer)) as origin:
+    with served(HostedInvoicePages(_Aggregates(invoice), LINKS, renderer)) as origin:
         browser.get(f"{origin}/i/{invoice.id}/{finalized_event.hosted_token}")
         assert browser.find_element(By.ID, "number").text == f"Invoice {invoice.number}"
         rows = browser.find_elements(By.CSS_SELECTOR, "#credit-notes tr")

@@ -56,8 +56,11 @@ ACCOUNT = "acct"
 # A failing handler is retried at once, and the mailer does not wait for an account it does not
 # know; no Kafka login (a test stack's environment names a password file that may not exist yet).
 _QUICK = {"handler_retry_base_seconds": 0, "kafka_security_protocol": "PLAINTEXT"}
+# The invoices service's secret for hosted page tokens, and the public address its links start with.
+HOSTED_LINKS = {"hosted_link_secret": "harness-secret-of-this-deployment-0123456789",
+                "public_url": "https://billing.example.com"}
 ASSEMBLIES: dict[str, Callable[[Any], Service]] = {
-    "invoices": lambda store: assemble_invoices(InvoicesSettings(**_QUICK), store)[0],
+    "invoices": lambda store: assemble_invoices(InvoicesSettings(**_QUICK, **HOSTED_LINKS), store)[0],
     "numbering": lambda store: assemble_numbering(NumberingSettings(**_QUICK), store)[0],
     "payments": lambda store: assemble_payments(PaymentsSettings(**_QUICK), store)[0],
     "mailer": lambda store: assemble_mailer(MailerSettings(**_QUICK, account_wait_seconds=0), store),

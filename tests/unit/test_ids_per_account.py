@@ -39,6 +39,7 @@ from contracts.references import format_in_groups
 from contracts.refusals import Refusal
 from services.invoices.adapters.accounts import Accounts
 from services.invoices.adapters.invoices import Invoices
+from services.invoices.domain.hosted_link import HostedLinks
 from services.invoices.hosted_page import HostedInvoicePages
 from services.mailer.adapters.mail_jobs import MailJobs
 from services.numbering.adapters.ledger import Ledger
@@ -48,8 +49,8 @@ from services.payments.adapters.payments import PaymentBook
 from services.payments.adapters.transactions import TransactionBook
 from services.payments.domain.transactions import BankTransaction
 from tests.integration.factories import PAYEE_IBAN, configure_account, create_invoice
+from tests.unit.harness import HOSTED_LINKS, only
 from tests.unit.harness import Platform as Harness
-from tests.unit.harness import only
 
 A, B = "acct_a", "acct_b"
 ID = "inv_2026_0001"
@@ -139,7 +140,7 @@ async def test_the_hosted_page_finds_the_invoice_by_its_token_among_the_accounts
         await platform.send(create_invoice(ID), account)
         caused = await platform.send(FinalizeInvoice(invoice_id=ID), account)
         tokens[account] = only(caused, "invoice.finalized").hosted_token
-    pages = HostedInvoicePages(platform.invoice_store)
+    pages = HostedInvoicePages(platform.invoice_store, HostedLinks(HOSTED_LINKS["hosted_link_secret"]))
     for account in (A, B):
         assert (await pages._invoice(f"/i/{ID}/{tokens[account]}"))[0].account_id == account
     assert await pages._invoice(f"/i/{ID}/{'x' * 43}") is None

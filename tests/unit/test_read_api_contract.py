@@ -1,6 +1,6 @@
 """Every read API route's OpenAPI document declares the statuses the route answers, derived from
 what the route takes: an API key (401), parameters behind the input guard (422), the store (503),
-a cursor (400), an invoice named in its path (404). tests/integration/test_read_api.py provokes
+a cursor (400), an invoice named in its path (404), a document served (409: a draft has none). tests/integration/test_read_api.py provokes
 each of them on the real stack."""
 
 import importlib
@@ -25,6 +25,8 @@ def expected_statuses(operation: dict) -> set[str]:
         statuses.add(400)
     if any(where == "path" for where, _ in parameters):
         statuses.add(404)
+    if "application/pdf" in operation["responses"].get("200", {}).get("content", {}):
+        statuses.add(409)
     return {str(status) for status in statuses}
 
 

@@ -7,9 +7,9 @@ import httpx
 import pytest
 
 from chassis.service import ServiceApp
-from services.invoices.domain.hosted_link import token_digest
 from services.invoices.hosted_page import HostedInvoicePages
 from tests.unit.documents.samples import invoice
+from tests.unit.invoices.test_lifecycle import LINKS
 
 PUBLIC, INTERNAL = 8001, 8101
 TOKEN = "q1W9cKx3V0Hn7bD2mT5sYf8RzL4pA6eJuN0gXiOkC3w"
@@ -67,7 +67,8 @@ class OneInvoice:
         snapshot = invoice()
         if invoice_id != snapshot.id:
             return []
-        return [SimpleNamespace(deleted=False, issuer=snapshot.issuer, hosted_token_digest=token_digest(TOKEN),
+        return [SimpleNamespace(deleted=False, issuer=snapshot.issuer, 
+                                opens_hosted_page=lambda links, token: token == TOKEN,
                                 snapshot=lambda: snapshot, credit_note_snapshots=lambda: [])]
 
 
@@ -75,7 +76,7 @@ class OneInvoice:
                                   f"/i/inv_9/{TOKEN}/pdf%0A", f"/i/inv_9/{TOKEN}/pdf/", f"/i/inv_9/{TOKEN}/pdfx",
                                   f"/i/inv_9/{TOKEN}%00", f"/i/inv%00_9/{TOKEN}/pdf"])
 async def test_the_hosted_page_cannot_be_framed_and_its_paths_match_exactly(path):
-    pages = HostedInvoicePages(OneInvoice())
+    pages = HostedInvoicePages(OneInvoice(), LINKS)
     answer = await get(pages, PUBLIC, path)
     assert answer.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]

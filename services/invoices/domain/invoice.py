@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from chassis.aggregate import Aggregate
 from contracts.messages.balances import ApplyCustomerBalance, CreditCustomerBalance, balance_key
@@ -55,7 +55,7 @@ from services.invoices.domain import amounts, credit_note, dunning, einvoice_rul
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.credit_note import CreditNote
 from services.invoices.domain.errors import RuleViolation
-from services.invoices.domain.hosted_link import new_hosted_token, token_digest
+from services.invoices.domain.hosted_link import HostedLinks, new_nonce
 from services.invoices.domain.payment_pending import PendingPayment
 from services.invoices.domain.payment_reference import payment_reference_for
 from services.invoices.domain.totals import price_line, totals
@@ -118,6 +118,7 @@ class Invoice(Aggregate):
     revision_pending: str | None = Field(default=None, description="The draft revising it, until it replaces it")
     subscription_id: str | None = None
     payee_iban: str | None = None
+    payee_bic: str | None = None
     payment_reference: str | None = None
     payments: list[Payment] = []
     paid_out_of_band: bool = False
@@ -129,8 +130,9 @@ class Invoice(Aggregate):
     voided_at: datetime | None = None
     last_sent_at: datetime | None = None
     last_sent_to: list[str] = []
-    hosted_token_digest: str | None = Field(
-        default=None, description="SHA-256 of the hosted page's token; the token itself is never stored")
+    hosted_link_nonce: str | None = Field(
+        default=None, description="What the hosted page's token is made from with the deployment's secret "
+                                  "(domain.hosted_link); the token itself is never stored")
     pending_finalization: PendingFinalization | None = None
     pending_sends: dict[str, str] = Field(default_factory=dict, description="mail id -> invoice.send command id")
     credit_notes: list[CreditNote] = Field(default=[], description="Pending and issued; the issued in issue order")
@@ -142,16 +144,6 @@ class Invoice(Aggregate):
         default=[], description="Transfers the bank announced and has not booked (services.invoices.domain.payment_pending)")
     deleted: bool = False
     history: list[HistoryEntry] = []
-
-    @model_validator(mode="before")
-    @classmethod
-    def _digest_of_a_stored_token(cls, data: Any) -> Any:
-        """An invoice stored while tokens were kept in clear keeps its page: the token becomes its
-        digest (and leaves the store at the invoice's next write)."""
-        if isinstance(data, dict) and data.get("hosted_token"):
-            data = {**data, "hosted_token_digest": data.get("hosted_token_digest") or token_digest(data["hosted_token"])}
-            del data["hosted_token"]
-        return data
 
     # --- derived figures ------------------------------------------------------------------------
 
@@ -233,7 +225,7 @@ class Invoice(Aggregate):
             **self.model_dump(
                 include={
                     "id", "account_id", "status", "number", "currency", "customer", "issuer", "lines",
-                    "due_date", "days_until_due", "payee_iban", "payment_reference", "quote_id", "memo",
+                    "due_date", "days_until_due", "payee_iban", "payee_bic", "payment_reference", "quote_id", "memo",
                     "revision_of", "revised_by", "replaces",
                     "metadata", "created_at", "finalized_at", "paid_at", "voided_at", "last_sent_at",
                     "paid_out_of_band", "out_of_band_payment",
@@ -252,6 +244,15 @@ class Invoice(Aggregate):
             payment_pending=self.payment_pending,
             payment_pending_amount=self.payment_pending_amount,
         )
+
+    def hosted_url(self, links: HostedLinks) -> str | None:
+        """The hosted page's address, which every mail about the invoice links: None for a draft,
+        or where the deployment has no public address (the mail goes without a link)."""
+        return links.url(self.account_id, self.id, self.hosted_link_nonce)
+
+    def opens_hosted_page(self, links: HostedLinks, token: str) -> bool:
+        """Whether `token` is this invoice's current hosted page token (constant time)."""
+        return links.matches(self.account_id, self.id, self.hosted_link_nonce, token)
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -355,6 +356,7 @@ class Invoice(Aggregate):
         einvoice_rules.check(issuer, self.customer, self.lines)  # before anything changes: a refusal leaves a draft
         self.issuer = issuer
         self.payee_iban = account.payee_iban
+        self.payee_bic = account.payee_bic
         self.reminder_schedule = list(account.reminder_schedule)
         if self.due_date is None and self.days_until_due is None:
             self.days_until_due = account.default_days_until_due
@@ -369,7 +371,8 @@ class Invoice(Aggregate):
         self.record(AllocateNumber(series_key=pending.series_key, number_format=pending.number_format,
                                    invoice_id=self.id, issued_on=pending.issued_on))
 
-    def finalize(self, number: str, *, now: datetime, actor: str, message_id: str, balance_available: int = 0) -> bool:
+    def finalize(self, number: str, *, links: HostedLinks, now: datetime, actor: str, message_id: str,
+                 balance_available: int = 0) -> bool:
         """The number arrived: the invoice is issued. A zero amount due is paid at once; otherwise,
         when the customer's balance held something as it was read (`balance_available`), the balance
         is asked to pay it (it answers with `invoice.apply_balance`, see apply_balance).
@@ -387,7 +390,7 @@ class Invoice(Aggregate):
         if self.due_date is None:
             self.due_date = self._due_date_from(self.days_until_due or 0)
         self.payment_reference = payment_reference_for(number)
-        hosted_token = self._new_hosted_token()
+        hosted_token = self._new_hosted_token(links)
         self._add_history("finalized", now, actor, message_id, status_from="draft", status_to="open",
                           detail={"number": number})
         if self.amount_due == 0:
@@ -592,11 +595,12 @@ class Invoice(Aggregate):
         self._transition("void", now, actor, message_id, "voided", detail={"reason": reason})
         self.record(InvoiceVoided(invoice_id=self.id, invoice=self.snapshot(), reason=reason))
 
-    def rotate_hosted_link(self, *, now: datetime, actor: str, message_id: str, reason: str) -> None:
+    def rotate_hosted_link(self, *, links: HostedLinks, now: datetime, actor: str, message_id: str,
+                           reason: str) -> None:
         """The hosted page's old address stops working and a new one is issued. A draft has no page."""
         if self.status == "draft":
             raise RuleViolation("invalid_status", "A draft has no hosted page; finalize it first.")
-        hosted_token = self._new_hosted_token()
+        hosted_token = self._new_hosted_token(links)
         self._add_history("hosted_link_rotated", now, actor, message_id, detail={"reason": reason})
         self.record(HostedLinkRotated(invoice_id=self.id, invoice=self.snapshot(), hosted_token=hosted_token,
                                       reason=reason))
@@ -641,7 +645,8 @@ class Invoice(Aggregate):
             raise RuleViolation("invoice_not_finalized", "Finalize the invoice before sending it.")
         return kinds[self.status]
 
-    def request_send(self, command: SendInvoice, *, now: datetime, actor: str, message_id: str) -> None:
+    def request_send(self, command: SendInvoice, *, links: HostedLinks, now: datetime, actor: str,
+                     message_id: str) -> None:
         """Ask the mailer for the email; the command's recipients and language override the customer's."""
         kind = self.mail_kind()
         to = command.to if command.to is not None else self.customer.email
@@ -652,7 +657,8 @@ class Invoice(Aggregate):
         self.pending_sends[mail_id] = message_id
         self._add_history("send_requested", now, actor, message_id, detail={"mail_id": mail_id, "to": to})
         self.record(SendInvoiceMail(mail_id=mail_id, invoice_id=self.id, invoice=self.snapshot(), to=to, cc=cc,
-                                    language=command.language or self.customer.language, kind=kind))
+                                    language=command.language or self.customer.language, kind=kind,
+                                    hosted_url=self.hosted_url(links)))
 
     def mail_progress(self, outcome: str, mail_id: str, detail: dict[str, Any], *, now: datetime, actor: str,
                       message_id: str) -> None:
@@ -683,7 +689,8 @@ class Invoice(Aggregate):
             command_type = SendCreditNote if mail_id in self.credit_note_mails else SendInvoice
             self._answer(command_id, command_type.type_name, reason, message)
 
-    def run_clock(self, schedule: list[int], *, now: datetime, actor: str, message_id: str) -> None:
+    def run_clock(self, schedule: list[int], *, links: HostedLinks, now: datetime, actor: str,
+                  message_id: str) -> None:
         """The invoice's clock runs at `now` (see dunning): announce the invoice past due, request
         the reminder that is due. A run that finds nothing due is answered `nothing_due`."""
         if self.next_clock_at is None:
@@ -705,12 +712,14 @@ class Invoice(Aggregate):
                 self._add_history("reminder_skipped", now, actor, message_id,
                                   detail={"days_relative_to_due": day, "reason": "its day passed"})
         if reminder is not None:
-            announced = self._request_reminder(reminder, now=now, actor=actor, message_id=message_id) or announced
+            announced = self._request_reminder(reminder, links, now=now, actor=actor,
+                                               message_id=message_id) or announced
         if not announced:
             self._answer(message_id, RunInvoiceClock.type_name, "nothing_due",
                          "Nothing was due: the invoice changed since the clock looked.")
 
-    def _request_reminder(self, days_relative_to_due: int, *, now: datetime, actor: str, message_id: str) -> bool:
+    def _request_reminder(self, days_relative_to_due: int, links: HostedLinks, *, now: datetime, actor: str,
+                          message_id: str) -> bool:
         """Ask the mailer for a reminder to the customer. False when the customer has no address."""
         detail: dict[str, Any] = {"days_relative_to_due": days_relative_to_due}
         if not self.customer.email:
@@ -722,7 +731,7 @@ class Invoice(Aggregate):
                           detail={**detail, "mail_id": mail_id, "to": self.customer.email})
         self.record(SendReminderMail(mail_id=mail_id, invoice_id=self.id, invoice=self.snapshot(),
                                      to=self.customer.email, cc=self.customer.cc, language=self.customer.language,
-                                     days_relative_to_due=days_relative_to_due))
+                                     days_relative_to_due=days_relative_to_due, hosted_url=self.hosted_url(links)))
         return True
 
     # --- payment pending (docs/design.md, "Payment pending") ------------------------------------
@@ -869,7 +878,8 @@ class Invoice(Aggregate):
         self._answer(note.command_id, CreateCreditNote.type_name, reason, message)
         return True
 
-    def request_credit_note_send(self, command: SendCreditNote, *, now: datetime, actor: str, message_id: str) -> None:
+    def request_credit_note_send(self, command: SendCreditNote, *, links: HostedLinks, now: datetime, actor: str,
+                                 message_id: str) -> None:
         """Ask the mailer for the credit note's email, as `request_send` does for the invoice's."""
         note = self._credit_note(command.credit_note_id)
         if note is None or note.status != "issued":
@@ -885,7 +895,8 @@ class Invoice(Aggregate):
                           detail={"credit_note_id": note.id, "mail_id": mail_id, "to": to})
         self.record(SendCreditNoteMail(mail_id=mail_id, invoice_id=self.id, credit_note=note.snapshot(), to=to,
                                        cc=command.cc if command.cc is not None else self.customer.cc,
-                                       language=command.language or self.customer.language))
+                                       language=command.language or self.customer.language,
+                                       hosted_url=self.hosted_url(links)))
 
     def credit_note_snapshots(self) -> list[CreditNoteSnapshot]:
         """The issued credit notes, in the order they were issued."""
@@ -933,11 +944,10 @@ class Invoice(Aggregate):
             self._return_balance(self.applied_balance, why, now=now, actor=actor, message_id=message_id)
             self.applied_balance = 0
 
-    def _new_hosted_token(self) -> str:
-        """A new hosted page token, for the one event that hands it out; only its digest is kept."""
-        token = new_hosted_token()
-        self.hosted_token_digest = token_digest(token)
-        return token
+    def _new_hosted_token(self, links: HostedLinks) -> str:
+        """A new hosted page token, for the event that hands it out; the old one stops working."""
+        self.hosted_link_nonce = new_nonce()
+        return links.token(self.account_id, self.id, self.hosted_link_nonce)
 
     def _due_date_from(self, days: int) -> date:
         return (self.finalized_at or self.created_at).date() + timedelta(days=days)

@@ -1,7 +1,7 @@
 """The mailer's own copy of an account's configuration, from account.configured on accounts.events.
 
-A mail's sender (From, Reply-To), the company printed on it and its document, and the IBAN it asks
-to be paid to come from here, never from the invoice snapshot of the command: only the invoices
+A mail's sender (From, Reply-To), the company printed on it and its document, and the IBAN and BIC it
+asks to be paid to come from here, never from the invoice snapshot of the command: only the invoices
 service writes accounts.events, so only the account's own configuration reaches this copy, while
 anything on mail.commands is at most as trustworthy as the producer that wrote it.
 """
@@ -33,6 +33,8 @@ class MailerAccount(Aggregate):
     # change still asks to be paid to the IBAN it was issued with (payments keeps them all too).
     payee_ibans: list[str] = []
     mail_texts: MailTexts = {}
+    # The BIC the account configured with each of its IBANs, as it last did.
+    payee_bics: dict[str, str] = {}
 
     def configured(self, event: AccountConfigured) -> None:
         """The account's settings as they are now (each event carries all of them)."""
@@ -45,6 +47,12 @@ class MailerAccount(Aggregate):
         self.payee_iban = settings.get("payee_iban")
         if self.payee_iban and self.payee_iban not in self.payee_ibans:
             self.payee_ibans = [*self.payee_ibans, self.payee_iban]
+        if self.payee_iban:
+            bics = {**self.payee_bics}
+            bics.pop(self.payee_iban, None)
+            if bic := settings.get("payee_bic"):
+                bics[self.payee_iban] = bic
+            self.payee_bics = bics
         try:  # checked again, placeholders included: the mailer fills them in (contracts.mail_texts)
             self.mail_texts = _MAIL_TEXTS.validate_python(settings.get("mail_texts") or {})
         except ValidationError:
@@ -81,4 +89,6 @@ class MailerAccount(Aggregate):
         Requires issuer() to be set."""
         if isinstance(document, CreditNoteSnapshot):
             return document.model_copy(update={"issuer": self.issuer()})
-        return document.model_copy(update={"issuer": self.issuer(), "payee_iban": self.iban_for(document)})
+        iban = self.iban_for(document)
+        return document.model_copy(update={"issuer": self.issuer(), "payee_iban": iban,
+                                           "payee_bic": self.payee_bics.get(iban) if iban else None})

@@ -8,7 +8,7 @@ import pytest
 from contracts.messages.invoices import InvoiceCommandRejected, InvoicePastDue
 from contracts.messages.mail import SendReminderMail
 from services.invoices.domain.errors import RuleViolation
-from tests.unit.invoices.test_lifecycle import ACCOUNT, draft, open_invoice, payment, who
+from tests.unit.invoices.test_lifecycle import ACCOUNT, LINKS, draft, open_invoice, payment, who
 
 SCHEDULE = [-3, 1, 7]
 DUE = date(2026, 11, 16)  # open_invoice(): finalized on 2 November, 14 days
@@ -26,7 +26,7 @@ def scheduled():
 
 
 def run(invoice, at: datetime, schedule=SCHEDULE) -> list:
-    invoice.run_clock(schedule, **{**who("service:invoices-clock"), "now": at})
+    invoice.run_clock(schedule, links=LINKS, **{**who("service:invoices-clock"), "now": at})
     return invoice.take_recorded()
 
 
@@ -130,6 +130,6 @@ def test_the_schedule_is_the_accounts_at_finalization_and_drafts_have_no_clock()
     invoice = draft()
     assert invoice.next_clock_at is None
     invoice.request_finalization(account, "acct/x", **who())
-    invoice.finalize("INV-2026-00002", **who())
+    invoice.finalize("INV-2026-00002", links=LINKS, **who())
     assert invoice.next_clock_at == on(DUE)
     assert invoice.model_dump(mode="json")["next_clock_at"] == "2026-11-16T00:00:00Z"

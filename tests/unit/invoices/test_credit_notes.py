@@ -13,7 +13,7 @@ from services.invoices.domain.credit_note import credited_amount
 from services.invoices.domain.errors import RuleViolation
 from services.invoices.domain.totals import price_line
 from tests.integration.factories import CUSTOMER_ADDRESS
-from tests.unit.invoices.test_lifecycle import ACCOUNT, NOW, draft, payment, who
+from tests.unit.invoices.test_lifecycle import ACCOUNT, LINKS, NOW, draft, payment, who
 
 SERIES, FORMAT = "acct/CN-{yyyy}-{seq:05}", "CN-{yyyy}-{seq:05}"
 WORK = LineItem(description="Work", quantity=Decimal(3), unit_amount=3333, tax_rate=Decimal(19))
@@ -26,7 +26,7 @@ def issued_invoice(lines=(WORK, BOOKS), customer_id: str | None = "cus_1"):
     invoice = draft(lines=list(lines))
     invoice.customer = Customer(id=customer_id, name="Globex", email=["ap@globex.example"], address=CUSTOMER_ADDRESS)
     invoice.request_finalization(ACCOUNT, "acct/INV-{yyyy}-{seq:05}", **who())
-    invoice.finalize("INV-2026-00001", **who())
+    invoice.finalize("INV-2026-00001", links=LINKS, **who())
     invoice.take_recorded()
     return invoice
 
@@ -327,9 +327,9 @@ def test_a_credit_note_is_mailed_and_a_failed_mail_answers_the_credit_note_send(
     invoice = issued_invoice()
     credit(invoice, amount=1000)
     assert refused(lambda: invoice.request_credit_note_send(SendCreditNote(invoice_id=invoice.id, credit_note_id="cn_9"),
-                                                            **who())) == "unknown_credit_note"
+                                                            links=LINKS, **who())) == "unknown_credit_note"
     send = who()
-    invoice.request_credit_note_send(SendCreditNote(invoice_id=invoice.id, credit_note_id="cn_1"), **send)
+    invoice.request_credit_note_send(SendCreditNote(invoice_id=invoice.id, credit_note_id="cn_1"), links=LINKS, **send)
     [mail] = invoice.take_recorded()
     assert (mail.type_name, mail.credit_note.id, mail.to) == ("mail.send_credit_note", "cn_1", ["ap@globex.example"])
     invoice.mail_failed(mail.mail_id, "bounced", {}, reason="delivery_failed", message="bounced", **who())
@@ -340,7 +340,7 @@ def test_a_credit_note_is_mailed_and_a_failed_mail_answers_the_credit_note_send(
 def test_a_delivered_credit_note_mail_is_in_the_history_and_is_no_invoice_sent():
     invoice = issued_invoice()
     credit(invoice, amount=1000)
-    invoice.request_credit_note_send(SendCreditNote(invoice_id=invoice.id, credit_note_id="cn_1"), **who())
+    invoice.request_credit_note_send(SendCreditNote(invoice_id=invoice.id, credit_note_id="cn_1"), links=LINKS, **who())
     [mail] = invoice.take_recorded()
     invoice.mail_delivered(mail.mail_id, mail.to, [], NOW, actor="mailer", message_id="m-sent")
     assert invoice.take_recorded() == [] and invoice.last_sent_at is None

@@ -18,7 +18,7 @@ from services.invoices.domain.errors import RuleViolation
 from tests.integration.factories import CUSTOMER_ADDRESS
 from tests.unit.invoices.test_credit_notes import credit as credit_issued
 from tests.unit.invoices.test_credit_notes import issued_invoice
-from tests.unit.invoices.test_lifecycle import ACCOUNT, draft, payment, who
+from tests.unit.invoices.test_lifecycle import ACCOUNT, LINKS, draft, payment, who
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 KEY = "acct/cus_1/EUR"
@@ -128,7 +128,7 @@ def finalized(customer: Customer = CUSTOMER, available: int = 1):
     invoice.customer = customer  # draft() names its own customer
     invoice.request_finalization(ACCOUNT, "acct/INV-{yyyy}-{seq:05}", **who())
     invoice.take_recorded()
-    invoice.finalize("INV-2026-00002", balance_available=available, **who())
+    invoice.finalize("INV-2026-00002", balance_available=available, links=LINKS, **who())
     return invoice
 
 

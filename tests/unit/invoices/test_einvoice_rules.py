@@ -8,7 +8,7 @@ import pytest
 from contracts.messages.common import Address, Customer, Issuer, LineItem
 from services.invoices.domain.einvoice_rules import violations
 from services.invoices.domain.errors import RuleViolation
-from tests.unit.invoices.test_lifecycle import ACCOUNT, draft, who
+from tests.unit.invoices.test_lifecycle import ACCOUNT, LINKS, draft, who
 
 SELLER = Issuer(company_name="Acme", email="billing@acme.example", address=Address(country="DE"),
                 tax_id="DE143454214")
@@ -139,6 +139,6 @@ def test_a_reverse_charged_invoice_keeps_its_exemption_through_finalization_and_
     assert refused.value.message.startswith("BR-AE-02: ")
     invoice.customer = invoice.customer.model_copy(update={"tax_id": "FR40303265045"})
     invoice.request_finalization(ACCOUNT, "acct/x", **who())
-    invoice.finalize("INV-9", **who())
+    invoice.finalize("INV-9", links=LINKS, **who())
     [line] = invoice.snapshot().lines
     assert (line.tax_exemption, line.tax_amount, invoice.snapshot().tax) == ("VATEX-EU-AE", 0, 0)

@@ -10,12 +10,12 @@ from lxml import etree
 
 from contracts.messages.credit_notes import CreditNoteSnapshot
 from documents.rendering import DocumentRenderer, DocumentSettings
-from services.invoices.domain.hosted_link import token_digest
 from services.invoices.domain.invoice import Invoice
 from services.invoices.hosted_page import HostedInvoicePages, page
 from tests.unit.documents.samples import as_stored_before_bounds, invoice
 from tests.unit.documents.test_document import NS
 from tests.unit.invoices.test_hosted_link import finalized
+from tests.unit.invoices.test_lifecycle import LINKS
 
 TOKEN = "q1W9cKx3V0Hn7bD2mT5sYf8RzL4pA6eJuN0gXiOkC3w"
 
@@ -42,12 +42,26 @@ def test_a_void_invoice_says_so_and_that_nothing_is_owed():
     assert "id=iban" not in html
 
 
+def test_while_something_is_owed_the_page_shows_the_transfer_qr_code_inline_with_the_bic():
+    html = page(invoice(payee_bic="BNPAFRPPXXX"), TOKEN)
+    figure = html[html.index("<figure id=transfer-qr>"):html.index("</figure>")]
+    assert "<svg" in figure and "Mit Ihrer Banking-App scannen und bezahlen" in figure
+    assert "href" not in figure and "src=" not in figure  # inline: the page still loads nothing but itself
+    assert "<span id=bic>BNPAFRPPXXX</span>" in html
+    for settled in (invoice(status="paid", amount_paid=148115, amount_remaining=0),
+                    invoice(status="void", amount_remaining=0), invoice(currency="USD")):
+        assert "transfer-qr" not in page(settled, TOKEN)
+    assert "transfer-qr" in page(invoice(status="uncollectible"), TOKEN)
+
+
 class _StoredInvoice:
     """What the page reads of a stored invoice."""
 
     def __init__(self, snapshot, credit_notes=()) -> None:
         self.deleted, self.issuer, self._snapshot, self._credit_notes = False, snapshot.issuer, snapshot, list(credit_notes)
-        self.hosted_token_digest = token_digest(TOKEN)
+
+    def opens_hosted_page(self, links, token: str) -> bool:
+        return token == TOKEN
 
     def snapshot(self):
         return self._snapshot
@@ -77,7 +91,7 @@ async def get(app: HostedInvoicePages, path: str) -> tuple[int, dict[bytes, byte
 async def test_the_pdf_renders_in_a_worker_once_per_invoice_version():
     invoices = _Invoices(invoice())
     renderer = DocumentRenderer(1)
-    app = HostedInvoicePages(invoices, renderer)
+    app = HostedInvoicePages(invoices, LINKS, renderer)
     try:
         first = await get(app, f"/i/inv_9/{TOKEN}/pdf")
         second = await get(app, f"/i/inv_9/{TOKEN}/pdf")
@@ -94,7 +108,7 @@ async def test_the_pdf_renders_in_a_worker_once_per_invoice_version():
 async def test_a_pdf_that_does_not_render_in_time_is_answered_503_with_a_sentence():
     renderer = DocumentRenderer(1, DocumentSettings(document_render_seconds=0.001))
     try:
-        status, headers, body = await get(HostedInvoicePages(_Invoices(invoice()), renderer), f"/i/inv_9/{TOKEN}/pdf")
+        status, headers, body = await get(HostedInvoicePages(_Invoices(invoice()), LINKS, renderer), f"/i/inv_9/{TOKEN}/pdf")
         assert status == 503 and headers[b"retry-after"] == b"60"
         assert body == b"The invoice document could not be prepared just now. Please try again in a minute.\n"
     finally:
@@ -105,7 +119,7 @@ async def test_control_characters_stored_in_an_invoice_still_give_its_pdf():
     """Stored before the contracts refused them: lxml refused them in the XML and /pdf answered 500."""
     dirty = as_stored_before_bounds(customer={"name": "Globex\x00\x1b Corp", "language": "en", "address": {"country": "DE"}},
                     memo="Thanks\x01\x0b")
-    status, headers, body = await get(HostedInvoicePages(_Invoices(dirty), DocumentRenderer(0)), f"/i/inv_9/{TOKEN}/pdf")
+    status, headers, body = await get(HostedInvoicePages(_Invoices(dirty), LINKS, DocumentRenderer(0)), f"/i/inv_9/{TOKEN}/pdf")
     assert status == 200 and body.startswith(b"%PDF-")
 
 
@@ -142,7 +156,7 @@ def credited(monkeypatch):
 
 async def test_the_page_lists_the_issued_credit_notes_with_number_date_amount_and_a_pdf_link(credited):
     invoice, token, notes = credited
-    status, _, body = await get(HostedInvoicePages(_Aggregates(invoice), DocumentRenderer(0)), f"/i/{invoice.id}/{token}")
+    status, _, body = await get(HostedInvoicePages(_Aggregates(invoice), LINKS, DocumentRenderer(0)), f"/i/{invoice.id}/{token}")
     html = body.decode()
     assert status == 200 and "<h2>Credit notes</h2>" in html
     for note, day in zip(notes, ("Nov 4, 2026", "Nov 5, 2026"), strict=True):
@@ -152,7 +166,7 @@ async def test_the_page_lists_the_issued_credit_notes_with_number_date_amount_an
 
 async def test_without_credit_notes_the_page_lists_none(monkeypatch):
     invoice, event = finalized()
-    status, _, body = await get(HostedInvoicePages(_Aggregates(invoice), DocumentRenderer(0)),
+    status, _, body = await get(HostedInvoicePages(_Aggregates(invoice), LINKS, DocumentRenderer(0)),
                                 f"/i/{invoice.id}/{event.hosted_token}")
     assert status == 200 and b"credit-notes" not in body and b"Credit notes" not in body
 
@@ -160,7 +174,7 @@ async def test_without_credit_notes_the_page_lists_none(monkeypatch):
 async def test_each_credit_note_pdf_is_served_under_the_invoices_token_and_nothing_else(credited):
     invoice, token, notes = credited
     renderer = DocumentRenderer(0)
-    app = HostedInvoicePages(_Aggregates(invoice), renderer)
+    app = HostedInvoicePages(_Aggregates(invoice), LINKS, renderer)
     status, headers, pdf = await get(app, f"/i/{invoice.id}/{token}/credit-notes/cn_2/pdf")
     assert status == 200 and headers[b"content-disposition"] == b'attachment; filename="CN-2026-00002.pdf"'
     root = etree.fromstring(facturx.get_facturx_xml_from_pdf(pdf, check_xsd=True)[1])

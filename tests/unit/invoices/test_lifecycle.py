@@ -9,6 +9,7 @@ from contracts.messages.common import Address, Customer, LineItem
 from contracts.messages.invoices import ConfigureAccount, CreateInvoice, InvoiceChanges, SendInvoice
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.errors import RuleViolation
+from services.invoices.domain.hosted_link import HostedLinks
 from services.invoices.domain.invoice import Invoice, Payment
 from services.invoices.domain.totals import price_line, totals
 
@@ -16,6 +17,8 @@ NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 ACCOUNT = AccountSettings(id="acct", company_name="Acme", sender_email="billing@acme.example",
                           payee_iban="DE89370400440532013000", default_days_until_due=14,
                           company_address=Address(country="DE"), company_tax_id="DE123456788")
+# The deployment's way of linking pages, as a test deployment has it.
+LINKS = HostedLinks(secret="test-secret-of-this-deployment-0123456789", public_url="https://billing.example.com")
 _counter = iter(range(10_000))
 
 
@@ -35,7 +38,7 @@ def draft(lines=None, **fields) -> Invoice:
 def open_invoice(**fields) -> Invoice:
     invoice = draft(**fields)
     invoice.request_finalization(ACCOUNT, "acct/INV-{yyyy}-{seq:05}", **who())
-    invoice.finalize("INV-2026-00001", **who())
+    invoice.finalize("INV-2026-00001", links=LINKS, **who())
     return invoice
 
 
@@ -63,7 +66,7 @@ def test_a_number_is_requested_at_finalization_never_earlier():
 def test_zero_amount_due_is_paid_at_once():
     invoice = draft(lines=[])
     invoice.request_finalization(ACCOUNT, "acct/x", **who())
-    invoice.finalize("INV-2026-00009", **who())
+    invoice.finalize("INV-2026-00009", links=LINKS, **who())
     assert invoice.status == "paid"
     assert [entry.action for entry in invoice.history][-2:] == ["finalized", "paid"]
 
@@ -90,7 +93,7 @@ def test_a_number_that_cannot_be_applied_leaves_a_plain_draft_and_says_which_num
     assert invoice.history[-1].detail == {"reason": "finalization_failed", "number": "INV-7"}
     # Finalizing again works, with whatever number numbering answers (the same one, reserved).
     invoice.request_finalization(ACCOUNT, "acct/x", **who())
-    invoice.finalize("INV-7", **who())
+    invoice.finalize("INV-7", links=LINKS, **who())
     assert invoice.status == "open"
 
 
@@ -191,10 +194,10 @@ def test_mark_unpaid_refuses_an_online_payment():
         (draft, lambda i: i.void(reason="", **who()), "invalid_status"),
         (draft, lambda i: i.mark_paid(**who()), "invalid_status"),
         (draft, lambda i: i.mark_uncollectible(reason="", **who()), "invalid_status"),
-        (draft, lambda i: i.request_send(SendInvoice(invoice_id="inv_1", to=["a@b.example"]), **who()), "invoice_not_finalized"),
+        (draft, lambda i: i.request_send(SendInvoice(invoice_id="inv_1", to=["a@b.example"]), links=LINKS, **who()), "invoice_not_finalized"),
         (open_invoice, lambda i: i.request_finalization(ACCOUNT, "acct/x", **who()), "invalid_status"),
         (open_invoice, lambda i: i.mark_unpaid(**who()), "invalid_status"),
-        (open_invoice, lambda i: i.request_send(SendInvoice(invoice_id="inv_1", to=[]), **who()), "no_recipient"),
+        (open_invoice, lambda i: i.request_send(SendInvoice(invoice_id="inv_1", to=[]), links=LINKS, **who()), "no_recipient"),
     ],
 )
 def test_actions_the_table_forbids(setup, action, reason):
@@ -276,7 +279,7 @@ def test_each_change_records_the_events_it_causes_with_the_version_it_commits():
     [allocate] = invoice.take_recorded()
     assert (allocate.type_name, allocate.series_key, allocate.invoice_id) == ("number.allocate", "acct/INV-{yyyy}-{seq:05}", "inv_1")
     invoice.version = 2
-    assert invoice.finalize("INV-2026-00001", **who())
+    assert invoice.finalize("INV-2026-00001", links=LINKS, **who())
     [finalized] = invoice.take_recorded()
     assert (finalized.type_name, finalized.invoice.number, finalized.invoice.version) == ("invoice.finalized", "INV-2026-00001", 3)
 
@@ -284,7 +287,7 @@ def test_each_change_records_the_events_it_causes_with_the_version_it_commits():
 def test_the_same_number_announced_again_changes_nothing():
     invoice = open_invoice()
     invoice.take_recorded()
-    assert not invoice.finalize("INV-2026-00001", **who())
+    assert not invoice.finalize("INV-2026-00001", links=LINKS, **who())
     assert recorded(invoice) == [] and invoice.history[-1].action == "finalized"
 
 
@@ -292,7 +295,7 @@ def test_a_zero_invoice_is_announced_finalized_and_paid():
     invoice = draft(lines=[])
     invoice.request_finalization(ACCOUNT, "acct/x", **who())
     invoice.take_recorded()
-    invoice.finalize("INV-2026-00009", **who())
+    invoice.finalize("INV-2026-00009", links=LINKS, **who())
     assert recorded(invoice) == ["invoice.finalized", "invoice.paid"]
 
 
@@ -320,18 +323,18 @@ def test_a_payment_in_another_currency_is_refused():
 def test_sending_asks_the_mailer_for_the_customers_addresses_under_an_id_derived_from_the_command():
     invoice = open_invoice()
     invoice.take_recorded()
-    invoice.request_send(SendInvoice(invoice_id="inv_1"), now=NOW, actor="user:ann", message_id="cmd-1")
+    invoice.request_send(SendInvoice(invoice_id="inv_1"), links=LINKS, now=NOW, actor="user:ann", message_id="cmd-1")
     [mail] = invoice.take_recorded()
     assert (mail.to, mail.kind, mail.language) == (["ap@globex.example"], "invoice", invoice.customer.language)
     assert invoice.pending_sends == {mail.mail_id: "cmd-1"}
     again = open_invoice()
-    again.request_send(SendInvoice(invoice_id="inv_1"), now=NOW, actor="user:ann", message_id="cmd-1")
+    again.request_send(SendInvoice(invoice_id="inv_1"), links=LINKS, now=NOW, actor="user:ann", message_id="cmd-1")
     assert again.take_recorded()[-1].mail_id == mail.mail_id
 
 
 def test_a_failed_email_answers_the_send_command_once():
     invoice = open_invoice()
-    invoice.request_send(SendInvoice(invoice_id="inv_1"), now=NOW, actor="user:ann", message_id="cmd-1")
+    invoice.request_send(SendInvoice(invoice_id="inv_1"), links=LINKS, now=NOW, actor="user:ann", message_id="cmd-1")
     mail_id = invoice.take_recorded()[-1].mail_id
     invoice.mail_failed(mail_id, "bounced", {}, reason="delivery_failed", message="bounced", **who())
     [answer] = invoice.take_recorded()

@@ -2,6 +2,7 @@
 answers, on the in-memory store (the storage contract tests hold the real stores to the same)."""
 
 import base64
+import contextlib
 import csv
 import io
 from datetime import UTC, date, datetime, timedelta
@@ -19,11 +20,13 @@ from chassis.http.pagination import Cursors
 from chassis.storage.memory import MemoryStore
 from contracts.messages.common import Address, Customer, LineItem
 from contracts.messages.invoices import CreateInvoice
+from documents.rendering import DocumentRenderer
 from services.invoices import api
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.adapters.listing import InvoiceFilter, position, sort_positions
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.invoice import Invoice
+from tests.unit.invoices.test_lifecycle import LINKS
 
 NOW = datetime(2025, 12, 1, 10, 0, tzinfo=UTC)  # before every due date: none is before its issue date
 ACCOUNT = AccountSettings(id="acct", company_name="Acme", sender_email="billing@acme.example",
@@ -39,9 +42,9 @@ def invoice(invoice_id: str, account: str = "acct", *, amount: int = 5000, numbe
         lines=[LineItem(description="Work", quantity=1, unit_amount=amount, tax_rate=0)]), account, **who)
     if number:
         created_invoice.request_finalization(ACCOUNT, "acct/INV-{seq}", **who)
-        created_invoice.finalize(number, **who)
+        created_invoice.finalize(number, links=LINKS, **who)
     if due and due < date(2026, 11, 15):  # its clock ran on the 15th
-        created_invoice.run_clock([], now=datetime(2026, 11, 15, tzinfo=UTC), actor="system:clock",
+        created_invoice.run_clock([], links=LINKS, now=datetime(2026, 11, 15, tzinfo=UTC), actor="system:clock",
                                   message_id=f"clock-{invoice_id}")
     return created_invoice
 
@@ -91,11 +94,19 @@ async def test_pages_continue_after_the_last_position_shown(invoices):
 
 @pytest.fixture
 async def client(invoices):
+    async with api_client(invoices, DocumentRenderer(0)) as http:
+        yield http
+
+
+@contextlib.asynccontextmanager
+async def api_client(invoices: Invoices, renderer: DocumentRenderer):
+    """An HTTP client of the read API on `invoices`, with the key of account "acct" (and
+    `other_key`, one of "acct_other")."""
     service = SimpleNamespace(name="invoices", store=MemoryStore(), consumer=SimpleNamespace(handles=lambda m: lambda f: f),
                               on_startup=lambda hook: hook)
     read_api = ReadApi(service, description="")
     read_api.cursors = Cursors("the test deployment's secret")
-    api.routes(read_api, invoices)
+    api.routes(read_api, invoices, LINKS, renderer)
     keys = {account: new_api_key()[1] for account in ("acct", "acct_other")}
     for account, key in keys.items():
         await read_api.keys.add(created(key, account))

@@ -10,7 +10,7 @@ from contracts.messages.invoices import InvoiceChanges, InvoiceCommandRejected, 
 from contracts.messages.payments import PaymentPending
 from services.invoices.domain.errors import RuleViolation
 from services.invoices.domain.invoice import Payment
-from tests.unit.invoices.test_lifecycle import ACCOUNT, NOW, open_invoice, payment, who
+from tests.unit.invoices.test_lifecycle import ACCOUNT, LINKS, NOW, open_invoice, payment, who
 
 EXPIRES = NOW + timedelta(days=7)  # before the due date's moments (16 November): the clock's next moment
 EDITABLE = ACCOUNT.model_copy(update={"edit_finalized_invoices": True, "delete_finalized_invoices": True})
@@ -121,7 +121,7 @@ def test_the_expiry_is_a_moment_of_the_invoice_clock_that_clears_it():
     assert invoice.next_clock_at == EXPIRES  # before the reminder of 13 November
     invoice.take_recorded()
 
-    invoice.run_clock([-3], **{**who("service:invoices-clock"), "now": EXPIRES})
+    invoice.run_clock([-3], links=LINKS, **{**who("service:invoices-clock"), "now": EXPIRES})
 
     [updated] = invoice.take_recorded()
     assert isinstance(updated, InvoiceUpdated) and not updated.invoice.payment_pending
@@ -132,7 +132,7 @@ def test_the_expiry_is_a_moment_of_the_invoice_clock_that_clears_it():
 def test_a_clock_run_before_the_expiry_keeps_it():
     invoice = pending_invoice(announced(expires_at=datetime(2026, 11, 20, tzinfo=UTC)))
     invoice.take_recorded()
-    invoice.run_clock([], **{**who("service:invoices-clock"), "now": datetime(2026, 11, 17, tzinfo=UTC)})
+    invoice.run_clock([], links=LINKS, **{**who("service:invoices-clock"), "now": datetime(2026, 11, 17, tzinfo=UTC)})
     # The past-due moment came first; the notice stays, and its expiry is the next moment.
     assert invoice.payment_pending and invoice.past_due
     assert invoice.next_clock_at == datetime(2026, 11, 20, tzinfo=UTC)
@@ -157,7 +157,7 @@ def test_its_terms_and_its_status_do_not_change_under_a_transfer_on_its_way(chan
 def test_its_memo_still_changes_and_after_the_expiry_everything_does_again():
     invoice = pending_invoice()
     invoice.update(InvoiceChanges(memo="Thanks!"), EDITABLE, **who())
-    invoice.run_clock([], **{**who("service:invoices-clock"), "now": EXPIRES})
+    invoice.run_clock([], links=LINKS, **{**who("service:invoices-clock"), "now": EXPIRES})
     invoice.void(reason="wrong customer", **who())
     assert invoice.status == "void"
 

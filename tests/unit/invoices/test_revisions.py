@@ -19,7 +19,7 @@ from services.invoices.domain.errors import RuleViolation
 from services.invoices.domain.invoice import Invoice, revision_credit_note_id
 from services.payments import revisions
 from tests.integration.factories import configure_account, create_invoice
-from tests.unit.invoices.test_lifecycle import ACCOUNT, draft, open_invoice, payment, who
+from tests.unit.invoices.test_lifecycle import ACCOUNT, LINKS, draft, open_invoice, payment, who
 from tests.unit.test_ids_per_account import Platform
 
 
@@ -61,7 +61,7 @@ def test_finalizing_a_revision_asks_the_original_to_settle_on_its_own_partition(
     revision = revised(open_invoice())
     revision.request_finalization(ACCOUNT, "acct/x", **who())
     revision.take_recorded()
-    revision.finalize("INV-2026-00002", **who())
+    revision.finalize("INV-2026-00002", links=LINKS, **who())
     settle = [event for event in revision.take_recorded() if isinstance(event, SettleRevisedInvoice)]
     assert settle == [SettleRevisedInvoice(invoice_id="inv_1", revision_id="inv_1_r1", revision_number="INV-2026-00002")]
     assert settle[0].aggregate_id() == "inv_1"  # keyed by the original

@@ -10,6 +10,7 @@ from contracts.messages.invoices import CreateInvoice, InvoiceChanges
 from services.invoices.domain.account import AccountSettings
 from services.invoices.domain.errors import RuleViolation
 from services.invoices.domain.invoice import Invoice
+from tests.unit.invoices.test_lifecycle import LINKS
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 ACCOUNT = AccountSettings(id="acct", company_name="Acme", sender_email="billing@acme.example",
@@ -62,14 +63,14 @@ def test_days_until_due_replace_a_due_date_that_has_passed():
     later = NOW + timedelta(days=3)
     draft.update(InvoiceChanges(days_until_due=5), ACCOUNT, **who(later))
     draft.request_finalization(ACCOUNT, "acct/x", **who(later))
-    draft.finalize("INV-1", **who(later))
+    draft.finalize("INV-1", links=LINKS, **who(later))
     assert draft.due_date == later.date() + timedelta(days=5)
 
 
 def test_an_open_invoice_is_judged_by_its_own_issue_date():
     invoice = create(due_date=date(2026, 11, 20))
     invoice.request_finalization(ACCOUNT, "acct/x", **who())
-    invoice.finalize("INV-1", **who())
+    invoice.finalize("INV-1", links=LINKS, **who())
     later = NOW + timedelta(days=30)
     invoice.update(InvoiceChanges(due_date=NOW.date()), ACCOUNT, **who(later))  # issued that day: fine
     assert invoice.due_date == NOW.date()

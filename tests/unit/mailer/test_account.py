@@ -36,6 +36,18 @@ def test_an_invoice_issued_before_an_iban_change_keeps_the_accounts_earlier_iban
     assert account.as_issuer_of(invoice(payee_iban=None)).payee_iban == IBAN
 
 
+def test_the_bic_printed_is_the_one_the_account_configured_with_the_printed_iban_never_the_snapshots():
+    account = MailerAccount(id="acct_1")
+    account.configured(configured(payee_iban=OLD_IBAN, payee_bic="COBADEFFXXX"))
+    account.configured(configured(payee_iban=IBAN, payee_bic="UBSWCHZH80A"))
+    forged = invoice(payee_iban=IBAN, payee_bic="BUKBGB22")
+    assert account.as_issuer_of(forged).payee_bic == "UBSWCHZH80A"
+    assert account.as_issuer_of(invoice(payee_iban=OLD_IBAN, payee_bic="BUKBGB22")).payee_bic == "COBADEFFXXX"
+    account.configured(configured(payee_iban=IBAN, payee_bic=None))  # the BIC taken off the current IBAN
+    assert account.as_issuer_of(forged).payee_bic is None
+    assert account.as_issuer_of(invoice(payee_iban=OLD_IBAN)).payee_bic == "COBADEFFXXX"
+
+
 def test_an_account_without_a_sender_has_no_issuer():
     account = MailerAccount(id="acct_1")
     account.configured(configured(sender_email=None))
