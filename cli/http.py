@@ -1,8 +1,8 @@
 """Reading the services' HTTP APIs from the CLI: where they are, the key to send, and what a
 failed request tells the person at the terminal (with an exit code scripts can test).
 
-Exit codes: 0 done, 1 not found, 2 refused input, 3 the API key was refused, 4 the service
-did not answer (cli/numbering.py adds 5: the continuity report flags numbers).
+Exit codes (cli/exit_codes.py): 1 not found, 2 refused input, 3 the API key was refused, 4 the
+service did not answer.
 """
 
 import json
@@ -14,7 +14,8 @@ from typing import Annotated, Any, NoReturn
 import httpx
 import typer
 
-NOT_FOUND, BAD_INPUT, UNAUTHORIZED, UNREACHABLE = 1, 2, 3, 4
+from cli.exit_codes import ExitCode
+
 _DEFAULT_PORTS = {"invoices": 8001, "numbering": 8002, "payments": 8003}
 
 ApiKey = Annotated[str, typer.Option("--api-key", envvar="INVOICING_API_KEY", show_envvar=True,
@@ -43,22 +44,22 @@ def _check(response: httpx.Response, what: str) -> None:
     if isinstance(detail, list):  # a validation error: name each refused parameter
         detail = "; ".join(f"{'.'.join(str(p) for p in item['loc'][1:])}: {item['msg']}" for item in detail)
     if response.status_code == 401:
-        fail(f"the API key was refused: {detail}", UNAUTHORIZED)
+        fail(f"the API key was refused: {detail}", ExitCode.KEY_REFUSED)
     if response.status_code == 404:
-        fail(f"{what}: not found", NOT_FOUND)
-    fail(f"{what}: {detail}", BAD_INPUT if response.status_code < 500 else UNREACHABLE)
+        fail(f"{what}: not found", ExitCode.NOT_FOUND)
+    fail(f"{what}: {detail}", ExitCode.BAD_INPUT if response.status_code < 500 else ExitCode.UNREACHABLE)
 
 
 @contextmanager
 def _client(service: str, api_key: str) -> Iterator[httpx.Client]:
     if not api_key:
-        fail("no API key: pass --api-key or set INVOICING_API_KEY (see `invoicing keys create`)", UNAUTHORIZED)
+        fail("no API key: pass --api-key or set INVOICING_API_KEY (see `invoicing keys create`)", ExitCode.KEY_REFUSED)
     try:
         with httpx.Client(base_url=base_url(service), headers={"Authorization": f"Bearer {api_key}"},
                           timeout=30) as client:
             yield client
     except httpx.TransportError as error:
-        fail(f"{service} at {base_url(service)} did not answer: {error}", UNREACHABLE)
+        fail(f"{service} at {base_url(service)} did not answer: {error}", ExitCode.UNREACHABLE)
 
 
 def get(service: str, path: str, api_key: str, params: dict[str, Any] | None = None, *, what: str) -> Any:
@@ -75,6 +76,14 @@ def stream_to(out, service: str, path: str, api_key: str, params: dict[str, Any]
             _check(response, what)
         for chunk in response.iter_text():
             out.write(chunk)
+
+
+def download(service: str, path: str, api_key: str, *, what: str) -> bytes:
+    """The body of a GET (a document), or the failure said as `get` says it."""
+    with _client(service, api_key) as client:
+        response = client.get(path)
+        _check(response, what)
+        return response.content
 
 
 def print_json(value: Any) -> None:

@@ -25,7 +25,7 @@ def test_send_selects_with_the_lists_filters_and_a_dry_run_publishes_nothing(mon
     assert result.exit_code == 0, result.output
     assert asked == [{"status": ["open"], "customer": None, "currency": None, "number": None, "issued_from": None,
                       "issued_to": None, "due_from": None, "due_to": "2026-01-01", "amount_min": None,
-                      "amount_max": None, "past_due": "true", "sort": "-issued_on", "limit": 100, "cursor": None}]
+                      "amount_max": None, "past_due": "true", "payment_pending": None, "sort": "-issued_on", "limit": 100, "cursor": None}]
     assert '"inv_1"' in result.output
 
 
