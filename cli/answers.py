@@ -15,7 +15,13 @@ from contracts.messages import REGISTRY
 from contracts.messages.common import CommandRejected
 from documents.locale import money
 
-_LANGUAGE = (default_locale("LC_MONETARY") or "en").replace("_", "-")
+def _terminal_language() -> str:
+    # The C and POSIX locales (a bare container, CI) are no language: English as people write it.
+    found = default_locale("LC_MONETARY")
+    return "en" if not found or "POSIX" in found else found.replace("_", "-")
+
+
+_LANGUAGE = _terminal_language()
 # The fields a line names when the message has them, in this order.
 _NAMED = ("number", "kind", "to", "recipients", "address", "match", "method", "reason", "smtp_code")
 

@@ -12,7 +12,6 @@ Exit codes (cli/exit_codes.py): 2 refused input, 4 Kafka did not answer, 6 Kafka
 """
 
 import json
-import os
 from typing import Annotated
 
 import typer
@@ -20,14 +19,13 @@ import typer
 from cli.account import Account as AccountOption
 from cli.exit_codes import ExitCode
 from cli.kafka import run
+from cli.options import ACTOR, Bootstrap
 
 app = typer.Typer(help="Grant integrators the accounts they may act for; revoke and list grants.",
                   no_args_is_help=True)
 
 Name = Annotated[str, typer.Argument(help="The integrator's name: lower-case letters, digits and dashes, as in "
                                           "its topics (invoices.commands.from.NAME)", show_default=False)]
-Bootstrap = Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers")]
-ACTOR = f"user:{os.environ.get('USER', 'cli')}"
 
 
 def _fail(message: str, code: int):

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 import typer
 from typer._click import Command
 from typer.core import TyperCommand, TyperGroup
-from typer.main import get_command
+from typer.main import get_command, get_group
 
 
 @dataclass(frozen=True)
 class Lazy:
     """`target` is "module:attribute", a typer.Typer (a group of commands) or a command function;
-    `summary` is the line a help listing shows (tests/unit/test_cli_startup.py checks that it is
-    the command's own first line)."""
+    `summary` is the line a help listing shows: the start of the command's own help
+    (tests/unit/test_cli_startup.py checks that it is)."""
 
     name: str
     target: str
@@ -28,11 +28,13 @@ class Lazy:
     def load(self) -> Command:
         module, _, attribute = self.target.partition(":")
         found = getattr(importlib.import_module(module), attribute)
-        if not isinstance(found, typer.Typer):
-            single = typer.Typer()
+        if isinstance(found, typer.Typer):
+            # A group stays a group even with one command (`payments unmatched`), as add_typer keeps it.
+            command = get_group(found)
+        else:
+            single = typer.Typer(add_completion=False)
             single.command(self.name)(found)
-            found = single
-        command = get_command(found)
+            command = get_command(single)
         command.name = self.name
         return command
 

@@ -5,6 +5,7 @@ Every command is registered here by name and summary and imported only when it r
 """
 
 import os
+import sys
 import traceback
 
 import typer
@@ -54,7 +55,8 @@ COMMANDS = (
 class Invoicing(lazy_group(*COMMANDS)):
     """The top-level group, and its handler of the unforeseen: whatever a command did not say
     itself ends as one sentence (exit 70, with the traceback only under INVOICING_DEBUG=1), a
-    file that cannot be read as refused input (exit 2), Ctrl-C as exit 130."""
+    file that cannot be read as refused input (exit 2), Ctrl-C as exit 130, a closed pipe
+    (`| head`) as the end of the output."""
 
     def invoke(self, ctx):
         try:
@@ -63,6 +65,10 @@ class Invoicing(lazy_group(*COMMANDS)):
             raise
         except KeyboardInterrupt:
             raise Exit(ExitCode.INTERRUPTED) from None
+        except BrokenPipeError:
+            # The reader went away (`| head`): what is left to print has nobody to read it.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise Exit(ExitCode.OK) from None
         except OSError as error:
             if error.filename is None:
                 _fail_unforeseen(error)

@@ -7,7 +7,6 @@ platform rejected the command (or a step of its flow), 8 when nothing answered w
 """
 
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -22,15 +21,12 @@ from cli.answers import is_rejection, line
 from cli.exit_codes import ExitCode
 from cli.kafka import Record, Watcher, run
 from cli.kafka import broker as kafka_broker
+from cli.options import ACTOR, Actor, Bootstrap, Wait
 from contracts import topics
 from contracts.envelope import Envelope, describe_validation_error
 from contracts.example_data import examples
 from contracts.messages import REGISTRY, MessageData
 
-Bootstrap = Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers")]
-Actor = Annotated[str, typer.Option(help="Who is asking")]
-ACTOR = f"user:{os.environ.get('USER', 'cli')}"
-Wait = Annotated[float, typer.Option(help="Seconds to watch for the answers at most (0: do not wait)")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print each message whole, as a JSON line")]
 
 
