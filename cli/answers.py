@@ -15,6 +15,7 @@ from contracts.messages import REGISTRY
 from contracts.messages.common import CommandRejected
 from documents.locale import money
 
+
 def _terminal_language() -> str:
     # The C and POSIX locales (a bare container, CI) are no language: English as people write it.
     found = default_locale("LC_MONETARY")

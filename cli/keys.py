@@ -2,10 +2,10 @@
 
 A new key is printed once and never stored: services learn only its digest, from the
 `api_key.created` event this command publishes on api_keys.events. `revoke` reads that compacted
-topic first: a key the account does not have exits with 1 (not found) and publishes nothing.
+topic first: a key the account does not have (never created, or revoked already) exits with 1
+(not found) and publishes nothing.
 """
 
-import os
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -18,6 +18,7 @@ from cli.exit_codes import ExitCode
 from cli.http import AsJson, fail, print_json
 from cli.kafka import broker as kafka_broker
 from cli.kafka import run
+from cli.options import ACTOR, Bootstrap
 from contracts.envelope import Envelope
 from contracts.messages import MessageData
 from contracts.messages.access import ApiKeyCreated, ApiKeyRevoked
@@ -25,8 +26,6 @@ from contracts.topics import API_KEYS_EVENTS
 
 app = typer.Typer(help="Create and revoke API keys (per account).", no_args_is_help=True)
 
-Bootstrap = Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers")]
-ACTOR = f"user:{os.environ.get('USER', 'cli')}"
 
 
 async def _announce(bootstrap: str, account: str, data: MessageData) -> None:
@@ -61,7 +60,7 @@ async def _latest(bootstrap: str, key_id: str) -> MessageData | None:
 def revoke(key_id: Annotated[str, typer.Argument(help="The key id (the part before the dot)")], account: Account = "",
            bootstrap: Bootstrap = "127.0.0.1:9092") -> None:
     """Revoke a key of ACCOUNT: services refuse it from then on. Exits with 1 when the account
-    has no such key."""
+    has no such key (or revoked it already)."""
     if not key_id.startswith("key_") or "." in key_id:
         raise typer.BadParameter("a key id looks like key_0123456789abcdef (never the whole key)",
                                  param_hint="KEY_ID")
@@ -77,7 +76,6 @@ def revoke(key_id: Annotated[str, typer.Argument(help="The key id (the part befo
     if latest is None or latest.account_id != account:
         fail(f"account {account} has no key {key_id}: nothing revoked", ExitCode.NOT_FOUND)
     if isinstance(latest, ApiKeyRevoked):
-        typer.secho(f"key {key_id} of {account} was revoked already, at {latest.revoked_at:%Y-%m-%d %H:%M} UTC",
-                    fg="yellow", err=True)
-        return
+        fail(f"key {key_id} of {account} was revoked already, at {latest.revoked_at:%Y-%m-%d %H:%M} UTC",
+             ExitCode.NOT_FOUND)
     typer.secho(f"key {key_id} of {account} revoked", fg="green", err=True)

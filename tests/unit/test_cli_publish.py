@@ -159,7 +159,10 @@ def test_revoking_a_key_the_account_does_not_have_exits_1(monkeypatch):
         return [created, revoked, created.model_copy(update={"key_id": "key_other", "account_id": "acct_2"})], 0
 
     monkeypatch.setattr(keys, "read_events", read_events)
-    monkeypatch.setattr(keys, "_announce", lambda bootstrap, account, data: published.append(data))
+    async def announce(bootstrap, account, data):
+        published.append(data)
+
+    monkeypatch.setattr(keys, "_announce", announce)
     for key_id in ("key_gone", "key_other", "key_never"):
         result = invoke("keys", "revoke", key_id, "-a", "acct_1")
         assert result.exit_code == ExitCode.NOT_FOUND, (key_id, result.output)
