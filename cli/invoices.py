@@ -68,7 +68,6 @@ def show(reference: Annotated[str, typer.Argument(help="The invoice id (or its n
     table = Table(show_header=False, title=f"invoice {invoice['id']}")
     rows = [
         ("number", invoice["number"] or "(draft)"), ("status", invoice["status"]),
-        ("hosted page", hosted_url or "(none: a draft, or no public address)"),
         ("customer", invoice["customer"]["name"]),
     ]
     rows += [(f"line {position}", f"{line['quantity']} x {line['description']}: "
@@ -88,6 +87,8 @@ def show(reference: Annotated[str, typer.Argument(help="The invoice id (or its n
     for name, value in rows:
         table.add_row(name, str(value))
     console.print(table)
+    # On a line of its own, never wrapped: to copy or click.
+    console.print(f"hosted page: {hosted_url or '(none: a draft, or no public address)'}", soft_wrap=True)
 
 
 @app.command("pdf")

@@ -93,3 +93,18 @@ def test_an_invoice_settles_on_its_mails_outcome_or_its_rejection():
     refused = Outcome()
     refused.note("invoice.command_rejected", {"reason": "no_recipient", "message": "no address"})
     assert refused.settled and refused.rejected == "no_recipient"
+
+
+def test_every_invoice_that_did_not_end_sent_is_named_with_why():
+    sent, bounced, rejected, silent, before = Outcome(), Outcome(), Outcome(), Outcome(), Outcome()
+    sent.note("mail.queued", {})
+    sent.note("mail.sent", {})
+    bounced.note("invoice.command_rejected", {"reason": "delivery_failed", "message": "The email bounced: 550 gone"})
+    rejected.note("invoice.command_rejected", {"reason": "no_recipient", "message": "The customer has no address."})
+    silent.note("mail.queued", {})
+    before.unrecorded = True
+    assert sent.failure() is None
+    assert bounced.failure() == "bounced; delivery_failed: The email bounced: 550 gone"
+    assert rejected.failure() == "rejected no_recipient: The customer has no address."
+    assert silent.failure() == "no outcome before --timeout (the mail was queued)"
+    assert before.failure().startswith("rejected in an earlier run")

@@ -169,3 +169,22 @@ def test_revoking_a_key_the_account_does_not_have_exits_1(monkeypatch):
     assert published == []
     assert invoke("keys", "revoke", "key_live", "-a", "acct_1").exit_code == ExitCode.OK
     assert [event.key_id for event in published] == ["key_live"]
+
+
+def test_unsuppressing_publishes_mail_unsuppress_and_says_the_answer(kafka):
+    lifted = {"address": "ap@globex.example", "suppressed_at": "2026-11-01T10:00:00Z",
+              "unsuppressed_at": "2026-11-02T10:00:00Z", "reason": "mailbox fixed"}
+    fake = kafka(lambda headers: [("mail.events", "mail.unsuppressed", lifted)])
+    done = invoke("mail", "unsuppress", "ap@globex.example", "--reason", "mailbox fixed", "-a", "acct_1")
+    assert done.exit_code == ExitCode.OK, done.output
+    assert [(topic, headers["ce_type"], headers["ce_accountid"], data) for topic, headers, data in fake.published] \
+        == [("mail.commands", "mail.unsuppress", "acct_1", {"address": "ap@globex.example", "reason": "mailbox fixed"})]
+    assert done.stdout.strip() == "mail.unsuppressed ap@globex.example: ap@globex.example, mailbox fixed"
+
+    refused = {"command_id": "c", "command_type": "mail.unsuppress", "reason": "not_suppressed",
+               "message": "The account does not suppress ap@globex.example.", "invoice_id": "ap@globex.example"}
+    kafka(lambda headers: [("mail.events", "mail.rejected", refused)])
+    rejected = invoke("mail", "unsuppress", "ap@globex.example", "-a", "acct_1")
+    assert rejected.exit_code == ExitCode.REJECTED
+    assert "rejected: not_suppressed — The account does not suppress" in rejected.stdout
+    assert invoke("mail", "unsuppress", "not an address", "-a", "acct_1").exit_code == ExitCode.BAD_INPUT
