@@ -93,7 +93,8 @@ class Flow:
         if self.correlation_id and headers.get("ce_correlationid") != self.correlation_id:
             return
         type_name, subject = headers.get("ce_type", ""), headers.get("ce_subject", "")
-        if not record.topic.endswith(".commands"):  # an answer: anything but a command
+        published = headers.get("ce_id") == self.published_id
+        if not (published or record.topic.endswith(".commands")):  # an answer: anything else but a command
             self.answered_at = time.monotonic()
         self.rejected = self.rejected or is_rejection(type_name)
         try:
@@ -103,7 +104,7 @@ class Flow:
         if self.as_json:
             typer.echo(json.dumps({"topic": record.topic, "type": type_name, "subject": subject, "headers": headers,
                                    "data": data}))
-        elif headers.get("ce_id") != self.published_id:  # the published command is said on stderr
+        elif not published:  # the published message is said on stderr
             typer.echo(line(type_name, subject, data))
 
     async def follow(self, watcher: Watcher, deadline: float | None, settle: float | None = None) -> None:

@@ -188,3 +188,13 @@ def test_unsuppressing_publishes_mail_unsuppress_and_says_the_answer(kafka):
     assert rejected.exit_code == ExitCode.REJECTED
     assert "rejected: not_suppressed — The account does not suppress" in rejected.stdout
     assert invoke("mail", "unsuppress", "not an address", "-a", "acct_1").exit_code == ExitCode.BAD_INPUT
+
+
+def test_the_published_message_read_back_is_no_answer():
+    flow = publish.Flow("flow_1", as_json=False, published_id="msg_1")
+    flow.show(Record("api_keys.events", {"ce_correlationid": "flow_1", "ce_id": "msg_1", "ce_type": "api_key.revoked",
+                                         "ce_subject": "key_1"}, b"{}"))
+    assert flow.answered_at is None
+    flow.show(Record("payments.events", {"ce_correlationid": "flow_1", "ce_id": "msg_2", "ce_type": "payment.unmatched",
+                                         "ce_subject": "tx_1"}, b"{}"))
+    assert flow.answered_at is not None
