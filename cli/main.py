@@ -31,8 +31,8 @@ HELP = "\n\n".join([
 ])
 
 COMMANDS = (
-    Lazy("types", "cli.publish:list_types", "List every message type with its topic, kind and Kafka key field."),
-    Lazy("example", "cli.publish:example", "Print a valid example data document for TYPE_NAME."),
+    Lazy("types", "cli.catalog:list_types", "List every message type with its topic, kind and Kafka key field."),
+    Lazy("example", "cli.catalog:example", "Print a valid example data document for TYPE_NAME."),
     Lazy("publish", "cli.publish:publish", "Validate a data document as TYPE_NAME, publish it as a CloudEvent of "
                                            "ACCOUNT and show the answers, a line each."),
     Lazy("watch", "cli.publish:watch", "Print messages as they arrive, a line each (--json: headers, key and data)."),

@@ -1,4 +1,4 @@
-"""Publish a command and show what its flow answers; watch the topics; list the message types.
+"""Publish a command and show what its flow answers; watch the topics.
 
 The published message starts a flow (its correlation id); `publish` prints every message of the
 flow until it has been quiet for `--settle` seconds after an answer, or `--wait` ends the wait:
@@ -24,24 +24,9 @@ from cli.kafka import broker as kafka_broker
 from cli.options import ACTOR, Actor, Bootstrap, Wait
 from contracts import topics
 from contracts.envelope import Envelope, describe_validation_error
-from contracts.example_data import examples
 from contracts.messages import REGISTRY, MessageData
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print each message whole, as a JSON line")]
-
-
-def list_types() -> None:
-    """List every message type with its topic, kind and Kafka key field."""
-    for type_name, model in sorted(REGISTRY.items(), key=lambda item: (item[1].topic, item[0])):
-        typer.echo(f"{model.topic:24} {model.message_kind:8} {type_name:28} key={model.key_field}")
-
-
-def example(type_name: Annotated[str, typer.Argument(help="A message type, e.g. invoice.create")]) -> None:
-    """Print a valid example data document for TYPE_NAME."""
-    try:
-        typer.echo(json.dumps(examples()[type_name].model_dump(mode="json"), indent=2))
-    except KeyError:
-        raise typer.BadParameter("unknown type; see `invoicing types`", param_hint="TYPE_NAME") from None
 
 
 def publish(
