@@ -1,6 +1,6 @@
 """Commands registered by name and summary, imported only when they run.
 
-A command's module brings its libraries (pydantic and the contracts, httpx, aiokafka, rich):
+A command's module brings its libraries (pydantic and the contracts, aiokafka, rich):
 `invoicing --help` lists every command without importing any of them, and a command imports
 its own module alone. A group made with `lazy_group` holds a placeholder per lazy command (its
 name and summary: what a help listing shows) and swaps in the real command when one is invoked.

@@ -1,11 +1,14 @@
-"""`invoicing invoices show`, `pdf` and `list --payment-pending` against a fake read API: what
-they print, ask for, write, and exit with."""
+"""`invoicing invoices show`, `pdf` and `list --payment-pending` against a read API of their own
+(a local HTTP server): what they print, ask for, write, and exit with."""
 
-import httpx
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
 import pytest
 from typer.testing import CliRunner
 
-from cli import http
 from cli.exit_codes import ExitCode
 from cli.main import app
 from contracts.example_data import examples
@@ -14,32 +17,41 @@ SNAPSHOT = examples()["invoice.finalized"].model_dump(mode="json")["invoice"] | 
                                                                                  "payment_pending": True}
 HOSTED_URL = "https://billing.example.com/i/inv_1/" + "t" * 43
 PDF = b"%PDF-1.7 the invoice"
-
-
-def answer(request: httpx.Request) -> httpx.Response:
-    path = request.url.path
-    if path == "/v1/invoices/inv_1":
-        return httpx.Response(200, json={"invoice": SNAPSHOT, "hosted_url": HOSTED_URL, "payments": [],
-                                         "flags": {"past_due": False, "partially_paid": False, "last_sent_at": None,
-                                                   "last_sent_to": []}})
-    if path == "/v1/invoices/inv_1/pdf":
-        return httpx.Response(200, content=PDF, headers={"content-type": "application/pdf"})
-    if path == "/v1/invoices/inv_draft/pdf":
-        return httpx.Response(409, json={"detail": "A draft has no document yet: finalize it first."})
-    if path == "/v1/invoices":
-        asked.append(dict(request.url.params))
-        return httpx.Response(200, json={"data": [], "has_more": False, "next_cursor": None})
-    return httpx.Response(404, json={"detail": "Not found"})
-
-
+DETAIL = {"invoice": SNAPSHOT, "hosted_url": HOSTED_URL, "payments": [],
+          "flags": {"past_due": False, "partially_paid": False, "last_sent_at": None, "last_sent_to": []}}
+ANSWERS = {
+    "/v1/invoices/inv_1": (200, "application/json", json.dumps(DETAIL).encode()),
+    "/v1/invoices/inv_1/pdf": (200, "application/pdf", PDF),
+    "/v1/invoices/inv_draft/pdf": (409, "application/json",
+                                   b'{"detail": "A draft has no document yet: finalize it first."}'),
+    "/v1/invoices": (200, "application/json", b'{"data": [], "has_more": false, "next_cursor": null}'),
+}
 asked: list[dict] = []
+
+
+class ReadApi(BaseHTTPRequestHandler):
+    def do_GET(self):
+        url = urlparse(self.path)
+        asked.append({name: values[0] for name, values in parse_qs(url.query).items()})
+        status, content_type, body = ANSWERS.get(url.path, (404, "application/json", b'{"detail": "Not found"}'))
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
 
 
 @pytest.fixture(autouse=True)
 def read_api(monkeypatch):
-    real = httpx.Client
-    monkeypatch.setattr(http.httpx, "Client", lambda **options: real(transport=httpx.MockTransport(answer), **options))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ReadApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("INVOICES_API_URL", f"http://127.0.0.1:{server.server_port}")
     asked.clear()
+    yield
+    server.shutdown()
 
 
 def invoke(*argv):
@@ -80,5 +92,5 @@ def test_pdf_of_an_unknown_invoice_exits_1_and_of_a_draft_says_why(tmp_path):
 def test_list_asks_for_the_invoices_with_a_payment_pending():
     assert invoke("invoices", "list", "--payment-pending").exit_code == ExitCode.OK
     assert asked[0]["payment_pending"] == "true"
-    assert invoke("invoices", "list").exit_code == ExitCode.OK
-    assert "payment_pending" not in asked[1]
+    assert invoke("invoices", "list", "--status", "open", "--status", "paid").exit_code == ExitCode.OK
+    assert "payment_pending" not in asked[1] and asked[1]["status"] == "open"
