@@ -198,3 +198,22 @@ def test_the_published_message_read_back_is_no_answer():
     flow.show(Record("payments.events", {"ce_correlationid": "flow_1", "ce_id": "msg_2", "ce_type": "payment.unmatched",
                                          "ce_subject": "tx_1"}, b"{}"))
     assert flow.answered_at is not None
+
+
+def test_what_a_command_did_not_foresee_is_one_sentence_and_exit_70(kafka, monkeypatch):
+    def broken(bootstrap):
+        raise RuntimeError("the broker object is broken")
+
+    monkeypatch.setattr(publish, "kafka_broker", broken)
+    result = invoke("publish", "invoice.finalize", "-", "-a", "acct_1", input='{"invoice_id": "inv_1"}')
+    assert result.exit_code == ExitCode.INTERNAL
+    assert result.output.strip().splitlines()[-1] == ("invoicing failed: RuntimeError: the broker object is broken "
+                                                      "(INVOICING_DEBUG=1 shows where)")
+    assert "Traceback" not in result.output
+
+
+def test_kafka_not_answering_is_one_sentence_and_exit_4():
+    result = invoke("publish", "invoice.finalize", "-", "-a", "acct_1", "--bootstrap", "127.0.0.1:9",
+                    input='{"invoice_id": "inv_1"}')
+    assert result.exit_code == ExitCode.UNREACHABLE
+    assert "Kafka at 127.0.0.1:9 did not answer" in result.output and "Traceback" not in result.output
