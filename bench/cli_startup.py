@@ -3,6 +3,8 @@
     python -m bench.cli_startup                 --help, types, a read against nothing (no stack)
     make bench-cli_startup                      the same, then publish on the test stack
     python -m bench.cli_startup --runs 20
+    python -m bench.cli_startup --cli-dir /tmp/before   the CLI of another checkout (a worktree of an
+                                                    older commit), run with this one's interpreter
 
 Each command runs `--runs` times in a fresh interpreter, as a person runs it; the table shows the
 median and the fastest wall time and the median CPU time (user + system: what the command itself
@@ -25,6 +27,7 @@ import uuid
 from pathlib import Path
 
 INVOICING = [sys.executable, "-m", "cli"]
+CLI_DIR: str | None = None  # where `python -m cli` finds the CLI timed (--cli-dir); None: here
 
 
 def timed(argv: list[str], stdin: str = "", environment: dict | None = None) -> tuple[float, float, float | None, int]:
@@ -32,7 +35,8 @@ def timed(argv: list[str], stdin: str = "", environment: dict | None = None) -> 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(INVOICING + argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True, env={**os.environ, **(environment or {})})
+                               stderr=subprocess.DEVNULL, text=True, cwd=CLI_DIR,
+                               env={**os.environ, **(environment or {}), **({"PYTHONPATH": CLI_DIR} if CLI_DIR else {})})
     process.stdin.write(stdin)
     process.stdin.close()
     first = process.stdout.readline()
@@ -74,7 +78,10 @@ def on_the_stack(runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--cli-dir", help="time the CLI of this checkout instead of this one's")
     args = parser.parse_args()
+    global CLI_DIR
+    CLI_DIR = args.cli_dir
     print(f"{'command':34} {'median':>7} {'min':>7} {'cpu':>7} {'answer':>7}   (seconds, {args.runs} runs, "
           f"load {os.getloadavg()[0]:.1f})")
     measure("--help", ["--help"], args.runs)
