@@ -34,13 +34,14 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
+from cli.account import Account
+from cli.exit_codes import ExitCode
 from cli.http import ApiKey, AsJson, get, print_json
 
 KINDS = ("amount_paid", "payments_of_unknown_invoice", "number_not_in_ledger", "held_number_without_invoice",
          "gap_of_existing_invoice", "balance_applied")
 # How a balance movement counts towards what the balance paid of the invoice it names.
 _PAID_FROM_BALANCE = {"invoice_payment": 1, "invoice_returned": -1}
-DIFFERENCES_FOUND = 1
 
 console = Console()
 
@@ -151,8 +152,7 @@ def read_account(api_key: str) -> Audit:
                  differences=differences(invoices, paid, numbers, balances))
 
 
-def audit(account: Annotated[str, typer.Option("--account", "-a", help="The account audited (the API key's)")],
-          api_key: ApiKey = "", as_json: AsJson = False,
+def audit(account: Account = "", api_key: ApiKey = "", as_json: AsJson = False,
           every: Annotated[float | None, typer.Option(help="Audit again every this many seconds, until stopped, "
                                                            "serving the gauge")] = None,
           metrics_port: Annotated[int, typer.Option(help="Where --every serves /metrics")] = 9109) -> None:
@@ -173,7 +173,7 @@ def audit(account: Annotated[str, typer.Option("--account", "-a", help="The acco
         console.print(f"{account}: invoices, payments and numbering agree ({report.invoices} invoices, "
                       f"{report.invoices_paid} with payments, {report.numbers} numbers)")
     if found:
-        raise typer.Exit(DIFFERENCES_FOUND)
+        raise typer.Exit(ExitCode.NOT_FOUND)  # 1: differences
 
 
 def _serve_gauge(api_key: str, every: float, port: int) -> None:

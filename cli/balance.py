@@ -2,7 +2,6 @@
 and refunds paid out to a customer, recorded with `customer_balance.record_refund` (Kafka, as the
 operators)."""
 
-import os
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
@@ -11,12 +10,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.account import Account
+from cli.exit_codes import ExitCode
 from cli.http import ApiKey, AsJson, get, print_json
+from cli.options import ACTOR, Bootstrap, Wait
 from contracts.money import format_amount, to_minor_units
 
 app = typer.Typer(help="A customer's balances, and refunds paid out of them.", no_args_is_help=True)
 console = Console()
-BAD_INPUT = 2
 Customer = Annotated[str, typer.Argument(help="The customer's id (the invoice's customer.id)", show_default=False)]
 
 
@@ -52,7 +53,6 @@ def show(customer: Customer, api_key: ApiKey = "",
 @app.command("refund")
 def refund(
     customer: Customer,
-    account: Annotated[str, typer.Option("--account", "-a", help="The account paying it", show_default=False)],
     amount: Annotated[str, typer.Option(help="In major units, e.g. 26.50", show_default=False)],
     reference: Annotated[str, typer.Option(help="The payout's own reference (the bank transfer's)",
                                            show_default=False)],
@@ -61,14 +61,15 @@ def refund(
     credit_note: Annotated[str | None, typer.Option(help="Pays the refund this credit note owes instead of "
                                                          "taking it from the balance")] = None,
     note: str = "",
-    wait: Annotated[float, typer.Option(help="Seconds to watch for the answer (0: do not wait)")] = 10.0,
-    bootstrap: Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS")] = "127.0.0.1:9092",
+    account: Account = "",
+    wait: Wait = 10.0,
+    bootstrap: Bootstrap = "127.0.0.1:9092",
 ) -> None:
     """Record a refund paid out to the customer: it lowers the balance (or what the credit note
     owes), never below zero."""
     from pydantic import ValidationError
 
-    from cli.main import publish_and_watch
+    from cli.publish import publish_and_watch
     from contracts.envelope import describe_validation_error
     from contracts.messages.balances import RecordCustomerRefund, balance_key
 
@@ -79,11 +80,11 @@ def refund(
             credit_note_id=credit_note, note=note)
     except ValidationError as error:
         typer.secho(f"invalid refund: {describe_validation_error(error)}", fg="red", err=True)
-        raise typer.Exit(BAD_INPUT) from None
+        raise typer.Exit(ExitCode.BAD_INPUT) from None
     except KeyError:
         typer.secho(f"invalid refund: {currency!r} is no currency (ISO 4217)", fg="red", err=True)
-        raise typer.Exit(BAD_INPUT) from None
+        raise typer.Exit(ExitCode.BAD_INPUT) from None
     except (ValueError, InvalidOperation) as error:
         typer.secho(f"invalid refund: {error}", fg="red", err=True)
-        raise typer.Exit(BAD_INPUT) from None
-    publish_and_watch(bootstrap, command, account=account, actor=f"user:{os.environ.get('USER', 'cli')}", wait=wait)
+        raise typer.Exit(ExitCode.BAD_INPUT) from None
+    publish_and_watch(bootstrap, command, account=account, actor=ACTOR, wait=wait)

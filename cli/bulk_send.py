@@ -18,6 +18,9 @@ selection again on purpose. The commands of a run share its id as their correlat
 An invoice whose command was handled in an earlier run of the same id is silent now: its outcome
 is read from its history once the run has been quiet for a few seconds, and one that the history
 does not show was rejected then (`rejected_before`; rejections leave no trace on an invoice).
+
+Every invoice that did not end sent (bounced, dropped, rejected now or before, no outcome) is
+named with why, and the run exits with 9 (partly failed; cli/exit_codes.py).
 """
 
 import asyncio
@@ -34,17 +37,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from faststream.kafka import KafkaBroker
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cli.account import Account
+from cli.exit_codes import ExitCode
 from cli.filters import filtered
 from cli.http import ApiKey, AsJson, get
 from cli.invoices import money
+from cli.kafka import Kafka
 from cli.kafka import broker as kafka_broker
 from cli.kafka import run as run_with_kafka
-from cli.kafka import until_assigned
 from contracts import topics
 from contracts.envelope import Envelope
 from contracts.messages.invoices import SendInvoice
@@ -128,6 +132,7 @@ class Outcome:
     final: set[str] = field(default_factory=set)
     rejected: str | None = None  # reason code
     message: str = ""
+    why: list[str] = field(default_factory=list)  # what the bounces and drops said
     # Handled in an earlier run of the same id, with nothing in the invoice's history to show
     # for it: the command was rejected then (rejections change no invoice).
     unrecorded: bool = False
@@ -146,8 +151,21 @@ class Outcome:
             self.final.add(_FINAL[kind])
         elif kind in _REJECTED and data.get("reason") in _MAIL_FAILED:
             self.final.add(_MAIL_FAILED[data["reason"]])
+            self.why.append(f"{data['reason']}: {data.get('message', '')}")
         elif kind in _REJECTED:
             self.rejected, self.message = data.get("reason", "rejected"), data.get("message", "")
+
+    def failure(self) -> str | None:
+        """Why the invoice did not end sent; None when it was sent (to some recipient at least)."""
+        if "sent" in self.final:
+            return None
+        if self.rejected:
+            return f"rejected {self.rejected}: {self.message}"
+        if self.unrecorded:
+            return "rejected in an earlier run of this id (its history shows no send)"
+        if self.final:
+            return " and ".join(sorted(self.final)) + "".join(f"; {why}" for why in self.why)
+        return "no outcome before --timeout" + (" (the mail was queued)" if self.queued else "")
 
 
 @dataclass
@@ -165,10 +183,8 @@ class BulkSend:
         self.outcomes = {invoice["id"]: Outcome() for invoice in invoices}
         columns = (TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         async with kafka_broker(self.bootstrap) as broker:
-            watcher = broker.subscriber(topics.INVOICES_EVENTS, topics.MAIL_EVENTS, auto_offset_reset="latest",
-                                        persistent=False)
+            watcher = broker.subscriber(topics.INVOICES_EVENTS, topics.MAIL_EVENTS)
             await watcher.start()
-            await until_assigned(watcher)
             with Progress(*columns, console=stderr, transient=False) as progress:
                 publishing = progress.add_task("published", total=len(invoices))
                 deliveries = []
@@ -186,7 +202,7 @@ class BulkSend:
         outcome.unrecorded = outcome.unrecorded or unrecorded
         self.settled += outcome.settled - was
 
-    async def _publish(self, broker: KafkaBroker, invoice_id: str):
+    async def _publish(self, broker: Kafka, invoice_id: str):
         envelope = Envelope.originate(id=command_id(self.run_id, invoice_id), source="cli", type=SendInvoice.type_name,
                                       subject=invoice_id, accountid=self.account, correlationid=self.run_id,
                                       actor=self.actor)
@@ -213,7 +229,7 @@ class BulkSend:
                     looked_up = True
                     show()
                 continue
-            headers = dict(message.headers)
+            headers = message.headers
             outcome = self.outcomes.get(headers.get("ce_subject"))
             if headers.get("ce_correlationid") != self.run_id or outcome is None:
                 continue
@@ -248,15 +264,13 @@ class BulkSend:
             "no_outcome": sum(not o.settled for o in outcomes),
             "invoices": {invoice_id: {"queued": o.queued, "outcomes": sorted(o.final), "rejected": o.rejected,
                                       "message": o.message} for invoice_id, o in self.outcomes.items()},
+            "not_sent": {invoice_id: why for invoice_id, o in self.outcomes.items() if (why := o.failure())},
         }
-
-
-Account = Annotated[str, typer.Option("--account", "-a", help="The account (tenant) the invoices belong to")]
 
 
 @filtered
 def send(
-    filters: dict, account: Account, api_key: ApiKey = "",
+    filters: dict, account: Account = "", api_key: ApiKey = "",
     run_id: Annotated[str | None, typer.Option(
         "--run-id", "--resume", help="Run the run of this id again (printed by every run); the same id never sends "
         "an invoice twice (default: this machine's run of these filters today, or a new one)")] = None,
@@ -271,7 +285,9 @@ def send(
     as_json: AsJson = False,
 ) -> None:
     """Send every invoice the filters select (as `invoices list` selects them), then summarise:
-    how many mails were queued, sent, bounced and dropped, and which commands were rejected why."""
+    how many mails were queued, sent, bounced and dropped, and which commands were rejected why.
+
+    Names every invoice that did not end sent, with why, and then exits with 9 (partly failed)."""
     invoices = selected(api_key, filters)
     run = run_id or run_for(account, filters, new=new_run)
     stderr.print(f"run {run} (run it again with --run-id {run})")
@@ -282,7 +298,10 @@ def send(
         typer.confirm(f"send {len(invoices)} invoices (run {run})?", abort=True, err=True)
     bulk = BulkSend(account=account, actor=actor, run_id=run, api_key=api_key, bootstrap=bootstrap, timeout=timeout)
     run_with_kafka(bulk.run(invoices), bootstrap)
-    _print_summary(bulk.summary(), as_json)
+    summary = bulk.summary()
+    _print_summary(summary, as_json)
+    if summary["not_sent"]:
+        raise typer.Exit(ExitCode.PARTLY_FAILED)
 
 
 def _print_selection(invoices: list[dict], run_id: str, as_json: bool) -> None:
@@ -306,6 +325,5 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
     for reason, count in sorted(summary["rejected"].items()):
         table.add_row(f"rejected: {reason}", str(count))
     Console().print(table)
-    for invoice_id, outcome in summary["invoices"].items():
-        if outcome["rejected"]:
-            typer.echo(f"{invoice_id}: rejected {outcome['rejected']}: {outcome['message']}")
+    for invoice_id, why in summary["not_sent"].items():
+        typer.echo(f"{invoice_id} not sent: {why}")

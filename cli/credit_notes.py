@@ -3,7 +3,6 @@ commands, answers shown as `invoicing publish` shows them), and read the account
 (needs an API key). Exit codes as the other commands': 2 for refused input, 1 not found, 3 a
 refused API key, 4 a service that does not answer, 6 Kafka refusing the login or an ACL."""
 
-import os
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -12,6 +11,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from cli.account import Account
+from cli.exit_codes import ExitCode
 from cli.http import ApiKey, AsJson, get, print_json
 from cli.invoices import money
 from contracts.envelope import describe_validation_error
@@ -21,11 +22,9 @@ from contracts.messages.credit_notes import CreateCreditNote, CreditedLine, Send
 app = typer.Typer(help="Credit finalized invoices, mail credit notes, read them.", no_args_is_help=True)
 console = Console()
 
-Account = Annotated[str, typer.Option("--account", "-a", help="The account (tenant) sending it")]
-Actor = Annotated[str, typer.Option(help="Who is asking")]
-Wait = Annotated[float, typer.Option(help="Seconds to watch for the answers at most (0: do not wait)")]
-Bootstrap = Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers")]
-_ACTOR = f"user:{os.environ.get('USER', 'cli')}"
+from cli.options import ACTOR as _ACTOR
+from cli.options import Actor, Bootstrap, Wait
+from cli.publish import publish_and_watch
 
 
 def credited_line(text: str) -> CreditedLine:
@@ -39,14 +38,12 @@ def credited_line(text: str) -> CreditedLine:
 
 def publish(build, account: str, actor: str, wait: float, bootstrap: str) -> None:
     """Build the command (refused input exits 2), publish it and follow its answers."""
-    from cli import main  # main registers these commands; its publishing is the CLI's one way to publish
-
     try:
         command: Command = build()
     except ValidationError as error:
         typer.secho(f"invalid command: {describe_validation_error(error)}", fg="red", err=True)
-        raise typer.Exit(2) from None
-    main.publish_and_watch(bootstrap, command, account=account, actor=actor, wait=wait)
+        raise typer.Exit(ExitCode.BAD_INPUT) from None
+    publish_and_watch(bootstrap, command, account=account, actor=actor, wait=wait)
 
 
 @app.command("create")
@@ -58,7 +55,7 @@ def create(
     reason: Annotated[str, typer.Option(help="duplicate, fraudulent, order_change, product_unsatisfactory, other")] = "other",
     memo: str = "",
     credit_to: Annotated[str, typer.Option(help="refund or customer_balance: where what exceeds the amount owed goes")] = "refund",
-    account: Account = "acct_demo", actor: Actor = _ACTOR, wait: Wait = 10.0, bootstrap: Bootstrap = "127.0.0.1:9092",
+    account: Account = "", actor: Actor = _ACTOR, wait: Wait = 10.0, bootstrap: Bootstrap = "127.0.0.1:9092",
 ) -> None:
     """Credit an invoice: all of it (no --line, no --amount), chosen lines, or an amount."""
     lines = [credited_line(text) for text in line or []]
@@ -71,7 +68,7 @@ def send(
     invoice_id: str, credit_note_id: str,
     to: Annotated[list[str] | None, typer.Option(help="Instead of the customer's addresses (repeatable)")] = None,
     language: Annotated[str | None, typer.Option(help="en, de, fr, it or es")] = None,
-    account: Account = "acct_demo", actor: Actor = _ACTOR, wait: Wait = 10.0, bootstrap: Bootstrap = "127.0.0.1:9092",
+    account: Account = "", actor: Actor = _ACTOR, wait: Wait = 10.0, bootstrap: Bootstrap = "127.0.0.1:9092",
 ) -> None:
     """Mail an issued credit note to the customer (or to --to)."""
     publish(lambda: SendCreditNote(invoice_id=invoice_id, credit_note_id=credit_note_id, to=to, language=language),

@@ -26,6 +26,8 @@ OPTIONS: dict[str, tuple[Any, Any]] = {
     "amount_min": (Amount, None),
     "amount_max": (Amount, None),
     "past_due": (Annotated[bool, typer.Option("--past-due", help="Only invoices past due today")], False),
+    "payment_pending": (Annotated[bool, typer.Option("--payment-pending", help="Only invoices with a payment the bank "
+                                                                               "announced but has not booked")], False),
     "sort": (Annotated[str, typer.Option(help="due_date, issued_on, amount or number; prefix - for descending")],
              "-issued_on"),
 }
@@ -37,7 +39,8 @@ def query(values: dict[str, Any]) -> dict[str, Any]:
     for name, value in values.items():
         if isinstance(value, datetime):
             params[name] = value.date().isoformat()
-    params["past_due"] = "true" if values["past_due"] else None
+    for flag in ("past_due", "payment_pending"):
+        params[flag] = "true" if values[flag] else None
     return params
 
 

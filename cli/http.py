@@ -1,20 +1,26 @@
 """Reading the services' HTTP APIs from the CLI: where they are, the key to send, and what a
 failed request tells the person at the terminal (with an exit code scripts can test).
 
-Exit codes: 0 done, 1 not found, 2 refused input, 3 the API key was refused, 4 the service
-did not answer (cli/numbering.py adds 5: the continuity report flags numbers).
+Exit codes (cli/exit_codes.py): 1 not found, 2 refused input, 3 the API key was refused, 4 the
+service did not answer.
 """
 
+import io
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.client import HTTPResponse
 from typing import Annotated, Any, NoReturn
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
 
-import httpx
 import typer
 
-NOT_FOUND, BAD_INPUT, UNAUTHORIZED, UNREACHABLE = 1, 2, 3, 4
+from cli.exit_codes import ExitCode
+
 _DEFAULT_PORTS = {"invoices": 8001, "numbering": 8002, "payments": 8003}
 
 ApiKey = Annotated[str, typer.Option("--api-key", envvar="INVOICING_API_KEY", show_envvar=True,
@@ -33,48 +39,57 @@ def fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _check(response: httpx.Response, what: str) -> None:
-    if response.status_code < 400:
-        return
+def _check(response: HTTPResponse, what: str) -> None:
+    """Says a failed answer (4xx, 5xx) as a sentence with its exit code."""
+    body = response.read()
     try:
-        detail = response.json().get("detail")
-    except ValueError:
-        detail = response.text
+        detail = json.loads(body).get("detail")
+    except (ValueError, AttributeError):
+        detail = body.decode(errors="replace")
     if isinstance(detail, list):  # a validation error: name each refused parameter
         detail = "; ".join(f"{'.'.join(str(p) for p in item['loc'][1:])}: {item['msg']}" for item in detail)
-    if response.status_code == 401:
-        fail(f"the API key was refused: {detail}", UNAUTHORIZED)
-    if response.status_code == 404:
-        fail(f"{what}: not found", NOT_FOUND)
-    fail(f"{what}: {detail}", BAD_INPUT if response.status_code < 500 else UNREACHABLE)
+    if response.status == 401:
+        fail(f"the API key was refused: {detail}", ExitCode.KEY_REFUSED)
+    if response.status == 404:
+        fail(f"{what}: not found", ExitCode.NOT_FOUND)
+    fail(f"{what}: {detail}", ExitCode.BAD_INPUT if response.status < 500 else ExitCode.UNREACHABLE)
 
 
 @contextmanager
-def _client(service: str, api_key: str) -> Iterator[httpx.Client]:
+def _get(service: str, path: str, api_key: str, params: dict[str, Any] | None, what: str) -> Iterator[HTTPResponse]:
+    """The answer to a GET, open to read; a failed one said and exited (the standard library's
+    client: the CLI needs no HTTP library of its own, and starts faster without one)."""
     if not api_key:
-        fail("no API key: pass --api-key or set INVOICING_API_KEY (see `invoicing keys create`)", UNAUTHORIZED)
+        fail("no API key: pass --api-key or set INVOICING_API_KEY (see `invoicing keys create`)", ExitCode.KEY_REFUSED)
+    query = urlencode(_present(params), doseq=True)
+    request = Request(f"{base_url(service)}{path}{'?' + query if query else ''}",
+                      headers={"Authorization": f"Bearer {api_key}"})
     try:
-        with httpx.Client(base_url=base_url(service), headers={"Authorization": f"Bearer {api_key}"},
-                          timeout=30) as client:
-            yield client
-    except httpx.TransportError as error:
-        fail(f"{service} at {base_url(service)} did not answer: {error}", UNREACHABLE)
+        response = urlopen(request, timeout=30)
+    except HTTPError as failed:
+        with failed:
+            _check(failed, what)
+    except (URLError, OSError) as error:
+        fail(f"{service} at {base_url(service)} did not answer: {getattr(error, 'reason', error)}",
+             ExitCode.UNREACHABLE)
+    with response:
+        yield response
 
 
 def get(service: str, path: str, api_key: str, params: dict[str, Any] | None = None, *, what: str) -> Any:
-    with _client(service, api_key) as client:
-        response = client.get(path, params=_present(params))
-        _check(response, what)
-        return response.json()
+    with _get(service, path, api_key, params, what) as response:
+        return json.load(response)
 
 
 def stream_to(out, service: str, path: str, api_key: str, params: dict[str, Any], *, what: str) -> None:
-    with _client(service, api_key) as client, client.stream("GET", path, params=_present(params)) as response:
-        if response.status_code >= 400:
-            response.read()
-            _check(response, what)
-        for chunk in response.iter_text():
-            out.write(chunk)
+    with _get(service, path, api_key, params, what) as response:
+        shutil.copyfileobj(io.TextIOWrapper(response, encoding="utf-8", newline=""), out)
+
+
+def download(service: str, path: str, api_key: str, *, what: str) -> bytes:
+    """The body of a GET (a document), or the failure said as `get` says it."""
+    with _get(service, path, api_key, None, what) as response:
+        return response.read()
 
 
 def print_json(value: Any) -> None:

@@ -8,25 +8,24 @@ it writes only for the accounts an operator granted it, and answer everything el
 compacted access.events (which only the operators' principal may write); `list` reads that topic
 from its beginning.
 
-Exit codes: 0 done, 2 refused input, 4 Kafka did not answer.
+Exit codes (cli/exit_codes.py): 2 refused input, 4 Kafka did not answer, 6 Kafka refused.
 """
 
-import asyncio
 import json
-import os
 from typing import Annotated
 
 import typer
 
+from cli.account import Account as AccountOption
+from cli.exit_codes import ExitCode
+from cli.kafka import run
+from cli.options import ACTOR, Bootstrap
+
 app = typer.Typer(help="Grant integrators the accounts they may act for; revoke and list grants.",
                   no_args_is_help=True)
 
-BAD_INPUT, UNREACHABLE = 2, 4
 Name = Annotated[str, typer.Argument(help="The integrator's name: lower-case letters, digits and dashes, as in "
                                           "its topics (invoices.commands.from.NAME)", show_default=False)]
-Account = Annotated[str, typer.Option("--account", "-a", help="The account it may act for", show_default=False)]
-Bootstrap = Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers")]
-ACTOR = f"user:{os.environ.get('USER', 'cli')}"
 
 
 def _fail(message: str, code: int):
@@ -39,7 +38,7 @@ def _checked(name: str, account: str) -> None:
 
     if not is_integrator_name(name):
         _fail(f"{name!r} is no integrator name: {INTEGRATOR_NAME} (lower-case letters, digits and dashes, "
-              "at most 40)", BAD_INPUT)
+              "at most 40)", ExitCode.BAD_INPUT)
     from pydantic import TypeAdapter, ValidationError
 
     from contracts.messages.base import Identifier
@@ -47,23 +46,7 @@ def _checked(name: str, account: str) -> None:
     try:
         TypeAdapter(Identifier).validate_python(account)
     except ValidationError:
-        _fail(f"{account!r} is no account id (letters, digits and _.:-, at most 100)", BAD_INPUT)
-
-
-def _run(coroutine, bootstrap: str):
-    import logging
-
-    from aiokafka.errors import KafkaError
-
-    # The client's own complaints on the way to an error: the one line below says it.
-    for noisy in ("aiokafka", "asyncio"):
-        logging.getLogger(noisy).setLevel(logging.CRITICAL)
-    from cli.kafka import run
-
-    try:
-        return run(coroutine, bootstrap)
-    except (TimeoutError, KafkaError, OSError) as error:
-        _fail(f"Kafka at {bootstrap} did not answer: {error}", UNREACHABLE)
+        _fail(f"{account!r} is no account id (letters, digits and _.:-, at most 100)", ExitCode.BAD_INPUT)
 
 
 async def _announce(bootstrap: str, data) -> None:
@@ -79,7 +62,7 @@ async def _announce(bootstrap: str, data) -> None:
 
 
 @app.command("grant")
-def grant(name: Name, account: Account, bootstrap: Bootstrap = "127.0.0.1:9092") -> None:
+def grant(name: Name, account: AccountOption = "", bootstrap: Bootstrap = "127.0.0.1:9092") -> None:
     """Let integrator NAME act for ACCOUNT: its commands for the account take effect from now on."""
     _checked(name, account)
     from datetime import UTC, datetime
@@ -87,21 +70,21 @@ def grant(name: Name, account: Account, bootstrap: Bootstrap = "127.0.0.1:9092")
     from contracts.messages.access import AccessGranted, grant_key
     from contracts.topics import integrator_topics
 
-    _run(_announce(bootstrap, AccessGranted(grant_key=grant_key(name, account), integrator=name, account_id=account,
+    run(_announce(bootstrap, AccessGranted(grant_key=grant_key(name, account), integrator=name, account_id=account,
                                             granted_at=datetime.now(UTC), granted_by=ACTOR)), bootstrap)
     typer.secho(f"{name} may act for {account}: the services take its records for the account from "
                 f"{', '.join(integrator_topics(name))} within seconds", fg="green", err=True)
 
 
 @app.command("revoke")
-def revoke(name: Name, account: Account, bootstrap: Bootstrap = "127.0.0.1:9092") -> None:
+def revoke(name: Name, account: AccountOption = "", bootstrap: Bootstrap = "127.0.0.1:9092") -> None:
     """Stop integrator NAME acting for ACCOUNT: its commands for the account are refused from now on."""
     _checked(name, account)
     from datetime import UTC, datetime
 
     from contracts.messages.access import AccessRevoked, grant_key
 
-    _run(_announce(bootstrap, AccessRevoked(grant_key=grant_key(name, account), integrator=name, account_id=account,
+    run(_announce(bootstrap, AccessRevoked(grant_key=grant_key(name, account), integrator=name, account_id=account,
                                             revoked_at=datetime.now(UTC), revoked_by=ACTOR)), bootstrap)
     typer.secho(f"{name} may no longer act for {account}: its records for the account are answered "
                 "account_not_allowed within seconds", fg="green", err=True)
@@ -110,50 +93,20 @@ def revoke(name: Name, account: Account, bootstrap: Bootstrap = "127.0.0.1:9092"
 async def read_grants(bootstrap: str) -> tuple[dict[str, dict], int]:
     """The latest word on each grant, read from access.events to its end: {grant key: grant},
     and how many records were no valid grant event."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    from chassis.settings import KafkaSettings
-    from contracts.envelope import Envelope, InvalidEnvelope
+    from cli.compacted import read_events
     from contracts.messages.access import AccessGranted, AccessRevoked
     from contracts.topics import ACCESS_EVENTS
 
-    models = {model.type_name: model for model in (AccessGranted, AccessRevoked)}
-    # No consumer group: every partition from its beginning, and no offsets left behind.
-    consumer = AIOKafkaConsumer(ACCESS_EVENTS, bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                auto_offset_reset="earliest", **KafkaSettings().aiokafka_options())
-    await consumer.start()
-    try:
-        if ACCESS_EVENTS not in await consumer.topics():
-            return {}, 0
-        deadline = asyncio.get_running_loop().time() + 10
-        while not consumer.assignment():
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"no partition of {ACCESS_EVENTS} was assigned")
-            await asyncio.sleep(0.05)
-        partitions: list[TopicPartition] = sorted(consumer.assignment())
-        ends = await consumer.end_offsets(partitions)
-        grants, invalid = {}, 0
-        async def behind() -> bool:
-            return any([await consumer.position(p) < ends[p] for p in partitions])
-
-        while await behind():
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                for record in records:
-                    try:
-                        envelope = Envelope.from_headers({n: (v or b"").decode() for n, v in record.headers})
-                        event = models[envelope.type].model_validate_json(record.value)
-                    except (InvalidEnvelope, KeyError, ValueError):
-                        invalid += 1
-                        continue
-                    granted = isinstance(event, AccessGranted)
-                    grants[event.grant_key] = {
-                        "integrator": event.integrator, "account_id": event.account_id, "granted": granted,
-                        "since": (event.granted_at if granted else event.revoked_at).isoformat(),
-                        "by": event.granted_by if granted else event.revoked_by,
-                    }
-        return grants, invalid
-    finally:
-        await consumer.stop()
+    events, invalid = await read_events(bootstrap, ACCESS_EVENTS, AccessGranted, AccessRevoked)
+    grants = {}
+    for event in events:
+        granted = isinstance(event, AccessGranted)
+        grants[event.grant_key] = {
+            "integrator": event.integrator, "account_id": event.account_id, "granted": granted,
+            "since": (event.granted_at if granted else event.revoked_at).isoformat(),
+            "by": event.granted_by if granted else event.revoked_by,
+        }
+    return grants, invalid
 
 
 @app.command("list")
@@ -165,7 +118,7 @@ def list_grants(
     bootstrap: Bootstrap = "127.0.0.1:9092",
 ) -> None:
     """Which accounts each integrator may act for, as access.events says now."""
-    grants, invalid = _run(read_grants(bootstrap), bootstrap)
+    grants, invalid = run(read_grants(bootstrap), bootstrap)
     shown = sorted(
         (g for g in grants.values() if (revoked or g["granted"]) and name in (None, g["integrator"])
          and account in (None, g["account_id"])),

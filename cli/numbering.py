@@ -6,11 +6,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.exit_codes import ExitCode
 from cli.http import ApiKey, AsJson, get, print_json
 
 app = typer.Typer(help="Check the account's invoice numbers (needs an API key).", no_args_is_help=True)
 console = Console()
-BREAKS_FOUND = 5
 
 
 @app.command("continuity")
@@ -35,4 +35,4 @@ def continuity(api_key: ApiKey = "",
         console.print(table if reports else "no numbers allocated yet")
     if any(report["breaks"] for report in reports):
         typer.secho("continuity is broken: see the flagged numbers", fg="red", err=True)
-        raise typer.Exit(BREAKS_FOUND)
+        raise typer.Exit(ExitCode.CONTINUITY_BROKEN)

@@ -7,6 +7,14 @@ the same document without calling each other or moving PDFs through Kafka (docs/
 "Invoice documents").
 """
 
-from documents.document import render_document
-
 __all__ = ["render_document"]
+
+
+def __getattr__(name: str):
+    # Imported on first use: documents.locale (Babel alone) serves the CLI, which must not load
+    # reportlab and factur-x to format an amount.
+    if name == "render_document":
+        from documents.document import render_document
+
+        return render_document
+    raise AttributeError(f"module 'documents' has no attribute {name!r}")

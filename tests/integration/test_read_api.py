@@ -288,6 +288,13 @@ async def test_a_revoked_key_is_refused_everywhere(services, accounts):
     await accepted_everywhere(created["key"], accepted=False)
     refused = await invoicing("keys", "revoke", created["key"], "--account", accounts["b"])
     assert refused.returncode == 2 and "key id" in refused.stderr
+    # Revoked already, another account's, never made: not found (1), and nothing is published.
+    for key_id, account in ((created["key_id"], accounts["b"]), (created["key_id"], accounts["a"]),
+                            ("key_0000000000000000", accounts["b"])):
+        missing = await invoicing("keys", "revoke", key_id, "--account", account,
+                                  "--bootstrap", env("KAFKA_BOOTSTRAP_SERVERS"))
+        assert missing.returncode == 1, missing.stderr
+        assert "nothing revoked" in missing.stderr or "revoked already" in missing.stderr
 
 
 async def test_cursors_are_signed_and_only_continue_their_accounts_list(books, keys):

@@ -25,7 +25,7 @@ def test_send_selects_with_the_lists_filters_and_a_dry_run_publishes_nothing(mon
     assert result.exit_code == 0, result.output
     assert asked == [{"status": ["open"], "customer": None, "currency": None, "number": None, "issued_from": None,
                       "issued_to": None, "due_from": None, "due_to": "2026-01-01", "amount_min": None,
-                      "amount_max": None, "past_due": "true", "sort": "-issued_on", "limit": 100, "cursor": None}]
+                      "amount_max": None, "past_due": "true", "payment_pending": None, "sort": "-issued_on", "limit": 100, "cursor": None}]
     assert '"inv_1"' in result.output
 
 
@@ -93,3 +93,18 @@ def test_an_invoice_settles_on_its_mails_outcome_or_its_rejection():
     refused = Outcome()
     refused.note("invoice.command_rejected", {"reason": "no_recipient", "message": "no address"})
     assert refused.settled and refused.rejected == "no_recipient"
+
+
+def test_every_invoice_that_did_not_end_sent_is_named_with_why():
+    sent, bounced, rejected, silent, before = Outcome(), Outcome(), Outcome(), Outcome(), Outcome()
+    sent.note("mail.queued", {})
+    sent.note("mail.sent", {})
+    bounced.note("invoice.command_rejected", {"reason": "delivery_failed", "message": "The email bounced: 550 gone"})
+    rejected.note("invoice.command_rejected", {"reason": "no_recipient", "message": "The customer has no address."})
+    silent.note("mail.queued", {})
+    before.unrecorded = True
+    assert sent.failure() is None
+    assert bounced.failure() == "bounced; delivery_failed: The email bounced: 550 gone"
+    assert rejected.failure() == "rejected no_recipient: The customer has no address."
+    assert silent.failure() == "no outcome before --timeout (the mail was queued)"
+    assert before.failure().startswith("rejected in an earlier run")

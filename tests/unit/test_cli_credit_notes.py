@@ -7,12 +7,12 @@ from cli.main import app
 
 
 def test_a_command_the_contract_refuses_is_not_published_and_exits_2():
-    bad_id = CliRunner().invoke(app, ["credit-note", "create", "inv_1", "cn 1", "--bootstrap", "127.0.0.1:9"])
+    bad_id = CliRunner().invoke(app, ["credit-note", "create", "inv_1", "cn 1", "-a", "acct_1", "--bootstrap", "127.0.0.1:9"])
     assert bad_id.exit_code == 2 and "credit_note_id" in bad_id.output
     both = CliRunner().invoke(app, ["credit-note", "create", "inv_1", "cn_1", "--line", "0", "--amount", "100",
-                                    "--bootstrap", "127.0.0.1:9"])
+                                    "-a", "acct_1", "--bootstrap", "127.0.0.1:9"])
     assert both.exit_code == 2 and "not both" in both.output
-    bad_line = CliRunner().invoke(app, ["credit-note", "create", "inv_1", "cn_1", "--line", "first"])
+    bad_line = CliRunner().invoke(app, ["credit-note", "create", "inv_1", "cn_1", "--line", "first", "-a", "acct_1"])
     assert bad_line.exit_code == 2 and "POSITION:QUANTITY" in bad_line.output
 
 
