@@ -42,7 +42,7 @@ COMMANDS = (
     Lazy("payments", "cli.payments:app", "Read the account's payments (needs an API key)."),
     Lazy("balance", "cli.balance:app", "A customer's balances, and refunds paid out of them."),
     Lazy("mail", "cli.mail:app", "Lift the account's suppression of an address."),
-    Lazy("statements", "cli.statements.command:app", "Import bank statement files (camt.053, camt.054, MT940)."),
+    Lazy("statements", "cli.statements.command:app", "Import bank statement files (camt.053, camt.052, camt.054, MT940)."),
     Lazy("numbering", "cli.numbering:app", "Check the account's invoice numbers (needs an API key)."),
     Lazy("audit", "cli.audit:audit", "Compare each invoice's amount paid with payments' records and the invoices' "
                                      "numbers with numbering's ledger."),

@@ -3,14 +3,13 @@ pending credits they announce (camt status PDNG) into `bank_transaction.pending`
 
 Every file is read whole before anything is published: one malformed file refuses the import
 (exit 2), and nothing of any file is published. The account (tenant) the transactions belong to
-is `--account`, required: whoever imports a statement acts for one account, as with `publish`.
+is `--account` (or INVOICING_ACCOUNT), required: whoever imports a statement acts for one account, as with `publish`.
 The statement's IBAN is the credited IBAN of its transactions; payments matches them against the
 account's payee IBANs and queues a transfer to another IBAN as unmatched (`unknown_iban`).
 """
 
 import asyncio
 import json
-import os
 import sys
 import uuid
 from dataclasses import asdict
@@ -19,8 +18,10 @@ from typing import Annotated
 
 import typer
 
+from cli.account import Account
 from cli.kafka import broker as kafka_broker
 from cli.kafka import run
+from cli.options import ACTOR, Actor, Bootstrap
 from cli.statements import MalformedStatement, read_statements
 from cli.statements.transactions import Reported, classify
 from contracts.envelope import Envelope
@@ -32,10 +33,10 @@ app = typer.Typer(help="Import bank statement files (camt.053, camt.052, camt.05
 @app.command("import")
 def import_statements(
     files: Annotated[list[Path], typer.Argument(help="camt.053, camt.052 or camt.054 (XML) or MT940 files", exists=True, dir_okay=False)],
-    account: Annotated[str, typer.Option("--account", "-a", help="The account (tenant) the statements are for")],
-    actor: Annotated[str, typer.Option(help="Who is asking")] = f"user:{os.environ.get('USER', 'cli')}",
+    account: Account = "",
+    actor: Actor = ACTOR,
     dry_run: Annotated[bool, typer.Option(help="Read and report only; publish nothing")] = False,
-    bootstrap: Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers")] = "127.0.0.1:9092",
+    bootstrap: Bootstrap = "127.0.0.1:9092",
 ) -> None:
     """Publish one bank_transaction.received per booked credit of each statement, and one
     bank_transaction.pending per pending credit (camt status PDNG); report the rest.
