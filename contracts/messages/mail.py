@@ -51,6 +51,9 @@ class DocumentMail(Command):
     language: Language = "en"
     attach_pdf: bool = True
     hosted_url: HostedUrl | None = None
+    automatic: bool = Field(default=False, description="Sent by the account's own settings (auto-send, reminders), "
+                                                       "not asked for: the mailer holds it for the account's "
+                                                       "mail_delay_minutes before the first attempt")
 
 
 class InvoiceMail(DocumentMail):

@@ -119,6 +119,7 @@ def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppres
 
         existing = await jobs.get(context.account_id, command.mail_id)
         if existing is None:
+            now = datetime.now(UTC)
             suppressed = await suppressions.suppressed_among(context.account_id, [*command.to, *command.cc])
             # A concurrent command of the account with this mail_id (another invoice's, on another
             # partition) may win the insert: commit then fails, and the consumer's retry finds its job above.
@@ -126,7 +127,9 @@ def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppres
             job = context.uow.add(jobs, MailJob.queue(
                 mail_id=command.mail_id, account_id=context.account_id, invoice_id=command.invoice_id, kind=kind,
                 language=command.language, attach_pdf=command.attach_pdf, document=account.as_issuer_of(document),
-                to=command.to, cc=command.cc, suppressed=suppressed, cause=context.envelope.to_headers(), now=datetime.now(UTC),
+                to=command.to, cc=command.cc, suppressed=suppressed, cause=context.envelope.to_headers(), now=now,
+                # A mail nobody asked for just now waits for the account's delivery window.
+                not_before=now + account.delivery_window() if command.automatic else now,
             ))
             await context.uow.commit()
             if job.dropped:

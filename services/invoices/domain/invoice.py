@@ -52,6 +52,7 @@ from contracts.messages.mail import SendCreditNoteMail, SendInvoiceMail, SendRem
 from contracts.messages.numbering import AllocateNumber
 from services.invoices.domain import amounts, credit_note, dunning, einvoice_rules
 from services.invoices.domain.account import AccountSettings
+from services.invoices.domain.auto_send import NOTHING, AutoSend
 from services.invoices.domain.credit_note import CreditNote
 from services.invoices.domain.errors import RuleViolation
 from services.invoices.domain.hosted_link import new_hosted_token, token_digest
@@ -351,10 +352,12 @@ class Invoice(Aggregate):
         self.record(AllocateNumber(series_key=pending.series_key, number_format=pending.number_format,
                                    invoice_id=self.id, issued_on=pending.issued_on))
 
-    def finalize(self, number: str, *, now: datetime, actor: str, message_id: str, balance_available: int = 0) -> bool:
+    def finalize(self, number: str, *, now: datetime, actor: str, message_id: str, balance_available: int = 0,
+                 auto_send: AutoSend = NOTHING) -> bool:
         """The number arrived: the invoice is issued. A zero amount due is paid at once; otherwise,
         when the customer's balance held something as it was read (`balance_available`), the balance
-        is asked to pay it (it answers with `invoice.apply_balance`, see apply_balance).
+        is asked to pay it (it answers with `invoice.apply_balance`, see apply_balance). An open
+        invoice of an account that sends on finalize asks for its mail.
         False when it carries this number already (the same allocation announced again)."""
         if self.number == number:
             return False
@@ -383,9 +386,12 @@ class Invoice(Aggregate):
         if self.revision_of:
             # The original is settled on its own partition, by a command keyed by its id.
             self.record(SettleRevisedInvoice(invoice_id=self.revision_of, revision_id=self.id, revision_number=number))
+        if self.status == "open" and auto_send.on_finalize:
+            self._send_automatically("invoice", "finalized", now=now, actor=actor, message_id=message_id)
         return True
 
-    def apply_balance(self, amount: int, movement_id: str, *, now: datetime, actor: str, message_id: str) -> None:
+    def apply_balance(self, amount: int, movement_id: str, *, now: datetime, actor: str, message_id: str,
+                      auto_send: AutoSend = NOTHING) -> None:
         """The customer's balance paid `amount`: it lowers the amount due; covered entirely, the
         invoice is paid. What it can no longer take (void, paid or changed meanwhile) goes back to
         the balance."""
@@ -402,6 +408,8 @@ class Invoice(Aggregate):
         if self.amount_remaining == 0:
             self._set_paid(now, actor, message_id, detail={"paid_from": "the customer's balance"})
             self.record(InvoicePaid(invoice_id=self.id, invoice=self.snapshot()))
+            if auto_send.receipts:
+                self._send_automatically("receipt", "paid_from_balance", now=now, actor=actor, message_id=message_id)
         else:
             self.record(InvoiceUpdated(invoice_id=self.id, invoice=self.snapshot(), changes=[change]))
 
@@ -476,8 +484,10 @@ class Invoice(Aggregate):
         self._answer(command_id, FinalizeInvoice.type_name, reason, message)
         return True
 
-    def apply_payment(self, payment: Payment, currency: str, *, now: datetime, actor: str, message_id: str) -> bool:
-        """Count a payment. False when it is already counted (same payment id)."""
+    def apply_payment(self, payment: Payment, currency: str, *, now: datetime, actor: str, message_id: str,
+                      auto_send: AutoSend = NOTHING) -> bool:
+        """Count a payment; the one that pays the invoice sends a receipt when the account sends
+        receipts. False when it is already counted (same payment id)."""
         if currency != self.currency:
             raise RuleViolation("currency_mismatch", f"Payment in {currency} for a {self.currency} invoice.")
         if any(existing.payment_id == payment.payment_id for existing in self.payments):
@@ -494,6 +504,8 @@ class Invoice(Aggregate):
                                           amount=payment.amount, overpaid_amount=self.overpaid_amount))
         if self.status == "paid" and was != "paid":
             self.record(InvoicePaid(invoice_id=self.id, invoice=snapshot))
+            if auto_send.receipts:
+                self._send_automatically("receipt", "paid", now=now, actor=actor, message_id=message_id)
         # Only the payment that settles an invoice can overpay it (a paid one takes no more): its
         # excess is the customer's, once, under this invoice and payment.
         if self.balance_key and (excess := min(self.overpaid_amount, payment.amount)) > 0:
@@ -627,8 +639,42 @@ class Invoice(Aggregate):
         mail_id = _mail_id_of(message_id)
         self.pending_sends[mail_id] = message_id
         self._add_history("send_requested", now, actor, message_id, detail={"mail_id": mail_id, "to": to})
-        self.record(SendInvoiceMail(mail_id=mail_id, invoice_id=self.id, invoice=self.snapshot(), to=to, cc=cc,
-                                    language=command.language or self.customer.language, kind=kind))
+        self.record(self._invoice_mail(kind, mail_id=mail_id, to=to, cc=cc,
+                                       language=command.language or self.customer.language))
+
+    def _invoice_mail(self, kind: str, *, mail_id: str, to: list[str], cc: list[str], language: str,
+                      automatic: bool = False) -> SendInvoiceMail:
+        """The command for a mail of the invoice as it is now, asked for or sent automatically."""
+        return SendInvoiceMail(mail_id=mail_id, invoice_id=self.id, invoice=self.snapshot(), to=to, cc=cc,
+                               language=language, kind=kind, automatic=automatic)
+
+    def _credit_note_mail(self, note: CreditNote, *, mail_id: str, to: list[str], cc: list[str], language: str,
+                          automatic: bool = False) -> SendCreditNoteMail:
+        """The command for the credit note's mail; the invoice keeps which credit note a mail is of."""
+        self.credit_note_mails[mail_id] = note.id
+        return SendCreditNoteMail(mail_id=mail_id, invoice_id=self.id, credit_note=note.snapshot(), to=to, cc=cc,
+                                  language=language, automatic=automatic)
+
+    def _send_automatically(self, kind: str, cause: str, *, now: datetime, actor: str, message_id: str,
+                            credit_note: CreditNote | None = None) -> None:
+        """Ask for a mail the account's auto-send settings send (see auto_send), to the customer's
+        addresses in the customer's language; the mailer holds it for the account's delivery window.
+        A customer without an address gets none and the history says why: nothing is refused,
+        since nobody asked."""
+        detail: dict[str, Any] = {"kind": kind, "cause": cause, "sent": "automatically"}
+        if credit_note is not None:
+            detail["credit_note_id"] = credit_note.id
+        if not self.customer.email:
+            self._add_history("auto_send_skipped", now, actor, message_id, detail={**detail, "reason": "no_recipient"})
+            return
+        # One mail per cause: its id derives from the message that caused it, and the kind.
+        mail_id = _mail_id_of(f"{message_id}/{kind}")
+        self._add_history("send_requested", now, actor, message_id,
+                          detail={**detail, "mail_id": mail_id, "to": self.customer.email})
+        recipients = {"mail_id": mail_id, "to": self.customer.email, "cc": self.customer.cc,
+                      "language": self.customer.language, "automatic": True}
+        self.record(self._credit_note_mail(credit_note, **recipients) if credit_note is not None
+                    else self._invoice_mail(kind, **recipients))
 
     def mail_progress(self, outcome: str, mail_id: str, detail: dict[str, Any], *, now: datetime, actor: str,
                       message_id: str) -> None:
@@ -697,7 +743,7 @@ class Invoice(Aggregate):
                           detail={**detail, "mail_id": mail_id, "to": self.customer.email})
         self.record(SendReminderMail(mail_id=mail_id, invoice_id=self.id, invoice=self.snapshot(),
                                      to=self.customer.email, cc=self.customer.cc, language=self.customer.language,
-                                     days_relative_to_due=days_relative_to_due))
+                                     days_relative_to_due=days_relative_to_due, automatic=True))
         return True
 
     # --- credit notes (docs/design.md, "Credit notes") -----------------------------------------
@@ -740,9 +786,10 @@ class Invoice(Aggregate):
                                    credit_note_id=note.id, issued_on=now.date()))
 
     def issue_credit_note(self, credit_note_id: str, number: str, *, now: datetime, actor: str,
-                          message_id: str) -> bool:
+                          message_id: str, auto_send: AutoSend = NOTHING) -> bool:
         """The credit note's number arrived: it is issued, and takes off what the invoice owes as
-        its status now says. False when it carries this number already (announced again)."""
+        its status now says; its mail is asked for when the account sends credit notes. False when
+        it carries this number already (announced again)."""
         note = self._awaiting_number(credit_note_id, number)
         if note is None:
             return False
@@ -774,6 +821,9 @@ class Invoice(Aggregate):
             self.record(CreditCustomerBalance(balance_key=self.balance_key, kind="credit_note", source_id=note.id,
                                               invoice_id=self.id, amount=note.customer_balance_amount,
                                               refund_owed=note.refund_amount))
+        if auto_send.credit_notes:
+            self._send_automatically("credit_note", "credit_note_issued", now=now, actor=actor, message_id=message_id,
+                                     credit_note=note)
         return True
 
     def credit_note_refused(self, credit_note_id: str, *, reason: str, message: str, now: datetime, actor: str,
@@ -800,12 +850,11 @@ class Invoice(Aggregate):
             raise RuleViolation("no_recipient", "The customer has no email address and the command names none.")
         mail_id = _mail_id_of(message_id)
         self.pending_sends[mail_id] = message_id
-        self.credit_note_mails[mail_id] = note.id
         self._add_history("credit_note_send_requested", now, actor, message_id,
                           detail={"credit_note_id": note.id, "mail_id": mail_id, "to": to})
-        self.record(SendCreditNoteMail(mail_id=mail_id, invoice_id=self.id, credit_note=note.snapshot(), to=to,
-                                       cc=command.cc if command.cc is not None else self.customer.cc,
-                                       language=command.language or self.customer.language))
+        self.record(self._credit_note_mail(note, mail_id=mail_id, to=to,
+                                           cc=command.cc if command.cc is not None else self.customer.cc,
+                                           language=command.language or self.customer.language))
 
     def credit_note_snapshots(self) -> list[CreditNoteSnapshot]:
         """The issued credit notes, in the order they were issued."""

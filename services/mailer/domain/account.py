@@ -6,6 +6,7 @@ service writes accounts.events, so only the account's own configuration reaches 
 anything on mail.commands is at most as trustworthy as the producer that wrote it.
 """
 
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -30,6 +31,8 @@ class MailerAccount(Aggregate):
     # Every IBAN the account ever asked to be paid to, oldest first: an invoice issued before a
     # change still asks to be paid to the IBAN it was issued with (payments keeps them all too).
     payee_ibans: list[str] = []
+    notification_email: str | None = None
+    mail_delay_minutes: int = 0
 
     def configured(self, event: AccountConfigured) -> None:
         """The account's settings as they are now (each event carries all of them)."""
@@ -42,6 +45,17 @@ class MailerAccount(Aggregate):
         self.payee_iban = settings.get("payee_iban")
         if self.payee_iban and self.payee_iban not in self.payee_ibans:
             self.payee_ibans = [*self.payee_ibans, self.payee_iban]
+        self.notification_email = settings.get("notification_email")
+        self.mail_delay_minutes = settings.get("mail_delay_minutes") or 0
+
+    def notification_address(self) -> str | None:
+        """Where the account hears of its mails that were not delivered."""
+        return self.notification_email or self.reply_to or self.sender_email
+
+    def delivery_window(self) -> timedelta:
+        """How long a mail sent automatically waits before its first attempt, so that what one
+        moment causes (a run of finalizations, the day's payments) goes out together."""
+        return timedelta(minutes=self.mail_delay_minutes)
 
     def issuer(self) -> Issuer | None:
         """Who the account's mails come from and who its documents name; None while the account

@@ -79,8 +79,9 @@ class MailJob(Aggregate):
     @classmethod
     def queue(cls, *, mail_id: str, account_id: str, invoice_id: str, kind: MailKind, language: str,
               attach_pdf: bool, document: MailDocument, to: list[str], cc: list[str], suppressed: set[str],
-              cause: dict[str, str], now: datetime) -> "MailJob":
-        """A mail to the recipients not in `suppressed`; dropped when none is left."""
+              cause: dict[str, str], now: datetime, not_before: datetime | None = None) -> "MailJob":
+        """A mail to the recipients not in `suppressed`, first tried at `not_before` (at once by
+        default); dropped when none is left."""
         kept_to = [address for address in to if address not in suppressed]
         kept_cc = [address for address in cc if address not in suppressed]
         recipients = list(dict.fromkeys([*kept_to, *kept_cc]))
@@ -88,7 +89,8 @@ class MailJob(Aggregate):
             id=mail_id, account_id=account_id, invoice_id=invoice_id, kind=kind, language=language,
             attach_pdf=attach_pdf, document=document, to=kept_to, cc=kept_cc,
             dropped=[address for address in dict.fromkeys([*to, *cc]) if address in suppressed],
-            pending=recipients, status=QUEUED if recipients else "dropped", next_attempt_at=now, queued_at=now,
+            pending=recipients, status=QUEUED if recipients else "dropped", next_attempt_at=not_before or now,
+            queued_at=now,
             cause=cause,
         )
         for event in job.announcements():
