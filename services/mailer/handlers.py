@@ -31,12 +31,13 @@ from services.mailer.domain.account import MailerAccount
 from services.mailer.domain.composition import MailDocument, render_content
 from services.mailer.domain.mail_job import MailJob
 from services.mailer.metrics import MailerMetrics
+from services.mailer.notices import UndeliveredNotices
 
 logger = logging.getLogger(__name__)
 
 
 def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppressions: SuppressionList,
-             metrics: MailerMetrics) -> None:
+             notices: UndeliveredNotices, metrics: MailerMetrics) -> None:
     consumer = service.consumer
     wait_for_account = service.settings.account_wait_seconds
 
@@ -131,7 +132,7 @@ def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppres
                 # A mail nobody asked for just now waits for the account's delivery window.
                 not_before=now + account.delivery_window() if command.automatic else now,
             ))
-            await context.uow.commit()
+            await notices.commit(context, job, now)
             if job.dropped:
                 metrics.mails.labels("dropped").inc()
             return
