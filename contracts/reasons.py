@@ -205,6 +205,9 @@ _CODES = (
     ReasonCode("document_failed", ("rejection", "mail_dropped"),
                "The mail's invoice document could not be rendered (it failed, or took longer than "
                "`DOCUMENT_RENDER_SECONDS`) on each of the mail's `MAILER_MAX_ATTEMPTS` tries; the mail was not sent."),
+    ReasonCode("not_suppressed", ("rejection",),
+               "`mail.unsuppress` names an address the account does not suppress (it never bounced for good, or "
+               "its suppression was lifted already); nothing changes."),
 )
 
 REASONS: dict[str, ReasonCode] = {reason.code: reason for reason in _CODES}

@@ -2,7 +2,15 @@
 
 from chassis.service import Service, build_service
 from chassis.storage import Store
-from contracts.messages.mail import MailBounced, MailCommandRejected, MailDropped, MailPreviewed, MailQueued, MailSent
+from contracts.messages.mail import (
+    AddressUnsuppressed,
+    MailBounced,
+    MailCommandRejected,
+    MailDropped,
+    MailPreviewed,
+    MailQueued,
+    MailSent,
+)
 from services.mailer import handlers
 from services.mailer.adapters.accounts import MailerAccounts
 from services.mailer.adapters.mail_jobs import MailJobs
@@ -33,7 +41,8 @@ def assemble(settings: MailerSettings, store: Store | None = None) -> Service:
     delivery = BatchDelivery(service, settings, jobs, service.repository(Paces), suppressions, notices,
                              SmtpRelay(settings), metrics)
     service.background(delivery.deliver_in_batches)
-    service.document_publications([MailQueued, MailSent, MailBounced, MailDropped, MailPreviewed, MailCommandRejected])
+    service.document_publications([MailQueued, MailSent, MailBounced, MailDropped, MailPreviewed, AddressUnsuppressed,
+                                   MailCommandRejected])
     # The outbox relay runs before this hook, so a released job is the delivery loop's again.
     service.on_startup(delivery.release_claims_of_earlier_runs)
     return service

@@ -1,5 +1,5 @@
 """mailer's subscribers: keep each account's configuration, queue invoice and credit-note mails for
-the batch delivery, render previews.
+the batch delivery, lift suppressions, render previews.
 
 A mail's issuer (sender, Reply-To, company details) and the IBAN it asks to be paid to are the
 account's own, from the mailer's copy of its configuration (account.configured on accounts.events);
@@ -22,6 +22,7 @@ from contracts.messages.mail import (
     SendCreditNoteMail,
     SendInvoiceMail,
     SendReminderMail,
+    UnsuppressAddress,
 )
 from contracts.refusals import Refusal
 from services.mailer.adapters.accounts import MailerAccounts
@@ -30,6 +31,7 @@ from services.mailer.adapters.suppressions import SuppressionList
 from services.mailer.domain.account import MailerAccount
 from services.mailer.domain.composition import MailDocument, render_content
 from services.mailer.domain.mail_job import MailJob
+from services.mailer.domain.suppression import Suppression
 from services.mailer.metrics import MailerMetrics
 from services.mailer.notices import UndeliveredNotices
 
@@ -90,6 +92,18 @@ def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppres
     @consumer.handles(SendCreditNoteMail)
     async def send_credit_note(context: HandlerContext, command: SendCreditNoteMail) -> None:
         await queue_mail(context, command, "credit_note", command.credit_note)
+
+    @consumer.handles(UnsuppressAddress)
+    async def unsuppress(context: HandlerContext, command: UnsuppressAddress) -> None:
+        # Looked for under the message's account only: another account's suppression is not found.
+        entry = await context.uow.get(suppressions, Suppression.entry_id(context.account_id, command.address))
+        if entry is None or not entry.suppressed:
+            raise Refusal("not_suppressed", f"The account does not suppress {command.address}.")
+        entry.lift(by=context.envelope.actor, reason=command.reason, now=datetime.now(UTC))
+        await context.uow.commit()
+        logger.info("suppression lifted", extra={"address": entry.address, "actor": context.envelope.actor,
+                                                 "reason": command.reason, "suppressed_at": entry.suppressed_at,
+                                                 "bounced_mail_id": entry.mail_id, "diagnostic": entry.diagnostic})
 
     @consumer.handles(PreviewMail)
     async def preview(context: HandlerContext, command: PreviewMail) -> None:
