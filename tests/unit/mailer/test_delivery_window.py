@@ -2,6 +2,9 @@
 relay: a mail sent automatically waits the account's mail_delay_minutes after it is queued, an
 invoice.send goes at once (tests/integration/test_auto_send.py: the same through the catcher)."""
 
+import asyncio
+import contextlib
+import time
 from datetime import UTC, datetime, timedelta
 
 from contracts.messages.common import Customer
@@ -29,3 +32,32 @@ async def test_a_mail_sent_automatically_waits_for_the_window_and_an_asked_one_d
     waiting = jobs[automatic.mail_id]
     assert waiting.next_attempt_at == waiting.queued_at + timedelta(minutes=10)
     assert not waiting.is_due(datetime.now(UTC)) and waiting.is_due(waiting.queued_at + timedelta(minutes=10))
+
+
+async def test_a_mail_due_at_once_wakes_the_delivery_loop_instead_of_waiting_the_interval():
+    platform = Platform("invoices", "numbering", "mailer")
+    await platform.send(configure_account(ACCOUNT))
+    await platform.send(create_invoice("inv_1", customer=Customer(name="Globex", email=[CUSTOMER],
+                                                                  address=CUSTOMER_ADDRESS)))
+    await platform.send(FinalizeInvoice(invoice_id="inv_1"))
+    # The service's own loop, which shares its jobs with the consumer, waiting 5 s between batches.
+    [loop] = [task.__self__ for task in platform.mailer.service.background_tasks]
+    loop.settings = loop.settings.model_copy(update={"batch_interval_seconds": 5})
+    loop.relay = relay = Relay()
+    loop.renderer.document = stand_in_document
+    running = asyncio.create_task(loop.deliver_in_batches())
+    try:
+        await asyncio.sleep(0.2)  # the loop found nothing due and waits
+        sent_at = time.monotonic()
+        await platform.send(SendInvoice(invoice_id="inv_1"))
+        while not relay.handed and time.monotonic() - sent_at < 1:
+            await asyncio.sleep(0.02)
+        assert relay.handed and relay.handed[0].at - sent_at < 1
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def stand_in_document(*_) -> bytes:
+    return b"%PDF-1.7 stand-in"
