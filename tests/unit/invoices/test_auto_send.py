@@ -138,3 +138,17 @@ async def test_a_redelivered_payment_sends_no_second_receipt():
     assert {mail.mail_id for mail in of_type(caused + again, "mail.send_invoice")} == {
         job.id for job in await jobs(platform)}
     assert len(await jobs(platform)) == 1
+
+
+async def test_the_customers_balance_paying_the_invoice_sends_a_receipt():
+    platform = await platform_with(send_receipts=True)
+    customer = Customer(id="cus_globex", name="Globex", email=["ap@globex.example"], address=CUSTOMER_ADDRESS)
+    first = only(await open_invoice(platform, "inv_1", customer=customer), "invoice.finalized").invoice
+    # Overpaid by more than the next invoice: the excess goes to the customer's balance.
+    await platform.send(RecordPayment(invoice_id="inv_1", payment_id="p-1", amount=2 * first.total + 1,
+                                      currency="EUR", paid_on=date(2026, 11, 20)))
+    caused = await open_invoice(platform, "inv_2", customer=customer)
+    [receipt] = [mail for mail in of_type(caused, "mail.send_invoice") if mail.invoice_id == "inv_2"
+                 and mail.kind == "receipt"]
+    assert receipt.invoice.applied_balance == receipt.invoice.total and receipt.invoice.status == "paid"
+    assert history(platform, "send_requested", "inv_2")[-1]["cause"] == "paid_from_balance"
