@@ -214,6 +214,9 @@ _CODES = (
                "(for its kind of mail: a credit note's mail has no amount owed or due date), or is no plain "
                "template: unbalanced braces, a format spec, a conversion or attribute access (`{number.__class__}`). "
                "The message names the text and the placeholder; the placeholders: docs/design.md, \"Mail texts\"."),
+    ReasonCode("not_suppressed", ("rejection",),
+               "`mail.unsuppress` names an address the account does not suppress (it never bounced for good, or "
+               "its suppression was lifted already); nothing changes."),
 )
 
 REASONS: dict[str, ReasonCode] = {reason.code: reason for reason in _CODES}

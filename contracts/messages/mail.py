@@ -60,6 +60,9 @@ class DocumentMail(Command):
     language: Language = "en"
     attach_pdf: bool = True
     hosted_url: HostedUrl | None = None
+    automatic: bool = Field(default=False, description="Sent by the account's own settings (auto-send, reminders), "
+                                                       "not asked for: the mailer holds it for the account's "
+                                                       "mail_delay_minutes before the first attempt")
 
 
 class InvoiceMail(DocumentMail):
@@ -167,8 +170,17 @@ class AddressUnsuppressed(Event):
     suppressed_at: Moment = Field(description="When it was suppressed (the suppression just lifted)")
     unsuppressed_at: Moment
     reason: Text = ""
+    mail_id: Identifier | None = Field(default=None, description="The mail whose bounce suppressed it")
+    smtp_code: Annotated[int, Field(ge=100, le=599)] | None = None
+    diagnostic: QuotedText = Field(default="", description="What the relay said when it bounced")
+    unsuppressed_by: QuotedName | None = Field(default=None, description="The actor of the mail.unsuppress")
+    times_suppressed: Count = Field(default=1, description="How often the account suppressed it so far")
 
 
 @message_type("mail.rejected", topic=topics.MAIL_EVENTS, key="invoice_id")
 class MailCommandRejected(CommandRejected):
+    """`invoice_id` is the refused command's key: its invoice's id, or for a mail.unsuppress the
+    address (also in `address`), so the answer is on the command's partition."""
+
     invoice_id: QuotedName
+    address: EmailAddress | None = Field(default=None, description="The address a refused mail.unsuppress names")

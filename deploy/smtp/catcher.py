@@ -11,6 +11,8 @@ Stands in for a real mail relay in the dev and test stacks (started by deploy/st
 
 Simulated delivery failures, so the mailer's retry/bounce handling can be tested without a real relay:
     RCPT TO bounce*@...    -> 550 5.1.1 mailbox unavailable   (permanent)
+    RCPT TO fixed*@...     -> 550 5.1.1 mailbox unavailable the first time the catcher sees the
+                              address, accepted from then on: a mailbox repaired after it bounced
     RCPT TO tempfail*@...  -> 451 4.3.0 try again later        (transient)
     RCPT TO slowack*@...   -> the message is stored (and listed) at once, but the 250 after DATA
                               comes SLOW_ACK_SECONDS later: a window in which a test can kill the
@@ -107,10 +109,14 @@ class Store:
 class CatchingHandler:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.refused_once: set[str] = set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@", 1)[0].lower()
         if local.startswith("bounce"):
+            return "550 5.1.1 mailbox unavailable"
+        if local.startswith("fixed") and address.lower() not in self.refused_once:
+            self.refused_once.add(address.lower())
             return "550 5.1.1 mailbox unavailable"
         if local.startswith("tempfail"):
             return "451 4.3.0 try again later"

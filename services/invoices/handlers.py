@@ -132,12 +132,15 @@ class InvoiceHandlers:
         async def number_allocated(context: HandlerContext, event: NumberAllocated) -> None:
             self.tenancy.check_key(context, event.series_key, "series")
             invoice = await self.load(context, event.invoice_id)
+            auto_send = (await self.accounts.settings_of(context.account_id)).auto_send(self.links)
             if event.credit_note_id is not None:
-                applied = invoice.issue_credit_note(event.credit_note_id, event.number, **self.who(context))
+                applied = invoice.issue_credit_note(event.credit_note_id, event.number, auto_send=auto_send,
+                                                    **self.who(context))
             else:
                 # Read, not changed: the balance's own writer takes from it (customer_balance.apply).
                 available = await self.balances.available(context.account_id, invoice.customer.id, invoice.currency)
                 applied = invoice.finalize(event.number, balance_available=available, links=self.links,
+                                           auto_send=auto_send,
                                            **self.who(context))
             if applied:
                 await context.uow.commit()
@@ -221,7 +224,8 @@ class InvoiceHandlers:
                 payment_id=event.payment_id, amount=event.amount, method=event.method, match=event.match,
                 online=event.online, paid_on=event.paid_on, transaction_id=event.transaction_id,
             )
-            if invoice.apply_payment(payment, event.currency, **self.who(context)):
+            auto_send = (await self.accounts.settings_of(context.account_id)).auto_send(self.links)
+            if invoice.apply_payment(payment, event.currency, auto_send=auto_send, **self.who(context)):
                 await context.uow.commit()
 
         @handles(PaymentRemoved)
@@ -270,7 +274,8 @@ class InvoiceHandlers:
         async def apply_balance(context: HandlerContext, command: ApplyBalanceToInvoice) -> None:
             self.tenancy.check_key(context, command.balance_key, "customer balance")
             invoice = await self.load(context, command.invoice_id)
-            invoice.apply_balance(command.amount, command.movement_id, **self.who(context))
+            auto_send = (await self.accounts.settings_of(context.account_id)).auto_send(self.links)
+            invoice.apply_balance(command.amount, command.movement_id, auto_send=auto_send, **self.who(context))
             await context.uow.commit()
 
         @handles(ReviseInvoice)

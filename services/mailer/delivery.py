@@ -7,6 +7,7 @@ covers a crash in between.
 """
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -19,12 +20,15 @@ from contracts.envelope import Envelope
 from contracts.messages.mail import MailBounced, MailCommandRejected, MailDropped, MailSent
 from documents.rendering import DocumentRenderer, RenderFailed
 from services.mailer.adapters.mail_jobs import MailJobs
+from services.mailer.adapters.pace import Paces
 from services.mailer.adapters.smtp import SmtpRelay
 from services.mailer.adapters.suppressions import SuppressionList
 from services.mailer.domain.composition import build_message, message_id, render_content
 from services.mailer.domain.delivery import RetryPolicy
-from services.mailer.domain.mail_job import Incarnation, MailJob
+from services.mailer.domain.mail_job import QUEUED, Incarnation, MailJob
+from services.mailer.domain.notice import build_notice
 from services.mailer.metrics import MailerMetrics
+from services.mailer.notices import UndeliveredNotices
 from services.mailer.settings import MailerSettings
 
 # A claim outlives the attempt it announces, so no other instance takes a job still being
@@ -51,14 +55,18 @@ class BatchDelivery:
         service: Service,
         settings: MailerSettings,
         jobs: MailJobs,
+        pace: Paces,
         suppressions: SuppressionList,
+        notices: UndeliveredNotices,
         relay: SmtpRelay,
         metrics: MailerMetrics,
     ) -> None:
         self.service = service
         self.settings = settings
         self.jobs = jobs
+        self.pace = pace
         self.suppressions = suppressions
+        self.notices = notices
         self.relay = relay
         self.metrics = metrics
         self.policy = RetryPolicy(max_attempts=settings.max_attempts, base_seconds=settings.retry_base_seconds)
@@ -80,22 +88,35 @@ class BatchDelivery:
     async def deliver_in_batches(self) -> None:
         try:
             while True:
+                self.jobs.handed_over.clear()
                 # A full batch most likely left due jobs behind: the next one starts at once, still
                 # under the rate limit, instead of letting a backlog wait an interval per batch.
                 if not await self.deliver_due():
-                    await asyncio.sleep(self.settings.batch_interval_seconds)
+                    await self._next_batch()
         finally:
             self.renderer.close()
             await self.relay.close()
 
+    async def _next_batch(self) -> None:
+        """Wait for the interval, or until this instance's consumer hands queued jobs over to the
+        loop (their announcements published): a mail due at once does not wait up to an interval.
+        The pace still spaces its start from the others'. (The loop's own attempts hand over too,
+        which costs one more look for due jobs.)"""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.jobs.handed_over.wait(), self.settings.batch_interval_seconds)
+
     async def deliver_due(self) -> bool:
         """Send a batch of due jobs, starting them at the rate limit, up to MAILER_CONCURRENCY at
-        once so one conversation's wait for the relay or the store does not hold up the next. Each
-        job is attempted by one task only, so it keeps one writer. The outboxes of the attempts
-        whose events are on Kafka are cleared once for the batch, as the consumer does. True when
-        the batch was full."""
-        due = await self.jobs.due(datetime.now(UTC), self.settings.batch_size)
-        started = time.monotonic()
+        once so one conversation's wait for the relay or the store does not hold up the next. The
+        batch's start slots are reserved in the store's pace (domain.pace), after those of earlier
+        batches of every instance, so the rate holds across batches and instances. Each job is
+        attempted by one task only, so it keeps one writer. The outboxes of the attempts whose
+        events are on Kafka are cleared once for the batch, as the consumer does. True when the
+        batch was full."""
+        now = datetime.now(UTC)
+        due = await self.jobs.due(now, self.settings.batch_size)
+        first = await self.pace.reserve(len(due), self.settings.rate_per_second, now) if due else now
+        started = time.monotonic() + (first - now).total_seconds()
         in_flight = asyncio.Semaphore(self.settings.concurrency)
         published: list[HandlerContext] = []
 
@@ -149,11 +170,13 @@ class BatchDelivery:
             retry = bool(assessment.retry)
             if assessment.suppress:
                 await self.suppressions.suppress(job.account_id, job.id, assessment.suppress, now)
-        await context.uow.commit()
+        await self.notices.commit(context, job, now)
         await asyncio.gather(*[await self.service.publisher.send(outgoing) for outgoing in context.emitted])
 
         if retry:
             self.metrics.retries.inc()
+        if job.notice is not None and job.status != QUEUED:
+            self.metrics.notices.labels(job.status).inc()
         outcomes = {MailSent: "sent", MailBounced: "bounced", MailDropped: "dropped"}
         for outgoing in context.emitted:
             if type(outgoing.data) in outcomes:
@@ -162,7 +185,11 @@ class BatchDelivery:
 
     async def compose(self, job: MailJob, now: datetime) -> tuple[Message, str]:
         """The mail with its document, rendered by the renderer's workers (or taken from its cache:
-        a retried attempt or another mail of the same invoice version renders nothing)."""
+        a retried attempt or another mail of the same invoice version renders nothing); a notice
+        attaches nothing."""
+        if job.notice is not None:
+            return build_notice(job.notice, job.document, account_id=job.account_id, notice_id=job.id,
+                                to=job.to[0], language=job.language, sent_at=now)
         document = job.document
         pdf = await self.renderer.document(document, document.issuer, job.language) if job.attach_pdf else None
         return compose(job, now, pdf)

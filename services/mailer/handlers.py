@@ -1,5 +1,5 @@
 """mailer's subscribers: keep each account's configuration, queue invoice and credit-note mails for
-the batch delivery, render previews.
+the batch delivery, lift suppressions, render previews.
 
 A mail's issuer (sender, Reply-To, company details) and the IBAN it asks to be paid to are the
 account's own, from the mailer's copy of its configuration (account.configured on accounts.events);
@@ -22,6 +22,7 @@ from contracts.messages.mail import (
     SendCreditNoteMail,
     SendInvoiceMail,
     SendReminderMail,
+    UnsuppressAddress,
 )
 from contracts.refusals import Refusal
 from services.mailer.adapters.accounts import MailerAccounts
@@ -30,13 +31,15 @@ from services.mailer.adapters.suppressions import SuppressionList
 from services.mailer.domain.account import MailerAccount
 from services.mailer.domain.composition import MailDocument, render_content
 from services.mailer.domain.mail_job import MailJob
+from services.mailer.domain.suppression import Suppression
 from services.mailer.metrics import MailerMetrics
+from services.mailer.notices import UndeliveredNotices
 
 logger = logging.getLogger(__name__)
 
 
 def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppressions: SuppressionList,
-             metrics: MailerMetrics) -> None:
+             notices: UndeliveredNotices, metrics: MailerMetrics) -> None:
     consumer = service.consumer
     wait_for_account = service.settings.account_wait_seconds
 
@@ -90,6 +93,18 @@ def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppres
     async def send_credit_note(context: HandlerContext, command: SendCreditNoteMail) -> None:
         await queue_mail(context, command, "credit_note", command.credit_note)
 
+    @consumer.handles(UnsuppressAddress)
+    async def unsuppress(context: HandlerContext, command: UnsuppressAddress) -> None:
+        # Looked for under the message's account only: another account's suppression is not found.
+        entry = await context.uow.get(suppressions, Suppression.entry_id(context.account_id, command.address))
+        if entry is None or not entry.suppressed:
+            raise Refusal("not_suppressed", f"The account does not suppress {command.address}.")
+        entry.lift(by=context.envelope.actor, reason=command.reason, now=datetime.now(UTC))
+        await context.uow.commit()
+        logger.info("suppression lifted", extra={"address": entry.address, "actor": context.envelope.actor,
+                                                 "reason": command.reason, "suppressed_at": entry.suppressed_at,
+                                                 "bounced_mail_id": entry.mail_id, "diagnostic": entry.diagnostic})
+
     @consumer.handles(PreviewMail)
     async def preview(context: HandlerContext, command: PreviewMail) -> None:
         if command.kind == "credit_note":
@@ -120,6 +135,7 @@ def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppres
 
         existing = await jobs.get(context.account_id, command.mail_id)
         if existing is None:
+            now = datetime.now(UTC)
             suppressed = await suppressions.suppressed_among(context.account_id, [*command.to, *command.cc])
             # A concurrent command of the account with this mail_id (another invoice's, on another
             # partition) may win the insert: commit then fails, and the consumer's retry finds its job above.
@@ -127,10 +143,12 @@ def register(service: Service, accounts: MailerAccounts, jobs: MailJobs, suppres
             job = context.uow.add(jobs, MailJob.queue(
                 mail_id=command.mail_id, account_id=context.account_id, invoice_id=command.invoice_id, kind=kind,
                 language=command.language, attach_pdf=command.attach_pdf, document=account.as_issuer_of(document),
-                to=command.to, cc=command.cc, suppressed=suppressed, cause=context.envelope.to_headers(), now=datetime.now(UTC),
+                to=command.to, cc=command.cc, suppressed=suppressed, cause=context.envelope.to_headers(), now=now,
                 hosted_url=command.hosted_url, wording=account.wording(command.language, kind),
+                # A mail nobody asked for just now waits for the account's delivery window.
+                not_before=now + account.delivery_window() if command.automatic else now,
             ))
-            await context.uow.commit()
+            await notices.commit(context, job, now)
             if job.dropped:
                 metrics.mails.labels("dropped").inc()
             return

@@ -9,6 +9,11 @@ class MailerMetrics:
         self.retries = Counter(
             "invoicing_mail_retries", "Delivery attempts deferred after a temporary failure", registry=registry
         )
+        self.notices = Counter(
+            "invoicing_mail_notices",
+            "Notices of undelivered mails to their account: queued, suppressed (not queued), sent, bounced, dropped",
+            ["outcome"], registry=registry,
+        )
         self.queue_depth = Gauge("invoicing_mail_queue_depth", "Mail jobs waiting for delivery", registry=registry)
         self.foreign_account_events = Counter(
             "invoicing_mailer_foreign_account_events",

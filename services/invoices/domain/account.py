@@ -4,7 +4,9 @@ from chassis.aggregate import Aggregate
 from contracts.messages.common import Address, EmailAddress, Issuer
 from contracts.messages.invoices import AccountConfigured, ConfigureAccount
 from contracts.messages.mail import MailTexts
+from services.invoices.domain.auto_send import AutoSend
 from services.invoices.domain.errors import RuleViolation
+from services.invoices.domain.hosted_link import HostedLinks
 
 DEFAULT_NUMBER_FORMAT = "INV-{yyyy}-{seq:05}"
 DEFAULT_CREDIT_NOTE_NUMBER_FORMAT = "CN-{yyyy}-{seq:05}"
@@ -54,6 +56,10 @@ class AccountSettings(Aggregate):
             raise RuleViolation("same_number_format", "The account's invoices use the credit-note number format "
                                                       f"{self.number_format!r}: configure credit_note_number_format.")
         return self.credit_note_number_format
+
+    def auto_send(self, links: HostedLinks) -> AutoSend:
+        return AutoSend(on_finalize=self.send_on_finalize, receipts=self.send_receipts,
+                        credit_notes=self.send_credit_notes, links=links)
 
     def issuer(self) -> Issuer:
         """The issuer block of a finalized invoice; refuses when the account cannot bill yet."""

@@ -53,6 +53,7 @@ from contracts.messages.numbering import AllocateNumber
 from contracts.messages.payments import PaymentPending
 from services.invoices.domain import amounts, credit_note, dunning, einvoice_rules, payment_pending
 from services.invoices.domain.account import AccountSettings
+from services.invoices.domain.auto_send import NOTHING, AutoSend
 from services.invoices.domain.credit_note import CreditNote
 from services.invoices.domain.errors import RuleViolation
 from services.invoices.domain.hosted_link import HostedLinks, new_nonce
@@ -245,10 +246,10 @@ class Invoice(Aggregate):
             payment_pending_amount=self.payment_pending_amount,
         )
 
-    def hosted_url(self, links: HostedLinks) -> str | None:
+    def hosted_url(self, links: HostedLinks | None) -> str | None:
         """The hosted page's address, which every mail about the invoice links: None for a draft,
         or where the deployment has no public address (the mail goes without a link)."""
-        return links.url(self.account_id, self.id, self.hosted_link_nonce)
+        return links.url(self.account_id, self.id, self.hosted_link_nonce) if links else None
 
     def opens_hosted_page(self, links: HostedLinks, token: str) -> bool:
         """Whether `token` is this invoice's current hosted page token (constant time)."""
@@ -372,10 +373,11 @@ class Invoice(Aggregate):
                                    invoice_id=self.id, issued_on=pending.issued_on))
 
     def finalize(self, number: str, *, links: HostedLinks, now: datetime, actor: str, message_id: str,
-                 balance_available: int = 0) -> bool:
+                 balance_available: int = 0, auto_send: AutoSend = NOTHING) -> bool:
         """The number arrived: the invoice is issued. A zero amount due is paid at once; otherwise,
         when the customer's balance held something as it was read (`balance_available`), the balance
-        is asked to pay it (it answers with `invoice.apply_balance`, see apply_balance).
+        is asked to pay it (it answers with `invoice.apply_balance`, see apply_balance). An open
+        invoice of an account that sends on finalize asks for its mail.
         False when it carries this number already (the same allocation announced again)."""
         if self.number == number:
             return False
@@ -404,9 +406,12 @@ class Invoice(Aggregate):
         if self.revision_of:
             # The original is settled on its own partition, by a command keyed by its id.
             self.record(SettleRevisedInvoice(invoice_id=self.revision_of, revision_id=self.id, revision_number=number))
+        if self.status == "open" and auto_send.on_finalize:
+            self._send_automatically("invoice", "finalized", links=links, now=now, actor=actor, message_id=message_id)
         return True
 
-    def apply_balance(self, amount: int, movement_id: str, *, now: datetime, actor: str, message_id: str) -> None:
+    def apply_balance(self, amount: int, movement_id: str, *, now: datetime, actor: str, message_id: str,
+                      auto_send: AutoSend = NOTHING) -> None:
         """The customer's balance paid `amount`: it lowers the amount due; covered entirely, the
         invoice is paid. What it can no longer take (void, paid or changed meanwhile) goes back to
         the balance."""
@@ -423,6 +428,8 @@ class Invoice(Aggregate):
         if self.amount_remaining == 0:
             self._set_paid(now, actor, message_id, detail={"paid_from": "the customer's balance"})
             self.record(InvoicePaid(invoice_id=self.id, invoice=self.snapshot()))
+            if auto_send.receipts:
+                self._send_automatically("receipt", "paid_from_balance", links=auto_send.links, now=now, actor=actor, message_id=message_id)
         else:
             self.record(InvoiceUpdated(invoice_id=self.id, invoice=self.snapshot(), changes=[change]))
 
@@ -497,8 +504,10 @@ class Invoice(Aggregate):
         self._answer(command_id, FinalizeInvoice.type_name, reason, message)
         return True
 
-    def apply_payment(self, payment: Payment, currency: str, *, now: datetime, actor: str, message_id: str) -> bool:
-        """Count a payment. False when it is already counted (same payment id)."""
+    def apply_payment(self, payment: Payment, currency: str, *, now: datetime, actor: str, message_id: str,
+                      auto_send: AutoSend = NOTHING) -> bool:
+        """Count a payment; the one that pays the invoice sends a receipt when the account sends
+        receipts. False when it is already counted (same payment id)."""
         if currency != self.currency:
             raise RuleViolation("currency_mismatch", f"Payment in {currency} for a {self.currency} invoice.")
         if any(existing.payment_id == payment.payment_id for existing in self.payments):
@@ -518,6 +527,8 @@ class Invoice(Aggregate):
                                           amount=payment.amount, overpaid_amount=self.overpaid_amount))
         if self.status == "paid" and was != "paid":
             self.record(InvoicePaid(invoice_id=self.id, invoice=snapshot))
+            if auto_send.receipts:
+                self._send_automatically("receipt", "paid", links=auto_send.links, now=now, actor=actor, message_id=message_id)
         # Only the payment that settles an invoice can overpay it (a paid one takes no more): its
         # excess is the customer's, once, under this invoice and payment.
         if self.balance_key and (excess := min(self.overpaid_amount, payment.amount)) > 0:
@@ -656,9 +667,42 @@ class Invoice(Aggregate):
         mail_id = _mail_id_of(message_id)
         self.pending_sends[mail_id] = message_id
         self._add_history("send_requested", now, actor, message_id, detail={"mail_id": mail_id, "to": to})
-        self.record(SendInvoiceMail(mail_id=mail_id, invoice_id=self.id, invoice=self.snapshot(), to=to, cc=cc,
-                                    language=command.language or self.customer.language, kind=kind,
-                                    hosted_url=self.hosted_url(links)))
+        self.record(self._invoice_mail(kind, links=links, mail_id=mail_id, to=to, cc=cc,
+                                       language=command.language or self.customer.language))
+
+    def _invoice_mail(self, kind: str, *, links: HostedLinks | None, mail_id: str, to: list[str], cc: list[str],
+                      language: str, automatic: bool = False) -> SendInvoiceMail:
+        """The command for a mail of the invoice as it is now, asked for or sent automatically."""
+        return SendInvoiceMail(mail_id=mail_id, invoice_id=self.id, invoice=self.snapshot(), to=to, cc=cc,
+                               language=language, kind=kind, automatic=automatic, hosted_url=self.hosted_url(links))
+
+    def _credit_note_mail(self, note: CreditNote, *, links: HostedLinks | None, mail_id: str, to: list[str],
+                          cc: list[str], language: str, automatic: bool = False) -> SendCreditNoteMail:
+        """The command for the credit note's mail; the invoice keeps which credit note a mail is of."""
+        self.credit_note_mails[mail_id] = note.id
+        return SendCreditNoteMail(mail_id=mail_id, invoice_id=self.id, credit_note=note.snapshot(), to=to, cc=cc,
+                                  language=language, automatic=automatic, hosted_url=self.hosted_url(links))
+
+    def _send_automatically(self, kind: str, cause: str, *, links: HostedLinks | None, now: datetime, actor: str,
+                            message_id: str, credit_note: CreditNote | None = None) -> None:
+        """Ask for a mail the account's auto-send settings send (see auto_send), to the customer's
+        addresses in the customer's language; the mailer holds it for the account's delivery window.
+        A customer without an address gets none and the history says why: nothing is refused,
+        since nobody asked."""
+        detail: dict[str, Any] = {"kind": kind, "cause": cause, "sent": "automatically"}
+        if credit_note is not None:
+            detail["credit_note_id"] = credit_note.id
+        if not self.customer.email:
+            self._add_history("auto_send_skipped", now, actor, message_id, detail={**detail, "reason": "no_recipient"})
+            return
+        # One mail per cause: its id derives from the message that caused it, and the kind.
+        mail_id = _mail_id_of(f"{message_id}/{kind}")
+        self._add_history("send_requested", now, actor, message_id,
+                          detail={**detail, "mail_id": mail_id, "to": self.customer.email})
+        recipients = {"links": links, "mail_id": mail_id, "to": self.customer.email, "cc": self.customer.cc,
+                      "language": self.customer.language, "automatic": True}
+        self.record(self._credit_note_mail(credit_note, **recipients) if credit_note is not None
+                    else self._invoice_mail(kind, **recipients))
 
     def mail_progress(self, outcome: str, mail_id: str, detail: dict[str, Any], *, now: datetime, actor: str,
                       message_id: str) -> None:
@@ -731,7 +775,8 @@ class Invoice(Aggregate):
                           detail={**detail, "mail_id": mail_id, "to": self.customer.email})
         self.record(SendReminderMail(mail_id=mail_id, invoice_id=self.id, invoice=self.snapshot(),
                                      to=self.customer.email, cc=self.customer.cc, language=self.customer.language,
-                                     days_relative_to_due=days_relative_to_due, hosted_url=self.hosted_url(links)))
+                                     days_relative_to_due=days_relative_to_due, hosted_url=self.hosted_url(links),
+                                     automatic=True))
         return True
 
     # --- payment pending (docs/design.md, "Payment pending") ------------------------------------
@@ -829,9 +874,10 @@ class Invoice(Aggregate):
                                    credit_note_id=note.id, issued_on=now.date()))
 
     def issue_credit_note(self, credit_note_id: str, number: str, *, now: datetime, actor: str,
-                          message_id: str) -> bool:
+                          message_id: str, auto_send: AutoSend = NOTHING) -> bool:
         """The credit note's number arrived: it is issued, and takes off what the invoice owes as
-        its status now says. False when it carries this number already (announced again)."""
+        its status now says; its mail is asked for when the account sends credit notes. False when
+        it carries this number already (announced again)."""
         note = self._awaiting_number(credit_note_id, number)
         if note is None:
             return False
@@ -863,6 +909,9 @@ class Invoice(Aggregate):
             self.record(CreditCustomerBalance(balance_key=self.balance_key, kind="credit_note", source_id=note.id,
                                               invoice_id=self.id, amount=note.customer_balance_amount,
                                               refund_owed=note.refund_amount))
+        if auto_send.credit_notes:
+            self._send_automatically("credit_note", "credit_note_issued", links=auto_send.links, now=now, actor=actor, message_id=message_id,
+                                     credit_note=note)
         return True
 
     def credit_note_refused(self, credit_note_id: str, *, reason: str, message: str, now: datetime, actor: str,
@@ -890,13 +939,11 @@ class Invoice(Aggregate):
             raise RuleViolation("no_recipient", "The customer has no email address and the command names none.")
         mail_id = _mail_id_of(message_id)
         self.pending_sends[mail_id] = message_id
-        self.credit_note_mails[mail_id] = note.id
         self._add_history("credit_note_send_requested", now, actor, message_id,
                           detail={"credit_note_id": note.id, "mail_id": mail_id, "to": to})
-        self.record(SendCreditNoteMail(mail_id=mail_id, invoice_id=self.id, credit_note=note.snapshot(), to=to,
-                                       cc=command.cc if command.cc is not None else self.customer.cc,
-                                       language=command.language or self.customer.language,
-                                       hosted_url=self.hosted_url(links)))
+        self.record(self._credit_note_mail(note, links=links, mail_id=mail_id, to=to,
+                                           cc=command.cc if command.cc is not None else self.customer.cc,
+                                           language=command.language or self.customer.language))
 
     def credit_note_snapshots(self) -> list[CreditNoteSnapshot]:
         """The issued credit notes, in the order they were issued."""

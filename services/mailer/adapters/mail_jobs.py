@@ -11,6 +11,8 @@ without writing. The loop is one task, so its own writes follow each other. Seve
 instances on one store exclude each other through the version each write expects.
 """
 
+import asyncio
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from chassis.repository import AccountRepository
@@ -26,6 +28,17 @@ class MailJobs(AccountRepository[MailJob]):
     # The due jobs and the queue depth are read by the status-led index; a restarted instance
     # finds its earlier claims by the other.
     indexes = (Index(("status", "pending_outbox", "next_attempt_at")), Index(("claimed_instance",)))
+
+    def __init__(self, store) -> None:
+        super().__init__(store)
+        # Set when outboxes of jobs are cleared: jobs just queued are the delivery loop's now, and
+        # may be due at once (BatchDelivery waits on it between batches).
+        self.handed_over = asyncio.Event()
+
+    async def clear_outboxes(self, store_ids: Sequence[str]) -> None:
+        await super().clear_outboxes(store_ids)
+        if store_ids:
+            self.handed_over.set()
 
     async def due(self, now: datetime, limit: int) -> list[MailJob]:
         """Up to `limit` jobs that the delivery loop owns and that are due for an attempt."""

@@ -6,6 +6,7 @@ service writes accounts.events, so only the account's own configuration reaches 
 anything on mail.commands is at most as trustworthy as the producer that wrote it.
 """
 
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
@@ -35,6 +36,8 @@ class MailerAccount(Aggregate):
     mail_texts: MailTexts = {}
     # The BIC the account configured with each of its IBANs, as it last did.
     payee_bics: dict[str, str] = {}
+    notification_email: str | None = None
+    mail_delay_minutes: int = 0
 
     def configured(self, event: AccountConfigured) -> None:
         """The account's settings as they are now (each event carries all of them)."""
@@ -53,6 +56,8 @@ class MailerAccount(Aggregate):
             if bic := settings.get("payee_bic"):
                 bics[self.payee_iban] = bic
             self.payee_bics = bics
+        self.notification_email = settings.get("notification_email")
+        self.mail_delay_minutes = settings.get("mail_delay_minutes") or 0
         try:  # checked again, placeholders included: the mailer fills them in (contracts.mail_texts)
             self.mail_texts = _MAIL_TEXTS.validate_python(settings.get("mail_texts") or {})
         except ValidationError:
@@ -64,6 +69,15 @@ class MailerAccount(Aggregate):
             if kind in self.mail_texts.get(candidate, {}):
                 return self.mail_texts[candidate][kind]
         return None
+
+    def notification_address(self) -> str | None:
+        """Where the account hears of its mails that were not delivered."""
+        return self.notification_email or self.reply_to or self.sender_email
+
+    def delivery_window(self) -> timedelta:
+        """How long a mail sent automatically waits before its first attempt, so that what one
+        moment causes (a run of finalizations, the day's payments) goes out together."""
+        return timedelta(minutes=self.mail_delay_minutes)
 
     def issuer(self) -> Issuer | None:
         """Who the account's mails come from and who its documents name; None while the account

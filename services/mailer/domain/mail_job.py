@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from chassis.aggregate import Aggregate
 from contracts.messages.mail import (
@@ -27,9 +27,11 @@ from contracts.messages.mail import (
 )
 from services.mailer.domain.composition import MailDocument
 from services.mailer.domain.delivery import Assessment, DeliveryReport, RetryPolicy
+from services.mailer.domain.notice import NOTICE, Undelivered, UndeliveredNotice
 
 MailStatus = Literal["queued", "sent", "bounced", "dropped"]
 QUEUED: MailStatus = "queued"
+_NOTICE_NAMESPACE = uuid.UUID("5c0a6a2e-7f0b-4b8a-9a43-d1e2f3a4b5c6")
 
 
 class Incarnation(BaseModel):
@@ -56,7 +58,7 @@ class AttemptRecord(BaseModel):
 class MailJob(Aggregate):
     account_id: str
     invoice_id: str
-    kind: MailKind
+    kind: MailKind | Literal["undelivered_notice"]
     language: str
     attach_pdf: bool
     document: MailDocument
@@ -77,6 +79,11 @@ class MailJob(Aggregate):
     # The headers of the command that queued the mail: the events of later attempts are caused
     # by it, in its flow.
     cause: dict[str, str]
+    # Set on a notice to the account of another mail not delivered (domain.notice); such a job
+    # announces nothing and is never noticed itself.
+    notice: UndeliveredNotice | None = None
+    # Who did not get the mail by the change being made: what its notice tells.
+    _undelivered: list[Undelivered] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -91,8 +98,9 @@ class MailJob(Aggregate):
     def queue(cls, *, mail_id: str, account_id: str, invoice_id: str, kind: MailKind, language: str,
               attach_pdf: bool, document: MailDocument, to: list[str], cc: list[str], suppressed: set[str],
               cause: dict[str, str], now: datetime, hosted_url: str | None = None,
-              wording: MailText | None = None) -> "MailJob":
-        """A mail to the recipients not in `suppressed`; dropped when none is left."""
+              wording: MailText | None = None, not_before: datetime | None = None) -> "MailJob":
+        """A mail to the recipients not in `suppressed`, first tried at `not_before` (at once by
+        default); dropped when none is left."""
         kept_to = [address for address in to if address not in suppressed]
         kept_cc = [address for address in cc if address not in suppressed]
         recipients = list(dict.fromkeys([*kept_to, *kept_cc]))
@@ -100,12 +108,29 @@ class MailJob(Aggregate):
             id=mail_id, account_id=account_id, invoice_id=invoice_id, kind=kind, language=language,
             attach_pdf=attach_pdf, document=document, to=kept_to, cc=kept_cc,
             dropped=[address for address in dict.fromkeys([*to, *cc]) if address in suppressed],
-            pending=recipients, status=QUEUED if recipients else "dropped", next_attempt_at=now, queued_at=now,
-            cause=cause, hosted_url=hosted_url, wording=wording,
+            pending=recipients, status=QUEUED if recipients else "dropped", next_attempt_at=not_before or now,
+            queued_at=now, cause=cause, hosted_url=hosted_url, wording=wording,
         )
+        job._undelivered = [Undelivered(recipient=address, why="suppressed") for address in job.dropped]
         for event in job.announcements():
             job.record(event)
         return job
+
+    def undelivered_notice(self, to: str, language: str, now: datetime) -> "MailJob | None":
+        """The notice to the account (at `to`) of the recipients the change being made gave up on;
+        None when there are none, or this job is a notice itself. Its id derives from this mail and
+        those recipients, so the same failure noticed again (an attempt made again after a crash)
+        is the same notice."""
+        if self.notice is not None or not self._undelivered:
+            return None
+        failed = ",".join(sorted(f"{item.recipient}:{item.why}" for item in self._undelivered))
+        notice_id = f"notice-{uuid.uuid5(_NOTICE_NAMESPACE, f'{self.id}/{failed}').hex}"
+        return MailJob(
+            id=notice_id, account_id=self.account_id, invoice_id=self.invoice_id, kind=NOTICE, language=language,
+            attach_pdf=False, document=self.document, to=[to], cc=[], dropped=[], pending=[to], status=QUEUED,
+            next_attempt_at=now, queued_at=now, cause=self.cause,
+            notice=UndeliveredNotice(mail_id=self.id, kind=self.kind, undelivered=self._undelivered),
+        )
 
     def _common(self) -> dict[str, str]:
         return {"mail_id": self.id, "invoice_id": self.invoice_id, "kind": self.kind}
@@ -113,6 +138,8 @@ class MailJob(Aggregate):
     def announcements(self) -> list[MailEvent]:
         """How the job is announced, when queued and whenever it is asked for again."""
         events: list[MailEvent] = []
+        if self.notice is not None:
+            return events
         if self.dropped:
             events.append(MailDropped(**self._common(), recipients=self.dropped, reason="suppressed"))
         if self.status != "dropped":
@@ -157,8 +184,15 @@ class MailJob(Aggregate):
             refused=[RefusedRecipient(recipient=address, smtp_code=reply.code, diagnostic=reply.text)
                      for address, reply in report.refused.items()],
         )]
-        for event in self._outcomes(report, assessment, smtp_message_id, now):
-            self.record(event)
+        self._undelivered = [
+            *(Undelivered(recipient=address, why="bounced", diagnostic=str(reply))
+              for address, reply in assessment.bounced.items()),
+            *(Undelivered(recipient=address, why="gave_up", diagnostic=str(reply))
+              for address, reply in assessment.given_up.items()),
+        ]
+        if self.notice is None:  # a notice announces nothing (domain.notice)
+            for event in self._outcomes(report, assessment, smtp_message_id, now):
+                self.record(event)
         return assessment
 
     def record_failed_composition(self, diagnostic: str, policy: RetryPolicy, now: datetime) -> bool:
@@ -174,11 +208,14 @@ class MailJob(Aggregate):
             attempt=self.attempts, at=now, accepted=[],
             refused=[RefusedRecipient(recipient=address, smtp_code=None, diagnostic=diagnostic) for address in self.pending],
         )]
-        if retry:
+        if not retry:
+            self._undelivered = [Undelivered(recipient=address, why="document_failed", diagnostic=diagnostic)
+                                 for address in self.pending]
+        if self.notice is None:  # a notice announces nothing (domain.notice)
             self.record(MailDeferred(**self._common(), recipients=list(self.pending), diagnostic=diagnostic,
-                                     attempt=self.attempts, next_attempt_at=self.next_attempt_at))
-        else:
-            self.record(self._document_failed(list(self.pending)))
+                                     attempt=self.attempts, next_attempt_at=self.next_attempt_at)
+                        if retry else self._document_failed(list(self.pending)))
+        if not retry:
             self.pending = []
         return retry
 

@@ -1,0 +1,63 @@
+"""The delivery window on the in-memory harness, with the mailer's delivery loop on a stand-in
+relay: a mail sent automatically waits the account's mail_delay_minutes after it is queued, an
+invoice.send goes at once (tests/integration/test_auto_send.py: the same through the catcher)."""
+
+import asyncio
+import contextlib
+import time
+from datetime import UTC, datetime, timedelta
+
+from contracts.messages.common import Customer
+from contracts.messages.invoices import FinalizeInvoice, SendInvoice
+from services.mailer.adapters.mail_jobs import MailJobs
+from tests.integration.factories import CUSTOMER_ADDRESS, configure_account, create_invoice
+from tests.unit.harness import ACCOUNT, Platform, only
+from tests.unit.mailer.delivery_loop import Relay, deliver_until_idle, delivery_loop
+
+CUSTOMER = "ap@globex.example"
+
+
+async def test_a_mail_sent_automatically_waits_for_the_window_and_an_asked_one_does_not():
+    platform = Platform("invoices", "numbering", "mailer")
+    await platform.send(configure_account(ACCOUNT, send_on_finalize=True, mail_delay_minutes=10))
+    await platform.send(create_invoice("inv_1", customer=Customer(name="Globex", email=[CUSTOMER],
+                                                                  address=CUSTOMER_ADDRESS)))
+    automatic = only(await platform.send(FinalizeInvoice(invoice_id="inv_1")), "mail.send_invoice")
+    asked = only(await platform.send(SendInvoice(invoice_id="inv_1")), "mail.send_invoice")
+    relay = Relay()
+    await deliver_until_idle(delivery_loop(platform, relay), platform)
+    assert len(relay.to(CUSTOMER)) == 1
+    jobs = {job.id: job for job in await MailJobs(platform.mailer.store).find([])}
+    assert (jobs[asked.mail_id].status, jobs[automatic.mail_id].status) == ("sent", "queued")
+    waiting = jobs[automatic.mail_id]
+    assert waiting.next_attempt_at == waiting.queued_at + timedelta(minutes=10)
+    assert not waiting.is_due(datetime.now(UTC)) and waiting.is_due(waiting.queued_at + timedelta(minutes=10))
+
+
+async def test_a_mail_due_at_once_wakes_the_delivery_loop_instead_of_waiting_the_interval():
+    platform = Platform("invoices", "numbering", "mailer")
+    await platform.send(configure_account(ACCOUNT))
+    await platform.send(create_invoice("inv_1", customer=Customer(name="Globex", email=[CUSTOMER],
+                                                                  address=CUSTOMER_ADDRESS)))
+    await platform.send(FinalizeInvoice(invoice_id="inv_1"))
+    # The service's own loop, which shares its jobs with the consumer, waiting 5 s between batches.
+    [loop] = [task.__self__ for task in platform.mailer.service.background_tasks]
+    loop.settings = loop.settings.model_copy(update={"batch_interval_seconds": 5})
+    loop.relay = relay = Relay()
+    loop.renderer.document = stand_in_document
+    running = asyncio.create_task(loop.deliver_in_batches())
+    try:
+        await asyncio.sleep(0.2)  # the loop found nothing due and waits
+        sent_at = time.monotonic()
+        await platform.send(SendInvoice(invoice_id="inv_1"))
+        while not relay.handed and time.monotonic() - sent_at < 1:
+            await asyncio.sleep(0.02)
+        assert relay.handed and relay.handed[0].at - sent_at < 1
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def stand_in_document(*_) -> bytes:
+    return b"%PDF-1.7 stand-in"
