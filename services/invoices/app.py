@@ -33,7 +33,7 @@ from contracts.messages.invoices import (
     RunInvoiceClock,
     SettleRevisedInvoice,
 )
-from contracts.messages.mail import SendInvoiceMail, SendReminderMail
+from contracts.messages.mail import SendCreditNoteMail, SendInvoiceMail, SendReminderMail
 from contracts.messages.numbering import AllocateNumber
 from documents.rendering import DocumentRenderer
 from services.invoices import api, balance_api, credit_notes_api
@@ -85,7 +85,7 @@ def assemble(settings: InvoicesSettings,
     service.document_publications([
         InvoiceCreated, InvoiceUpdated, InvoiceDeleted, InvoiceFinalized, InvoiceSent, InvoicePaymentApplied,
         InvoicePaid, InvoiceMarkedUnpaid, InvoiceVoided, InvoiceMarkedUncollectible, InvoicePastDue,
-        HostedLinkRotated, AccountConfigured, InvoiceCommandRejected, AllocateNumber, SendInvoiceMail,
+        HostedLinkRotated, AccountConfigured, InvoiceCommandRejected, AllocateNumber, SendInvoiceMail, SendCreditNoteMail,
         InvoiceRevised, SettleRevisedInvoice, SendReminderMail, RunInvoiceClock, QuoteInvoiced, QuoteReleased,
         CustomerBalanceChanged, CreditCustomerBalance, ApplyCustomerBalance, ApplyBalanceToInvoice,
     ])
