@@ -94,8 +94,6 @@ def assemble(settings: InvoicesSettings,
     async def list_invoices_stored_before_lists() -> None:
         # Their listing (and so their account key) is missing until they are stored again.
         await invoices.store_again([Condition("account_id", "eq", None)])
-        # Stored before lists filtered by a payment pending: none has one, and the key says so once stored again.
-        await invoices.store_again([Condition("payment_pending", "eq", None)])
 
     @service.background
     async def count_invoices_by_status() -> None:
