@@ -26,7 +26,8 @@ import httpx
 
 from bench.__main__ import percentile, resident_memory_mib
 from bench.stored import load_invoices
-from chassis.http.keys import ApiKeys, created, new_api_key
+from chassis.http.key_format import created, new_api_key
+from chassis.http.keys import ApiKeys
 from chassis.storage import open_store
 from tests.integration.harness import ServiceProcesses, database_url, env
 

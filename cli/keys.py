@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from chassis.http.keys import created, new_api_key
+from chassis.http.key_format import created, new_api_key
 from cli.account import Account
 from cli.compacted import read_events
 from cli.exit_codes import ExitCode

@@ -1,45 +1,28 @@
-"""API keys: how they look, how a service knows them, and how a caller is recognised by one.
+"""API keys: how a service knows them, and how a caller is recognised by one (how a key looks
+and is announced: chassis/http/key_format.py).
 
-A key is `<key id>.<secret>`. Services store only the SHA-256 of the whole key (its digest),
-found by the key id, and compare digests in constant time, so neither a copy of a store nor the
-time an answer takes gives a key away. A digest without slow hashing is enough: the secret is 256
-random bits, not a password anyone could guess from a list.
+Services store only the SHA-256 of the whole key (its digest), found by the key id, and compare
+digests in constant time, so neither a copy of a store nor the time an answer takes gives a key
+away. A digest without slow hashing is enough: the secret is 256 random bits, not a password
+anyone could guess from a list.
 
 Keys reach a service as `api_key.created` and `api_key.revoked` events (contracts.messages.access),
 which each reading service keeps in its own store.
 """
 
-import hashlib
 import hmac
-import secrets
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from chassis.context import HandlerContext
+from chassis.http.key_format import digest_of
 from chassis.service import Service
 from chassis.storage import CollectionSpec, Store
 from contracts.messages.access import ApiKeyCreated, ApiKeyRevoked
 
 SPEC = CollectionSpec("api_keys")
-
-
-def new_api_key() -> tuple[str, str]:
-    """A fresh key: its id, and the key itself, shown once to whoever asked for it."""
-    key_id = f"key_{secrets.token_hex(8)}"
-    return key_id, f"{key_id}.{secrets.token_urlsafe(32)}"
-
-
-def digest_of(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def created(key: str, account_id: str, label: str = "") -> ApiKeyCreated:
-    """The announcement of a new key: its digest, never the key."""
-    return ApiKeyCreated(key_id=key.split(".", 1)[0], account_id=account_id, digest=digest_of(key), label=label,
-                         created_at=datetime.now(UTC))
 
 
 class ApiKeys:

@@ -50,3 +50,8 @@ def test_every_exit_code_is_stated_once_in_the_help():
     lines = described().splitlines()
     assert [int(line.split()[0]) for line in lines] == [code.value for code in ExitCode]
     assert len({code.value for code in ExitCode}) == len(ExitCode)
+
+
+def test_making_a_key_loads_no_http_framework_and_no_store_driver():
+    loaded = imported_after("keys", "create", "--help")
+    assert {"fastapi", "starlette", "pymongo", "psycopg"} & loaded == set()

@@ -15,7 +15,7 @@ from psycopg import OperationalError
 
 from chassis.http.api import ReadApi
 from chassis.http.input import InputGuard
-from chassis.http.keys import created, new_api_key
+from chassis.http.key_format import created, new_api_key
 from chassis.http.pagination import Cursors
 from chassis.storage.memory import MemoryStore
 from contracts.messages.common import Address, Customer, LineItem

@@ -10,7 +10,7 @@ import pytest
 
 from chassis.http.api import ReadApi
 from chassis.http.input import InputGuard
-from chassis.http.keys import created, new_api_key
+from chassis.http.key_format import created, new_api_key
 from chassis.http.pagination import Cursors
 from chassis.storage.memory import MemoryStore
 from contracts.messages.payments import RecordPayment
