@@ -3,26 +3,16 @@
     invoice.finalized inv_1: open, INV-2026-00001, 600,00 € due 2026-12-30
     rejected: invoice_not_editable — The invoice is open; ...
 
-Amounts are written as the terminal's locale writes them (LC_ALL, LC_MONETARY, LANG; English when
-none is set), by the documents' own Babel formatting. `--json` prints the messages whole instead.
+Amounts are written as the terminal's locale writes them (cli/amounts.py). `--json` prints the
+messages whole instead.
 """
 
 from typing import Any
 
-from babel import default_locale
-
+from cli.amounts import money
 from contracts.messages import REGISTRY
 from contracts.messages.common import CommandRejected
-from documents.locale import money
 
-
-def _terminal_language() -> str:
-    # The C and POSIX locales (a bare container, CI) are no language: English as people write it.
-    found = default_locale("LC_MONETARY")
-    return "en" if not found or "POSIX" in found else found.replace("_", "-")
-
-
-_LANGUAGE = _terminal_language()
 # The fields a line names when the message has them, in this order.
 _NAMED = ("number", "kind", "to", "recipients", "address", "match", "method", "reason", "smtp_code")
 
@@ -42,19 +32,15 @@ def line(type_name: str, subject: str, data: Any) -> str:
     return f"{type_name} {subject}" + (f": {described}" if described else "")
 
 
-def _amount(amount: int, currency: str) -> str:
-    return money(amount, currency, _LANGUAGE)
-
-
 def _invoice(invoice: dict) -> str:
     currency = invoice["currency"]
     parts = [invoice["status"], invoice.get("number")]
     if invoice["status"] == "open":
-        parts.append(f"{_amount(invoice['amount_remaining'], currency)} due {invoice.get('due_date')}")
+        parts.append(f"{money(invoice['amount_remaining'], currency)} due {invoice.get('due_date')}")
         if invoice.get("payment_pending"):
             parts.append("payment pending")
     else:
-        parts.append(_amount(invoice["total"], currency))
+        parts.append(money(invoice["total"], currency))
     return ", ".join(part for part in parts if part)
 
 
@@ -62,5 +48,5 @@ def _fields(data: dict) -> str:
     parts = [", ".join(map(str, value)) if isinstance(value, list) else str(value)
              for name in _NAMED if (value := data.get(name)) not in (None, "", [])]
     if isinstance(data.get("amount"), int) and data.get("currency"):
-        parts.insert(0, _amount(data["amount"], data["currency"]))
+        parts.insert(0, money(data["amount"], data["currency"]))
     return ", ".join(parts)

@@ -11,18 +11,15 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.account import Account
+from cli.amounts import money
 from cli.exit_codes import ExitCode
 from cli.http import ApiKey, AsJson, get, print_json
 from cli.options import ACTOR, Bootstrap, Wait
-from contracts.money import format_amount, to_minor_units
+from contracts.money import to_minor_units
 
 app = typer.Typer(help="A customer's balances, and refunds paid out of them.", no_args_is_help=True)
 console = Console()
 Customer = Annotated[str, typer.Argument(help="The customer's id (the invoice's customer.id)", show_default=False)]
-
-
-def money(amount: int, currency: str) -> str:
-    return f"{format_amount(amount, currency)} {currency}"
 
 
 @app.command("show")

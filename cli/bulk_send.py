@@ -42,10 +42,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.account import Account
+from cli.amounts import money
 from cli.exit_codes import ExitCode
 from cli.filters import filtered
 from cli.http import ApiKey, AsJson, get
-from cli.invoices import money
 from cli.kafka import Kafka
 from cli.kafka import broker as kafka_broker
 from cli.kafka import run as run_with_kafka

@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.account import Account
+from cli.amounts import money
 from cli.exit_codes import ExitCode
 from cli.http import ApiKey, AsJson, get, print_json
-from cli.invoices import money
 from contracts.envelope import describe_validation_error
 from contracts.messages.base import Command
 from contracts.messages.credit_notes import CreateCreditNote, CreditedLine, SendCreditNote

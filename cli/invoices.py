@@ -9,11 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.amounts import money
 from cli.exit_codes import ExitCode
 from cli.filters import filtered
 from cli.http import ApiKey, AsJson, download, fail, get, print_json, stream_to
 from cli.lazy import Lazy, lazy_group
-from contracts.money import format_amount
 
 SEND = Lazy("send", "cli.bulk_send:send", "Send every invoice the filters select (as `invoices list` selects them), "
                                           "then summarise: how many mails were queued, sent, bounced and dropped, "
@@ -21,10 +21,6 @@ SEND = Lazy("send", "cli.bulk_send:send", "Send every invoice the filters select
 app = typer.Typer(cls=lazy_group(SEND), no_args_is_help=True,
                   help="Read the account's invoices (needs an API key), download their PDFs, send them in bulk.")
 console = Console()
-
-
-def money(amount: int, currency: str) -> str:
-    return f"{format_amount(amount, currency)} {currency}"
 
 
 @app.command("list")

@@ -102,7 +102,7 @@ async def test_a_credit_note_lowers_what_is_owed_and_a_paid_invoice_is_credited_
     exported = (await read("invoices", "/v1/invoices/export.csv", key)).text.splitlines()
     assert [line.split(",")[0] for line in exported[1:]] == [invoice_id, "cn_1", "cn_3"]
     shown = await invoicing("credit-note", "show", "cn_3", api_key=key)
-    assert shown.returncode == 0 and f"AV-{year}-002" in shown.stdout and "100.00 EUR" in shown.stdout
+    assert shown.returncode == 0 and f"AV-{year}-002" in shown.stdout and "€100.00" in shown.stdout
     assert (await invoicing("credit-note", "show", "cn_2", api_key=key)).returncode == 1  # refused: none
     history = (await read("invoices", f"/v1/invoices/{invoice_id}/history", key)).json()["data"]
     assert [entry["action"] for entry in history if "credit_note" in entry["action"]] == [

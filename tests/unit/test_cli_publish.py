@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import pytest
 from typer.testing import CliRunner
 
-from cli import answers, keys, publish
+from cli import amounts, keys, publish
 from cli.answers import line
 from cli.exit_codes import ExitCode
 from cli.kafka import Record
@@ -142,7 +142,7 @@ def test_nothing_answering_exits_8(kafka):
 
 
 def test_an_answer_line_says_the_outcome(monkeypatch):
-    monkeypatch.setattr(answers, "_LANGUAGE", "en")
+    monkeypatch.setattr(amounts, "LANGUAGE", "en")
     assert line("invoice.finalized", "inv_1", FINALIZED) == (
         f"invoice.finalized inv_1: open, {FINALIZED['invoice']['number']}, €1,473.50 due 2026-11-16")
     assert line("mail.sent", "inv_1", {"kind": "invoice", "to": ["a@b.example"]}) == \
