@@ -143,7 +143,8 @@ async def test_the_hosted_page_shows_the_invoice_downloads_its_pdf_and_stays_rea
     browser.save_screenshot(str(ARTIFACTS / "hosted-invoice-page-void.png"))
 
 
-async def test_a_paid_invoices_page_shows_no_transfer_qr_code(services, producer, event_log, account_id, browser):
+async def finalized_invoice(producer, event_log, account_id: str) -> tuple[str, dict]:
+    """A new invoice of a configured account, finalized: its id and its invoice.finalized data."""
     await producer.send(configure_account(account_id), account_id=account_id)
     await event_log.wait_for_type("account.configured", account_id)
     invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
@@ -151,6 +152,11 @@ async def test_a_paid_invoices_page_shows_no_transfer_qr_code(services, producer
     await event_log.wait_for_type("invoice.created", invoice_id)
     await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
     finalized = (await event_log.wait_for_type("invoice.finalized", invoice_id)).data
+    return invoice_id, finalized
+
+
+async def test_a_paid_invoices_page_shows_no_transfer_qr_code(services, producer, event_log, account_id, browser):
+    invoice_id, finalized = await finalized_invoice(producer, event_log, account_id)
     browser.get(page_url(finalized))
     assert browser.find_element(By.ID, "transfer-qr").is_displayed()
     await producer.send(MarkInvoicePaid(invoice_id=invoice_id), account_id=account_id)
@@ -163,13 +169,7 @@ async def test_a_paid_invoices_page_shows_no_transfer_qr_code(services, producer
 
 
 async def test_a_rotated_or_wrong_token_answers_404_and_the_new_one_works(services, producer, event_log, account_id):
-    await producer.send(configure_account(account_id), account_id=account_id)
-    await event_log.wait_for_type("account.configured", account_id)
-    invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
-    await producer.send(create_invoice(invoice_id), account_id=account_id)
-    await event_log.wait_for_type("invoice.created", invoice_id)
-    await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
-    finalized = (await event_log.wait_for_type("invoice.finalized", invoice_id)).data
+    invoice_id, finalized = await finalized_invoice(producer, event_log, account_id)
     invoice = finalized["invoice"]
     guessed = {**finalized, "hosted_token": base64.urlsafe_b64encode(bytes(32)).decode().rstrip("=")}
 
@@ -245,13 +245,7 @@ async def test_the_page_cannot_be_framed_and_only_its_exact_paths_answer(
     """Another site framing the page (clickjacking) gets nothing: the browser refuses to show it.
     A path with anything after the page's or the PDF's (a line break: `/pdf%0A` was the HTML page)
     is 404, the same 404 as an unknown page, whatever it holds."""
-    await producer.send(configure_account(account_id), account_id=account_id)
-    await event_log.wait_for_type("account.configured", account_id)
-    invoice_id = f"inv_{uuid.uuid4().hex[:16]}"
-    await producer.send(create_invoice(invoice_id), account_id=account_id)
-    await event_log.wait_for_type("invoice.created", invoice_id)
-    await producer.send(FinalizeInvoice(invoice_id=invoice_id), account_id=account_id)
-    finalized = (await event_log.wait_for_type("invoice.finalized", invoice_id)).data
+    invoice_id, finalized = await finalized_invoice(producer, event_log, account_id)
     number = finalized["invoice"]["number"]
     address = page_url(finalized)
 
