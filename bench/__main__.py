@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 
 from bench import mail
-from bench.cpu import by_component, cpu_seconds, machine_busy_seconds
+from bench.cpu import by_component, cpu_report, cpu_seconds, machine_busy_seconds
 from bench.lifecycles import STEPS, Lifecycle, LifecycleDriver
 from bench.raw import kafka_seconds, store_seconds
 from bench.stored import load_invoices, sample_invoice_document
@@ -95,7 +95,7 @@ def latency_line(label: str, lifecycles: list[Lifecycle]) -> list[float]:
     return every
 
 
-async def measure(args, services: ServiceProcesses) -> None:
+async def measure(args, services: ServiceProcesses) -> dict[str, float]:
     bootstrap = env("KAFKA_BOOTSTRAP_SERVERS")
     accounts = [f"acct_bench_{uuid.uuid4().hex[:8]}" for _ in range(args.accounts)]
     producer = Producer(bootstrap)
@@ -119,14 +119,14 @@ async def measure(args, services: ServiceProcesses) -> None:
         rate = sum(lc.done for lc in saturated) / wall
         print(f"saturation: {args.lifecycles} lifecycles in {wall:.1f} s = {rate:.1f}/s")
         check(saturated, "saturation")
-        print(f"CPU per lifecycle at saturation (machine busy {busy / wall:.2f} of {os.cpu_count()} cores): "
-              + ", ".join(f"{name} {seconds / args.lifecycles * 1000:.1f} ms" for name, seconds in cpu.most_common())
-              + f"; the stack {sum(cpu.values()) / args.lifecycles * 1000:.1f} ms, the whole machine"
-              f" {busy / args.lifecycles * 1000:.1f} ms")
+        line, platform_ms = cpu_report(cpu, args.lifecycles, busy, wall, "lifecycle at saturation")
+        print(line)
         latency_line("saturation latency", saturated)
 
         half = await driver.run(accounts, max(50, args.lifecycles // 2), rate / 2, timeout=args.timeout)
         every = latency_line(f"half load ({rate / 2:.0f}/s) latency", half)
+        steps_p99 = {command: percentile([lc.latencies[command] for lc in half if command in lc.latencies], 0.99)
+                     for command in STEPS}
         print(f"half load: command -> result p50 {percentile(every, 0.5) * 1000:.1f} ms, "
               f"p99 {percentile(every, 0.99) * 1000:.1f} ms")
         check(half, "half load")
@@ -150,9 +150,33 @@ async def measure(args, services: ServiceProcesses) -> None:
     kafka = await kafka_seconds(bootstrap, int(published), int(work["kafka:consumed"]))
     bound = args.lifecycles / (store + kafka)
     print(f"raw bound: store {store:.1f} s + Kafka {kafka:.1f} s for the work of {args.lifecycles} lifecycles")
-    for name in SERVICES:
-        print(f"resident memory {name}: {resident_memory_mib(services.processes[name].pid):.1f} MiB")
+    resident = {name: resident_memory_mib(services.processes[name].pid) for name in SERVICES}
+    for name, mib in resident.items():
+        print(f"resident memory {name}: {mib:.1f} MiB")
     print(f"lifecycles: {rate:.1f}/s; raw bound: {bound:.1f}/s; ratio: {rate / bound:.2f}")
+    return {"cpu_ms": platform_ms, "rate": rate, "ratio": rate / bound, "p99_ms": percentile(every, 0.99) * 1000,
+            "steps_p99_ms": max(p99 for command, p99 in steps_p99.items() if command != "invoice.send") * 1000,
+            "rss_mib": max(resident.values())}
+
+
+# The issue 18 targets on the project's 2-core machine kind: (figure, label, bound, whether above is better).
+TARGETS = (
+    ("cpu_ms", "platform CPU per lifecycle (ms)", 20, False),
+    ("rate", "lifecycles per second", 90, True),
+    ("ratio", "ratio to the raw bound", 0.35, True),
+    ("p99_ms", "half-load p99 command -> result (ms)", 250, False),
+    ("steps_p99_ms", "half-load p99 of the slowest step but send (ms)", 100, False),
+    ("mails_per_second", "mails with the document per second", 120, True),
+    ("rss_mib", "largest service resident memory (MiB)", 150, False),
+)
+
+
+def print_targets(figures: dict[str, float]) -> None:
+    for key, label, bound, higher in TARGETS:
+        if key in figures:
+            value = figures[key]
+            met = value >= bound if higher else value < bound
+            print(f"target {label}: {value:.2f} ({'at least' if higher else 'under'} {bound}: {'met' if met else 'missed'})")
 
 
 def main() -> None:
@@ -173,12 +197,14 @@ def main() -> None:
     os.environ.setdefault("MAILER_BATCH_SIZE", "500")
     os.environ.setdefault("MAILER_BATCH_INTERVAL_SECONDS", "0.05")
     services.start_all()
+    figures: dict[str, float] = {}
     try:
         if args.mails:
-            asyncio.run(mail.measure(args.mails, services, args.timeout))
-        asyncio.run(measure(args, services))
+            figures["mails_per_second"] = asyncio.run(mail.measure(args.mails, services, args.timeout))
+        figures |= asyncio.run(measure(args, services))
     finally:
         services.stop_all()
+    print_targets(figures)
 
 
 if __name__ == "__main__":

@@ -71,3 +71,19 @@ def machine_busy_seconds() -> float:
     """CPU seconds all cores have spent busy so far (every state of /proc/stat but idle and iowait)."""
     values = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     return (sum(values) - values[3] - values[4]) / _TICKS
+
+
+# Not the platform: the test relay stands in for the customers' mail servers, the driver for their systems.
+OUTSIDE = ("smtp catcher", "bench driver")
+
+
+def cpu_report(cpu: Counter, count: int, busy: float, wall: float, unit: str) -> tuple[str, float]:
+    """A line of the CPU time every component spent per `unit` (ms), with the platform's (the
+    services, PostgreSQL, Kafka) summed apart from the SMTP catcher's and the driver's; and the
+    platform's milliseconds per unit."""
+    platform = sum(seconds for name, seconds in cpu.items() if name not in OUTSIDE) / count * 1000
+    parts = ", ".join(f"{name} {seconds / count * 1000:.1f} ms" for name, seconds in cpu.most_common())
+    outside = ", ".join(f"{name} {cpu[name] / count * 1000:.1f} ms" for name in OUTSIDE)
+    return (f"CPU per {unit} (machine busy {busy / wall:.2f} of {os.cpu_count()} cores): {parts}; "
+            f"the platform {platform:.1f} ms (apart: {outside}), the whole machine {busy / count * 1000:.1f} ms",
+            platform)

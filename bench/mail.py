@@ -113,7 +113,8 @@ async def raw_sends(account_id: str, mails: list[SendInvoiceMail], connections: 
     return time.perf_counter() - started
 
 
-async def measure(count: int, services: ServiceProcesses, timeout: float = 600) -> None:
+async def measure(count: int, services: ServiceProcesses, timeout: float = 600) -> float:
+    """Mails per second through the mailer."""
     # A warm-up first: the mailer's composing processes and store connections start then, so the
     # run's CPU readings see them.
     warm_up = f"acct_mailbench_{uuid.uuid4().hex[:8]}"
@@ -127,3 +128,4 @@ async def measure(count: int, services: ServiceProcesses, timeout: float = 600) 
           f"raw aiosmtplib {raw:.1f} s over {MailerSettings().concurrency} connections")
     print(f"mailer: {mailer_rate:.1f} emails/s; raw aiosmtplib: {raw_rate:.1f} emails/s; "
           f"ratio: {mailer_rate / raw_rate:.2f}")
+    return mailer_rate
