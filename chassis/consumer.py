@@ -240,6 +240,8 @@ class Consumer:
             batch=True,
             max_records=self.settings.consume_batch_size,
             batch_timeout_ms=self.settings.consume_batch_timeout_ms,
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+            fetch_min_bytes=self.settings.kafka_fetch_min_bytes,
             title=f"{self.service}:consume",
             # The chassis decodes and validates itself, so a malformed body reaches on_batch
             # (and the dead-letter topic) instead of failing inside FastStream's JSON decoder.
