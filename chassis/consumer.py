@@ -33,7 +33,8 @@ from typing import Any, Literal, TypeVar
 from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
 from chassis.context import HandlerContext, clear_outboxes
 from chassis.grants import AccessGrants
@@ -51,6 +52,7 @@ from chassis.messaging import (
     readable_headers,
 )
 from chassis.metrics import MessagingMetrics, type_label
+from chassis.offsets import PartitionOffsets
 from chassis.settings import ServiceSettings
 from chassis.storage import STORE_UNAVAILABLE
 from chassis.unit_of_work import AlreadyHandled
@@ -128,6 +130,15 @@ class Batch:
     handled: list[tuple[str, str]] = dataclasses.field(default_factory=list)
 
 
+def _header(headers: list[tuple[str, bytes | None]], name: str) -> bytes | None:
+    """The value of a record's header (its last, as chassis.messaging.decode_headers keeps)."""
+    found = None
+    for key, value in headers:
+        if key == name:
+            found = value
+    return found
+
+
 async def _raw_body(message: KafkaMessage) -> bytes:
     return message.body
 
@@ -161,6 +172,8 @@ class Consumer:
         # No grant known: integrators' records are refused until the service opts in
         # (chassis.grants.integrator_grants).
         self.grants = AccessGrants()
+        self.offsets = PartitionOffsets()
+        self._ignored: dict[str, dict[bytes, Any]] = {}
         self.logger = logging.getLogger(f"{service}.consumer")
 
     def handles(
@@ -220,7 +233,12 @@ class Consumer:
             f"{', '.join(sorted(t for t in self.handlers if model_for(t).topic == topic))}"
             for topic in topics
         )
-        self.broker.subscriber(
+        # FastStream's own metrics (faststream_received_*) wrap the consumption alone: as a
+        # broker middleware they would also time every publish, a third of its CPU
+        # (bench/consume.py), for what invoicing_messages_published counts already.
+        subscriptions = KafkaRouter(middlewares=[KafkaPrometheusMiddleware(registry=self.metrics.registry,
+                                                                           app_name=self.service)])
+        subscriptions.subscriber(
             pattern=subscription_pattern(topics),
             group_id=self.group_id,
             auto_offset_reset="earliest",
@@ -228,13 +246,23 @@ class Consumer:
             batch=True,
             max_records=self.settings.consume_batch_size,
             batch_timeout_ms=self.settings.consume_batch_timeout_ms,
+            fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
+            fetch_min_bytes=self.settings.kafka_fetch_min_bytes,
             title=f"{self.service}:consume",
             # The chassis decodes and validates itself, so a malformed body reaches on_batch
             # (and the dead-letter topic) instead of failing inside FastStream's JSON decoder.
             decoder=_raw_body,
-            parser=parse_despite_undecodable_headers,
+            parser=self._parse,
             description=f"Handles {handled}. Other types on these topics are skipped.",
         )(self.on_batch)
+        self.broker.include_router(subscriptions)
+
+    async def _parse(self, records: tuple[ConsumerRecord, ...], parse) -> KafkaMessage:
+        """FastStream's message for a batch, whose ack commits only the batch's partitions
+        (chassis.offsets)."""
+        message = await parse_despite_undecodable_headers(records, parse)
+        message.consumer = self.offsets.for_batch(message.consumer, records)
+        return message
 
     async def on_batch(self, message: KafkaMessage) -> None:
         """Handle a batch: records of different keys concurrently, of one key in order; the
@@ -243,7 +271,7 @@ class Consumer:
 
         What handlers emit is sent without waiting; once the whole batch is on Kafka the
         outboxes are cleared (one write per collection), the batch's message ids remembered (one
-        write), and only then does FastStream commit the offsets. A failure before that makes
+        write), and only then does FastStream commit the batch's offsets (chassis.offsets). A failure before that makes
         Kafka deliver the batch again, and a redelivery has no second effect.
         """
         decoded_records: list[Decoded] = []
@@ -298,21 +326,37 @@ class Consumer:
 
     def _decode(self, record: ConsumerRecord, body: bytes) -> "Decoded | None":
         """The record as a message for a handler; None when it is not for this service. Raises
-        UndecodableMessage (the caller dead-letters it, and answers a command)."""
-        check_size(record.key, body, record.headers)
-        envelope = decode_envelope(decode_headers(record.headers))
+        UndecodableMessage (the caller dead-letters it, and answers a command).
+
+        Topics are shared by many types; a record whose `ce_type` header names one that travels
+        on its topic and that this service does not act on is someone else's business, not an
+        error: it is skipped before anything of it is decoded (a service reads many more such
+        records than its own). Any other type goes the whole way, to a dead letter if it is not
+        a valid message."""
         origin = _origin(record.topic)
         topic = origin.topic
-        model = model_on_topic(envelope, topic)
-        handler = self.handlers.get(envelope.type)
-        if handler is None:
-            # Topics are shared by many types; the ones this service does not act on are
-            # someone else's business, not an error.
-            self.metrics.consumed.labels(topic, envelope.type, "ignored").inc()
+        ignored = self._ignored_on(topic).get(_header(record.headers, "ce_type"))
+        if ignored is not None:
+            ignored.inc()
             return None
+        check_size(record.key, body, record.headers)
+        envelope = decode_envelope(decode_headers(record.headers))
+        model = model_on_topic(envelope, topic)
+        handler = self.handlers[envelope.type]
         data = decode_data(envelope, model, body)
         return Decoded(record, body, envelope, data, handler, foreign_account(data, envelope.accountid),
                        self.inbox.key(envelope.id, origin, envelope.accountid))
+
+    def _ignored_on(self, topic: str) -> dict[bytes, Any]:
+        """The `ce_type` values of the types on `topic` that this service does not handle, each
+        with its counter of ignored records."""
+        ignored = self._ignored.get(topic)
+        if ignored is None:
+            ignored = self._ignored[topic] = {
+                type_name.encode(): self.metrics.consumed.labels(topic, type_name, "ignored")
+                for type_name, model in REGISTRY.items() if model.topic == topic and type_name not in self.handlers
+            }
+        return ignored
 
     async def _handle_in_order(self, group: list["Decoded"], batch: "Batch") -> None:
         for decoded in group:

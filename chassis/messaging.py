@@ -115,23 +115,32 @@ def model_on_topic(envelope: Envelope, topic: str) -> type[MessageData]:
 
 # pydantic-core's parser stops at its limits with these errors (contracts.limits).
 _PARSER_LIMITS = {"recursion limit exceeded": "too_deep", "number out of range": "number_too_large"}
+# How pydantic's validate_json starts the message of a document its parser refused.
+_INVALID_JSON = "Invalid JSON: "
 
 
-def decode_data(envelope: Envelope, model: type[MessageData], body: bytes) -> MessageData:
+def decode_data(envelope: Envelope, model: type[MessageData], body: bytes | None) -> MessageData:
     """The record value as the model's data; raises UndecodableMessage for anything else.
+
+    The bytes are parsed and validated in one pass (model_validate_json). Its parser also takes
+    NaN and Infinity, which are no JSON: a body that holds those letters at all (rare: a text
+    may) is first read by the strict parser, which refuses them as literals.
 
     Whatever a validator raises is the data's fault (`invalid_data`), whatever its class:
     pydantic wraps ValueError and AssertionError, not the OverflowError or RecursionError that a
     hostile value may cause deeper down."""
+    body = body or b""
+    if b"NaN" in body or b"Infinity" in body:
+        try:
+            from_json(body, allow_inf_nan=False)
+        except ValueError as error:
+            raise _not_json(str(error), envelope) from error
     try:
-        payload = from_json(body or b"", allow_inf_nan=False)
-    except ValueError as error:
-        message = str(error)
-        reason = next((code for start, code in _PARSER_LIMITS.items() if message.startswith(start)), "invalid_json")
-        raise UndecodableMessage(reason, message, envelope) from error
-    try:
-        data = model.model_validate(payload)
+        data = model.model_validate_json(body)
     except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        if first["type"] == "json_invalid":
+            raise _not_json(first["msg"].removeprefix(_INVALID_JSON), envelope) from error
         raise UndecodableMessage(_validation_reason(error), describe_validation_error(error), envelope) from error
     except Exception as error:
         raise UndecodableMessage("invalid_data", f"{type(error).__name__}: {error}", envelope) from error
@@ -142,6 +151,11 @@ def decode_data(envelope: Envelope, model: type[MessageData], body: bytes) -> Me
             envelope,
         )
     return data
+
+
+def _not_json(message: str, envelope: Envelope) -> UndecodableMessage:
+    reason = next((code for start, code in _PARSER_LIMITS.items() if message.startswith(start)), "invalid_json")
+    return UndecodableMessage(reason, message, envelope)
 
 
 def foreign_account(data: MessageData, account_id: str) -> str | None:

@@ -56,10 +56,11 @@ class ConsumerProgress:
     async def observe(self, consumer: AIOKafkaConsumer) -> None:
         assigned = sorted(consumer.assignment())
         ends = await consumer.end_offsets(assigned) if assigned else {}
+        committed = await _committed(consumer, assigned)
         now = time.monotonic()
         for partition in assigned:
             progress = self.partitions.setdefault(partition, PartitionProgress())
-            progress.observe(await consumer.committed(partition), ends[partition], now)
+            progress.observe(committed.get(partition), ends[partition], now)
         for gone in set(self.partitions) - set(assigned):
             # Another member of the group owns it now and reports it.
             del self.partitions[gone]
@@ -88,3 +89,14 @@ class ConsumerProgress:
                     # Kafka being away is reported by /readyz on its own; keep the last figures.
                     logger.warning("consumer progress not observed this time", exc_info=True)
             await asyncio.sleep(interval)
+
+
+async def _committed(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+    """The group's committed offset of each partition that has one (none: never committed), in
+    one request.
+
+    aiokafka's public committed() asks the group coordinator about one partition per request: a
+    request per assigned partition (a hundred or more with the integrators' topics) every
+    interval. Its coordinator asks about all of them at once."""
+    found = await consumer._coordinator.fetch_committed_offsets(partitions)
+    return {partition: offset.offset for partition, offset in found.items()}

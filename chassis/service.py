@@ -10,7 +10,6 @@ from typing import Any, TypeVar, Union
 
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.specification import AsyncAPI
 from prometheus_client import make_asgi_app
 
@@ -256,7 +255,6 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
         security=settings.faststream_security(),
         # Topics come from deploy/ (contracts/topics.py); a service may not create any, and does not try.
         allow_auto_create_topics=False,
-        middlewares=[KafkaPrometheusMiddleware(registry=metrics.registry, app_name=name)],
         logger=logger,
         # FastStream's "Received"/"Processed" lines per batch are debugging detail: the metrics
         # count every message, and the logs keep what needs a person.

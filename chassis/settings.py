@@ -106,6 +106,13 @@ class ServiceSettings(KafkaSettings):
     # Records taken from Kafka at once: handled concurrently across keys, in order per key.
     consume_batch_size: int = 500
     consume_batch_timeout_ms: int = 20
+    # How long the broker holds a fetch until it has KAFKA_FETCH_MIN_BYTES for the consumer. Every
+    # fetch request and response lists every assigned partition (a hundred or more with the
+    # integrators' topics), so a consumer answered at the first record fetches once per record
+    # under load; holding the fetch briefly gathers several records per fetch, at the price of at
+    # most this much latency per consumer a record crosses (docs/design.md, "Performance").
+    kafka_fetch_max_wait_ms: int = 500
+    kafka_fetch_min_bytes: int = 1
 
     def cursor_signing_secret(self) -> str:
         return secret(self.cursor_secret, self.cursor_secret_file, "CURSOR_SECRET_FILE")

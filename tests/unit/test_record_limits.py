@@ -194,3 +194,13 @@ def test_a_header_name_that_is_not_utf8_takes_no_neighbour_with_it(compression, 
     assert [(r.offset, r.key, r.value) for r in read] == [(i, b"k%d" % (i % 3), b"v%d" % i) for i in range(6)]
     assert read[1].headers == [(b"ce_\xff\xfe".decode(errors="surrogateescape"), b"h")]
     assert all(r.headers == [("ce_id", b"h")] for r in read if r.offset != 1)
+
+
+class NotedFinalize(FinalizeInvoice):
+    note: str = ""
+
+
+def test_nan_and_infinity_are_no_json_but_fine_in_a_text():
+    assert reason_of(b'{"invoice_id": "inv_1", "note": "x", "x": -Infinity}', NotedFinalize) == "invalid_json"
+    body = b'{"invoice_id": "inv_1", "note": "NaN or Infinity"}'
+    assert decode_data(envelope(), NotedFinalize, body).note == "NaN or Infinity"
