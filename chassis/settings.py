@@ -106,6 +106,10 @@ class ServiceSettings(KafkaSettings):
     # Records taken from Kafka at once: handled concurrently across keys, in order per key.
     consume_batch_size: int = 500
     consume_batch_timeout_ms: int = 20
+    # The copies of the aggregates this service wrote, kept so that its consumer need not read an
+    # aggregate again before writing it (chassis.storage.cached): at most this many MiB of
+    # documents. 0: none kept, every load reads the store.
+    aggregate_cache_mib: float = 8.0
 
     def cursor_signing_secret(self) -> str:
         return secret(self.cursor_secret, self.cursor_secret_file, "CURSOR_SECRET_FILE")

@@ -10,6 +10,16 @@ its events is still in the outbox is published again, and the others are still w
 aggregate finds this by itself (`get` raises AlreadyHandled). A change of several aggregates is
 several writes, and a crash may come between two of them, so their order is the handler's to
 name (`commit`), never the order they happened to be loaded in.
+
+The rule for a cached copy: in a consumer, `get` and `get_part` take the aggregate from the copy
+the service kept when it last wrote it (chassis.storage.cached) instead of reading the store.
+The copy is never ahead of the store but may be behind it (another writer: another instance,
+another instance's delivery loop), so it may decide nothing that a version-checked write of it
+does not confirm. When a run ends with a recalled copy not written (a refusal, a redelivery
+found, a part only read, a failure, a stale write), the copy is read again from the store: if it
+was behind, the run counts for nothing and the handler runs again at once, from the store
+(chassis.context.run_handler); else the run stands. An aggregate loaded only to decide, without
+the unit of work (`repository.get`), is always read from the store: nothing would check a copy.
 """
 
 from dataclasses import dataclass
@@ -42,9 +52,30 @@ class _Joined:
 
 
 class UnitOfWork:
-    def __init__(self, context) -> None:
+    def __init__(self, context, *, recall: bool = False) -> None:
         self.context = context
+        self.recall = recall
         self._joined: dict[int, _Joined] = {}
+        # The copies recalled and not yet confirmed by a write: (repository, version) by
+        # (repository, store id).
+        self._recalled: dict[tuple[int, str], tuple[Repository, int]] = {}
+
+    async def behind(self) -> bool:
+        """Whether a copy recalled and not written was behind the store (see the module's rule):
+        each is read again, and one that was behind is dropped from the cache."""
+        behind = False
+        for (_, store_id), (repository, version) in self._recalled.items():
+            stored = await repository.documents.get(store_id)
+            if stored is None or stored["version"] != version:
+                repository.documents.forget([store_id])
+                behind = True
+        return behind
+
+    async def _load(self, repository: Repository[A], key: tuple[str, ...]) -> A | None:
+        if self.recall and (aggregate := repository.recall(*key)) is not None:
+            self._recalled[id(repository), repository.key_of(*key)] = (repository, aggregate.version)
+            return aggregate
+        return await repository.get(*key)
 
     @property
     def message_id(self) -> str:
@@ -57,8 +88,11 @@ class UnitOfWork:
         Raises AlreadyHandled when this message changed it before: a redelivery, which the consumer
         answers by publishing again what the aggregate announced. With several aggregates, that
         is true only of one written after every other (see commit).
+
+        In a consumer, the aggregate may be the copy kept when this service last wrote it (see
+        the module's rule for a cached copy).
         """
-        aggregate = await repository.get(*key)
+        aggregate = await self._load(repository, key)
         return self.attach(repository, aggregate) if aggregate is not None else None
 
     def attach(self, repository: Repository[A], aggregate: A) -> A:
@@ -74,8 +108,8 @@ class UnitOfWork:
         """Load one of several aggregates this message changes, written before the one that tells
         a redelivery (see commit). One this message changed before (a crash came before the
         last write) is returned as it is stored and stays so: whatever the handler does to it is
-        not written, and what it announced is published again."""
-        aggregate = await repository.get(*key)
+        not written, and what it announced is published again. A copy may be recalled, as by `get`."""
+        aggregate = await self._load(repository, key)
         if aggregate is None:
             return None
         return self._join(repository, aggregate, aggregate.version, part=True,
@@ -124,7 +158,9 @@ class UnitOfWork:
                 await repository.insert(aggregate)
             else:
                 await repository.update(aggregate, written.loaded_version)
-            self.context.published_by(repository, repository.store_id(aggregate))
+            store_id = repository.store_id(aggregate)
+            self._recalled.pop((id(repository), store_id), None)
+            self.context.published_by(repository, store_id)
 
     @staticmethod
     def _in_order(joined: dict[int, _Joined], order: tuple[Aggregate, ...]) -> list[_Joined]:

@@ -2,6 +2,7 @@
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -62,6 +63,9 @@ class CollectionSpec:
     name: str
     keys: tuple[Key, ...] = ()
     indexes: tuple[Index, ...] = ()
+    # Copies of what this process writes are kept for `Documents.recall` (chassis.storage.cached):
+    # the repositories' aggregates.
+    cached: bool = False
 
     def key(self, name: str) -> Key:
         for key in self.keys:
@@ -105,6 +109,16 @@ class Documents(ABC):
 
     @abstractmethod
     async def get(self, document_id: str) -> Document | None: ...
+
+    def recall(self, document_id: str) -> Document | None:
+        """The copy this process kept of what it last wrote of the document, or None; no round
+        trip. It may be behind the store, never ahead: for the unit of work only, which checks it
+        by the version of its write (chassis.storage.cached). A store that keeps none: None."""
+        return None
+
+    def forget(self, document_ids: Iterable[str]) -> None:
+        """Drop the copies `recall` would return: found stale, or relied on unconfirmed."""
+        return None
 
     @abstractmethod
     async def get_many(self, document_ids: Iterable[str]) -> dict[str, Document]: ...
@@ -165,11 +179,53 @@ class Store(ABC):
     async def prepare(self) -> None:
         """Create every collection asked for so far, with its keys and indexes (idempotent)."""
 
+    def forget_copies(self) -> None:
+        """Drop every copy `Documents.recall` would return (chassis.storage.cached); none kept: nothing."""
+        return None
+
+    def together(self) -> AbstractAsyncContextManager[None]:
+        """The writes made inside go to the store in one round trip where it can (PostgreSQL's
+        pipeline mode), failing, if one fails, when the block ends. Only for writes that answer
+        nothing the caller reads before the block ends (set_fields, insert_new): no version check,
+        no DuplicateDocument to catch inside."""
+        return _one_by_one()
+
     @abstractmethod
     async def ping(self) -> None: ...
 
     @abstractmethod
     async def close(self) -> None: ...
+
+
+class StoreAround(Store):
+    """A store around another, adding to what its collections do (chassis.storage.measured,
+    chassis.storage.cached); everything else is the inner store's."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+
+    async def open(self) -> None:
+        await self.inner.open()
+
+    async def prepare(self) -> None:
+        await self.inner.prepare()
+
+    async def ping(self) -> None:
+        await self.inner.ping()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def together(self) -> AbstractAsyncContextManager[None]:
+        return self.inner.together()
+
+    def forget_copies(self) -> None:
+        self.inner.forget_copies()
+
+
+@asynccontextmanager
+async def _one_by_one() -> AsyncIterator[None]:
+    yield
 
 
 def open_store(url: str, database: str, *, pool_size: int = 10) -> Store:
