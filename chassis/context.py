@@ -1,5 +1,6 @@
 """What a handler sees of the message it handles, and where it puts what it causes."""
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from chassis.messaging import Outgoing
@@ -8,6 +9,8 @@ from chassis.unit_of_work import UnitOfWork
 from contracts.envelope import Envelope
 from contracts.messages import MessageData
 from contracts.messages.common import CommandRejected
+
+_logger = logging.getLogger(__name__)
 
 
 class HandlerContext:
@@ -95,6 +98,8 @@ async def run_handler(handler: Callable[[HandlerContext, MessageData], Awaitable
     else:
         if not await context.uow.behind():
             return context
+    # Another writer came between (a second instance, a delivery loop): worth seeing when frequent.
+    _logger.info("a cached copy was behind the store; handled again from the store")
     context = new_context(False)
     await handler(context, data)
     return context

@@ -275,7 +275,7 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
     store = CachedStore(MeasuredStore(
         store or open_store(settings.database_url, settings.database_name or name, pool_size=settings.database_pool_size),
         metrics.registry,
-    ), max_bytes=int(settings.aggregate_cache_mib * 2**20))
+    ), max_bytes=int(settings.aggregate_cache_mib * 2**20), registry=metrics.registry)
     publisher = Publisher(broker, metrics)
     consumer = Consumer(
         service=name,

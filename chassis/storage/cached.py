@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 
 import orjson
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from chassis.storage.base import CollectionSpec, Condition, Document, Documents, Order, Store, StoreAround
 
@@ -111,14 +112,18 @@ class DocumentCache:
 class CachedDocuments(Documents):
     """A cached collection: every call goes to the store; writes also keep or drop the copy."""
 
-    def __init__(self, inner: Documents, cache: DocumentCache) -> None:
+    def __init__(self, inner: Documents, cache: DocumentCache, recalls: Counter | None) -> None:
         self.inner = inner
         self.spec = inner.spec
         self.cache = cache
         self.name = inner.spec.name
+        self._hit, self._miss = (recalls.labels(self.name, outcome) if recalls else None for outcome in ("hit", "miss"))
 
     def recall(self, document_id: str) -> Document | None:
-        return self.cache.recall(self.name, document_id)
+        document = self.cache.recall(self.name, document_id)
+        if self._hit is not None:
+            (self._hit if document is not None else self._miss).inc()
+        return document
 
     def forget(self, document_ids: Iterable[str]) -> None:
         self.cache.drop(self.name, document_ids)
@@ -177,18 +182,26 @@ class CachedDocuments(Documents):
 
 
 class CachedStore(StoreAround):
-    """A store whose `cached` collections keep copies in one DocumentCache (`max_bytes` 0: none)."""
+    """A store whose `cached` collections keep copies in one DocumentCache (`max_bytes` 0: none),
+    shown on `registry` when given: `invoicing_aggregate_cache_recalls_total{collection,outcome}`
+    (hit: a read saved; miss: read from the store) and `invoicing_aggregate_cache_bytes`."""
 
-    def __init__(self, inner: Store, max_bytes: int) -> None:
+    def __init__(self, inner: Store, max_bytes: int, registry: CollectorRegistry | None = None) -> None:
         super().__init__(inner)
         self.cache = DocumentCache(max_bytes)
         self.collections: dict[str, Documents] = {}
+        self.recalls = None
+        if registry is not None:
+            self.recalls = Counter("invoicing_aggregate_cache_recalls", "Aggregates a handler asked of the cache",
+                                   ["collection", "outcome"], registry=registry)
+            Gauge("invoicing_aggregate_cache_bytes", "What the cached copies take, within AGGREGATE_CACHE_MIB",
+                  registry=registry).set_function(lambda: self.cache.size)
 
     def collection(self, spec: CollectionSpec) -> Documents:
         if spec.name not in self.collections:
             inner = self.inner.collection(spec)
             cached = spec.cached and self.cache.max_bytes > 0
-            self.collections[spec.name] = CachedDocuments(inner, self.cache) if cached else inner
+            self.collections[spec.name] = CachedDocuments(inner, self.cache, self.recalls) if cached else inner
         return self.collections[spec.name]
 
     def forget_copies(self) -> None:
