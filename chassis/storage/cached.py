@@ -21,6 +21,7 @@ least recently used copies go first.
 
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import orjson
@@ -203,6 +204,17 @@ class CachedStore(StoreAround):
             cached = spec.cached and self.cache.max_bytes > 0
             self.collections[spec.name] = CachedDocuments(inner, self.cache, self.recalls) if cached else inner
         return self.collections[spec.name]
+
+    @asynccontextmanager
+    async def together(self) -> AsyncIterator[None]:
+        try:
+            async with self.inner.together():
+                yield
+        except BaseException:
+            # The block's writes were taken as made when queued, and fail only now: the copies
+            # they changed are unknown here, so none is kept (a store error: rare).
+            self.cache.clear()
+            raise
 
     def forget_copies(self) -> None:
         self.cache.clear()

@@ -296,3 +296,13 @@ async def test_writes_made_together_are_all_made(store, things):
         await inbox.insert_new([thing("m1"), thing("m2")])
     assert (await things.get("a"))["status"] == "cleared"
     assert set(await inbox.get_many(["m1", "m2"])) == {"m1", "m2"}
+
+
+async def test_writes_made_together_that_fail_leave_no_copy(cached):
+    around, things, _ = cached
+    await things.insert(thing("a"))
+    with pytest.raises(RuntimeError):
+        async with around.together():
+            await things.set_fields(["a"], {"status": "cleared"})
+            raise RuntimeError("the block fails after the write was queued")
+    assert things.recall("a") is None
