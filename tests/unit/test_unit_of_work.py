@@ -5,8 +5,10 @@ from types import SimpleNamespace
 from unittest.mock import AsyncMock
 
 import pytest
+from aiokafka import TopicPartition
 
 from chassis.aggregate import Aggregate
+from chassis.consumer import _ForgetCopiesOnRevocation
 from chassis.context import HandlerContext, run_handler
 from chassis.repository import Repository
 from chassis.storage.cached import CachedStore
@@ -200,3 +202,13 @@ async def test_a_failed_write_leaves_no_copy_ahead_of_the_store(cached):
         await run_handler(renaming(cached, []), None, new_message())
     assert failing.await_count == 1  # the copy was current: a failure like any other, no second run
     assert cached.things.recall("t") is None and (await cached.elsewhere.get("t")).version == 0
+
+
+async def test_the_copies_are_dropped_when_the_consumer_loses_partitions(cached):
+    await cached.things.insert(Thing(id="t"))
+    listener = _ForgetCopiesOnRevocation(cached.store)
+    await listener.on_partitions_assigned({TopicPartition("things", 1)})
+    await listener.on_partitions_revoked(set())  # a first join revokes nothing
+    assert cached.things.recall("t") is not None
+    await listener.on_partitions_revoked({TopicPartition("things", 0)})
+    assert cached.things.recall("t") is None
