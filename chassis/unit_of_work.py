@@ -15,10 +15,12 @@ The rule for a cached copy: in a consumer, `get` and `get_part` take the aggrega
 the service kept when it last wrote it (chassis.storage.cached) instead of reading the store.
 The copy is never ahead of the store but may be behind it (another writer: another instance,
 another instance's delivery loop), so it may decide nothing that a version-checked write of it
-does not confirm. When a run ends with a recalled copy not written (a refusal, a redelivery
-found, a part only read, a failure, a stale write), the copy is read again from the store: if it
-was behind, the run counts for nothing and the handler runs again at once, from the store
-(chassis.context.run_handler); else the run stands. An aggregate loaded only to decide, without
+does not confirm. The first aggregate a commit writes is checked by that write; every other
+copy recalled is read again before it (a part written first, or a part only read, may not rest on
+a stale copy). When a run ends with a recalled copy unconfirmed (a refusal, a redelivery found,
+a failure, a stale write), the copy is read again too. If one was behind, the run counts for
+nothing and the handler runs again at once, from the store (chassis.context.run_handler); else
+the run stands. An aggregate loaded only to decide, without
 the unit of work (`repository.get`), is always read from the store: nothing would check a copy.
 """
 
@@ -28,6 +30,7 @@ from typing import TypeVar
 from chassis.aggregate import Aggregate
 from chassis.messaging import Outgoing
 from chassis.repository import Repository
+from chassis.storage import StaleDocument
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -61,15 +64,28 @@ class UnitOfWork:
         self._recalled: dict[tuple[int, str], tuple[Repository, int]] = {}
 
     async def behind(self) -> bool:
-        """Whether a copy recalled and not written was behind the store (see the module's rule):
+        """Whether a copy recalled and not confirmed was behind the store (see the module's rule):
         each is read again, and one that was behind is dropped from the cache."""
-        behind = False
-        for (_, store_id), (repository, version) in self._recalled.items():
-            stored = await repository.documents.get(store_id)
+        try:
+            await self._confirm(list(self._recalled))
+        except StaleDocument:
+            return True
+        return False
+
+    async def _confirm(self, keys: list[tuple[int, str]]) -> None:
+        """Read these recalled copies again: confirmed when the store holds their version, else
+        dropped from the cache (StaleDocument)."""
+        behind = []
+        for key in keys:
+            repository, version = self._recalled[key]
+            stored = await repository.documents.get(key[1])
             if stored is None or stored["version"] != version:
-                repository.documents.forget([store_id])
-                behind = True
-        return behind
+                repository.documents.forget([key[1]])
+                behind.append(key[1])
+            else:
+                del self._recalled[key]
+        if behind:
+            raise StaleDocument(f"recalled copies behind the store: {', '.join(behind)}")
 
     async def _load(self, repository: Repository[A], key: tuple[str, ...]) -> A | None:
         if self.recall and (aggregate := repository.recall(*key)) is not None:
@@ -140,9 +156,17 @@ class UnitOfWork:
         events.
 
         One aggregate needs no order: `commit()`.
+
+        Before the first write, every recalled copy but the first written aggregate's (whose own
+        write checks it) is read again: a part written, or an event announced, may not rest on a
+        copy that is behind; StaleDocument then, and nothing is written.
         """
         joined, self._joined = self._joined, {}
-        for written in self._in_order(joined, order):
+        in_order = self._in_order(joined, order)
+        first = next((w for w in in_order if not w.kept), None)
+        checked_by_its_write = (id(first.repository), first.repository.store_id(first.aggregate)) if first else None
+        await self._confirm([key for key in self._recalled if key != checked_by_its_write])
+        for written in in_order:
             if written.kept:
                 written.aggregate.take_recorded()
                 self.context.republish(written.repository,

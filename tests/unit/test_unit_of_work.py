@@ -212,3 +212,24 @@ async def test_the_copies_are_dropped_when_the_consumer_loses_partitions(cached)
     assert cached.things.recall("t") is not None
     await listener.on_partitions_revoked({TopicPartition("things", 0)})
     assert cached.things.recall("t") is None
+
+
+async def test_nothing_is_written_that_rests_on_a_copy_behind_the_store(cached):
+    await cached.things.insert(Thing(id="source"))
+    await cached.things.insert(Thing(id="copy"))
+    source = await cached.elsewhere.get("source")
+    source.name, source.version = "new", 1
+    await cached.elsewhere.update(source, expected_version=0)
+    runs: list[str] = []
+
+    async def copy_the_name(context: HandlerContext, data) -> None:
+        read = await context.uow.get_part(cached.things, "source")  # read to decide, not written
+        written = await context.uow.get(cached.things, "copy")
+        runs.append(read.name)
+        written.name = read.name
+        await context.uow.commit(written)
+
+    await run_handler(copy_the_name, None, new_message())
+    assert runs == ["", "new"]
+    copied = await cached.elsewhere.get("copy")
+    assert (copied.name, copied.version) == ("new", 1)  # written once, from the store's source
