@@ -36,7 +36,7 @@ async def run(lifecycles: int, cache_mib: str | None, together: bool = True) -> 
         os.environ["AGGREGATE_CACHE_MIB"] = cache_mib
     store = open_store(database_url("postgres"), f"bench_cache_{uuid.uuid4().hex[:8]}")
     if not together:
-        store.together = lambda: Store.together(store)  # the bookkeeping's writes one round trip each
+        store._one_round_trip = lambda: Store._one_round_trip(store)  # the bookkeeping: a round trip per write
     await store.open()
     assembled = harness.ASSEMBLIES["invoices"]
     harness.ASSEMBLIES["invoices"] = lambda _memory: assembled(store)

@@ -28,10 +28,14 @@ class Repository(Generic[A]):
     collection_name: str
     keys: tuple[Key, ...] = ()
     indexes: tuple[Index, ...] = ()
+    # Copies of what this service writes are kept for its consumer's unit of work
+    # (chassis.storage.cached). False for aggregates the consumer never loads through it (written
+    # mostly elsewhere, found by queries): their copies would only take memory.
+    cached: bool = True
 
     def __init__(self, store: Store) -> None:
         spec = CollectionSpec(self.collection_name, keys=(*self.keys, _PENDING),
-                              indexes=(*self.indexes, Index((_PENDING.name,))), cached=True)
+                              indexes=(*self.indexes, Index((_PENDING.name,))), cached=self.cached)
         self.documents = store.collection(spec)
 
     def _load(self, document: dict | None) -> A | None:

@@ -1,8 +1,9 @@
 """The storage interface: what repositories may ask of a store, and nothing more."""
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -183,11 +184,27 @@ class Store(ABC):
         """Drop every copy `Documents.recall` would return (chassis.storage.cached); none kept: nothing."""
         return None
 
-    def together(self) -> AbstractAsyncContextManager[None]:
+    @asynccontextmanager
+    async def together(self) -> AsyncIterator[None]:
         """The writes made inside go to the store in one round trip where it can (PostgreSQL's
         pipeline mode), failing, if one fails, when the block ends. Only for writes that answer
         nothing the caller reads before the block ends (set_fields, insert_new): no version check,
-        no DuplicateDocument to catch inside."""
+        no DuplicateDocument to catch inside; what waits for them to be made uses `when_made`."""
+        if _made_later.get() is not None:  # within another block: made when that one ends
+            yield
+            return
+        waiting: list[Callable[[], None]] = []
+        token = _made_later.set(waiting)
+        try:
+            async with self._one_round_trip():
+                yield
+        finally:
+            _made_later.reset(token)
+        for callback in waiting:
+            callback()
+
+    def _one_round_trip(self) -> AbstractAsyncContextManager[None]:
+        """How the store sends a `together` block's writes: one by one, unless it can do better."""
         return _one_by_one()
 
     @abstractmethod
@@ -216,11 +233,26 @@ class StoreAround(Store):
     async def close(self) -> None:
         await self.inner.close()
 
-    def together(self) -> AbstractAsyncContextManager[None]:
-        return self.inner.together()
+    def _one_round_trip(self) -> AbstractAsyncContextManager[None]:
+        return self.inner._one_round_trip()
 
     def forget_copies(self) -> None:
         self.inner.forget_copies()
+
+
+# The callbacks waiting for the writes of the Store.together block this task is in.
+_made_later: ContextVar[list[Callable[[], None]] | None] = ContextVar("made_later", default=None)
+
+
+def when_made(callback: Callable[[], None]) -> None:
+    """Call `callback` once the writes awaited so far are in the store: at once, or, within a
+    `Store.together` block, when the block ends without failing (for a reader in this process
+    that waits for them)."""
+    waiting = _made_later.get()
+    if waiting is None:
+        callback()
+    else:
+        waiting.append(callback)
 
 
 @asynccontextmanager

@@ -206,9 +206,9 @@ class CachedStore(StoreAround):
         return self.collections[spec.name]
 
     @asynccontextmanager
-    async def together(self) -> AsyncIterator[None]:
+    async def _one_round_trip(self) -> AsyncIterator[None]:
         try:
-            async with self.inner.together():
+            async with self.inner._one_round_trip():
                 yield
         except BaseException:
             # The block's writes were taken as made when queued, and fail only now: the copies

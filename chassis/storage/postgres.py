@@ -268,7 +268,7 @@ class PostgresStore(Store):
         return self.collections.setdefault(spec.name, PostgresDocuments(self.pool, spec))
 
     @asynccontextmanager
-    async def together(self) -> AsyncIterator[None]:
+    async def _one_round_trip(self) -> AsyncIterator[None]:
         """One connection in pipeline mode: the statements are sent as they come and their results
         read once, at the end (one round trip)."""
         async with self.pool.connection() as connection, connection.pipeline():

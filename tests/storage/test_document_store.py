@@ -18,6 +18,7 @@ from chassis.storage import (
     Order,
     StaleDocument,
     open_store,
+    when_made,
 )
 from chassis.storage.cached import ENTRY_OVERHEAD, CachedStore
 from chassis.storage.memory import MemoryStore
@@ -287,22 +288,29 @@ async def test_the_copies_are_bounded_the_least_recently_used_going_first_and_al
     assert len(await things.find()) == 4
 
 
-async def test_writes_made_together_are_all_made(store, things):
+async def test_writes_made_together_are_all_made_and_what_waits_for_them_is_told_after(store, things):
     await things.insert(thing("a"))
     inbox = store.collection(spec())
     await store.prepare()
+    told: list[str] = []
+    when_made(lambda: told.append("outside a block: at once"))
     async with store.together():
         await things.set_fields(["a"], {"status": "cleared"})
+        when_made(lambda: told.append("made"))
         await inbox.insert_new([thing("m1"), thing("m2")])
+        assert told == ["outside a block: at once"]
+    assert told == ["outside a block: at once", "made"]
     assert (await things.get("a"))["status"] == "cleared"
     assert set(await inbox.get_many(["m1", "m2"])) == {"m1", "m2"}
 
 
-async def test_writes_made_together_that_fail_leave_no_copy(cached):
+async def test_writes_made_together_that_fail_leave_no_copy_and_tell_nobody(cached):
     around, things, _ = cached
     await things.insert(thing("a"))
+    told = []
     with pytest.raises(RuntimeError):
         async with around.together():
             await things.set_fields(["a"], {"status": "cleared"})
+            when_made(lambda: told.append("made"))
             raise RuntimeError("the block fails after the write was queued")
-    assert things.recall("a") is None
+    assert things.recall("a") is None and told == []
