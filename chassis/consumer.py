@@ -30,13 +30,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
-from chassis.context import HandlerContext, clear_outboxes
+from chassis.context import HandlerContext, clear_outboxes, run_handler
 from chassis.grants import AccessGrants
 from chassis.inbox import Inbox
 from chassis.logs import message_context
@@ -54,7 +54,7 @@ from chassis.messaging import (
 from chassis.metrics import MessagingMetrics, type_label
 from chassis.offsets import PartitionOffsets
 from chassis.settings import ServiceSettings
-from chassis.storage import STORE_UNAVAILABLE
+from chassis.storage import STORE_UNAVAILABLE, Store
 from chassis.unit_of_work import AlreadyHandled
 from chassis.unreadable import parse_despite_undecodable_headers, read_undecodable_header_names, readable_envelope
 from contracts.envelope import Envelope
@@ -143,6 +143,22 @@ async def _raw_body(message: KafkaMessage) -> bytes:
     return message.body
 
 
+class _ForgetCopiesOnRevocation(ConsumerRebalanceListener):
+    """A partition taken away may be another consumer's now, which writes its aggregates: the
+    copies this one kept (chassis.storage.cached) would only be behind, so they are dropped, all
+    of them (a rebalance is rare, and a copy does not name its partition)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        if revoked:
+            self.store.forget_copies()
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        pass
+
+
 class Consumer:
     def __init__(
         self,
@@ -150,6 +166,7 @@ class Consumer:
         service: str,
         broker: KafkaBroker,
         publisher: Publisher,
+        store: Store,
         inbox: Inbox,
         metrics: MessagingMetrics,
         settings: ServiceSettings,
@@ -161,6 +178,7 @@ class Consumer:
         self.group_id = service
         self.broker = broker
         self.publisher = publisher
+        self.store = store
         self.inbox = inbox
         self.metrics = metrics
         self.settings = settings
@@ -254,6 +272,7 @@ class Consumer:
             decoder=_raw_body,
             parser=self._parse,
             description=f"Handles {handled}. Other types on these topics are skipped.",
+            listener=_ForgetCopiesOnRevocation(self.store),
         )(self.on_batch)
         self.broker.include_router(subscriptions)
 
@@ -270,8 +289,9 @@ class Consumer:
         decoded after those.
 
         What handlers emit is sent without waiting; once the whole batch is on Kafka the
-        outboxes are cleared (one write per collection), the batch's message ids remembered (one
-        write), and only then does FastStream commit the batch's offsets (chassis.offsets). A failure before that makes
+        outboxes are cleared (one write per collection) and the batch's message ids remembered (one
+        write), together in one round trip where the store allows (Store.together), and only then
+        does FastStream commit the batch's offsets (chassis.offsets). A failure before that makes
         Kafka deliver the batch again, and a redelivery has no second effect.
         """
         decoded_records: list[Decoded] = []
@@ -307,8 +327,9 @@ class Consumer:
             for group in by_key.values():
                 tasks.create_task(self._handle_in_order(group, batch))
         await asyncio.gather(*batch.sends)
-        await clear_outboxes(batch.contexts)
-        await self.inbox.mark_all(batch.handled)
+        async with self.store.together():
+            await clear_outboxes(batch.contexts)
+            await self.inbox.mark_all(batch.handled)
 
     def _order_key(self, decoded: "Decoded") -> Any:
         """Messages with one order key are handled one after the other, in the batch's order.
@@ -450,10 +471,9 @@ class Consumer:
         """
         attempts = self.settings.handler_attempts
         for attempt in range(1, attempts + 1):
-            context = HandlerContext(envelope, data, self.service, self.rejection)
             try:
-                await handler(context, data)
-                return context
+                return await run_handler(handler, data, lambda recall: HandlerContext(
+                    envelope, data, self.service, self.rejection, recall=recall))
             except AlreadyHandled as handled:
                 # A redelivery: no second effect; publish again what may not have been published.
                 context = HandlerContext(envelope, data, self.service, self.rejection)

@@ -1,5 +1,8 @@
 """What a handler sees of the message it handles, and where it puts what it causes."""
 
+import logging
+from collections.abc import Awaitable, Callable
+
 from chassis.messaging import Outgoing
 from chassis.repository import Repository
 from chassis.unit_of_work import UnitOfWork
@@ -7,12 +10,15 @@ from contracts.envelope import Envelope
 from contracts.messages import MessageData
 from contracts.messages.common import CommandRejected
 
+_logger = logging.getLogger(__name__)
+
 
 class HandlerContext:
     """One message's handling: its envelope and data, its unit of work, what it emits."""
 
     def __init__(self, envelope: Envelope, data: MessageData | None, source: str,
-                 rejection: type[CommandRejected], *, change_id: str | None = None, first_index: int = 0) -> None:
+                 rejection: type[CommandRejected], *, change_id: str | None = None, first_index: int = 0,
+                 recall: bool = False) -> None:
         self.envelope = envelope
         self.data = data
         self.source = source
@@ -24,7 +30,9 @@ class HandlerContext:
         self.first_index = first_index
         self.emitted: list[Outgoing] = []
         self._outboxes: dict[int, tuple[Repository, list[str]]] = {}
-        self.uow = UnitOfWork(self)
+        # Only a consumer's handlers take aggregates from the cache (chassis.unit_of_work); a
+        # timer or a delivery loop reads the store.
+        self.uow = UnitOfWork(self, recall=recall)
 
     @property
     def account_id(self) -> str:
@@ -72,6 +80,29 @@ class HandlerContext:
     async def published(self) -> None:
         """Everything emitted is on Kafka: clear the outboxes."""
         await clear_outboxes([self])
+
+
+async def run_handler(handler: Callable[[HandlerContext, MessageData], Awaitable[None]], data: MessageData,
+                      new_context: Callable[[bool], HandlerContext]) -> HandlerContext:
+    """Run a consumer's handler with cached copies allowed (`new_context(True)`). When it ends,
+    returning or raising, with a copy no write of it confirmed and the copy was behind the store
+    (chassis.unit_of_work), run it again at once from the store, with what that run raises: no
+    retry (nothing failed but a copy), and nothing of the first run is kept but what a failed
+    run leaves (what it wrote, as a retry finds it; what it counted)."""
+    context = new_context(True)
+    try:
+        await handler(context, data)
+    except Exception:
+        if not await context.uow.behind():
+            raise
+    else:
+        if not await context.uow.behind():
+            return context
+    # Another writer came between (a second instance, a delivery loop): worth seeing when frequent.
+    _logger.info("a cached copy was behind the store; handled again from the store")
+    context = new_context(False)
+    await handler(context, data)
+    return context
 
 
 async def clear_outboxes(contexts: list[HandlerContext]) -> None:

@@ -28,10 +28,14 @@ class Repository(Generic[A]):
     collection_name: str
     keys: tuple[Key, ...] = ()
     indexes: tuple[Index, ...] = ()
+    # Copies of what this service writes are kept for its consumer's unit of work
+    # (chassis.storage.cached). False for aggregates the consumer never loads through it (written
+    # mostly elsewhere, found by queries): their copies would only take memory.
+    cached: bool = True
 
     def __init__(self, store: Store) -> None:
         spec = CollectionSpec(self.collection_name, keys=(*self.keys, _PENDING),
-                              indexes=(*self.indexes, Index((_PENDING.name,))))
+                              indexes=(*self.indexes, Index((_PENDING.name,))), cached=self.cached)
         self.documents = store.collection(spec)
 
     def _load(self, document: dict | None) -> A | None:
@@ -41,8 +45,18 @@ class Repository(Generic[A]):
         """The aggregate's key in the store."""
         return aggregate.id
 
-    async def get(self, aggregate_id: str) -> A | None:
-        return self._load(await self.documents.get(aggregate_id))
+    def key_of(self, *key: str) -> str:
+        """The store key of the repository's key (its `get` arguments)."""
+        (aggregate_id,) = key
+        return aggregate_id
+
+    async def get(self, *key: str) -> A | None:
+        return self._load(await self.documents.get(self.key_of(*key)))
+
+    def recall(self, *key: str) -> A | None:
+        """The copy of the aggregate this process kept when it last wrote it, if it kept one: for
+        the unit of work, which alone may act on it (chassis.unit_of_work, UnitOfWork.get)."""
+        return self._load(self.documents.recall(self.key_of(*key)))
 
     def document(self, aggregate: A) -> dict:
         """What is stored of an aggregate; a repository may add what its reads need beside it."""
@@ -111,8 +125,9 @@ class AccountRepository(Repository[A]):
     def store_id(self, aggregate: A) -> str:
         return self.key(aggregate.account_id, aggregate.id)
 
-    async def get(self, account_id: str, aggregate_id: str) -> A | None:  # type: ignore[override]
-        return self._load(await self.documents.get(self.key(account_id, aggregate_id)))
+    def key_of(self, *key: str) -> str:
+        account_id, aggregate_id = key
+        return self.key(account_id, aggregate_id)
 
     def _stored(self, aggregate: A) -> dict:
         return {**self.document(aggregate), "id": self.store_id(aggregate)}

@@ -24,6 +24,7 @@ from chassis.progress import ConsumerProgress
 from chassis.repository import Repository
 from chassis.settings import ServiceSettings
 from chassis.storage import Store, open_store
+from chassis.storage.cached import CachedStore
 from chassis.storage.measured import MeasuredStore
 from contracts.messages import MessageData
 from contracts.messages.common import CommandRejected
@@ -268,15 +269,17 @@ def build_service(name: str, settings: ServiceSettings, *, rejection: type[Comma
         # New integrators' topics join the consumer's pattern subscription within seconds.
         metadata_max_age_ms=TOPIC_DISCOVERY_MS,
     )
-    store = MeasuredStore(
+    # Outermost, so a copy recalled is no store operation on /metrics.
+    store = CachedStore(MeasuredStore(
         store or open_store(settings.database_url, settings.database_name or name, pool_size=settings.database_pool_size),
         metrics.registry,
-    )
+    ), max_bytes=int(settings.aggregate_cache_mib * 2**20), registry=metrics.registry)
     publisher = Publisher(broker, metrics)
     consumer = Consumer(
         service=name,
         broker=broker,
         publisher=publisher,
+        store=store,
         inbox=Inbox(store, group=name),
         metrics=metrics,
         settings=settings,

@@ -113,6 +113,10 @@ class ServiceSettings(KafkaSettings):
     # most this much latency per consumer a record crosses (docs/design.md, "Performance").
     kafka_fetch_max_wait_ms: int = 500
     kafka_fetch_min_bytes: int = 1
+    # The copies of the aggregates this service wrote, kept so that its consumer need not read an
+    # aggregate again before writing it (chassis.storage.cached): at most this many MiB of
+    # documents. 0: none kept, every load reads the store.
+    aggregate_cache_mib: float = 8.0
 
     def cursor_signing_secret(self) -> str:
         return secret(self.cursor_secret, self.cursor_secret_file, "CURSOR_SECRET_FILE")

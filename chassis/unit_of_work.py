@@ -10,6 +10,18 @@ its events is still in the outbox is published again, and the others are still w
 aggregate finds this by itself (`get` raises AlreadyHandled). A change of several aggregates is
 several writes, and a crash may come between two of them, so their order is the handler's to
 name (`commit`), never the order they happened to be loaded in.
+
+The rule for a cached copy: in a consumer, `get` and `get_part` take the aggregate from the copy
+the service kept when it last wrote it (chassis.storage.cached) instead of reading the store.
+The copy is never ahead of the store but may be behind it (another writer: another instance,
+another instance's delivery loop), so it may decide nothing that a version-checked write of it
+does not confirm. The first aggregate a commit writes is checked by that write; every other
+copy recalled is read again before it (a part written first, or a part only read, may not rest on
+a stale copy). When a run ends with a recalled copy unconfirmed (a refusal, a redelivery found,
+a failure, a stale write), the copy is read again too. If one was behind, the run counts for
+nothing and the handler runs again at once, from the store (chassis.context.run_handler); else
+the run stands. An aggregate loaded only to decide, without
+the unit of work (`repository.get`), is always read from the store: nothing would check a copy.
 """
 
 from dataclasses import dataclass
@@ -18,6 +30,7 @@ from typing import TypeVar
 from chassis.aggregate import Aggregate
 from chassis.messaging import Outgoing
 from chassis.repository import Repository
+from chassis.storage import StaleDocument
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -42,9 +55,43 @@ class _Joined:
 
 
 class UnitOfWork:
-    def __init__(self, context) -> None:
+    def __init__(self, context, *, recall: bool = False) -> None:
         self.context = context
+        self.recall = recall
         self._joined: dict[int, _Joined] = {}
+        # The copies recalled and not yet confirmed by a write: (repository, version) by
+        # (repository, store id).
+        self._recalled: dict[tuple[int, str], tuple[Repository, int]] = {}
+
+    async def behind(self) -> bool:
+        """Whether a copy recalled and not confirmed was behind the store (see the module's rule):
+        each is read again, and one that was behind is dropped from the cache."""
+        try:
+            await self._confirm(list(self._recalled))
+        except StaleDocument:
+            return True
+        return False
+
+    async def _confirm(self, keys: list[tuple[int, str]]) -> None:
+        """Read these recalled copies again: confirmed when the store holds their version, else
+        dropped from the cache (StaleDocument)."""
+        behind = []
+        for key in keys:
+            repository, version = self._recalled[key]
+            stored = await repository.documents.get(key[1])
+            if stored is None or stored["version"] != version:
+                repository.documents.forget([key[1]])
+                behind.append(key[1])
+            else:
+                del self._recalled[key]
+        if behind:
+            raise StaleDocument(f"recalled copies behind the store: {', '.join(behind)}")
+
+    async def _load(self, repository: Repository[A], key: tuple[str, ...]) -> A | None:
+        if self.recall and (aggregate := repository.recall(*key)) is not None:
+            self._recalled[id(repository), repository.key_of(*key)] = (repository, aggregate.version)
+            return aggregate
+        return await repository.get(*key)
 
     @property
     def message_id(self) -> str:
@@ -57,8 +104,11 @@ class UnitOfWork:
         Raises AlreadyHandled when this message changed it before: a redelivery, which the consumer
         answers by publishing again what the aggregate announced. With several aggregates, that
         is true only of one written after every other (see commit).
+
+        In a consumer, the aggregate may be the copy kept when this service last wrote it (see
+        the module's rule for a cached copy).
         """
-        aggregate = await repository.get(*key)
+        aggregate = await self._load(repository, key)
         return self.attach(repository, aggregate) if aggregate is not None else None
 
     def attach(self, repository: Repository[A], aggregate: A) -> A:
@@ -74,8 +124,8 @@ class UnitOfWork:
         """Load one of several aggregates this message changes, written before the one that tells
         a redelivery (see commit). One this message changed before (a crash came before the
         last write) is returned as it is stored and stays so: whatever the handler does to it is
-        not written, and what it announced is published again."""
-        aggregate = await repository.get(*key)
+        not written, and what it announced is published again. A copy may be recalled, as by `get`."""
+        aggregate = await self._load(repository, key)
         if aggregate is None:
             return None
         return self._join(repository, aggregate, aggregate.version, part=True,
@@ -106,9 +156,17 @@ class UnitOfWork:
         events.
 
         One aggregate needs no order: `commit()`.
+
+        Before the first write, every recalled copy but the first written aggregate's (whose own
+        write checks it) is read again: a part written, or an event announced, may not rest on a
+        copy that is behind; StaleDocument then, and nothing is written.
         """
         joined, self._joined = self._joined, {}
-        for written in self._in_order(joined, order):
+        in_order = self._in_order(joined, order)
+        first = next((w for w in in_order if not w.kept), None)
+        checked_by_its_write = (id(first.repository), first.repository.store_id(first.aggregate)) if first else None
+        await self._confirm([key for key in self._recalled if key != checked_by_its_write])
+        for written in in_order:
             if written.kept:
                 written.aggregate.take_recorded()
                 self.context.republish(written.repository,
@@ -124,7 +182,9 @@ class UnitOfWork:
                 await repository.insert(aggregate)
             else:
                 await repository.update(aggregate, written.loaded_version)
-            self.context.published_by(repository, repository.store_id(aggregate))
+            store_id = repository.store_id(aggregate)
+            self._recalled.pop((id(repository), store_id), None)
+            self.context.published_by(repository, store_id)
 
     @staticmethod
     def _in_order(joined: dict[int, _Joined], order: tuple[Aggregate, ...]) -> list[_Joined]:

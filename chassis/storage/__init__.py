@@ -20,6 +20,7 @@ from chassis.storage.base import (
     StaleDocument,
     Store,
     open_store,
+    when_made,
 )
 
 # The store is away (down, restarting, unreachable, out of connections): not the message's fault.
@@ -37,4 +38,5 @@ __all__ = [
     "StaleDocument",
     "Store",
     "open_store",
+    "when_made",
 ]

@@ -1,7 +1,9 @@
 """The storage interface: what repositories may ask of a store, and nothing more."""
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -62,6 +64,9 @@ class CollectionSpec:
     name: str
     keys: tuple[Key, ...] = ()
     indexes: tuple[Index, ...] = ()
+    # Copies of what this process writes are kept for `Documents.recall` (chassis.storage.cached):
+    # the repositories' aggregates.
+    cached: bool = False
 
     def key(self, name: str) -> Key:
         for key in self.keys:
@@ -105,6 +110,16 @@ class Documents(ABC):
 
     @abstractmethod
     async def get(self, document_id: str) -> Document | None: ...
+
+    def recall(self, document_id: str) -> Document | None:
+        """The copy this process kept of what it last wrote of the document, or None; no round
+        trip. It may be behind the store, never ahead: for the unit of work only, which checks it
+        by the version of its write (chassis.storage.cached). A store that keeps none: None."""
+        return None
+
+    def forget(self, document_ids: Iterable[str]) -> None:
+        """Drop the copies `recall` would return: found stale, or relied on unconfirmed."""
+        return None
 
     @abstractmethod
     async def get_many(self, document_ids: Iterable[str]) -> dict[str, Document]: ...
@@ -165,11 +180,84 @@ class Store(ABC):
     async def prepare(self) -> None:
         """Create every collection asked for so far, with its keys and indexes (idempotent)."""
 
+    def forget_copies(self) -> None:
+        """Drop every copy `Documents.recall` would return (chassis.storage.cached); none kept: nothing."""
+        return None
+
+    @asynccontextmanager
+    async def together(self) -> AsyncIterator[None]:
+        """The writes made inside go to the store in one round trip where it can (PostgreSQL's
+        pipeline mode), failing, if one fails, when the block ends. Only for writes that answer
+        nothing the caller reads before the block ends (set_fields, insert_new): no version check,
+        no DuplicateDocument to catch inside; what waits for them to be made uses `when_made`."""
+        if _made_later.get() is not None:  # within another block: made when that one ends
+            yield
+            return
+        waiting: list[Callable[[], None]] = []
+        token = _made_later.set(waiting)
+        try:
+            async with self._one_round_trip():
+                yield
+        finally:
+            _made_later.reset(token)
+        for callback in waiting:
+            callback()
+
+    def _one_round_trip(self) -> AbstractAsyncContextManager[None]:
+        """How the store sends a `together` block's writes: one by one, unless it can do better."""
+        return _one_by_one()
+
     @abstractmethod
     async def ping(self) -> None: ...
 
     @abstractmethod
     async def close(self) -> None: ...
+
+
+class StoreAround(Store):
+    """A store around another, adding to what its collections do (chassis.storage.measured,
+    chassis.storage.cached); everything else is the inner store's."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+
+    async def open(self) -> None:
+        await self.inner.open()
+
+    async def prepare(self) -> None:
+        await self.inner.prepare()
+
+    async def ping(self) -> None:
+        await self.inner.ping()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def _one_round_trip(self) -> AbstractAsyncContextManager[None]:
+        return self.inner._one_round_trip()
+
+    def forget_copies(self) -> None:
+        self.inner.forget_copies()
+
+
+# The callbacks waiting for the writes of the Store.together block this task is in.
+_made_later: ContextVar[list[Callable[[], None]] | None] = ContextVar("made_later", default=None)
+
+
+def when_made(callback: Callable[[], None]) -> None:
+    """Call `callback` once the writes awaited so far are in the store: at once, or, within a
+    `Store.together` block, when the block ends without failing (for a reader in this process
+    that waits for them)."""
+    waiting = _made_later.get()
+    if waiting is None:
+        callback()
+    else:
+        waiting.append(callback)
+
+
+@asynccontextmanager
+async def _one_by_one() -> AsyncIterator[None]:
+    yield
 
 
 def open_store(url: str, database: str, *, pool_size: int = 10) -> Store:

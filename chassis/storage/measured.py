@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from chassis.storage.base import CollectionSpec, Condition, Document, Documents, Order, Store
+from chassis.storage.base import CollectionSpec, Condition, Document, Documents, Order, Store, StoreAround
 
 
 class StoreMetrics:
@@ -81,25 +81,13 @@ class MeasuredDocuments(Documents):
         return await self._timed("delete_where", self.inner.delete_where(where))
 
 
-class MeasuredStore(Store):
+class MeasuredStore(StoreAround):
     def __init__(self, inner: Store, registry: CollectorRegistry) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.metrics = StoreMetrics(registry)
         self.collections: dict[str, MeasuredDocuments] = {}
-
-    async def open(self) -> None:
-        await self.inner.open()
 
     def collection(self, spec: CollectionSpec) -> MeasuredDocuments:
         if spec.name not in self.collections:
             self.collections[spec.name] = MeasuredDocuments(self.inner.collection(spec), self.metrics)
         return self.collections[spec.name]
-
-    async def prepare(self) -> None:
-        await self.inner.prepare()
-
-    async def ping(self) -> None:
-        await self.inner.ping()
-
-    async def close(self) -> None:
-        await self.inner.close()

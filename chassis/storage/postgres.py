@@ -6,6 +6,8 @@ Connections come from a pool in autocommit mode; psycopg prepares statements it 
 """
 
 from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -37,6 +39,10 @@ _COLUMN_TYPES = {
 _OPERATORS = {"eq": "=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
 
+# The connection whose pipeline the writes of a `PostgresStore.together` block join.
+_together: ContextVar[AsyncConnection | None] = ContextVar("together", default=None)
+
+
 def _column(key: str) -> sql.Identifier:
     return sql.Identifier(f"k_{key}")
 
@@ -65,6 +71,10 @@ class PostgresDocuments(Documents):
         self._queries: dict[tuple, str] = {}
 
     async def _execute(self, query: str | sql.Composable, params: Sequence[Any] = ()) -> int:
+        if (shared := _together.get()) is not None:
+            # Queued in the pipeline; its outcome is known when the block ends.
+            await shared.execute(query, params)
+            return -1
         async with self.pool.connection() as connection:
             cursor = await connection.execute(query, params)
             return cursor.rowcount
@@ -256,6 +266,17 @@ class PostgresStore(Store):
 
     def collection(self, spec: CollectionSpec) -> PostgresDocuments:
         return self.collections.setdefault(spec.name, PostgresDocuments(self.pool, spec))
+
+    @asynccontextmanager
+    async def _one_round_trip(self) -> AsyncIterator[None]:
+        """One connection in pipeline mode: the statements are sent as they come and their results
+        read once, at the end (one round trip)."""
+        async with self.pool.connection() as connection, connection.pipeline():
+            token = _together.set(connection)
+            try:
+                yield
+            finally:
+                _together.reset(token)
 
     async def prepare(self) -> None:
         async with self.pool.connection() as connection:

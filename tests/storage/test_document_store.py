@@ -18,7 +18,9 @@ from chassis.storage import (
     Order,
     StaleDocument,
     open_store,
+    when_made,
 )
+from chassis.storage.cached import ENTRY_OVERHEAD, CachedStore
 from chassis.storage.memory import MemoryStore
 from tests.integration.harness import database_url
 
@@ -26,9 +28,9 @@ DATABASE = "storage_contract"
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
-def spec() -> CollectionSpec:
+def spec(*, cached: bool = False) -> CollectionSpec:
     return CollectionSpec(
-        f"things_{uuid.uuid4().hex[:10]}",
+        f"things_{uuid.uuid4().hex[:10]}", cached=cached,
         keys=(
             Key("status", "text"),
             Key("amount", "integer"),
@@ -229,3 +231,86 @@ async def test_a_key_declared_after_documents_were_stored_is_empty_until_they_ar
         assert [d["id"] for d in await evolved.find([Condition("region", "eq", "north")])] == ["old"]
     finally:
         await reopened.close()
+
+
+@pytest.fixture
+async def cached(store):
+    """A cached collection, and the same collection as another process writes it (no cache)."""
+    around = CachedStore(store, max_bytes=1 << 20)
+    name = spec(cached=True)
+    collection = around.collection(name)
+    await around.prepare()
+    return around, collection, store.collection(name)
+
+
+async def test_a_cached_collection_keeps_what_it_wrote_and_nothing_it_read(cached):
+    around, things, elsewhere = cached
+    await things.insert(thing("a"))
+    await elsewhere.insert(thing("b"))
+    assert things.recall("a") == thing("a") and await things.get("b") == thing("b")
+    assert things.recall("b") is None  # written by another process: only read here
+    recalled = things.recall("a")
+    recalled["customer"]["id"] = "changed by a handler"
+    assert things.recall("a") == thing("a")  # no caller shares the copy
+    await things.update(thing("a", version=2, status="paid"), expected_version=1)
+    await things.set_fields(["a"], {"names": ["X"]})
+    assert things.recall("a") == thing("a", version=2, status="paid", names=["X"]) == await things.get("a")
+    await things.delete("a")
+    assert things.recall("a") is None and await things.get("a") is None
+
+
+async def test_a_copy_may_fall_behind_the_store_and_a_failed_write_drops_it(cached):
+    around, things, elsewhere = cached
+    await things.insert(thing("a"))
+    await elsewhere.update(thing("a", version=2, status="paid"), expected_version=1)
+    assert things.recall("a") == thing("a")  # behind: the version check of the next write tells
+    with pytest.raises(StaleDocument):
+        await things.update(thing("a", version=2, status="void"), expected_version=1)
+    assert things.recall("a") is None
+    await things.insert(thing("b"))
+    with pytest.raises(DuplicateDocument):
+        await things.insert(thing("b"))
+    assert things.recall("b") is None
+
+
+async def test_the_copies_are_bounded_the_least_recently_used_going_first_and_all_dropped_on_revocation(cached):
+    around, things, _ = cached
+    await things.insert(thing("a"))
+    around.cache.max_bytes = 3 * (around.cache.size + 10)  # room for three such documents
+    await things.insert(thing("b"))
+    await things.insert(thing("c"))
+    things.recall("a")
+    await things.insert(thing("d"))
+    assert [d for d in "abcd" if things.recall(d) is not None] == ["a", "c", "d"]
+    assert around.cache.size <= around.cache.max_bytes and around.cache.size > 3 * ENTRY_OVERHEAD
+    around.forget_copies()
+    assert [d for d in "abcd" if things.recall(d) is not None] == [] and around.cache.size == 0
+    assert len(await things.find()) == 4
+
+
+async def test_writes_made_together_are_all_made_and_what_waits_for_them_is_told_after(store, things):
+    await things.insert(thing("a"))
+    inbox = store.collection(spec())
+    await store.prepare()
+    told: list[str] = []
+    when_made(lambda: told.append("outside a block: at once"))
+    async with store.together():
+        await things.set_fields(["a"], {"status": "cleared"})
+        when_made(lambda: told.append("made"))
+        await inbox.insert_new([thing("m1"), thing("m2")])
+        assert told == ["outside a block: at once"]
+    assert told == ["outside a block: at once", "made"]
+    assert (await things.get("a"))["status"] == "cleared"
+    assert set(await inbox.get_many(["m1", "m2"])) == {"m1", "m2"}
+
+
+async def test_writes_made_together_that_fail_leave_no_copy_and_tell_nobody(cached):
+    around, things, _ = cached
+    await things.insert(thing("a"))
+    told = []
+    with pytest.raises(RuntimeError):
+        async with around.together():
+            await things.set_fields(["a"], {"status": "cleared"})
+            when_made(lambda: told.append("made"))
+            raise RuntimeError("the block fails after the write was queued")
+    assert things.recall("a") is None and told == []

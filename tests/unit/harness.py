@@ -289,6 +289,7 @@ class Platform:
         waiting, self.undelivered = self.undelivered, []
         start = len(self.records)
         for service in {id(u.service): u.service for u in waiting}.values():
+            service.service.store.forget_copies()  # a new process: nothing cached
             await service.service._relay_outboxes()
         relayed = self.records[start:]
         caused = await self._deliver([*((r, None) for r in relayed), *((u.record, u.service) for u in waiting)],

@@ -16,7 +16,7 @@ def decoded(key: bytes | None, account: str, topic: str = "payments.transactions
 
 
 def consumer(in_order_per: str) -> Consumer:
-    return Consumer(service="payments", broker=None, publisher=None, inbox=None, metrics=None,
+    return Consumer(service="payments", broker=None, publisher=None, store=None, inbox=None, metrics=None,
                     settings=ServiceSettings(), rejection=PaymentCommandRejected, in_order_per=in_order_per)
 
 

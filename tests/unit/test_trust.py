@@ -115,7 +115,7 @@ class Harness:
         self.store = MemoryStore()
         self.published = Published()
         self.metrics = MessagingMetrics()
-        self.consumer = Consumer(service="invoices", broker=None, publisher=self.published,
+        self.consumer = Consumer(service="invoices", broker=None, publisher=self.published, store=self.store,
                                  inbox=Inbox(self.store, "invoices"), metrics=self.metrics,
                                  settings=ServiceSettings(), rejection=InvoiceCommandRejected)
         self.grants = AccessGrants(self.store)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from chassis.repository import AccountRepository
-from chassis.storage import Condition, Index, Key, Order, StaleDocument
+from chassis.storage import Condition, Index, Key, Order, StaleDocument, when_made
 from services.mailer.domain.mail_job import QUEUED, Incarnation, MailJob
 
 
@@ -28,6 +28,9 @@ class MailJobs(AccountRepository[MailJob]):
     # The due jobs and the queue depth are read by the status-led index; a restarted instance
     # finds its earlier claims by the other.
     indexes = (Index(("status", "pending_outbox", "next_attempt_at")), Index(("claimed_instance",)))
+    # Any instance's delivery loop claims and writes a job, and the consumer only looks one up to
+    # tell a new id from a used one: kept copies would be behind, and never recalled.
+    cached = False
 
     def __init__(self, store) -> None:
         super().__init__(store)
@@ -38,7 +41,9 @@ class MailJobs(AccountRepository[MailJob]):
     async def clear_outboxes(self, store_ids: Sequence[str]) -> None:
         await super().clear_outboxes(store_ids)
         if store_ids:
-            self.handed_over.set()
+            # Once the jobs are the loop's in the store (the consumer's clearing is made when its
+            # batch's bookkeeping ends), or the loop would look too early and wait an interval.
+            when_made(self.handed_over.set)
 
     async def due(self, now: datetime, limit: int) -> list[MailJob]:
         """Up to `limit` jobs that the delivery loop owns and that are due for an attempt."""
