@@ -14,6 +14,9 @@ again, a retried delivery) is not rendered again, and an issuer that changed in 
 mailer prints the account's current one) is a new document. The cache holds at most
 DOCUMENT_CACHE_MIB (32) MiB of documents, the least recently used leaving first; two requests for
 one document at once render it once.
+
+What renders (reportlab, Pillow, lxml: some 12 MiB resident) is imported by the workers, and by
+the calling process only when it renders itself (no workers): a service's own process never does.
 """
 
 import asyncio
@@ -26,7 +29,6 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.messages.common import Issuer
-from documents.document import render_document
 from documents.model import Source
 
 
@@ -84,6 +86,8 @@ class DocumentRenderer:
     async def _render(self, source: Source, issuer: Issuer, language: str) -> bytes:
         self.renders += 1
         if not self.processes:
+            from documents.document import render_document
+
             try:
                 return render_document(source, issuer, language)
             except Exception as error:
@@ -187,6 +191,8 @@ class _Worker:
 
 
 def _serve(connection: Connection) -> None:
+    from documents.document import render_document
+
     while True:
         try:
             source, issuer, language = connection.recv()

@@ -53,7 +53,7 @@ async def test_a_render_that_fails_is_answered_with_a_sentence_and_not_cached(mo
     def broken(*_):
         raise ValueError("no glyph")
 
-    monkeypatch.setattr("documents.rendering.render_document", broken)
+    monkeypatch.setattr("documents.document.render_document", broken)
     renderer = DocumentRenderer(0)
     snapshot = invoice()
     with pytest.raises(RenderFailed, match="could not be rendered: ValueError: no glyph"):
