@@ -59,5 +59,52 @@ async def test_a_mail_due_at_once_wakes_the_delivery_loop_instead_of_waiting_the
             await running
 
 
+class HeldRelay(Relay):
+    """Holds every mail to `held` at the relay until `release` is set."""
+
+    def __init__(self, held: str) -> None:
+        super().__init__()
+        self.held, self.release = held, asyncio.Event()
+
+    async def deliver(self, message, *, sender, recipients):
+        report = await super().deliver(message, sender=sender, recipients=recipients)
+        if self.held in recipients:
+            await self.release.wait()
+        return report
+
+
+async def test_a_mail_queued_while_a_batch_is_in_flight_starts_without_waiting_for_that_batch():
+    platform = Platform("invoices", "numbering", "mailer")
+    await platform.send(configure_account(ACCOUNT))
+    for invoice_id, address in (("inv_1", "slow@globex.example"), ("inv_2", CUSTOMER)):
+        await platform.send(create_invoice(invoice_id, customer=Customer(name="Globex", email=[address],
+                                                                         address=CUSTOMER_ADDRESS)))
+        await platform.send(FinalizeInvoice(invoice_id=invoice_id))
+    [loop] = [task.__self__ for task in platform.mailer.service.background_tasks]
+    loop.settings = loop.settings.model_copy(update={"batch_interval_seconds": 5})
+    loop.relay = relay = HeldRelay("slow@globex.example")
+    loop.renderer.document = stand_in_document
+    running = asyncio.create_task(loop.deliver_in_batches())
+    try:
+        await platform.send(SendInvoice(invoice_id="inv_1"))
+        while not relay.handed:
+            await asyncio.sleep(0.01)
+        await platform.send(SendInvoice(invoice_id="inv_2"))  # while inv_1's batch waits for the relay
+        # However long the machine takes: inv_1's batch waits for the release, which comes after.
+        deadline = time.monotonic() + 10
+        while len(relay.handed) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert [handed.recipients for handed in relay.handed] == [["slow@globex.example"], [CUSTOMER]]
+        relay.release.set()
+        jobs = MailJobs(platform.mailer.store)
+        while any(job.status == "queued" for job in await jobs.find([])):
+            await asyncio.sleep(0.01)
+        assert {job.invoice_id: job.status for job in await jobs.find([])} == {"inv_1": "sent", "inv_2": "sent"}
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
 async def stand_in_document(*_) -> bytes:
     return b"%PDF-1.7 stand-in"
