@@ -49,12 +49,12 @@ def transfer_request(invoice: InvoiceSnapshot) -> TransferRequest | None:
 
 # A fixed mask: segno would otherwise spend some 6 ms of the code's 7 choosing the mask that
 # scores best on ISO/IEC 18004's penalty rules; every mask is a valid code, and readers (zbar in the
-# tests, banking apps) decode any. Still remembered: the page viewed again and the PDF of the same
-# invoice version take the code made.
+# tests, banking apps) decode any. Still remembered, for the page viewed again and the PDF of the
+# same invoice version: a few, as a code is some 4 KiB of matrix and costs 1 ms to make again.
 _MASK = 0
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=128)
 def epc_qr(request: TransferRequest) -> segno.QRCode:
     """The QR code (error correction M, as EPC069-12 requires). Render it with segno: `.svg_inline()`
     for HTML, `.png_data_uri()` or `.save(buffer, kind="png")` for images."""
