@@ -121,14 +121,18 @@ class BatchDelivery:
 
     async def start_batch(self) -> tuple[asyncio.Task | None, bool]:
         """Start a batch of the due jobs that no batch in flight is attempting, without waiting for
-        it; with the batches in flight, at most MAILER_BATCH_SIZE jobs at once. Its jobs start at
+        it, while fewer than MAILER_CONCURRENCY jobs are in flight; with the batches in flight, at
+        most MAILER_BATCH_SIZE jobs at once. Its jobs start at
         the rate limit, up to MAILER_CONCURRENCY attempts at once over all batches, so one
         conversation's wait for the relay or the store does not hold up the next. The batch's start
         slots are reserved in the store's pace (domain.pace), after those of earlier batches of
         every instance, so the rate holds across batches and instances. Each job is attempted by
         one task only, so it keeps one writer. The batch task, and whether the batch was full."""
+        # While every attempt slot has a job waiting for it or in it, a job found now would only
+        # wait behind them: looked for when a slot may be free (the jobs of a batch in flight are
+        # found again, until claimed: the fewer in flight, the cheaper the look).
         room = self.settings.batch_size - len(self._attempting)
-        if room <= 0:
+        if room <= 0 or len(self._attempting) >= self.settings.concurrency:
             return None, False
         now = datetime.now(UTC)
         due = [job for job in await self.jobs.due(now, self.settings.batch_size)
