@@ -93,9 +93,16 @@ class BatchDelivery:
         try:
             while True:
                 self.jobs.handed_over.clear()
+                try:
+                    full = (await self.start_batch())[1]
+                except Exception:
+                    # The store did not answer: the batches in flight go on (cancelled, an attempt
+                    # the relay took could be made again), and the loop looks again after a wait.
+                    logger.exception("looking for due mails failed")
+                    full = False
                 # A full batch most likely left due jobs behind: the next one starts at once, still
                 # under the rate limit, instead of letting a backlog wait an interval per batch.
-                if not (await self.start_batch())[1]:
+                if not full:
                     await self._next_batch()
         finally:
             for batch in self._batches:

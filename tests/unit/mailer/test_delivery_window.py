@@ -87,8 +87,10 @@ async def test_a_mail_queued_while_a_batch_is_in_flight_starts_without_waiting_f
     running = asyncio.create_task(loop.deliver_in_batches())
     try:
         await platform.send(SendInvoice(invoice_id="inv_1"))
-        while not relay.handed:
+        handed_by = time.monotonic() + 10
+        while not relay.handed and time.monotonic() < handed_by:
             await asyncio.sleep(0.01)
+        assert relay.handed
         await platform.send(SendInvoice(invoice_id="inv_2"))  # while inv_1's batch waits for the relay
         # However long the machine takes: inv_1's batch waits for the release, which comes after.
         deadline = time.monotonic() + 10
@@ -97,9 +99,45 @@ async def test_a_mail_queued_while_a_batch_is_in_flight_starts_without_waiting_f
         assert [handed.recipients for handed in relay.handed] == [["slow@globex.example"], [CUSTOMER]]
         relay.release.set()
         jobs = MailJobs(platform.mailer.store)
-        while any(job.status == "queued" for job in await jobs.find([])):
+        while any(job.status == "queued" for job in await jobs.find([])) and time.monotonic() < deadline + 10:
             await asyncio.sleep(0.01)
         assert {job.invoice_id: job.status for job in await jobs.find([])} == {"inv_1": "sent", "inv_2": "sent"}
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def test_a_look_for_due_mails_that_fails_leaves_the_batch_in_flight_to_finish():
+    platform = Platform("invoices", "numbering", "mailer")
+    await platform.send(configure_account(ACCOUNT))
+    await platform.send(create_invoice("inv_1", customer=Customer(name="Globex", email=[CUSTOMER],
+                                                                  address=CUSTOMER_ADDRESS)))
+    await platform.send(FinalizeInvoice(invoice_id="inv_1"))
+    [loop] = [task.__self__ for task in platform.mailer.service.background_tasks]
+    loop.settings = loop.settings.model_copy(update={"batch_interval_seconds": 0.05})
+    loop.relay = relay = HeldRelay(CUSTOMER)
+    loop.renderer.document = stand_in_document
+    jobs = loop.jobs
+    due, failed = jobs.due, asyncio.Event()
+
+    async def unanswered(*args):
+        if relay.handed and not failed.is_set():  # once the batch is in flight
+            failed.set()
+            raise ConnectionError("the store did not answer")
+        return await due(*args)
+
+    jobs.due = unanswered
+    running = asyncio.create_task(loop.deliver_in_batches())
+    try:
+        await platform.send(SendInvoice(invoice_id="inv_1"))
+        await asyncio.wait_for(failed.wait(), 10)
+        relay.release.set()
+        deadline = time.monotonic() + 10  # however long the machine takes: cancelled, it never ends
+        while (await MailJobs(platform.mailer.store).find([]))[0].status == "queued" and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        [job] = await MailJobs(platform.mailer.store).find([])
+        assert (job.status, len(relay.handed)) == ("sent", 1)
     finally:
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
