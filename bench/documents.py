@@ -34,8 +34,9 @@ from documents import locale, render_document
 from documents.cii import document_xml
 from documents.document import LEVEL
 from documents.model import document_of, issue_date, vat_breakdown
-from documents.pdf import _register_fonts, _wrap, address_lines, one_line
+from documents.pdf import _register_fonts, _wrap
 from documents.texts import document_texts
+from documents.user_text import address_lines, one_line
 from tests.unit.documents.samples import invoice
 
 FONTS = resources.files("documents") / "fonts"

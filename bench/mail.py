@@ -3,8 +3,8 @@
 Run by `make bench` before the lifecycles, on the same stack and services, with the mailer's rate
 limit lifted (see bench/__main__.py). Queues `--mails` invoice mails (each with its PDF) by
 publishing `mail.send_invoice` commands to Kafka under a fresh account, and times the mailer until
-every one is `mail.sent`, that is, accepted by the SMTP catcher. Then composes the same mails the
-way the mailer does (whatever document it attaches) and sends them with aiosmtplib alone over as
+every one is `mail.sent`, that is, accepted by the SMTP catcher. Then composes and serializes the same
+mails the way the mailer does (whatever document it attaches) and sends them with aiosmtplib alone over as
 many persistent connections as the mailer keeps (MAILER_CONCURRENCY): the bound of the same
 composition and SMTP work without Kafka, the store or delivery bookkeeping. Prints both, the
 ratio and the CPU each component spent per mail during the mailer's run.
@@ -23,6 +23,7 @@ from contracts.envelope import Envelope
 from contracts.example_data import examples
 from contracts.messages.mail import SendInvoiceMail
 from documents import render_document
+from services.mailer.adapters.wire import wire_bytes
 from services.mailer.delivery import compose
 from services.mailer.domain.mail_job import MailJob
 from services.mailer.settings import MailerSettings
@@ -106,7 +107,7 @@ async def raw_sends(account_id: str, mails: list[SendInvoiceMail], connections: 
             for job in waiting:
                 pdf = render_document(job.document, job.document.issuer, job.language) if job.attach_pdf else None
                 message, _ = compose(job, datetime.now(UTC), pdf)
-                await smtp.send_message(message, sender=job.document.issuer.email, recipients=job.pending)
+                await smtp.sendmail(job.document.issuer.email, job.pending, wire_bytes(message))
 
     started = time.perf_counter()
     await asyncio.gather(*(sender() for _ in range(connections)))

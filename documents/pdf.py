@@ -33,13 +33,13 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from contracts.messages.common import Address, Issuer
+from contracts.messages.common import Issuer
 from contracts.references import format_in_groups
 from documents import locale
 from documents.epc_qr import TransferRequest, epc_qr
 from documents.model import Document, vat_breakdown
 from documents.texts import DocumentTexts, document_texts
-from documents.user_text import one_line, paragraphs
+from documents.user_text import address_lines, one_line, paragraphs
 
 REGULAR = "DejaVuSans"
 BOLD = "DejaVuSans-Bold"
@@ -102,11 +102,6 @@ def text_width(text: str, font: str, size: float) -> float:
 @cache
 def _srgb_profile() -> bytes:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-
-
-def address_lines(address: Address) -> list[str]:
-    place = " ".join(part for part in (address.postal_code, address.city) if part)
-    return [one_line(line) for line in (address.line1, address.line2, place, address.country) if line]
 
 
 @dataclass

@@ -8,12 +8,17 @@ longer than DOCUMENT_RENDER_SECONDS (10) is stopped by killing its worker (a new
 the next document) and fails with RenderFailed, as does a render that raises or whose worker dies.
 
 A rendered document is kept, in the process that asked for it, under the digest of everything it
-is rendered from: the invoice or credit note snapshot (which carries its version), the issuer and
-the language. The same invoice version asked for again (the hosted page downloaded twice, a mail sent
-again, a retried delivery) is not rendered again, and an issuer that changed in between (the
-mailer prints the account's current one) is a new document. The cache holds at most
+is rendered from: what the document prints (documents.model.Document, drawn from the invoice or
+credit note snapshot), the issuer and the language. The same document asked for again (the hosted
+page downloaded twice, the PDF API, a mail sent again, a reminder, a retried delivery) is not
+rendered again, also from a newer version of the invoice that changed nothing printed (the time it
+was sent, a reminder asked for: each a version of its own); an invoice paid since, or an issuer
+that changed in between (the mailer prints the account's current one), is a new document. The cache holds at most
 DOCUMENT_CACHE_MIB (32) MiB of documents, the least recently used leaving first; two requests for
 one document at once render it once.
+
+What renders (reportlab, Pillow, lxml: some 12 MiB resident) is imported by the workers, and by
+the calling process only when it renders itself (no workers): a service's own process never does.
 """
 
 import asyncio
@@ -22,12 +27,11 @@ import multiprocessing
 from collections import OrderedDict
 from multiprocessing.connection import Connection
 
-from pydantic import Field
+from pydantic import Field, TypeAdapter
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.messages.common import Issuer
-from documents.document import render_document
-from documents.model import Source
+from documents.model import Document, Source, document_of
 
 
 class DocumentSettings(BaseSettings):
@@ -84,6 +88,8 @@ class DocumentRenderer:
     async def _render(self, source: Source, issuer: Issuer, language: str) -> bytes:
         self.renders += 1
         if not self.processes:
+            from documents.document import render_document
+
             try:
                 return render_document(source, issuer, language)
             except Exception as error:
@@ -155,9 +161,13 @@ class DocumentCache:
             self.size -= len(evicted)
 
 
+_DOCUMENT = TypeAdapter(Document)
+
+
 def _digest(source: Source, issuer: Issuer, language: str) -> str:
-    # The snapshot's type too: an invoice and a credit note are different documents whatever their fields.
-    digest = hashlib.sha256(type(source).__name__.encode() + b"\0" + source.model_dump_json().encode())
+    # render_document draws everything from these three (the document's kind tells an invoice from
+    # a credit note), so equal digests are equal documents.
+    digest = hashlib.sha256(_DOCUMENT.dump_json(document_of(source)))
     digest.update(b"\0" + issuer.model_dump_json().encode() + b"\0" + language.encode())
     return digest.hexdigest()
 
@@ -187,6 +197,8 @@ class _Worker:
 
 
 def _serve(connection: Connection) -> None:
+    from documents.document import render_document
+
     while True:
         try:
             source, issuer, language = connection.recv()

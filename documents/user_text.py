@@ -10,6 +10,8 @@ and treats each line as a one-line field.
 
 import re
 
+from contracts.messages.common import Address
+
 _NOT_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]+")
 
 
@@ -20,3 +22,9 @@ def one_line(text: str) -> str:
 def paragraphs(text: str) -> list[str]:
     """The lines of a multi-line field, each made one line; at least one."""
     return [one_line(line) for line in text.splitlines()] or [""]
+
+
+def address_lines(address: Address) -> list[str]:
+    """An address as printed: its lines, postal code and city on one, the country last."""
+    place = " ".join(part for part in (address.postal_code, address.city) if part)
+    return [one_line(line) for line in (address.line1, address.line2, place, address.country) if line]

@@ -28,9 +28,9 @@ from contracts.references import format_in_groups
 from documents import locale
 from documents.epc_qr import epc_qr, transfer_request
 from documents.model import Source, document_of, issue_date
-from documents.pdf import address_lines, one_line
 from documents.rendering import DocumentRenderer, RenderFailed
 from documents.texts import DocumentTexts, document_texts
+from documents.user_text import address_lines, one_line
 from services.invoices.adapters.invoices import Invoices
 from services.invoices.domain.hosted_link import HostedLinks
 from services.invoices.domain.invoice import Invoice

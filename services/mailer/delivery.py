@@ -74,6 +74,10 @@ class BatchDelivery:
         # MAILER_COMPOSE_PROCESSES render the mails' documents; composing the rest of a mail costs little.
         self.renderer = DocumentRenderer(settings.compose_processes)
         self.lease = claim_lease(settings, self.renderer.seconds)
+        # Attempts in flight over all batches; the jobs (account, id) of the batches in flight.
+        self._in_flight = asyncio.Semaphore(settings.concurrency)
+        self._attempting: set[tuple[str, str]] = set()
+        self._batches: set[asyncio.Task] = set()
 
     async def release_claims_of_earlier_runs(self) -> None:
         """Before delivering: the attempts this instance's previous run had claimed died with it."""
@@ -89,48 +93,92 @@ class BatchDelivery:
         try:
             while True:
                 self.jobs.handed_over.clear()
+                try:
+                    full = (await self.start_batch())[1]
+                except Exception:
+                    # The store did not answer: the batches in flight go on (cancelled, an attempt
+                    # the relay took could be made again), and the loop looks again after a wait.
+                    logger.exception("looking for due mails failed")
+                    full = False
                 # A full batch most likely left due jobs behind: the next one starts at once, still
                 # under the rate limit, instead of letting a backlog wait an interval per batch.
-                if not await self.deliver_due():
+                if not full:
                     await self._next_batch()
         finally:
+            for batch in self._batches:
+                batch.cancel()
+            await asyncio.gather(*self._batches, return_exceptions=True)
             self.renderer.close()
             await self.relay.close()
 
     async def _next_batch(self) -> None:
         """Wait for the interval, or until this instance's consumer hands queued jobs over to the
-        loop (their announcements published): a mail due at once does not wait up to an interval.
-        The pace still spaces its start from the others'. (The loop's own attempts hand over too,
-        which costs one more look for due jobs.)"""
+        loop (their announcements published) or a batch ends: a mail due at once does not wait up
+        to an interval, nor for the batches in flight. The pace still spaces its start from the
+        others'. (The loop's own attempts hand over too, which costs one more look for due jobs.)"""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.jobs.handed_over.wait(), self.settings.batch_interval_seconds)
 
     async def deliver_due(self) -> bool:
-        """Send a batch of due jobs, starting them at the rate limit, up to MAILER_CONCURRENCY at
-        once so one conversation's wait for the relay or the store does not hold up the next. The
-        batch's start slots are reserved in the store's pace (domain.pace), after those of earlier
-        batches of every instance, so the rate holds across batches and instances. Each job is
-        attempted by one task only, so it keeps one writer. The outboxes of the attempts whose
-        events are on Kafka are cleared once for the batch, as the consumer does. True when the
-        batch was full."""
+        """Send a batch of due jobs and wait until it is done (start_batch); True when it was full."""
+        batch, full = await self.start_batch()
+        if batch is not None:
+            await batch
+        return full
+
+    async def start_batch(self) -> tuple[asyncio.Task | None, bool]:
+        """Start a batch of the due jobs that no batch in flight is attempting, without waiting for
+        it, while fewer than MAILER_CONCURRENCY jobs are in flight; with the batches in flight, at
+        most MAILER_BATCH_SIZE jobs at once. Its jobs start at
+        the rate limit, up to MAILER_CONCURRENCY attempts at once over all batches, so one
+        conversation's wait for the relay or the store does not hold up the next. The batch's start
+        slots are reserved in the store's pace (domain.pace), after those of earlier batches of
+        every instance, so the rate holds across batches and instances. Each job is attempted by
+        one task only, so it keeps one writer. The batch task, and whether the batch was full."""
+        # While every attempt slot has a job waiting for it or in it, a job found now would only
+        # wait behind them: looked for when a slot may be free (the jobs of a batch in flight are
+        # found again, until claimed: the fewer in flight, the cheaper the look).
+        room = self.settings.batch_size - len(self._attempting)
+        if room <= 0 or len(self._attempting) >= self.settings.concurrency:
+            return None, False
         now = datetime.now(UTC)
-        due = await self.jobs.due(now, self.settings.batch_size)
-        first = await self.pace.reserve(len(due), self.settings.rate_per_second, now) if due else now
-        started = time.monotonic() + (first - now).total_seconds()
-        in_flight = asyncio.Semaphore(self.settings.concurrency)
+        due = [job for job in await self.jobs.due(now, self.settings.batch_size)
+               if (job.account_id, job.id) not in self._attempting][:room]
+        if not due:
+            return None, False
+        self._attempting.update((job.account_id, job.id) for job in due)
+        try:
+            first = await self.pace.reserve(len(due), self.settings.rate_per_second, now)
+        except BaseException:
+            self._attempting.difference_update((job.account_id, job.id) for job in due)
+            raise
+        batch = asyncio.create_task(self._deliver(due, time.monotonic() + (first - now).total_seconds()))
+        self._batches.add(batch)
+        batch.add_done_callback(self._batches.discard)
+        return batch, len(due) == room
+
+    async def _deliver(self, due: list[MailJob], started: float) -> None:
+        """Attempt the batch's jobs from `started` (time.monotonic()) on; the outboxes of the
+        attempts whose events are on Kafka are cleared once for the batch, as the consumer does."""
         published: list[HandlerContext] = []
 
         async def deliver(position: int, job: MailJob) -> None:
-            await asyncio.sleep(max(0.0, started + position / self.settings.rate_per_second - time.monotonic()))
-            async with in_flight:
-                context = await self.claim_and_attempt(job)
+            try:
+                await asyncio.sleep(max(0.0, started + position / self.settings.rate_per_second - time.monotonic()))
+                async with self._in_flight:
+                    context = await self.claim_and_attempt(job)
+            finally:
+                self._attempting.discard((job.account_id, job.id))
             if context is not None:
                 published.append(context)
 
-        await asyncio.gather(*(deliver(position, job) for position, job in enumerate(due)))
-        await clear_outboxes(published)
-        self.metrics.queue_depth.set(await self.jobs.queued_count())
-        return len(due) == self.settings.batch_size
+        try:
+            await asyncio.gather(*(deliver(position, job) for position, job in enumerate(due)))
+            await clear_outboxes(published)
+            self.metrics.queue_depth.set(await self.jobs.queued_count())
+        except Exception:
+            # Its claims lapse and its outboxes are the relay's at the next start, as after a crash.
+            logger.exception("delivery batch failed", extra={"mails": len(due)})
 
     async def claim_and_attempt(self, job: MailJob) -> HandlerContext | None:
         """The attempt's context once its events are on Kafka; None when there was no attempt

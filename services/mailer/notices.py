@@ -29,6 +29,8 @@ class UndeliveredNotices:
     async def join(self, context: HandlerContext, job: MailJob, now: datetime) -> MailJob | None:
         """The notice of the recipients `job`'s change gave up on, joined to the unit of work;
         None when there is nothing to tell, nowhere to tell it, or it was written already."""
+        if not job.gave_up_on_someone:
+            return None  # most changes: and then the account is not read
         account = await self.accounts.get(job.account_id)
         address = account.notification_address() if account is not None else None
         notice = job.undelivered_notice(address, notice_language(account.company_address.country), now) \

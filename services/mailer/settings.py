@@ -29,6 +29,7 @@ class MailerSettings(ServiceSettings):
     smtp_timeout_seconds: float = 30
 
     batch_interval_seconds: float = Field(2, gt=0, validation_alias="mailer_batch_interval_seconds")
+    # Jobs a batch takes at most, and jobs in flight at once over the batches that overlap.
     batch_size: int = Field(50, gt=0, validation_alias="mailer_batch_size")
     rate_per_second: float = Field(10, gt=0, validation_alias="mailer_rate_per_second")
     # Attempts in flight at once; each waits mostly for the relay and the store.

@@ -4,6 +4,9 @@ Connections are kept open between messages: connecting, EHLO (STARTTLS, AUTH) an
 every message cost more than the message itself. There is at most one idle connection per
 delivery in flight (MAILER_CONCURRENCY); one leaves the pool whenever something may have left it
 unusable (a timeout, a lost connection, a failed login), and the next message opens a new one.
+
+A message is serialized once (adapters.wire), before its first connection is tried, and handed to
+aiosmtplib's sendmail as bytes.
 """
 
 import asyncio
@@ -20,6 +23,7 @@ from aiosmtplib import (
     SMTPServerDisconnected,
 )
 
+from services.mailer.adapters.wire import wire_bytes
 from services.mailer.domain.delivery import DeliveryReport, SmtpReply
 from services.mailer.settings import MailerSettings
 
@@ -64,7 +68,7 @@ class SmtpRelay:
             # aiosmtplib's timeout is per command; the whole conversation must end within it too,
             # because the delivery claim's lease is derived from it.
             async with asyncio.timeout(self.settings.smtp_timeout_seconds):
-                refused, _ = await self._send(message, sender, recipients)
+                refused, _ = await self._send(wire_bytes(message), sender, recipients)
         except SMTPRecipientsRefused as error:
             return DeliveryReport(refused={r.recipient: SmtpReply(r.code, r.message) for r in error.recipients})
         except _RELAY_PROBLEMS as error:
@@ -86,7 +90,7 @@ class SmtpRelay:
         for connection in idle:
             await self._quit(connection)
 
-    async def _send(self, message: Message, sender: str, recipients: list[str]):
+    async def _send(self, message: bytes, sender: str, recipients: list[str]):
         while self._idle:
             connection = self._idle.pop()
             if not connection.is_connected:
@@ -110,10 +114,12 @@ class SmtpRelay:
             raise
         return await self._transact(connection, message, sender, recipients)
 
-    async def _transact(self, connection: _Connection, message: Message, sender: str, recipients: list[str]):
+    async def _transact(self, connection: _Connection, message: bytes, sender: str, recipients: list[str]):
         """Send one message over the connection, and keep the connection if it is still usable."""
         try:
-            result = await connection.send_message(message, sender=sender, recipients=recipients)
+            # An envelope address with a domain outside ASCII goes as it is, as send_message sent it.
+            utf8 = [] if sender.isascii() and all(map(str.isascii, recipients)) else ["SMTPUTF8"]
+            result = await connection.sendmail(sender, recipients, message, mail_options=utf8)
         except _RELAY_PROBLEMS:
             connection.close()
             raise

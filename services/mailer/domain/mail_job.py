@@ -116,12 +116,17 @@ class MailJob(Aggregate):
             job.record(event)
         return job
 
+    @property
+    def gave_up_on_someone(self) -> bool:
+        """The change being made gave up on recipients the account is to be told of (not on a notice's)."""
+        return self.notice is None and bool(self._undelivered)
+
     def undelivered_notice(self, to: str, language: str, now: datetime) -> "MailJob | None":
         """The notice to the account (at `to`) of the recipients the change being made gave up on;
         None when there are none, or this job is a notice itself. Its id derives from this mail and
         those recipients, so the same failure noticed again (an attempt made again after a crash)
         is the same notice."""
-        if self.notice is not None or not self._undelivered:
+        if not self.gave_up_on_someone:
             return None
         failed = ",".join(sorted(f"{item.recipient}:{item.why}" for item in self._undelivered))
         notice_id = f"notice-{uuid.uuid5(_NOTICE_NAMESPACE, f'{self.id}/{failed}').hex}"

@@ -8,7 +8,7 @@ import pytest
 from documents.document import render_document
 from documents.epc_qr import TransferRequest, epc_qr, transfer_request
 from documents.texts import BUILT_IN
-from tests.unit.documents.qr_codes import epc_fields, needs_tools, qr_codes_on_first_page
+from tests.unit.documents.qr_codes import epc_fields, needs_tools, qr_codes_in_image, qr_codes_on_first_page
 from tests.unit.documents.samples import invoice
 from tests.unit.documents.test_document import text_of
 
@@ -69,3 +69,27 @@ def test_the_pdf_captions_the_code_in_the_documents_language_and_prints_the_bic_
     paid = text_of(render_document(invoice(status="paid", amount_remaining=0, payee_bic=BIC), invoice().issuer,
                                    language))
     assert texts.scan_to_pay not in paid and BIC not in paid
+
+
+@pytest.mark.parametrize("payee, amount, bic", [
+    ("Acme Tooling GmbH", 147350, None), ("Électricité Łódź SARL", 1, BIC), ("東京電機株式会社", 99_999_999_999, None),
+    ("O'Neil & Söhne KG", 100, "DEUTDEFF"),
+], ids=["latin", "one cent", "beyond latin, the largest amount", "punctuation"])
+def test_codes_made_with_the_one_fixed_mask_decode_to_what_they_ask(tmp_path, payee, amount, bic):
+    # The mask segno would choose is not searched for (it cost most of a code): any mask must do.
+    needs_tools()
+    request = TransferRequest(payee=payee, iban="FR7630006000011234567890189", bic=bic, amount=amount,
+                              reference="RF18539007547034")
+    epc_qr(request).save(tmp_path / "code.png", scale=4)
+    [payload] = qr_codes_in_image(tmp_path / "code.png")
+    fields = epc_fields(payload)
+    assert (fields["name"], fields["bic"], fields["charset"]) == (payee, bic or "", "1")
+    assert fields["amount"] == "EUR" + f"{amount / 100:.2f}".rstrip("0").rstrip(".")
+
+
+def test_a_transfer_beyond_the_schemes_331_bytes_is_refused():
+    # 70 characters of four bytes each in UTF-8.
+    request = TransferRequest(payee="\U00020b9f" * 70, iban="FR7630006000011234567890189", bic=BIC, amount=100,
+                              reference="RF18539007547034")
+    with pytest.raises(ValueError, match="331 bytes"):
+        epc_qr(request)

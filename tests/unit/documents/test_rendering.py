@@ -42,7 +42,9 @@ async def test_a_document_asked_for_again_or_at_once_twice_renders_once():
         first, second = await asyncio.gather(*(renderer.document(snapshot, snapshot.issuer, "de") for _ in range(2)))
         again = await renderer.document(invoice(), snapshot.issuer, "de")  # an equal snapshot, read again
         assert first == second == again and renderer.renders == 1
-        await renderer.document(invoice(version=5), snapshot.issuer, "de")
+        await renderer.document(invoice(version=5), snapshot.issuer, "de")  # a version that printed nothing new
+        assert renderer.renders == 1
+        await renderer.document(invoice(version=6, memo="Delivered on 3 March."), snapshot.issuer, "de")
         await renderer.document(snapshot, snapshot.issuer.model_copy(update={"company_name": "Renamed SA"}), "de")
         assert renderer.renders == 3
     finally:
@@ -53,7 +55,7 @@ async def test_a_render_that_fails_is_answered_with_a_sentence_and_not_cached(mo
     def broken(*_):
         raise ValueError("no glyph")
 
-    monkeypatch.setattr("documents.rendering.render_document", broken)
+    monkeypatch.setattr("documents.document.render_document", broken)
     renderer = DocumentRenderer(0)
     snapshot = invoice()
     with pytest.raises(RenderFailed, match="could not be rendered: ValueError: no glyph"):

@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 from email.header import decode_header, make_header
 
 import pytest
-from aiosmtplib.email import flatten_message
 from pydantic import ValidationError
 
+from services.mailer.adapters.wire import wire_bytes
 from services.mailer.domain.composition import build_message, message_id, render_content
 from tests.unit.mailer.factories import invoice
 
@@ -26,7 +26,7 @@ def compose(snapshot, *, kind="invoice", language="en", to=("ap@globex.example",
         pdf=pdf,
     )
     # What a receiver parses from the wire, not the object we built.
-    return email.message_from_bytes(flatten_message(message), policy=email.policy.default)
+    return email.message_from_bytes(wire_bytes(message), policy=email.policy.default)
 
 
 @pytest.mark.parametrize(
@@ -139,7 +139,7 @@ def test_non_ascii_names_are_encoded_in_headers():
         issuer={"company_name": "Müller & Söhne, Zürich", "email": "billing@acme.example"},
     )
     message = render_content(snapshot, snapshot.issuer, "invoice", "de")
-    raw = flatten_message(build_message(
+    raw = wire_bytes(build_message(
         snapshot, snapshot.issuer, message, to=["ap@globex.example"], cc=[], message_id="<x@acme.example>",
         sent_at=SENT_AT, pdf=None,
     ))
@@ -154,7 +154,7 @@ def test_non_ascii_names_are_encoded_in_headers():
 def test_a_long_non_ascii_name_is_split_into_encoded_words_that_fit_header_lines():
     name = "Łukasz Żółć und Söhne Maschinenbau Gesellschaft mit beschränkter Haftung & Co. KG, Zürich"
     snapshot = invoice(customer={"name": name, "email": ["ap@globex.example"]})
-    raw = flatten_message(build_message(
+    raw = wire_bytes(build_message(
         snapshot, snapshot.issuer, render_content(snapshot, snapshot.issuer, "invoice", "de"),
         to=["ap@globex.example", "cfo@globex.example"], cc=[], message_id="<x@acme.example>", sent_at=SENT_AT, pdf=None,
     ))

@@ -5,8 +5,8 @@ import email
 import email.policy
 
 import pytest
-from aiosmtplib.email import flatten_message
 
+from services.mailer.adapters.wire import wire_bytes
 from services.mailer.delivery import compose
 from services.mailer.domain.account import MailerAccount
 from services.mailer.domain.composition import render_content
@@ -72,7 +72,7 @@ def test_the_composed_mail_attaches_the_credit_note_under_its_number_from_the_ac
     printed = account.as_issuer_of(forged)
     assert printed.issuer.email == "billing@acme.example" and printed.lines == forged.lines
     message, _ = compose(job(printed, "credit_note"), NOW, b"%PDF-1.7 the document")
-    parsed = email.message_from_bytes(flatten_message(message), policy=email.policy.default)
+    parsed = email.message_from_bytes(wire_bytes(message), policy=email.policy.default)
     assert parsed["From"].addresses[0].addr_spec == "billing@acme.example"
     [attachment] = list(parsed.iter_attachments())
     assert attachment.get_filename() == "CN-2025-00007.pdf" and attachment.get_content() == b"%PDF-1.7 the document"

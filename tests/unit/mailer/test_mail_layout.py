@@ -10,9 +10,9 @@ from dataclasses import fields
 from typing import get_args
 
 import pytest
-from aiosmtplib.email import flatten_message
 
 from contracts.messages.mail import MailKind
+from services.mailer.adapters.wire import wire_bytes
 from services.mailer.domain.composition import build_message, render_content
 from services.mailer.domain.layout import WIDTH
 from services.mailer.domain.translations import BUILT_IN, DocumentType, Texts
@@ -30,7 +30,7 @@ def owed(**changes):
 def received(snapshot, content):
     message = build_message(snapshot, snapshot.issuer, content, to=["ap@globex.example"], cc=[],
                             message_id="<m@acme.example>", sent_at=SENT_AT, pdf=b"%PDF-1.7")
-    return email.message_from_bytes(flatten_message(message), policy=email.policy.default)
+    return email.message_from_bytes(wire_bytes(message), policy=email.policy.default)
 
 
 def links(html: str) -> list[tuple[str, str]]:

@@ -138,3 +138,19 @@ async def test_a_crash_between_writing_the_notice_and_the_bounce_sends_one_notic
     await deliver_until_idle(restarted, platform)
     assert len(relay.to(CUSTOMER)) == 2  # tried again after the crash
     assert len(relay.to(NOTIFY)) == 1 and len(await notices(platform)) == 1
+
+
+async def test_an_attempt_that_gives_up_on_nobody_does_not_read_the_account():
+    platform = await platform_with(notification_email=NOTIFY)
+    await platform.send(SendInvoice(invoice_id="inv_1"))
+    # The service's own loop, on its measured store.
+    [loop] = [task.__self__ for task in platform.mailer.service.background_tasks]
+    loop.relay = relay = Relay()
+
+    def account_reads() -> float:
+        return platform.mailer.service.metrics.registry.get_sample_value(
+            "invoicing_store_operations_total", {"collection": "accounts", "operation": "get"}) or 0
+
+    before = account_reads()
+    await loop.deliver_due()
+    assert len(relay.to(CUSTOMER)) == 1 and account_reads() == before
