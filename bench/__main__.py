@@ -159,7 +159,7 @@ async def measure(args, services: ServiceProcesses) -> dict[str, float]:
             "rss_mib": max(resident.values())}
 
 
-# The issue 18 targets on the project's 2-core machine kind: (figure, label, bound, whether above is better).
+# The performance targets on the project's 2-core machine kind: (figure, label, bound, whether above is better).
 TARGETS = (
     ("cpu_ms", "platform CPU per lifecycle (ms)", 20, False),
     ("rate", "lifecycles per second", 90, True),
