@@ -3,7 +3,8 @@ from its `ce_type` header, before anything of it is read; any other type is read
 dead-lettered when it is no valid message."""
 
 from contracts.envelope import Envelope
-from contracts.topics import INVOICES_EVENTS
+from contracts.messages import REGISTRY
+from contracts.topics import INTEGRATOR_WRITABLE, INVOICES_EVENTS, integrator_topic
 from tests.unit.harness import Platform, Record
 
 NOT_JSON = b"\xff not json"
@@ -38,3 +39,20 @@ async def test_an_unknown_type_or_one_of_another_topic_is_read_whole_and_dead_le
         assert await platform.numbering.take(record(type_name, b'{"invoice_id": "inv_1"}'), offset=offset)
     assert [letter.headers["dlq_reason"] for letter in platform.dead_letters] == ["unknown_type", "wrong_topic"]
     assert counted(platform, "invoice.finalize", "ignored") == 0
+
+
+async def test_no_type_an_integrator_may_write_is_skipped_unread():
+    # Skipping leaves a broken record to the services that handle its type: on the topics
+    # integrators write, the service reading them must handle every type, or a forged record
+    # would vanish without a dead letter.
+    platform = Platform()
+    for topic in INTEGRATOR_WRITABLE:
+        readers = [service for service in platform.services.values() if service.reads(integrator_topic(topic, "acme"))]
+        assert readers, topic
+        for offset, type_name in enumerate(sorted(name for name, model in REGISTRY.items() if model.topic == topic)):
+            envelope = Envelope.originate(source="acme", type=type_name, subject="x_1", accountid="acct", actor="user:t")
+            before = len(platform.dead_letters)
+            for service in readers:
+                await service.take(Record(integrator_topic(topic, "acme"), b"x_1", envelope.to_headers(), NOT_JSON),
+                                   offset=offset)
+            assert len(platform.dead_letters) == before + len(readers), type_name
